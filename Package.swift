@@ -1,0 +1,30 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Quantum: a Caddy-compatible web server framework. No Swift package dependencies — only the
+/// toolchain and Debian's C libraries (see ../shared/DESIGN.md).
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "Quantum",
+    products: [
+        .library(name: "QuantumCore", targets: ["QuantumCore"]),
+        .library(name: "QuantumMatchers", targets: ["QuantumMatchers"]),
+        .library(name: "QuantumHandlers", targets: ["QuantumHandlers"]),
+        .library(name: "Quantum", targets: ["Quantum"]),
+        .executable(name: "quantum", targets: ["quantum"]),
+    ],
+    targets: [
+        .target(name: "CQuantumLinux", path: "Sources/CQuantumLinux"),
+        .target(name: "QuantumCore", dependencies: ["CQuantumLinux"], swiftSettings: strict),
+        .target(name: "QuantumMatchers", dependencies: ["QuantumCore"], path: "Sources/Matchers", swiftSettings: strict),
+        .target(name: "QuantumHandlers", dependencies: ["QuantumCore"], path: "Sources/Handlers/Standard", swiftSettings: strict),
+        .target(name: "Quantum", dependencies: ["QuantumCore", "QuantumMatchers", "QuantumHandlers"], swiftSettings: strict),
+        .executableTarget(name: "quantum", dependencies: ["Quantum"], swiftSettings: strict),
+        .testTarget(name: "QuantumCoreTests", dependencies: ["QuantumCore"], swiftSettings: strict),
+        .testTarget(name: "QuantumMatchersTests", dependencies: ["QuantumMatchers", "Quantum"], swiftSettings: strict),
+        .testTarget(name: "QuantumHandlersTests", dependencies: ["QuantumHandlers", "Quantum"], swiftSettings: strict),
+        .testTarget(name: "QuantumTests", dependencies: ["Quantum"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

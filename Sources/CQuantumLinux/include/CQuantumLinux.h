@@ -1,0 +1,37 @@
+// Linux syscalls that Glibc's Swift module does not export, plus trivial inline wrappers
+// for variadic or macro-based APIs Swift cannot call directly.
+#ifndef C_QUANTUM_LINUX_H
+#define C_QUANTUM_LINUX_H
+
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <sys/sendfile.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <fcntl.h>
+#include <errno.h>
+
+/* Declared here because the header needs _GNU_SOURCE, which would clash with Glibc's module. */
+extern int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
+
+/// CPUs this process may run on (sched_getaffinity), at least 1.
+int cq_available_cpus(void);
+
+static inline int cq_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
+    return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+static inline int cq_set_nonblocking(int fd) {
+    int flags = fcntl(fd, F_GETFL, 0);
+    if (flags < 0) return -1;
+    return fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+static inline int cq_errno(void) { return errno; }
+
+#endif

@@ -1,0 +1,225 @@
+/// Limits the HTTP/1 decoder enforces.
+public struct HTTP1Limits: Sendable {
+    /// The request line plus header block (and, separately, the trailer block).
+    public var maxHeaderBytes: Int = 16 * 1024
+    public var maxHeaderCount: Int = 256
+    public init(maxHeaderBytes: Int = 16 * 1024, maxHeaderCount: Int = 256) {
+        self.maxHeaderBytes = maxHeaderBytes
+        self.maxHeaderCount = maxHeaderCount
+    }
+}
+
+/// An incremental, strict HTTP/1.1 request decoder (RFC 9112).
+///
+/// Feed it bytes in any split; it yields the same events. Anything ambiguous that could be
+/// used for request smuggling is an error, never a guess.
+public struct HTTP1Decoder: Sendable {
+    public enum Event: Equatable, Sendable {
+        case head(RequestHead)
+        case body([UInt8])
+        /// The end of a request body (also sent for requests without one), with its trailers.
+        case end(HTTPFields)
+    }
+
+    private enum State: Sendable {
+        case head
+        case fixed(remaining: Int)
+        case chunkSize
+        case chunkData(remaining: Int)
+        case chunkDataEnd
+        case trailers
+        case endPending
+        case failed(HTTP1ParseError)
+    }
+
+    public var limits: HTTP1Limits
+    private var buffer: [UInt8] = []
+    private var start = 0
+    /// Header-block scan progress, relative to `start`, so a slow sender costs linear time.
+    private var blockLines: [Range<Int>] = []
+    private var blockLineStart = 0
+    private var blockScanned = 0
+    private var state: State = .head
+
+    public init(limits: HTTP1Limits = HTTP1Limits()) {
+        self.limits = limits
+        buffer.reserveCapacity(4096)
+    }
+
+    /// Bytes received but not yet decoded.
+    public var bufferedByteCount: Int { buffer.count - start }
+
+    /// True between requests with nothing buffered: a clean place to close a connection.
+    public var isIdle: Bool { if case .head = state { return start == buffer.count } else { return false } }
+
+    /// True while a request's head has been partly received.
+    public var isReadingHead: Bool { if case .head = state { return start < buffer.count } else { return false } }
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        if start > 0 && start == buffer.count {
+            buffer.removeAll(keepingCapacity: true); start = 0
+        } else if start > 16 * 1024 {
+            buffer.removeSubrange(0..<start); start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    /// Takes the raw bytes not yet decoded (used when a connection switches protocols).
+    public mutating func takeRemaining() -> [UInt8] {
+        let rest = Array(buffer[start...])
+        buffer.removeAll(keepingCapacity: false); start = 0; resetBlock()
+        return rest
+    }
+
+    /// The next event, nil when more bytes are needed. Errors are sticky.
+    public mutating func next() throws(HTTP1ParseError) -> Event? {
+        if case .failed(let e) = state { throw e }
+        do { return try step() } catch { state = .failed(error); throw error }
+    }
+
+    private mutating func step() throws(HTTP1ParseError) -> Event? {
+        switch state {
+        case .failed(let e): throw e
+        case .head: return try decodeHead()
+        case .fixed(let remaining):
+            let n = min(remaining, buffer.count - start)
+            if n == 0 { return nil }
+            let chunk = Array(buffer[start..<start + n])
+            start += n
+            state = remaining == n ? .endPending : .fixed(remaining: remaining - n)
+            return .body(chunk)
+        case .endPending:
+            state = .head; resetBlock()
+            return .end(HTTPFields())
+        case .chunkSize: return try decodeChunkSize()
+        case .chunkData(let remaining):
+            let n = min(remaining, buffer.count - start)
+            if n == 0 { return nil }
+            let chunk = Array(buffer[start..<start + n])
+            start += n
+            state = remaining == n ? .chunkDataEnd : .chunkData(remaining: remaining - n)
+            return .body(chunk)
+        case .chunkDataEnd:
+            guard buffer.count - start >= 2 else { return nil }
+            guard buffer[start] == 13, buffer[start + 1] == 10 else { throw HTTP1ParseError(400, "missing CRLF after chunk data") }
+            start += 2; resetBlock()
+            state = .chunkSize
+            return try step()
+        case .trailers: return try decodeTrailers()
+        }
+    }
+
+    // MARK: - Lines
+
+    private mutating func resetBlock() {
+        blockLines.removeAll(keepingCapacity: true)
+        blockLineStart = 0
+        blockScanned = 0
+    }
+
+    /// Scans on from where the last call stopped for the empty line that ends a header block.
+    /// Returns the absolute end index and the block's lines (absolute ranges), or nil for more.
+    private mutating func findBlockEnd(limit: Int, status: Int) throws(HTTP1ParseError) -> (end: Int, lines: [Range<Int>])? {
+        let count = buffer.count - start
+        var i = blockScanned
+        while i < count {
+            if i >= limit { throw HTTP1ParseError(status, "header block too large") }
+            let b = buffer[start + i]
+            if b == 10 {
+                guard i > blockLineStart, buffer[start + i - 1] == 13 else { throw HTTP1ParseError(400, "bare LF in header block") }
+                let line = blockLineStart..<(i - 1)
+                if line.isEmpty {
+                    let lines = blockLines.map { ($0.lowerBound + start)..<($0.upperBound + start) }
+                    return (start + i + 1, lines)
+                }
+                blockLines.append(line)
+                if blockLines.count > limits.maxHeaderCount + 1 { throw HTTP1ParseError(431, "too many header fields") }
+                blockLineStart = i + 1
+            } else if b == 13, i + 1 < count, buffer[start + i + 1] != 10 {
+                throw HTTP1ParseError(400, "bare CR in header block")
+            }
+            i += 1
+        }
+        // Stop before a trailing CR so the check above sees the byte after it.
+        blockScanned = (count > 0 && buffer[start + count - 1] == 13) ? count - 1 : count
+        if count >= limit { throw HTTP1ParseError(status, "header block too large") }
+        return nil
+    }
+
+    private mutating func decodeHead() throws(HTTP1ParseError) -> Event? {
+        if blockScanned == 0 {
+            while buffer.count - start >= 2 && buffer[start] == 13 && buffer[start + 1] == 10 { start += 2 }
+            guard buffer.count > start, !(buffer.count - start == 1 && buffer[start] == 13) else { return nil }
+        }
+        // Quick reject for a line that cannot start a request.
+        if !Token.isTChar(buffer[start]) { throw HTTP1ParseError(400, "invalid request line") }
+        guard let (end, lines) = try findBlockEnd(limit: limits.maxHeaderBytes, status: 431) else { return nil }
+        let head = try buffer.withUnsafeBufferPointer { (p) throws(HTTP1ParseError) -> RequestHead in
+            try HeadParser.parse(p, lines: lines)
+        }
+        start = end
+        resetBlock()
+        switch head.framing {
+        case .none: state = .endPending
+        case .length(let n): state = n == 0 ? .endPending : .fixed(remaining: n)
+        case .chunked: state = .chunkSize
+        }
+        return .head(head)
+    }
+
+    private mutating func decodeChunkSize() throws(HTTP1ParseError) -> Event? {
+        var i = start
+        while i < buffer.count && buffer[i] != 10 {
+            if i - start > 4096 { throw HTTP1ParseError(400, "chunk size line too long") }
+            i += 1
+        }
+        guard i < buffer.count else {
+            if buffer.count - start > 4096 { throw HTTP1ParseError(400, "chunk size line too long") }
+            return nil
+        }
+        guard i > start, buffer[i - 1] == 13 else { throw HTTP1ParseError(400, "bad chunk size line ending") }
+        var size = 0
+        var digits = 0
+        var j = start
+        while j < i - 1, let v = Token.hexValue(buffer[j]) {
+            if digits >= 15 { throw HTTP1ParseError(400, "chunk size too large") }
+            size = size << 4 | v
+            digits += 1
+            j += 1
+        }
+        guard digits > 0 else { throw HTTP1ParseError(400, "invalid chunk size") }
+        // chunk-ext: BWS ";" ... ; no control characters.
+        while j < i - 1 && (buffer[j] == 32 || buffer[j] == 9) { j += 1 }
+        if j < i - 1 {
+            guard buffer[j] == UInt8(ascii: ";") else { throw HTTP1ParseError(400, "invalid chunk size") }
+            while j < i - 1 {
+                let b = buffer[j]
+                if b < 32 && b != 9 || b == 127 { throw HTTP1ParseError(400, "invalid chunk extension") }
+                j += 1
+            }
+        }
+        start = i + 1
+        resetBlock()
+        state = size == 0 ? .trailers : .chunkData(remaining: size)
+        return try step()
+    }
+
+    private mutating func decodeTrailers() throws(HTTP1ParseError) -> Event? {
+        guard let (end, lines) = try findBlockEnd(limit: limits.maxHeaderBytes, status: 431) else { return nil }
+        var trailers = HTTPFields()
+        try buffer.withUnsafeBufferPointer { (p) throws(HTTP1ParseError) in
+            for line in lines {
+                let (name, value) = try HeadParser.field(p, line)
+                trailers.add(name, value)
+            }
+        }
+        start = end
+        resetBlock()
+        state = .head
+        return .end(trailers)
+    }
+}

@@ -1,0 +1,89 @@
+/// An ordered list of header fields; names compare case-insensitively (ASCII), repeats kept.
+public struct HTTPFields: Sendable, Sequence, Equatable {
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(name: String, value: String) { self.name = name; self.value = value }
+    }
+
+    public private(set) var fields: [Field] = []
+
+    public init() {}
+    public init(_ pairs: [(String, String)]) { fields = pairs.map { Field(name: $0.0, value: $0.1) } }
+
+    public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
+    public var count: Int { fields.count }
+    public var isEmpty: Bool { fields.isEmpty }
+
+    /// The first value of `name`, or nil.
+    public subscript(name: String) -> String? {
+        get { fields.first { $0.name.equalsIgnoringASCIICase(name) }?.value }
+        set {
+            if let newValue { set(name, newValue) } else { remove(name) }
+        }
+    }
+
+    /// Every value of `name`, in order.
+    public func values(_ name: String) -> [String] {
+        fields.compactMap { $0.name.equalsIgnoringASCIICase(name) ? $0.value : nil }
+    }
+
+    public func contains(_ name: String) -> Bool { fields.contains { $0.name.equalsIgnoringASCIICase(name) } }
+
+    public mutating func add(_ name: String, _ value: String) { fields.append(Field(name: name, value: value)) }
+
+    /// Replaces every field `name` by one with `value` (at the first one's position).
+    public mutating func set(_ name: String, _ value: String) {
+        if let i = fields.firstIndex(where: { $0.name.equalsIgnoringASCIICase(name) }) {
+            fields[i].value = value
+            var j = fields.count - 1
+            while j > i { if fields[j].name.equalsIgnoringASCIICase(name) { fields.remove(at: j) }; j -= 1 }
+        } else {
+            fields.append(Field(name: name, value: value))
+        }
+    }
+
+    public mutating func remove(_ name: String) { fields.removeAll { $0.name.equalsIgnoringASCIICase(name) } }
+
+    public mutating func removeAll(where predicate: (Field) -> Bool) { fields.removeAll(where: predicate) }
+
+    public mutating func mapValues(_ transform: (Field) -> String) {
+        for i in fields.indices { fields[i].value = transform(fields[i]) }
+    }
+
+    /// True when a comma-separated header `name` contains `token` (case-insensitive).
+    public func hasToken(_ token: String, in name: String) -> Bool {
+        for value in values(name) {
+            for part in value.split(separator: ",") where part.trimmingOWS().equalsIgnoringASCIICase(token) { return true }
+        }
+        return false
+    }
+}
+
+extension StringProtocol {
+    /// ASCII case-insensitive equality, without allocating.
+    @inlinable
+    public func equalsIgnoringASCIICase<S: StringProtocol>(_ other: S) -> Bool {
+        let a = utf8, b = other.utf8
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) where x != y {
+            if x | 0x20 != y | 0x20 { return false }
+            let l = x | 0x20
+            if l < UInt8(ascii: "a") || l > UInt8(ascii: "z") { return false }
+        }
+        return true
+    }
+
+    /// The string without leading and trailing spaces and tabs.
+    public func trimmingOWS() -> Substring {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return s
+    }
+
+    /// ASCII lowercase copy.
+    public func asciiLowercased() -> String {
+        String(decoding: utf8.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,75 @@
+/// Facts about the connection a request arrived on.
+public struct ConnectionInfo: Sendable {
+    public var remoteAddress: SocketAddress
+    public var localAddress: SocketAddress
+    public var isTLS: Bool
+    public init(remoteAddress: SocketAddress, localAddress: SocketAddress, isTLS: Bool = false) {
+        self.remoteAddress = remoteAddress
+        self.localAddress = localAddress
+        self.isTLS = isTLS
+    }
+}
+
+/// An HTTP request as handlers see it. A value: handlers that rewrite it pass a changed copy to `next`.
+public struct Request: Sendable {
+    public var method: String
+    /// The escaped path, as received or as last rewritten.
+    public var rawPath: String
+    /// The query string without `?`.
+    public var query: String
+    /// `HTTP/1.1`, `HTTP/1.0`, `HTTP/2.0`.
+    public var proto: String
+    public var headers: HTTPFields
+    /// Host from the target or the Host header, with any port.
+    public var host: String
+    public var body: RequestBody
+    public let connection: ConnectionInfo
+    /// The method and URI before any rewrite (Caddy's `orig_*` placeholders; error routes use them).
+    public let originalMethod: String
+    public let originalURI: String
+
+    public init(method: String, rawPath: String, query: String = "", proto: String = "HTTP/1.1",
+                headers: HTTPFields = HTTPFields(), host: String = "", body: RequestBody = .empty,
+                connection: ConnectionInfo = ConnectionInfo(remoteAddress: .unspecified, localAddress: .unspecified)) {
+        self.method = method
+        self.rawPath = rawPath
+        self.query = query
+        self.proto = proto
+        self.headers = headers
+        self.host = host
+        self.body = body
+        self.connection = connection
+        originalMethod = method
+        originalURI = query.isEmpty ? rawPath : rawPath + "?" + query
+    }
+
+    /// The percent-decoded path (Caddy's `{http.request.uri.path}`).
+    public var path: String { PathCodec.unescape(rawPath) ?? rawPath }
+
+    /// Path and query as they would appear in a request line.
+    public var uri: String { query.isEmpty ? rawPath : rawPath + "?" + query }
+
+    /// The host without its port (and without IPv6 brackets).
+    public var hostname: String { HostPort.split(host).host }
+
+    public var scheme: String { connection.isTLS ? "https" : "http" }
+
+    /// Values of the query parameter `key`, decoded.
+    public func queryValues(_ key: String) -> [String] { QueryString.values(of: key, in: query) }
+}
+
+/// Splits `host:port`, `[v6]:port`.
+public enum HostPort {
+    public static func split(_ s: String) -> (host: String, port: String) {
+        if s.hasPrefix("[") {
+            guard let close = s.firstIndex(of: "]") else { return (s, "") }
+            let host = String(s[s.index(after: s.startIndex)..<close])
+            let rest = s[s.index(after: close)...]
+            return (host, rest.hasPrefix(":") ? String(rest.dropFirst()) : "")
+        }
+        if let colon = s.lastIndex(of: ":"), s.firstIndex(of: ":") == colon {
+            return (String(s[..<colon]), String(s[s.index(after: colon)...]))
+        }
+        return (s, "")
+    }
+}

@@ -1,0 +1,155 @@
+/// The connection side of a request body: told when the reader wants bytes or has drained.
+protocol BodySource: AnyObject {
+    /// The reader is waiting with nothing buffered (send `100 Continue`, resume reading).
+    func bodyReaderWaiting(_ stream: BodyStream)
+    /// Buffered bytes fell below the low watermark.
+    func bodyDrained(_ stream: BodyStream)
+}
+
+/// A request body that streams in as it arrives. A value; copies share the same stream.
+///
+/// Read it with `next()` chunk by chunk, or `collect(upTo:)`. Over the body's byte limit (see
+/// `request_body`), reads throw `HTTPError(413)`.
+public struct RequestBody: Sendable {
+    let stream: BodyStream?
+
+    /// A request without a body.
+    public static let empty = RequestBody(stream: nil)
+
+    init(stream: BodyStream?) { self.stream = stream }
+
+    /// A body held in memory (tests, rewritten requests).
+    public init(bytes: [UInt8]) {
+        let s = BodyStream(loop: nil, source: nil, knownLength: bytes.count)
+        if !bytes.isEmpty { s.push(bytes) }
+        s.finish()
+        stream = s
+    }
+
+    /// The declared length (`Content-Length`), nil when chunked or unknown.
+    public var knownLength: Int? { stream == nil ? 0 : stream!.knownLength }
+
+    /// The next chunk, or nil at the end.
+    public nonisolated(nonsending) func next() async throws -> [UInt8]? {
+        guard let stream else { return nil }
+        return try await stream.next()
+    }
+
+    /// Reads the whole body; throws `HTTPError(413)` beyond `limit` bytes.
+    public nonisolated(nonsending) func collect(upTo limit: Int) async throws -> [UInt8] {
+        var out: [UInt8] = []
+        while let chunk = try await next() {
+            if out.count + chunk.count > limit { throw HTTPError(413, "request body too large") }
+            out += chunk
+        }
+        return out
+    }
+
+    /// Caps how many bytes a reader may take (Caddy's `request_body.max_size`).
+    public func limit(to maxBytes: Int) {
+        guard let stream else { return }
+        if let existing = stream.maxBytes { stream.maxBytes = min(existing, maxBytes) } else { stream.maxBytes = maxBytes }
+    }
+}
+
+/// Loop-confined buffer between the connection (producer) and a handler (consumer).
+final class BodyStream: @unchecked Sendable {
+    let loop: EventLoop?
+    weak var source: (any BodySource)?
+    let knownLength: Int?
+    @exclusivity(unchecked) private var chunks: [[UInt8]] = []
+    @exclusivity(unchecked) private var head = 0
+    @exclusivity(unchecked) private(set) var bufferedBytes = 0
+    @exclusivity(unchecked) private(set) var isFinished = false
+    @exclusivity(unchecked) private(set) var failure: (any Error)?
+    @exclusivity(unchecked) private var waiter: UnsafeContinuation<[UInt8]?, any Error>?
+    @exclusivity(unchecked) var consumed = 0
+    @exclusivity(unchecked) var maxBytes: Int?
+    @exclusivity(unchecked) var discarding = false
+
+    static let lowWatermark = 64 * 1024
+    static let highWatermark = 256 * 1024
+
+    init(loop: EventLoop?, source: (any BodySource)?, knownLength: Int?) {
+        self.loop = loop
+        self.source = source
+        self.knownLength = knownLength
+    }
+
+    var isOverHighWatermark: Bool { bufferedBytes >= Self.highWatermark }
+
+    // Producer side (loop thread).
+
+    func push(_ bytes: [UInt8]) {
+        if discarding { return }
+        if let w = waiter {
+            waiter = nil
+            deliver(bytes, to: w)
+            return
+        }
+        chunks.append(bytes)
+        bufferedBytes += bytes.count
+    }
+
+    func finish() {
+        isFinished = true
+        if let w = waiter { waiter = nil; w.resume(returning: nil) }
+    }
+
+    func fail(_ error: any Error) {
+        if isFinished { return }
+        failure = error
+        isFinished = true
+        if let w = waiter { waiter = nil; w.resume(throwing: error) }
+    }
+
+    /// Drops what is buffered and everything still to come.
+    func discard() {
+        discarding = true
+        chunks.removeAll()
+        head = 0
+        bufferedBytes = 0
+    }
+
+    // Consumer side.
+
+    nonisolated(nonsending) func next() async throws -> [UInt8]? {
+        if let loop, !loop.inEventLoop {
+            return try await withUnsafeThrowingContinuation { c in loop.execute { self.nextOnLoop(c) } }
+        }
+        if head < chunks.count {
+            let chunk = take()
+            try checkLimit(chunk.count)
+            return chunk
+        }
+        if let failure { throw failure }
+        if isFinished { return nil }
+        return try await withUnsafeThrowingContinuation { c in nextOnLoop(c) }
+    }
+
+    private func nextOnLoop(_ c: UnsafeContinuation<[UInt8]?, any Error>) {
+        if head < chunks.count { deliver(take(), to: c); return }
+        if let failure { c.resume(throwing: failure); return }
+        if isFinished { c.resume(returning: nil); return }
+        waiter = c
+        source?.bodyReaderWaiting(self)
+    }
+
+    private func deliver(_ chunk: [UInt8], to c: UnsafeContinuation<[UInt8]?, any Error>) {
+        do { try checkLimit(chunk.count); c.resume(returning: chunk) } catch { c.resume(throwing: error) }
+    }
+
+    private func checkLimit(_ n: Int) throws {
+        consumed += n
+        if let maxBytes, consumed > maxBytes { throw HTTPError(413, "request body too large") }
+    }
+
+    private func take() -> [UInt8] {
+        let chunk = chunks[head]
+        head += 1
+        bufferedBytes -= chunk.count
+        if head == chunks.count { chunks.removeAll(keepingCapacity: true); head = 0 }
+        if bufferedBytes < Self.lowWatermark { source?.bodyDrained(self) }
+        return chunk
+    }
+}

@@ -1,0 +1,65 @@
+/// Receives a streamed response body. Writes suspend while the peer is slow (back-pressure).
+public protocol ResponseBodyWriter: Sendable {
+    nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws
+}
+
+/// Produces a body by writing to a `ResponseBodyWriter`.
+public typealias ResponseBodyProducer = nonisolated(nonsending) @Sendable (any ResponseBodyWriter) async throws -> Void
+
+/// What a response carries after its head.
+public enum ResponseBody: Sendable {
+    case empty
+    case bytes([UInt8])
+    /// Written in pieces; chunked on HTTP/1.1 when `length` is nil.
+    case stream(length: Int?, ResponseBodyProducer)
+
+    /// The length if known without producing the body.
+    public var knownLength: Int? {
+        switch self {
+        case .empty: 0
+        case .bytes(let b): b.count
+        case .stream(let length, _): length
+        }
+    }
+}
+
+/// A protocol switch a handler claims (WebSocket, tunnels): run after the head is written.
+public struct Upgrade: Sendable {
+    public typealias Body = @Sendable (any UpgradedConnection) async throws -> Void
+    public let run: Body
+    public init(_ run: @escaping Body) { self.run = run }
+}
+
+/// An HTTP response as handlers build it.
+public struct Response: Sendable {
+    public var status: Int
+    public var headers: HTTPFields
+    public var body: ResponseBody
+    /// Close the connection after this response (`static_response.close`).
+    public var closeConnection = false
+    /// Drop the connection without writing anything (`static_response.abort`).
+    public var abort = false
+    /// When set with status 101, the connection switches to this after the head.
+    public var upgrade: Upgrade?
+
+    public init(status: Int = 200, headers: HTTPFields = HTTPFields(), body: ResponseBody = .empty) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A text response with a Content-Type.
+    public static func text(_ text: String, status: Int = 200, contentType: String = "text/plain; charset=utf-8") -> Response {
+        var r = Response(status: status, body: .bytes(Array(text.utf8)))
+        r.headers.set("Content-Type", contentType)
+        return r
+    }
+}
+
+/// The raw byte stream of a connection after a protocol switch.
+public protocol UpgradedConnection: Sendable {
+    /// The next bytes from the peer, nil at end of stream.
+    nonisolated(nonsending) func read() async throws -> [UInt8]?
+    nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws
+    func close()
+}

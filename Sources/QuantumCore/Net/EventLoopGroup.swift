@@ -1,0 +1,81 @@
+import CQuantumLinux
+import Glibc
+
+/// The server's event loops: one per core by default.
+public final class EventLoopGroup: Sendable {
+    public let loops: [EventLoop]
+
+    /// Cores this process may run on (respects CPU affinity).
+    public static var coreCount: Int { Int(cq_available_cpus()) }
+
+    public init(loopCount: Int = EventLoopGroup.coreCount) throws {
+        loops = try (0..<max(1, loopCount)).map { try EventLoop(index: $0) }
+        for loop in loops { loop.start() }
+    }
+
+    public func shutdown() {
+        for loop in loops { loop.stopAndJoin() }
+    }
+}
+
+/// One listen address served by every loop of a group, each through its own socket.
+public final class HTTPListenerSet: Sendable {
+    public let address: SocketAddress
+    private let listeners: [Listener]
+
+    /// Binds `address` on every loop. Port 0 picks one free port, shared by all loops.
+    public static func bind(_ address: SocketAddress, group: EventLoopGroup, runtime: ServerRuntime) async throws -> HTTPListenerSet {
+        var bound = address
+        var listeners: [Listener] = []
+        do {
+            for loop in group.loops {
+                let fd = try Sockets.listen(bound)
+                if bound.port == 0 { bound = SocketAddress(family: bound.family, bytes: bound.bytes, port: Sockets.localAddress(fd).port) }
+                let listener = Listener(fd: fd, loop: loop, runtime: runtime)
+                try await loop.submit { Result { try loop.register(fd, handler: listener, events: EPOLLIN.rawValue) } }.get()
+                listeners.append(listener)
+            }
+        } catch {
+            for l in listeners { await l.loop.submit { l.stopAccepting() } }
+            throw error
+        }
+        return HTTPListenerSet(address: bound, listeners: listeners)
+    }
+
+    private init(address: SocketAddress, listeners: [Listener]) {
+        self.address = address
+        self.listeners = listeners
+    }
+
+    public var port: Int { address.port }
+
+    /// Connections accepted from now on use `runtime`.
+    public func replaceRuntime(_ runtime: ServerRuntime) {
+        for l in listeners { l.replaceRuntime(runtime) }
+    }
+
+    /// Open connections across loops.
+    public func connectionCount() async -> Int {
+        var total = 0
+        for l in listeners { total += await l.loop.submit { l.registry.connections.count } }
+        return total
+    }
+
+    /// Stops accepting, lets in-flight requests finish for up to `graceNanos`, then closes the rest.
+    public func shutdown(graceNanos: UInt64?) async {
+        for l in listeners {
+            await l.loop.submit {
+                l.stopAccepting()
+                for c in l.registry.connections.values { c.beginShutdown() }
+            }
+        }
+        let deadline = graceNanos.map { Clock.monotonicNanos() &+ $0 }
+        while await connectionCount() > 0 {
+            if let deadline, Clock.monotonicNanos() >= deadline { break }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        for l in listeners {
+            await l.loop.submit { for c in l.registry.connections.values { c.close() } }
+        }
+    }
+}

@@ -1,0 +1,468 @@
+import CQuantumLinux
+import Glibc
+
+/// One HTTP/1.1 connection on its loop: the read path parses synchronously and hands request
+/// heads to one long-lived task, which runs the handler chain and writes responses in order.
+final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
+    private enum Pending {
+        case request(RequestHead, BodyStream?)
+        case parseError(HTTP1ParseError)
+    }
+
+    let fd: Int32
+    unowned let loop: EventLoop
+    let runtime: ServerRuntime
+    let info: ConnectionInfo
+    private let owner: ConnectionRegistry
+
+    @exclusivity(unchecked) private var decoder: HTTP1Decoder
+    @exclusivity(unchecked) private var queue: [Pending] = []
+    @exclusivity(unchecked) private var queueHead = 0
+    @exclusivity(unchecked) private var receivingBody: BodyStream?
+    @exclusivity(unchecked) private var waiter: UnsafeContinuation<Pending?, Never>?
+    @exclusivity(unchecked) private var out = OutboundQueue()
+    @exclusivity(unchecked) private var drainWaiter: UnsafeContinuation<Void, any Error>?
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var interest: UInt32 = EPOLLIN.rawValue
+    @exclusivity(unchecked) private var inputClosed = false
+    @exclusivity(unchecked) private(set) var isClosed = false
+    @exclusivity(unchecked) private var parseFailed = false
+    @exclusivity(unchecked) private var awaitingUpgradeDecision = false
+    @exclusivity(unchecked) private var closeWhenDrained = false
+    @exclusivity(unchecked) private var shuttingDown = false
+    @exclusivity(unchecked) private var continueSent = false
+    @exclusivity(unchecked) private var expectContinueBody: BodyStream?
+    @exclusivity(unchecked) private var upgraded: UpgradedStream?
+    // Timekeeping (monotonic ns).
+    @exclusivity(unchecked) private var lastRead: UInt64
+    @exclusivity(unchecked) private var headStarted: UInt64 = 0
+    @exclusivity(unchecked) private var bodyStarted: UInt64 = 0
+    @exclusivity(unchecked) private var lastWriteProgress: UInt64 = 0
+
+    static let maxPipelined = 32
+
+    init(fd: Int32, loop: EventLoop, runtime: ServerRuntime, info: ConnectionInfo, owner: ConnectionRegistry) {
+        self.fd = fd
+        self.loop = loop
+        self.runtime = runtime
+        self.info = info
+        self.owner = owner
+        decoder = HTTP1Decoder(limits: runtime.limits.http1)
+        lastRead = Clock.monotonicNanos()
+    }
+
+    /// Starts the connection's task; call on the loop after registering the fd.
+    func start() {
+        Task(executorPreference: loop) { await self.serve() }
+    }
+
+    // MARK: - Read path
+
+    func readable() {
+        guard !isClosed else { return }
+        let buffer = loop.readBuffer
+        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        if n > 0 {
+            let now = Clock.monotonicNanos()
+            lastRead = now
+            if let upgraded {
+                upgraded.received(Array(UnsafeRawBufferPointer(rebasing: buffer[0..<n])))
+                return
+            }
+            if decoder.isIdle { headStarted = now }
+            decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            process()
+        } else if n == 0 {
+            inputClosed = true
+            receivingBody?.fail(HTTPError(400, "connection closed before the body ended"))
+            upgraded?.received(nil)
+            if let w = waiter { waiter = nil; w.resume(returning: nil) }
+            updateInterest()
+        } else {
+            let e = cq_errno()
+            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
+            close()
+        }
+    }
+
+    /// Decodes buffered input while nothing asks to pause.
+    private func process() {
+        while !isClosed && !parseFailed && !awaitingUpgradeDecision && upgraded == nil {
+            if let body = receivingBody, body.isOverHighWatermark { break }
+            if queue.count - queueHead >= Self.maxPipelined { break }
+            let event: HTTP1Decoder.Event?
+            do {
+                event = try decoder.next()
+            } catch {
+                parseFailed = true
+                receivingBody?.fail(HTTPError(error.status, error.reason))
+                enqueue(.parseError(error))
+                break
+            }
+            guard let event else { break }
+            switch event {
+            case .head(let head):
+                var stream: BodyStream?
+                switch head.framing {
+                case .none: break
+                case .length(let n): stream = BodyStream(loop: loop, source: self, knownLength: n)
+                case .chunked: stream = BodyStream(loop: loop, source: self, knownLength: nil)
+                }
+                receivingBody = stream
+                bodyStarted = lastRead
+                if head.expectContinue, stream != nil { expectContinueBody = stream; continueSent = false }
+                if head.headers.contains("upgrade") { awaitingUpgradeDecision = true }
+                enqueue(.request(head, stream))
+            case .body(let bytes):
+                receivingBody?.push(bytes)
+            case .end:
+                receivingBody?.finish()
+                receivingBody = nil
+            }
+        }
+        updateInterest()
+    }
+
+    private func enqueue(_ p: Pending) {
+        if let w = waiter {
+            waiter = nil
+            w.resume(returning: p)
+        } else {
+            queue.append(p)
+        }
+    }
+
+    private func updateInterest() {
+        guard !isClosed else { return }
+        var wanted: UInt32 = 0
+        let paused = parseFailed || awaitingUpgradeDecision
+            || (receivingBody?.isOverHighWatermark ?? false)
+            || queue.count - queueHead >= Self.maxPipelined
+        if !inputClosed && (upgraded != nil || !paused) { wanted |= EPOLLIN.rawValue }
+        if !out.isEmpty { wanted |= EPOLLOUT.rawValue }
+        if wanted != interest {
+            interest = wanted
+            loop.modify(fd, events: wanted)
+        }
+    }
+
+    // MARK: - BodySource
+
+    func bodyReaderWaiting(_ stream: BodyStream) {
+        if stream === expectContinueBody && !continueSent {
+            continueSent = true
+            out.append("HTTP/1.1 100 Continue\r\n\r\n")
+            scheduleFlush()
+        }
+        process()
+    }
+
+    func bodyDrained(_ stream: BodyStream) {
+        if stream === receivingBody { process() }
+    }
+
+    // MARK: - The connection task
+
+    private nonisolated(nonsending) func nextPending() async -> Pending? {
+        if queueHead < queue.count {
+            let p = queue[queueHead]
+            queueHead += 1
+            if queueHead == queue.count { queue.removeAll(keepingCapacity: true); queueHead = 0 }
+            if queue.count - queueHead == Self.maxPipelined - 1 { process() }
+            return p
+        }
+        if isClosed || inputClosed || shuttingDown { return nil }
+        return await withUnsafeContinuation { c in waiter = c }
+    }
+
+    private nonisolated(nonsending) func serve() async {
+        while let pending = await nextPending() {
+            switch pending {
+            case .parseError(let error):
+                writeErrorAndClose(error)
+                return
+            case .request(let head, let stream):
+                let keepGoing = await handle(head, stream)
+                if !keepGoing || isClosed { finish(); return }
+            }
+        }
+        finish()
+    }
+
+    /// Runs one request; returns whether the connection stays open for the next one.
+    private nonisolated(nonsending) func handle(_ head: RequestHead, _ stream: BodyStream?) async -> Bool {
+        var headers = head.headers
+        if head.authority != headers["host"] ?? "" { headers.set("Host", head.authority) }
+        let request = Request(
+            method: head.method, rawPath: head.rawPath, query: head.query,
+            proto: head.minorVersion == 1 ? "HTTP/1.1" : "HTTP/1.0", headers: headers, host: head.authority,
+            body: RequestBody(stream: stream), connection: info)
+        var response = await runtime.respond(request, context: Context(loop: loop))
+        if response.abort { close(); return false }
+        if let failure = stream?.failure as? HTTPError, failure.status != 499 {
+            // The body turned out malformed: that, not the handler's answer, is the response.
+            writeErrorAndClose(HTTP1ParseError(failure.status, failure.message))
+            return false
+        }
+        let isUpgrade = response.status == 101 && response.upgrade != nil
+        if awaitingUpgradeDecision && !isUpgrade {
+            awaitingUpgradeDecision = false
+            process()
+        }
+        if response.status == 101 && response.upgrade == nil { response.status = 500 }
+        let bodyComplete = stream == nil || stream!.isFinished
+        let keepAlive = head.keepAlive && !response.closeConnection && !shuttingDown && bodyComplete && !inputClosed
+        do {
+            try await write(response, isHead: head.method == "HEAD", minorVersion: head.minorVersion, keepAlive: keepAlive || isUpgrade)
+        } catch {
+            close()
+            return false
+        }
+        if let stream, !stream.isFinished { stream.discard() } else { stream?.discard() }
+        if isUpgrade, let upgrade = response.upgrade {
+            await runUpgrade(upgrade)
+            return false
+        }
+        return keepAlive
+    }
+
+    private nonisolated(nonsending) func runUpgrade(_ upgrade: Upgrade) async {
+        let stream = UpgradedStream(connection: self)
+        upgraded = stream
+        awaitingUpgradeDecision = false
+        let leftover = decoder.takeRemaining()
+        if !leftover.isEmpty { stream.received(leftover) }
+        if inputClosed { stream.received(nil) }
+        updateInterest()
+        do { try await upgrade.run(stream) } catch {}
+        finish()
+    }
+
+    private func writeErrorAndClose(_ error: HTTP1ParseError) {
+        var head: [UInt8] = []
+        head += Array("HTTP/1.1 \(error.status) \(HTTPStatus.reason(error.status))\r\n".utf8)
+        head += Array("Server: Quantum\r\nDate: ".utf8) + loop.dateHeader
+        head += Array("\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+        out.append(head)
+        finish()
+    }
+
+    /// Ends the connection once pending output is written.
+    private func finish() {
+        closeWhenDrained = true
+        if out.isEmpty { close() } else { scheduleFlush() }
+    }
+
+    // MARK: - Write path
+
+    private nonisolated(nonsending) func write(_ response: Response, isHead: Bool, minorVersion: Int, keepAlive: Bool) async throws {
+        let status = response.status
+        let bodyless = isHead || status < 200 || status == 204 || status == 304
+        var head: [UInt8] = []
+        head.reserveCapacity(256)
+        head += Self.statusLine(status)
+        var hasDate = false, hasServer = false
+        for field in response.headers {
+            let name = field.name
+            if name.equalsIgnoringASCIICase("content-length") || name.equalsIgnoringASCIICase("transfer-encoding")
+                || name.equalsIgnoringASCIICase("connection") && status != 101 { continue }
+            if name.equalsIgnoringASCIICase("date") { hasDate = true }
+            if name.equalsIgnoringASCIICase("server") { hasServer = true }
+            head += name.utf8
+            head += [58, 32]
+            head += field.value.utf8
+            head += [13, 10]
+        }
+        if !hasServer { head += Self.serverLine }
+        if !hasDate { head += Self.dateName; head += loop.dateHeader; head += [13, 10] }
+        var chunked = false
+        var closeAfter = !keepAlive
+        let length = response.body.knownLength
+        if status == 101 {
+            // The handler set Upgrade/Connection itself.
+        } else if status == 204 || status < 200 {
+            // no framing
+        } else if status == 304 {
+            if let declared = response.headers["content-length"] { head += Array("Content-Length: \(declared)\r\n".utf8) }
+        } else if let length {
+            head += Self.contentLengthName
+            head += Array(String(length).utf8)
+            head += [13, 10]
+        } else if minorVersion == 1 {
+            if !isHead { head += Self.chunkedLine; chunked = true }
+        } else {
+            closeAfter = true
+        }
+        if status != 101 {
+            if closeAfter { head += Self.connectionClose } else if minorVersion == 0 { head += Self.connectionKeepAlive }
+        }
+        head += [13, 10]
+        if case .bytes(let b) = response.body, !bodyless, b.count < 8192 {
+            head += b
+            out.append(head)
+        } else {
+            out.append(head)
+            if !bodyless {
+                switch response.body {
+                case .empty: break
+                case .bytes(let b): out.append(b)
+                case .stream(let length, let producer):
+                    let writer = HTTP1BodyWriter(connection: self, chunked: chunked, declaredLength: length)
+                    try await producer(writer)
+                    try await writer.finishBody()
+                }
+            }
+        }
+        scheduleFlush()
+        if closeAfter { closeWhenDrained = true }
+        try await waitForDrainIfNeeded(threshold: BodyStream.highWatermark)
+    }
+
+    /// Queues body bytes (from a streaming producer) and applies back-pressure.
+    nonisolated(nonsending) func writeBodyBytes(_ bytes: [UInt8]) async throws {
+        if !loop.inEventLoop {
+            let loop = self.loop
+            return try await withUnsafeThrowingContinuation { c in
+                loop.execute {
+                    Task(executorPreference: loop) {
+                        do { try await self.writeBodyBytes(bytes); c.resume() } catch { c.resume(throwing: error) }
+                    }
+                }
+            }
+        }
+        if isClosed { throw HTTPError(499, "connection closed") }
+        out.append(bytes)
+        scheduleFlush()
+        try await waitForDrainIfNeeded(threshold: BodyStream.highWatermark)
+    }
+
+    private nonisolated(nonsending) func waitForDrainIfNeeded(threshold: Int) async throws {
+        if out.pendingBytes < threshold { return }
+        flush()
+        if isClosed { throw HTTPError(499, "connection closed") }
+        if out.pendingBytes < threshold { return }
+        try await withUnsafeThrowingContinuation { c in drainWaiter = c }
+    }
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        loop.atTickEnd { [self] in
+            flushScheduled = false
+            flush()
+        }
+    }
+
+    private func flush() {
+        guard !isClosed else { return }
+        let before = out.pendingBytes
+        switch out.write(to: fd) {
+        case .drained:
+            lastWriteProgress = Clock.monotonicNanos()
+            if let w = drainWaiter { drainWaiter = nil; w.resume() }
+            if closeWhenDrained { close(); return }
+        case .blocked:
+            if out.pendingBytes != before { lastWriteProgress = Clock.monotonicNanos() }
+            if out.pendingBytes < BodyStream.lowWatermark, let w = drainWaiter { drainWaiter = nil; w.resume() }
+        case .failed:
+            close()
+            return
+        }
+        updateInterest()
+    }
+
+    func writable() { flush() }
+
+    // MARK: - Lifecycle
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        loop.deregister(fd)
+        Glibc.close(fd)
+        owner.remove(self)
+        receivingBody?.fail(HTTPError(499, "connection closed"))
+        receivingBody = nil
+        upgraded?.received(nil)
+        if let w = waiter { waiter = nil; w.resume(returning: nil) }
+        if let w = drainWaiter { drainWaiter = nil; w.resume(throwing: HTTPError(499, "connection closed")) }
+    }
+
+    /// Graceful shutdown: idle connections close now, busy ones after their current response.
+    func beginShutdown() {
+        shuttingDown = true
+        if let w = waiter, decoder.isIdle || inputClosed {
+            waiter = nil
+            w.resume(returning: nil)
+        }
+    }
+
+    var isIdle: Bool { waiter != nil && decoder.isIdle && out.isEmpty }
+
+    func tick(now: UInt64) {
+        guard !isClosed else { return }
+        let limits = runtime.limits
+        if upgraded != nil { return }
+        if let t = limits.writeTimeout, !out.isEmpty, now &- lastWriteProgress > t { close(); return }
+        if waiter != nil && decoder.isIdle && out.isEmpty {
+            if let t = limits.idleTimeout, now &- lastRead > t { close() }
+            return
+        }
+        if decoder.isReadingHead, waiter != nil, let t = limits.readHeaderTimeout, now &- headStarted > t { close(); return }
+        if receivingBody != nil, let t = limits.readTimeout, now &- bodyStarted > t { close(); return }
+    }
+
+    // MARK: - Constant bytes
+
+    private static let serverLine = Array("Server: Quantum\r\n".utf8)
+    private static let dateName = Array("Date: ".utf8)
+    private static let contentLengthName = Array("Content-Length: ".utf8)
+    private static let chunkedLine = Array("Transfer-Encoding: chunked\r\n".utf8)
+    private static let connectionClose = Array("Connection: close\r\n".utf8)
+    private static let connectionKeepAlive = Array("Connection: keep-alive\r\n".utf8)
+    private static let commonStatusLines: [Int: [UInt8]] = Dictionary(uniqueKeysWithValues:
+        [200, 201, 204, 206, 301, 302, 304, 307, 308, 400, 403, 404, 405, 500, 502, 503].map {
+            ($0, Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8))
+        })
+
+    static func statusLine(_ status: Int) -> [UInt8] {
+        if let line = commonStatusLines[status] { return line }
+        return Array("HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8)
+    }
+}
+
+/// Streams a response body onto an HTTP/1 connection (chunked when the length is unknown).
+struct HTTP1BodyWriter: ResponseBodyWriter, @unchecked Sendable {
+    let connection: HTTP1Connection
+    let chunked: Bool
+    let declaredLength: Int?
+    private let written = Counter()
+
+    init(connection: HTTP1Connection, chunked: Bool, declaredLength: Int?) {
+        self.connection = connection
+        self.chunked = chunked
+        self.declaredLength = declaredLength
+    }
+
+    final class Counter: @unchecked Sendable { var value = 0 }
+
+    nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws {
+        guard !bytes.isEmpty else { return }
+        written.value += bytes.count
+        if let declaredLength, written.value > declaredLength { throw HTTPError(500, "body longer than its Content-Length") }
+        if chunked {
+            var framed = Array(String(bytes.count, radix: 16).utf8) + [13, 10]
+            framed.reserveCapacity(framed.count + bytes.count + 2)
+            framed += bytes
+            framed += [13, 10]
+            try await connection.writeBodyBytes(framed)
+        } else {
+            try await connection.writeBodyBytes(bytes)
+        }
+    }
+
+    nonisolated(nonsending) func finishBody() async throws {
+        if let declaredLength, written.value != declaredLength { throw HTTPError(500, "body shorter than its Content-Length") }
+        if chunked { try await connection.writeBodyBytes(Array("0\r\n\r\n".utf8)) }
+    }
+}

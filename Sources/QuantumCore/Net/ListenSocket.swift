@@ -1,0 +1,33 @@
+import CQuantumLinux
+import Glibc
+
+/// Creates listening TCP sockets (`SO_REUSEPORT`, non-blocking) and connected client sockets.
+enum Sockets {
+    static func listen(_ address: SocketAddress, backlog: Int32 = 1024) throws -> Int32 {
+        let domain = address.family == .v4 ? AF_INET : AF_INET6
+        let fd = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemError.last("socket") }
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        if address.family == .v6 && !IPAddress.isV4Mapped(address.bytes) && address.bytes != [UInt8](repeating: 0, count: 16) {
+            setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
+        let rc = address.withSockaddr { bind(fd, $0, $1) }
+        guard rc == 0 else { let e = SystemError.last("bind \(address)"); close(fd); throw e }
+        guard Glibc.listen(fd, backlog) == 0 else { let e = SystemError.last("listen \(address)"); close(fd); throw e }
+        return fd
+    }
+
+    static func localAddress(_ fd: Int32) -> SocketAddress {
+        var storage = sockaddr_storage()
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return SocketAddress(storage: storage)
+    }
+
+    static func setNoDelay(_ fd: Int32) {
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+}

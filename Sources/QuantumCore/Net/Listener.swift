@@ -1,0 +1,65 @@
+import CQuantumLinux
+import Glibc
+import Synchronization
+
+/// The connections a loop owns for one server, for shutdown and counting.
+final class ConnectionRegistry: @unchecked Sendable {
+    @exclusivity(unchecked) private(set) var connections: [ObjectIdentifier: HTTP1Connection] = [:]
+    func add(_ c: HTTP1Connection) { connections[ObjectIdentifier(c)] = c }
+    func remove(_ c: HTTP1Connection) { connections[ObjectIdentifier(c)] = nil }
+}
+
+/// A listening socket owned by one loop (`SO_REUSEPORT`: each loop has its own).
+final class Listener: LoopIOHandler, @unchecked Sendable {
+    let fd: Int32
+    unowned let loop: EventLoop
+    let address: SocketAddress
+    private let runtime: Mutex<ServerRuntime>
+    let registry = ConnectionRegistry()
+    @exclusivity(unchecked) private var closed = false
+
+    init(fd: Int32, loop: EventLoop, runtime: ServerRuntime) {
+        self.fd = fd
+        self.loop = loop
+        self.runtime = Mutex(runtime)
+        address = Sockets.localAddress(fd)
+    }
+
+    /// New connections use `runtime` from now on; open ones keep theirs.
+    func replaceRuntime(_ runtime: ServerRuntime) { self.runtime.withLock { $0 = runtime } }
+
+    func readable() {
+        guard !closed else { return }
+        let current = runtime.withLock { $0 }
+        for _ in 0..<64 {
+            var storage = sockaddr_storage()
+            var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let cfd = withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { cq_accept4(fd, $0, &len) }
+            }
+            if cfd < 0 { return }
+            Sockets.setNoDelay(cfd)
+            let info = ConnectionInfo(remoteAddress: SocketAddress(storage: storage), localAddress: address)
+            let connection = HTTP1Connection(fd: cfd, loop: loop, runtime: current, info: info, owner: registry)
+            do {
+                try loop.register(cfd, handler: connection, events: EPOLLIN.rawValue)
+            } catch {
+                Glibc.close(cfd)
+                continue
+            }
+            registry.add(connection)
+            connection.start()
+        }
+    }
+
+    func writable() {}
+    func tick(now: UInt64) {}
+
+    /// Stops accepting (loop thread).
+    func stopAccepting() {
+        guard !closed else { return }
+        closed = true
+        loop.deregister(fd)
+        Glibc.close(fd)
+    }
+}

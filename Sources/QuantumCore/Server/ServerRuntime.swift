@@ -1,0 +1,88 @@
+/// Timeouts and limits of one server (Caddy's server fields), in nanoseconds.
+public struct ServerLimits: Sendable {
+    public var http1 = HTTP1Limits()
+    public var readHeaderTimeout: UInt64? = 60_000_000_000
+    public var readTimeout: UInt64?
+    public var writeTimeout: UInt64?
+    public var idleTimeout: UInt64? = 300_000_000_000
+    public init() {}
+}
+
+/// What a connection needs from its server: limits and the compiled route chain. Immutable; a
+/// reload makes a new one, and connections keep the one they were accepted with.
+public final class ServerRuntime: Sendable {
+    public let name: String
+    public let limits: ServerLimits
+    let chain: Next
+    let errorChain: Next?
+
+    public init(name: String, limits: ServerLimits, chain: Next, errorChain: Next?) {
+        self.name = name
+        self.limits = limits
+        self.chain = chain
+        self.errorChain = errorChain
+    }
+
+    /// Runs the request through the routes; errors go to the error routes, then to a bare status.
+    nonisolated(nonsending) public func respond(_ request: Request, context: Context) async -> Response {
+        do {
+            return try await chain(request, context)
+        } catch {
+            return await respondToError(error, request: request, context: context)
+        }
+    }
+
+    nonisolated(nonsending) private func respondToError(_ error: any Error, request: Request, context: Context) async -> Response {
+        let httpError = error as? HTTPError ?? HTTPError(500, "\(error)")
+        if let errorChain {
+            var ctx = context
+            ErrorPlaceholders.set(httpError, in: &ctx)
+            var original = request
+            original.method = request.originalMethod
+            let (path, query) = ErrorPlaceholders.splitURI(request.originalURI)
+            original.rawPath = path
+            original.query = query
+            do {
+                var response = try await errorChain(original, ctx)
+                if response.status == 200 && ErrorPlaceholders.isDefault(response) { response.status = httpError.status }
+                return response
+            } catch {
+                let second = error as? HTTPError ?? HTTPError(500, "\(error)")
+                return Response(status: second.status)
+            }
+        }
+        return Response(status: httpError.status)
+    }
+}
+
+/// `{http.error.*}` placeholders for error routes.
+enum ErrorPlaceholders {
+    static func set(_ e: HTTPError, in ctx: inout Context) {
+        ctx.placeholders["http.error.status_code"] = String(e.status)
+        ctx.placeholders["http.error.status_text"] = HTTPStatus.reason(e.status)
+        ctx.placeholders["http.error.message"] = e.message
+        ctx.placeholders["http.error"] = e.description
+        ctx.placeholders["http.error.trace"] = ""
+        ctx.placeholders["http.error.id"] = ErrorID.make()
+    }
+
+    static func splitURI(_ uri: String) -> (String, String) {
+        guard let q = uri.firstIndex(of: "?") else { return (uri, "") }
+        return (String(uri[..<q]), String(uri[uri.index(after: q)...]))
+    }
+
+    /// An error chain that handled nothing yields the empty 200; Caddy then writes the error status.
+    static func isDefault(_ r: Response) -> Bool {
+        if case .empty = r.body, r.headers.isEmpty, r.upgrade == nil { return true }
+        return false
+    }
+}
+
+/// Short random IDs (error ids, request ids).
+enum ErrorID {
+    static func make() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
+        var g = SystemRandomNumberGenerator()
+        return String((0..<9).map { _ in alphabet[Int(g.next() % UInt64(alphabet.count))] })
+    }
+}
