@@ -12,6 +12,8 @@ public struct Context: Sendable {
     public var placeholders: [String: String] = [:]
     /// Route groups that already matched (only the first route of a group runs).
     var groups: Set<String> = []
+    /// The `next` of each enclosing route list run through `EmbeddedRoutes` (innermost last).
+    var tails: [Next] = []
     private var extensions: [ObjectIdentifier: any Sendable] = [:]
     /// The loop running this request, when it came from a connection.
     public var loop: EventLoop?

@@ -1,0 +1,141 @@
+import QuantumCore
+
+/// Caddy's header operations: `add`, `set`, `delete` (with `*` wildcards), `replace`.
+public struct HeaderOps: Decodable, Sendable {
+    public struct Replacement: Decodable, Sendable {
+        public var search: String?
+        public var searchRegexp: Pattern?
+        public var replace: String
+        enum CodingKeys: String, CodingKey, CaseIterable { case search, searchRegexp = "search_regexp", replace }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            search = try c.decodeIfPresent(String.self, forKey: .search)
+            searchRegexp = try c.decodeIfPresent(Pattern.self, forKey: .searchRegexp)
+            replace = try c.decodeIfPresent(String.self, forKey: .replace) ?? ""
+            if search == nil && searchRegexp == nil { throw decoder.error("a replacement needs \"search\" or \"search_regexp\"") }
+        }
+    }
+
+    public var add: [String: [String]]?
+    public var set: [String: [String]]?
+    public var delete: [String]?
+    public var replace: [String: [Replacement]]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case add, set, delete, replace }
+
+    /// Applies the operations in Caddy's order: add, set, delete, replace.
+    public func apply(to headers: inout HTTPFields, render: (String) -> String) {
+        for (name, values) in (add ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for v in values { headers.add(name, render(v)) }
+        }
+        for (name, values) in (set ?? [:]).sorted(by: { $0.key < $1.key }) {
+            headers.remove(name)
+            for v in values { headers.add(name, render(v)) }
+        }
+        for pattern in delete ?? [] {
+            let p = render(pattern)
+            headers.removeAll { Self.wildcardMatch(p, $0.name) }
+        }
+        for (name, replacements) in (replace ?? [:]).sorted(by: { $0.key < $1.key }) {
+            headers.mapValues { field in
+                guard name == "*" || field.name.equalsIgnoringASCIICase(name) else { return field.value }
+                var value = field.value
+                for r in replacements {
+                    let with = render(r.replace)
+                    if let search = r.search { value = value.replacingOccurrences(of: render(search), with: with) }
+                    else if let re = r.searchRegexp { value = re.replaceAll(in: value, with: with) }
+                }
+                return value
+            }
+        }
+    }
+
+    /// `Prefix-*`, `*-Suffix`, `*sub*` or an exact name, case-insensitively.
+    static func wildcardMatch(_ pattern: String, _ name: String) -> Bool {
+        let p = pattern.asciiLowercased(), n = name.asciiLowercased()
+        if p == "*" { return true }
+        if p.hasPrefix("*") && p.hasSuffix("*") && p.count > 1 { return n.contains(p.dropFirst().dropLast()) }
+        if p.hasPrefix("*") { return n.hasSuffix(p.dropFirst()) }
+        if p.hasSuffix("*") { return n.hasPrefix(p.dropLast()) }
+        return n == p
+    }
+}
+
+/// A response condition for `headers.response.require` (Caddy's ResponseMatcher).
+public struct ResponseCondition: Decodable, Sendable {
+    public var statusCode: [Int]?
+    public var headers: [String: [String]?]?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case statusCode = "status_code", headers }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        statusCode = try c.decodeIfPresent([Int].self, forKey: .statusCode)
+        if c.contains(.headers) {
+            let raw = try c.decode(JSONValue.self, forKey: .headers)
+            guard case .object(let members) = raw else { throw decoder.error("headers must be an object") }
+            var h: [String: [String]?] = [:]
+            for (k, v) in members {
+                switch v {
+                case .null: h[k] = .some(nil)
+                case .array(let items): h[k] = items.compactMap { if case .string(let s) = $0 { s } else { nil } }
+                default: throw decoder.error("headers.\(k) must be an array or null")
+                }
+            }
+            headers = h
+        }
+    }
+
+    /// True when the response matches: status in the list (a single digit is a class), and
+    /// every header rule (null: absent; []: present; values: one matches, `*` wildcards).
+    public func matches(_ r: Response) -> Bool {
+        if let codes = statusCode, !codes.isEmpty {
+            guard codes.contains(where: { $0 < 10 ? r.status / 100 == $0 : r.status == $0 }) else { return false }
+        }
+        for (name, expected) in headers ?? [:] {
+            let actual = r.headers.values(name)
+            guard let expected else { if !actual.isEmpty { return false }; continue }
+            if expected.isEmpty { if actual.isEmpty { return false }; continue }
+            guard actual.contains(where: { a in expected.contains { HeaderOps.wildcardMatch($0, a) || $0 == a } }) else { return false }
+        }
+        return true
+    }
+}
+
+/// `headers`: edits request headers before `next` and response headers after it.
+public struct Headers: HandlerModule {
+    public static let moduleID = "http.handlers.headers"
+
+    public struct ResponseOps: Decodable, Sendable {
+        public var ops: HeaderOps
+        public var require: ResponseCondition?
+        public var deferred: Bool?
+        enum CodingKeys: String, CodingKey, CaseIterable { case add, set, delete, replace, require, deferred }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            require = try c.decodeIfPresent(ResponseCondition.self, forKey: .require)
+            deferred = try c.decodeIfPresent(Bool.self, forKey: .deferred)
+            ops = try HeaderOps(from: decoder)
+        }
+    }
+
+    public var request: HeaderOps?
+    public var response: ResponseOps?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case request, response }
+
+    public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        var request = request
+        if let ops = self.request {
+            let snapshot = request
+            ops.apply(to: &request.headers) { Template($0).render(snapshot, context, unknown: .keep) }
+            if let host = request.headers["host"], host != request.host { request.host = host }
+        }
+        var response = try await next(request, context)
+        if let r = self.response, r.require?.matches(response) ?? true {
+            let snapshot = response
+            r.ops.apply(to: &response.headers) { Template($0).render(request, context, unknown: .keep, response: snapshot) }
+        }
+        return response
+    }
+}

@@ -1,0 +1,87 @@
+import QuantumCore
+
+/// `static_response`: a fixed (templated) response — Caddy's `respond`.
+public struct StaticResponse: HandlerModule {
+    public static let moduleID = "http.handlers.static_response"
+
+    public var statusCode: WeakString?
+    public var headers: [String: [String]]?
+    public var body: Template?
+    public var close: Bool?
+    public var abort: Bool?
+
+    /// Prepared at provision: the response when nothing depends on the request.
+    private var constant: Response?
+    private var statusTemplate: Template?
+    private var headerTemplates: [(String, [Template])] = []
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case statusCode = "status_code", headers, body, close, abort }
+
+    public init(statusCode: Int? = nil, headers: [String: [String]]? = nil, body: String? = nil) {
+        self.statusCode = statusCode.map { WeakString(String($0)) }
+        self.headers = headers
+        self.body = body.map(Template.init)
+        prepare()
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        statusCode = try c.decodeIfPresent(WeakString.self, forKey: .statusCode)
+        headers = try c.decodeIfPresent([String: [String]].self, forKey: .headers)
+        body = try c.decodeIfPresent(Template.self, forKey: .body)
+        close = try c.decodeIfPresent(Bool.self, forKey: .close)
+        abort = try c.decodeIfPresent(Bool.self, forKey: .abort)
+        if let s = statusCode?.value, Template(s).isConstant {
+            guard let code = Int(s), (100...999).contains(code) else {
+                throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.statusCode], "invalid status code \"\(s)\"")
+            }
+        }
+        prepare()
+    }
+
+    private mutating func prepare() {
+        statusTemplate = statusCode.map { Template($0.value) }
+        headerTemplates = (headers ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value.map(Template.init)) }
+        let allConstant = (statusTemplate?.isConstant ?? true) && (body?.isConstant ?? true)
+            && headerTemplates.allSatisfy { $0.1.allSatisfy(\.isConstant) }
+        // A static_response without status_code inherits the error's status in error routes, so
+        // only an explicit status may be precomputed.
+        if allConstant && statusCode != nil {
+            constant = build(status: Int(statusCode!.value) ?? 200, headers: headerTemplates.map { ($0.0, $0.1.map(\.source)) }, body: body?.source)
+        }
+    }
+
+    private func build(status: Int, headers: [(String, [String])], body: String?) -> Response {
+        var r = Response(status: status)
+        for (name, values) in headers { for v in values { r.headers.add(name, v) } }
+        if let body {
+            r.body = .bytes(Array(body.utf8))
+            if !r.headers.contains("content-type") {
+                r.headers.add("Content-Type", Self.looksLikeJSON(body) ? "application/json" : "text/plain; charset=utf-8")
+            }
+        }
+        r.closeConnection = close ?? false
+        r.abort = abort ?? false
+        return r
+    }
+
+    static func looksLikeJSON(_ body: String) -> Bool {
+        let t = body.trimmingOWS()
+        guard t.hasPrefix("{") || t.hasPrefix("[") else { return false }
+        return (try? JSONParser.parse(String(t))) != nil
+    }
+
+    public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        if let constant { return constant }
+        var status = 200
+        if let statusTemplate {
+            let text = statusTemplate.render(request, context)
+            guard let code = Int(text), (100...999).contains(code) else { throw HTTPError(500, "invalid status code \"\(text)\"") }
+            status = code
+        } else if let errorStatus = context.placeholders["http.error.status_code"], let code = Int(errorStatus) {
+            status = code
+        }
+        let headers = headerTemplates.map { ($0.0, $0.1.map { $0.render(request, context) }) }
+        return build(status: status, headers: headers, body: body?.render(request, context, unknown: .keep))
+    }
+}

@@ -1,0 +1,47 @@
+import QuantumCore
+
+/// `vars`: sets `{http.vars.NAME}` values for later handlers and matchers (e.g. `root`).
+public struct Vars: HandlerModule {
+    public static let moduleID = "http.handlers.vars"
+
+    public var values: [String: Template]
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: NameKey.self)
+        var values: [String: Template] = [:]
+        for key in c.allKeys where key.stringValue != "handler" {
+            let raw = try c.decode(JSONValue.self, forKey: key)
+            switch raw {
+            case .string(let s): values[key.stringValue] = Template(s)
+            case .number(let n): values[key.stringValue] = Template(n)
+            case .bool(let b): values[key.stringValue] = Template(b ? "true" : "false")
+            case .null: values[key.stringValue] = Template("")
+            default: values[key.stringValue] = Template(raw.serialized)
+            }
+        }
+        self.values = values
+    }
+
+    public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        var context = context
+        for (name, template) in values { context.vars[name] = template.render(request, context) }
+        return try await next(request, context)
+    }
+}
+
+/// `request_body`: caps how much of the body later handlers may read (413 beyond it).
+public struct RequestBodyLimit: HandlerModule {
+    public static let moduleID = "http.handlers.request_body"
+
+    public var maxSize: ByteSize?
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case maxSize = "max_size" }
+
+    public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        if let maxSize {
+            if let length = request.body.knownLength, length > maxSize.bytes { throw HTTPError(413, "request body too large") }
+            request.body.limit(to: maxSize.bytes)
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,49 @@
+import QuantumCore
+
+/// A named regular expression (`{"name": "n", "pattern": "..."}`) whose captures become
+/// `{http.regexp.NAME.N}` and `{http.regexp.NAME.GROUP}` placeholders.
+public struct NamedPattern: Decodable, Sendable {
+    public var name: String?
+    public var pattern: Pattern
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, pattern }
+
+    /// Tests `text` and records captures in `context` on a match.
+    func match(_ text: String, context: inout Context) -> Bool {
+        guard let groups = pattern.match(text) else { return false }
+        let prefix = name.map { "http.regexp.\($0)." } ?? "http.regexp."
+        for (i, g) in groups.enumerated() {
+            context.placeholders[prefix + String(i)] = g ?? ""
+            if i < pattern.groupNames.count, let n = pattern.groupNames[i] { context.placeholders[prefix + n] = g ?? "" }
+        }
+        return true
+    }
+}
+
+/// `path_regexp`: a regular expression on the decoded path.
+public struct PathRegexpMatcher: MatcherModule {
+    public static let moduleID = "http.matchers.path_regexp"
+    public var regexp: NamedPattern
+
+    public init(from decoder: any Decoder) throws { regexp = try NamedPattern(from: decoder) }
+
+    public func matches(_ request: Request, context: inout Context) -> Bool {
+        regexp.match(PathCodec.clean(request.path), context: &context)
+    }
+}
+
+/// `header_regexp`: a regular expression per header field (all must match).
+public struct HeaderRegexpMatcher: MatcherModule {
+    public static let moduleID = "http.matchers.header_regexp"
+    public var fields: [String: NamedPattern]
+
+    public init(from decoder: any Decoder) throws { fields = try decoder.singleValueContainer().decode([String: NamedPattern].self) }
+
+    public func matches(_ request: Request, context: inout Context) -> Bool {
+        for (name, pattern) in fields.sorted(by: { $0.key < $1.key }) {
+            let value = name.equalsIgnoringASCIICase("host") ? request.host : request.headers.values(name).joined(separator: ",")
+            guard request.headers.contains(name) || name.equalsIgnoringASCIICase("host"), pattern.match(value, context: &context) else { return false }
+        }
+        return true
+    }
+}

@@ -1,0 +1,184 @@
+import Glibc
+import Synchronization
+
+/// The `quantum` command line: `run`, `validate`, `list-modules`, `version`, `help`.
+public struct QuantumCommand {
+    public static let version = "0.1.0"
+
+    public static let usage = """
+    Usage: quantum <command> [options]
+
+    Commands:
+      run [--config FILE] [--watch]   Serve a Caddy v2 JSON config (default: a welcome page on :8080).
+                                      --watch reloads the config when the file changes; SIGUSR1 too.
+      validate --config FILE          Load and provision a config without serving it.
+      list-modules                    Print the module IDs this build knows.
+      version                         Print the version.
+      help                            Print this help.
+    """
+
+    public var registry: ModuleRegistry
+    /// Where messages go (stdout, stderr); replaceable for tests.
+    public var out: @Sendable (String) -> Void = { print($0) }
+    public var err: @Sendable (String) -> Void = { line in
+        var s = line + "\n"
+        s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
+    public init(registry: ModuleRegistry = StandardModules.registry) { self.registry = registry }
+
+    struct UsageError: Error { let message: String }
+
+    /// Runs a command; returns the process exit status.
+    public func run(_ arguments: [String]) async -> Int32 {
+        guard let command = arguments.first else { out(Self.usage); return 0 }
+        let rest = Array(arguments.dropFirst())
+        do {
+            switch command {
+            case "run": return try await runServer(try parse(rest, flags: ["--config": true, "--watch": false]))
+            case "validate":
+                let opts = try parse(rest, flags: ["--config": true])
+                guard let path = opts["--config"] else { throw UsageError(message: "validate needs --config FILE") }
+                _ = try load(path)
+                out("Valid configuration: \(path)")
+                return 0
+            case "list-modules":
+                _ = try parse(rest, flags: [:])
+                for id in registry.moduleIDs { out(id) }
+                return 0
+            case "version", "--version", "-v":
+                out("quantum \(Self.version)")
+                return 0
+            case "help", "--help", "-h":
+                out(Self.usage)
+                return 0
+            default:
+                throw UsageError(message: "unknown command \"\(command)\"")
+            }
+        } catch let e as UsageError {
+            err("quantum: \(e.message)\n\n\(Self.usage)")
+            return 2
+        } catch {
+            err("quantum: \(error)")
+            return 1
+        }
+    }
+
+    /// `--flag VALUE` and `--flag=VALUE` for flags that take a value; bare booleans otherwise.
+    func parse(_ args: [String], flags: [String: Bool]) throws -> [String: String] {
+        var result: [String: String] = [:]
+        var i = 0
+        while i < args.count {
+            var arg = args[i]
+            var inline: String?
+            if let eq = arg.firstIndex(of: "="), arg.hasPrefix("--") {
+                inline = String(arg[arg.index(after: eq)...])
+                arg = String(arg[..<eq])
+            }
+            guard let takesValue = flags[arg] else { throw UsageError(message: "unknown option \"\(args[i])\"") }
+            if takesValue {
+                if let inline { result[arg] = inline } else {
+                    guard i + 1 < args.count else { throw UsageError(message: "\(arg) needs a value") }
+                    i += 1
+                    result[arg] = args[i]
+                }
+            } else {
+                guard inline == nil else { throw UsageError(message: "\(arg) takes no value") }
+                result[arg] = "true"
+            }
+            i += 1
+        }
+        return result
+    }
+
+    func load(_ path: String?) throws -> LoadedConfig {
+        let bytes: [UInt8]
+        if let path {
+            do { bytes = try FileIO.readAll(path) } catch { throw UsageError(message: "cannot read config \(path): \(error)") }
+        } else {
+            bytes = Array(DefaultConfig.json.utf8)
+        }
+        do {
+            return try ConfigLoader.load(json: bytes, registry: registry, workingDirectory: FileIO.currentDirectory())
+        } catch {
+            throw ConfigFileError(path: path ?? "(built-in default)", underlying: error)
+        }
+    }
+
+    struct ConfigFileError: Error, CustomStringConvertible {
+        let path: String
+        let underlying: any Error
+        var description: String { "\(path): \(underlying)" }
+    }
+
+    private func runServer(_ opts: [String: String]) async throws -> Int32 {
+        let path = opts["--config"]
+        if opts["--watch"] != nil && path == nil { throw UsageError(message: "--watch needs --config FILE") }
+        var (app, group) = try await start(try load(path))
+        // Signals and (with --watch) config changes, as one stream: 0 means "the file changed".
+        let (events, sink) = AsyncStream.makeStream(of: Int32.self)
+        Signals.forward { sink.yield($0) }
+        if opts["--watch"] != nil, let path {
+            let watcher = ConfigWatcher(path: path)
+            Task { while true { await watcher.waitForChange(); sink.yield(0) } }
+        }
+        for await event in events {
+            if event == SIGUSR1 || event == 0 {
+                guard let path else { continue }
+                do {
+                    let next = try await App.start(try load(path), on: group)
+                    await app.stop()
+                    app = next
+                    err("quantum: reloaded \(path)")
+                } catch {
+                    err("quantum: reload failed, still serving the previous config: \(error)")
+                }
+                continue
+            }
+            err("quantum: shutting down")
+            break
+        }
+        await app.stop()
+        group.shutdown()
+        return 0
+    }
+
+    private func start(_ loaded: LoadedConfig) async throws -> (app: App, group: EventLoopGroup) {
+        let group = try EventLoopGroup()
+        do {
+            let app = try await App.start(loaded, on: group)
+            for server in app.servers {
+                let addresses = server.listeners.map { $0.address.description }.joined(separator: ", ")
+                err("quantum: server \(server.name) listening on \(addresses)")
+            }
+            return (app, group)
+        } catch {
+            group.shutdown()
+            throw error
+        }
+    }
+
+}
+
+/// Polls a config file's modification time once a second.
+final class ConfigWatcher: Sendable {
+    let path: String
+    private let lastSeen: Mutex<Int?>
+
+    init(path: String) {
+        self.path = path
+        lastSeen = Mutex(FileIO.modificationTime(path))
+    }
+
+    func waitForChange() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: 1_000_000_000)
+            let now = FileIO.modificationTime(path)
+            let changed = lastSeen.withLock { last -> Bool in
+                if now != last { last = now; return true }
+                return false
+            }
+            if changed { return }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Glibc
+
+/// Delivers SIGINT/SIGTERM/SIGUSR1 to async code: a handler writes the signal number to a
+/// pipe (async-signal-safe, whichever thread receives it) and one thread reads the pipe.
+public enum Signals {
+    static let handled = [SIGINT, SIGTERM, SIGUSR1]
+    nonisolated(unsafe) private static var pipeWriteFD: Int32 = -1
+
+    /// Installs the handlers and forwards every handled signal to `sink`, from a dedicated thread.
+    public static func forward(to sink: @escaping @Sendable (Int32) -> Void) {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { return }
+        pipeWriteFD = fds[1]
+        for s in handled {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { sig in
+                var value = sig
+                _ = write(Signals.pipeWriteFD, &value, 4)
+            }
+            action.sa_flags = SA_RESTART
+            sigemptyset(&action.sa_mask)
+            sigaction(s, &action, nil)
+        }
+        let box = Unmanaged.passRetained(Reader(fd: fds[0], sink: sink))
+        var tid = pthread_t()
+        pthread_create(&tid, nil, { arg in
+            let reader = Unmanaged<Reader>.fromOpaque(arg!).takeRetainedValue()
+            while true {
+                var sig: Int32 = 0
+                let n = read(reader.fd, &sig, 4)
+                if n == 4 { reader.sink(sig) } else if n < 0 && errno != EINTR { return nil }
+            }
+        }, box.toOpaque())
+        pthread_detach(tid)
+    }
+
+    private final class Reader: Sendable {
+        let fd: Int32
+        let sink: @Sendable (Int32) -> Void
+        init(fd: Int32, sink: @escaping @Sendable (Int32) -> Void) { self.fd = fd; self.sink = sink }
+    }
+}

@@ -1,0 +1,31 @@
+@_exported import QuantumCore
+import QuantumHandlers
+import QuantumMatchers
+
+/// The modules every Quantum build ships with.
+public enum StandardModules {
+    /// A registry holding the standard handlers and matchers. Add your own with `register`.
+    public static var registry: ModuleRegistry {
+        var r = ModuleRegistry()
+        r.register(StaticResponse.self)
+        r.register(StaticError.self)
+        r.register(Subroute.self)
+        r.register(Headers.self)
+        r.register(Rewrite.self)
+        r.register(Vars.self)
+        r.register(RequestBodyLimit.self)
+        r.register(HostMatcher.self)
+        r.register(PathMatcher.self)
+        r.register(PathRegexpMatcher.self)
+        r.register(MethodMatcher.self)
+        r.register(HeaderMatcher.self)
+        r.register(HeaderRegexpMatcher.self)
+        r.register(QueryMatcher.self)
+        r.register(ProtocolMatcher.self)
+        r.register(RemoteIPMatcher.self)
+        r.register(ClientIPMatcher.self)
+        r.register(NotMatcher.self)
+        r.register(VarsMatcher.self)
+        return r
+    }
+}

@@ -1,0 +1,92 @@
+/// A whole Caddy v2 JSON config: `{admin, logging, storage, apps}`.
+public struct QuantumConfig: Decodable, Sendable {
+    public var admin: JSONValue?
+    public var logging: JSONValue?
+    public var storage: JSONValue?
+    public var apps: Apps
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case admin, logging, storage, apps }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        admin = try c.decodeIfPresent(JSONValue.self, forKey: .admin)
+        logging = try c.decodeIfPresent(JSONValue.self, forKey: .logging)
+        storage = try c.decodeIfPresent(JSONValue.self, forKey: .storage)
+        apps = try c.decodeIfPresent(Apps.self, forKey: .apps) ?? Apps()
+    }
+}
+
+/// `apps`: the HTTP app, plus apps accepted for compatibility until they land (tls, pki, events).
+public struct Apps: Decodable, Sendable {
+    public static let known = ["events", "http", "pki", "tls"]
+    public var http: HTTPAppConfig?
+    /// Apps Quantum accepts but does not run yet, by name.
+    public var accepted: [String: JSONValue] = [:]
+
+    public init() {}
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: NameKey.self)
+        for key in c.allKeys {
+            switch key.stringValue {
+            case "http": http = try c.decode(HTTPAppConfig.self, forKey: key)
+            case "tls", "pki", "events": accepted[key.stringValue] = try c.decode(JSONValue.self, forKey: key)
+            default:
+                throw ConfigError(codingPath: decoder.codingPath + [key], "unknown app \"\(key.stringValue)\"; known: \(Apps.known.joined(separator: ", "))")
+            }
+        }
+    }
+}
+
+/// A decoded and provisioned config, ready to run.
+public struct LoadedConfig: Sendable {
+    public let config: QuantumConfig
+    public let context: ProvisionContext
+}
+
+/// Reads Caddy JSON into a provisioned config: strict decoding, module lookup, provisioning.
+public enum ConfigLoader {
+    public static func load(json: [UInt8], registry: ModuleRegistry, workingDirectory: String = ".") throws -> LoadedConfig {
+        let value = try JSONParser.parse(json)
+        let context = ProvisionContext(registry: registry, workingDirectory: workingDirectory)
+        var decoder = ConfigDecoder()
+        decoder.userInfo[.provisionContext] = context
+        do {
+            let config = try decoder.decode(QuantumConfig.self, from: value)
+            try validate(config)
+            return LoadedConfig(config: config, context: context)
+        } catch {
+            context.cleanup()
+            throw error
+        }
+    }
+
+    public static func load(json: String, registry: ModuleRegistry, workingDirectory: String = ".") throws -> LoadedConfig {
+        try load(json: Array(json.utf8), registry: registry, workingDirectory: workingDirectory)
+    }
+
+    /// Checks that span servers: listen addresses parse and are not shared between servers.
+    static func validate(_ config: QuantumConfig) throws {
+        guard let http = config.apps.http else { return }
+        var seen: [String: String] = [:]
+        for name in http.servers.keys.sorted() {
+            let server = http.servers[name]!
+            let base = server.path
+            if server.listen.isEmpty {
+                throw ConfigError(codingPath: base + [NameKey("listen")], "server \"\(name)\" must listen on at least one address")
+            }
+            for (i, text) in server.listen.enumerated() {
+                let path = base + [NameKey("listen"), IndexKey(i)]
+                let address: ListenAddress
+                do { address = try ListenAddress.parse(text) } catch let e as ConfigError { throw ConfigError(codingPath: path, e.message) }
+                for port in address.portRange {
+                    let key = "\(address.network)/\(address.host):\(port)"
+                    if let other = seen[key], port != 0 {
+                        throw ConfigError(codingPath: path, "\(text) is already used by server \"\(other)\"")
+                    }
+                    seen[key] = name
+                }
+            }
+        }
+    }
+}

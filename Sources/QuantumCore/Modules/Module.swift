@@ -1,0 +1,75 @@
+/// A named, configurable piece of Quantum, selected from JSON by its Caddy module ID.
+///
+/// Modules decode their own fields with `Decodable` (strictly: unknown fields are errors),
+/// then get `provision` (resolve dependencies, open resources) and `validate` once, at load.
+public protocol Module: Sendable {
+    /// Caddy's dotted module ID, e.g. `http.handlers.file_server` or `http.matchers.path`.
+    static var moduleID: String { get }
+    mutating func provision(_ context: ProvisionContext) throws
+    func validate() throws
+    /// Releases what `provision` acquired, when the config that loaded it is unloaded.
+    func cleanup()
+}
+
+extension Module {
+    public mutating func provision(_ context: ProvisionContext) throws {}
+    public func validate() throws {}
+    public func cleanup() {}
+
+    /// The last label of the module ID: the name JSON uses (`file_server`).
+    public static var moduleName: String { String(moduleID.split(separator: ".").last ?? "") }
+}
+
+/// A module that is an HTTP handler (`"handler": "NAME"`, namespace `http.handlers`).
+public protocol HandlerModule: Module, Handler, Decodable {}
+
+/// A module that is a request matcher (a key of a matcher set, namespace `http.matchers`).
+public protocol MatcherModule: Module, RequestMatcher, Decodable {}
+
+/// What modules get while being provisioned: the registry (for nested modules), shared state
+/// that outlives one module, and the list of cleanups for when the config is unloaded.
+public final class ProvisionContext: @unchecked Sendable {
+    public let registry: ModuleRegistry
+    /// Directory relative paths in config resolve against (the working directory).
+    public let workingDirectory: String
+    private var cleanups: [@Sendable () -> Void] = []
+    private var shared: [String: any Sendable] = [:]
+
+    public init(registry: ModuleRegistry, workingDirectory: String = ".") {
+        self.registry = registry
+        self.workingDirectory = workingDirectory
+    }
+
+    public func onCleanup(_ body: @escaping @Sendable () -> Void) { cleanups.append(body) }
+
+    /// State shared by every module of this config under `key`, made once by `make`.
+    public func shared<T: Sendable>(_ key: String, make: () -> T) -> T {
+        if let existing = shared[key] as? T { return existing }
+        let value = make()
+        shared[key] = value
+        return value
+    }
+
+    /// Runs cleanups in reverse order of provisioning.
+    public func cleanup() {
+        let list = cleanups
+        cleanups.removeAll()
+        for body in list.reversed() { body() }
+    }
+}
+
+extension CodingUserInfoKey {
+    static let provisionContext = CodingUserInfoKey(rawValue: "quantum.provisionContext")!
+}
+
+extension Decoder {
+    /// The provision context of the config being loaded.
+    public var provisionContext: ProvisionContext {
+        get throws {
+            guard let ctx = userInfo[.provisionContext] as? ProvisionContext else {
+                throw error("modules can only be decoded through Quantum's config loader")
+            }
+            return ctx
+        }
+    }
+}

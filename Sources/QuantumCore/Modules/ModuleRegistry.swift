@@ -1,0 +1,73 @@
+/// Every module type Quantum can load, by Caddy module ID. A value: build one at startup
+/// (`ModuleRegistry.standard` plus your own), then load configs with it.
+public struct ModuleRegistry: Sendable {
+    public typealias Factory = @Sendable (any Decoder) throws -> any Module
+
+    struct Entry: Sendable {
+        let id: String
+        let make: Factory
+    }
+
+    private var entries: [String: Entry] = [:]
+
+    public init() {}
+
+    /// Registers `type` under its `moduleID`. A second module with the same ID replaces the first.
+    public mutating func register<M: Module & Decodable>(_ type: M.Type) {
+        entries[M.moduleID] = Entry(id: M.moduleID) { decoder in
+            var module = try M(from: decoder)
+            let ctx = try decoder.provisionContext
+            do {
+                try module.provision(ctx)
+                try module.validate()
+            } catch let error as ConfigError {
+                throw error
+            } catch {
+                throw decoder.error("\(M.moduleName): \(error)")
+            }
+            let provisioned = module
+            ctx.onCleanup { provisioned.cleanup() }
+            return provisioned
+        }
+    }
+
+    /// All registered module IDs, sorted.
+    public var moduleIDs: [String] { entries.keys.sorted() }
+
+    /// Names registered in `namespace` (`http.handlers` → `file_server`, ...), sorted.
+    public func names(in namespace: String) -> [String] {
+        entries.keys.compactMap { id in
+            guard id.hasPrefix(namespace + "."), !id.dropFirst(namespace.count + 1).contains(".") else { return nil }
+            return String(id.dropFirst(namespace.count + 1))
+        }.sorted()
+    }
+
+    /// Decodes the module `namespace.name` from `decoder`, or fails naming the known ones.
+    public func load(namespace: String, name: String, kind: String, from decoder: any Decoder, keyPath: [any CodingKey]) throws -> any Module {
+        guard let entry = entries[namespace + "." + name] else {
+            let known = names(in: namespace)
+            throw ConfigError(codingPath: keyPath, "unknown \(kind) \"\(name)\"; known: \(known.joined(separator: ", "))")
+        }
+        return try entry.make(decoder)
+    }
+}
+
+/// Decodes a module chosen by an inline key (`"handler": "static_response"`).
+struct InlineModuleKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ s: String) { stringValue = s }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { return nil }
+}
+
+extension Decoder {
+    /// Loads the module named by `inlineKey` in this object from `namespace`.
+    public func decodeModule(namespace: String, inlineKey: String, kind: String) throws -> any Module {
+        let container = try self.container(keyedBy: InlineModuleKey.self)
+        let key = InlineModuleKey(inlineKey)
+        guard container.contains(key) else { throw error("missing \"\(inlineKey)\": which \(kind) to use") }
+        let name = try container.decode(String.self, forKey: key)
+        return try provisionContext.registry.load(namespace: namespace, name: name, kind: kind, from: self, keyPath: codingPath + [key])
+    }
+}

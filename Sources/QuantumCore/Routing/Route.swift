@@ -1,0 +1,112 @@
+/// Matchers that must all match (Caddy's matcher set: a JSON object of matcher name → config).
+public struct MatcherSet: Sendable, Decodable {
+    public var matchers: [any RequestMatcher]
+
+    public init(_ matchers: [any RequestMatcher]) { self.matchers = matchers }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: NameKey.self)
+        let registry = try decoder.provisionContext.registry
+        var matchers: [any RequestMatcher] = []
+        for key in container.allKeys {
+            let sub = try container.superDecoder(forKey: key)
+            let module = try registry.load(namespace: "http.matchers", name: key.stringValue, kind: "matcher", from: sub, keyPath: sub.codingPath)
+            guard let matcher = module as? any RequestMatcher else { throw sub.error("\(key.stringValue) is not a matcher") }
+            matchers.append(matcher)
+        }
+        self.matchers = matchers
+    }
+
+    public func matches(_ request: Request, context: inout Context) throws -> Bool {
+        for m in matchers where try !m.matches(request, context: &context) { return false }
+        return true
+    }
+}
+
+/// Matcher sets of which at least one must match (an empty list always matches).
+public struct MatcherSets: Sendable {
+    public var sets: [MatcherSet]
+    public init(_ sets: [MatcherSet]) { self.sets = sets }
+
+    public func matches(_ request: Request, context: inout Context) throws -> Bool {
+        if sets.isEmpty { return true }
+        for set in sets where try set.matches(request, context: &context) { return true }
+        return false
+    }
+}
+
+/// A handler decoded from `{"handler": "NAME", ...}`.
+struct HandlerEntry: Decodable {
+    let handler: any Handler
+    init(from decoder: any Decoder) throws {
+        let module = try decoder.decodeModule(namespace: "http.handlers", inlineKey: "handler", kind: "handler")
+        guard let handler = module as? any Handler else { throw decoder.error("module is not a handler") }
+        self.handler = handler
+    }
+}
+
+/// One route: matcher sets, a handler chain, and Caddy's `group` and `terminal`.
+public struct Route: Sendable, Decodable {
+    public var group: String?
+    public var match: MatcherSets
+    public var handlers: [any Handler]
+    public var terminal: Bool
+
+    public init(group: String? = nil, match: [MatcherSet] = [], handlers: [any Handler], terminal: Bool = false) {
+        self.group = group
+        self.match = MatcherSets(match)
+        self.handlers = handlers
+        self.terminal = terminal
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case group, match, handle, terminal }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        group = try c.decodeIfPresent(String.self, forKey: .group)
+        match = MatcherSets(try c.decodeIfPresent([MatcherSet].self, forKey: .match) ?? [])
+        handlers = (try c.decodeIfPresent([HandlerEntry].self, forKey: .handle) ?? []).map(\.handler)
+        terminal = try c.decodeIfPresent(Bool.self, forKey: .terminal) ?? false
+    }
+}
+
+/// An ordered list of routes, compiled once into a chain of `Next` closures.
+public struct RouteList: Sendable, Decodable {
+    public var routes: [Route]
+
+    public init(_ routes: [Route]) { self.routes = routes }
+
+    public init(from decoder: any Decoder) throws {
+        routes = try decoder.singleValueContainer().decode([Route].self)
+    }
+
+    /// Caddy semantics: routes run in order; a matching route's handlers run with `next`
+    /// continuing into the following routes; `terminal` ends the list there; only the first
+    /// matching route of a `group` runs. `tail` runs after the last route.
+    public func compile(tail: Next = .emptyResponse) -> Next {
+        var next = tail
+        for route in routes.reversed() {
+            let rest = next
+            var chain = route.terminal ? Next.emptyResponse : rest
+            for handler in route.handlers.reversed() {
+                let inner = chain
+                chain = Next { request, context in try await handler.handle(request, context: context, next: inner) }
+            }
+            let handlersChain = chain
+            let match = route.match
+            let group = route.group
+            if match.sets.isEmpty && group == nil {
+                next = handlersChain
+                continue
+            }
+            next = Next { request, context in
+                if let group, context.groups.contains(group) { return try await rest(request, context) }
+                var matched = context
+                guard try match.matches(request, context: &matched) else { return try await rest(request, context) }
+                if let group { matched.groups.insert(group) }
+                return try await handlersChain(request, matched)
+            }
+        }
+        return next
+    }
+}
