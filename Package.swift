@@ -21,10 +21,11 @@ let package = Package(
         .target(name: "QuantumHandlers", dependencies: ["QuantumCore"], path: "Sources/Handlers/Standard", swiftSettings: strict),
         .target(name: "Quantum", dependencies: ["QuantumCore", "QuantumMatchers", "QuantumHandlers"], swiftSettings: strict),
         .executableTarget(name: "quantum", dependencies: ["Quantum"], swiftSettings: strict),
-        .testTarget(name: "QuantumCoreTests", dependencies: ["QuantumCore"], swiftSettings: strict),
-        .testTarget(name: "QuantumMatchersTests", dependencies: ["QuantumMatchers", "Quantum"], swiftSettings: strict),
-        .testTarget(name: "QuantumHandlersTests", dependencies: ["QuantumHandlers", "Quantum"], swiftSettings: strict),
-        .testTarget(name: "QuantumTests", dependencies: ["Quantum"], swiftSettings: strict),
+        .target(name: "QuantumTestSupport", dependencies: ["Quantum"], path: "Tests/QuantumTestSupport", swiftSettings: strict),
+        .testTarget(name: "QuantumCoreTests", dependencies: ["QuantumCore", "QuantumTestSupport"], swiftSettings: strict),
+        .testTarget(name: "QuantumMatchersTests", dependencies: ["QuantumMatchers", "QuantumTestSupport"], swiftSettings: strict),
+        .testTarget(name: "QuantumHandlersTests", dependencies: ["QuantumHandlers", "QuantumTestSupport"], swiftSettings: strict),
+        .testTarget(name: "QuantumTests", dependencies: ["Quantum", "QuantumTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )
