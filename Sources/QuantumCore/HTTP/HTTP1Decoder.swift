@@ -122,7 +122,7 @@ public struct HTTP1Decoder: Sendable {
     }
 
     /// Scans on from where the last call stopped for the empty line that ends a header block.
-    /// Returns the absolute end index and the block's lines (absolute ranges), or nil for more.
+    /// Returns the absolute end index and the block's lines (relative to `start`), or nil for more.
     private mutating func findBlockEnd(limit: Int, status: Int) throws(HTTP1ParseError) -> (end: Int, lines: [Range<Int>])? {
         let count = buffer.count - start
         var i = blockScanned
@@ -132,10 +132,7 @@ public struct HTTP1Decoder: Sendable {
             if b == 10 {
                 guard i > blockLineStart, buffer[start + i - 1] == 13 else { throw HTTP1ParseError(400, "bare LF in header block") }
                 let line = blockLineStart..<(i - 1)
-                if line.isEmpty {
-                    let lines = blockLines.map { ($0.lowerBound + start)..<($0.upperBound + start) }
-                    return (start + i + 1, lines)
-                }
+                if line.isEmpty { return (start + i + 1, blockLines) }
                 blockLines.append(line)
                 if blockLines.count > limits.maxHeaderCount + 1 { throw HTTP1ParseError(431, "too many header fields") }
                 blockLineStart = i + 1
@@ -159,7 +156,7 @@ public struct HTTP1Decoder: Sendable {
         if !Token.isTChar(buffer[start]) { throw HTTP1ParseError(400, "invalid request line") }
         guard let (end, lines) = try findBlockEnd(limit: limits.maxHeaderBytes, status: 431) else { return nil }
         let head = try buffer.withUnsafeBufferPointer { (p) throws(HTTP1ParseError) -> RequestHead in
-            try HeadParser.parse(p, lines: lines)
+            try HeadParser.parse(p, lines: lines, offset: start)
         }
         start = end
         resetBlock()
@@ -213,7 +210,7 @@ public struct HTTP1Decoder: Sendable {
         var trailers = HTTPFields()
         try buffer.withUnsafeBufferPointer { (p) throws(HTTP1ParseError) in
             for line in lines {
-                let (name, value) = try HeadParser.field(p, line)
+                let (name, value) = try HeadParser.field(p, (line.lowerBound + start)..<(line.upperBound + start))
                 trailers.add(name, value)
             }
         }

@@ -9,6 +9,7 @@ public struct HTTPFields: Sendable, Sequence, Equatable {
     public private(set) var fields: [Field] = []
 
     public init() {}
+    public init(capacity: Int) { fields.reserveCapacity(capacity) }
     public init(_ pairs: [(String, String)]) { fields = pairs.map { Field(name: $0.0, value: $0.1) } }
 
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
@@ -66,15 +67,16 @@ extension StringProtocol {
     public func equalsIgnoringASCIICase<S: StringProtocol>(_ other: S) -> Bool {
         let a = utf8, b = other.utf8
         guard a.count == b.count else { return false }
-        for (x, y) in zip(a, b) where x != y {
-            if x | 0x20 != y | 0x20 { return false }
-            let l = x | 0x20
-            if l < UInt8(ascii: "a") || l > UInt8(ascii: "z") { return false }
+        if let fast = a.withContiguousStorageIfAvailable({ pa in
+            b.withContiguousStorageIfAvailable { pb in ASCII.equalIgnoringCase(pa, pb) }
+        }), let result = fast {
+            return result
         }
-        return true
+        return ASCII.equalIgnoringCase(a, b)
     }
 
     /// The string without leading and trailing spaces and tabs.
+    @inlinable
     public func trimmingOWS() -> Substring {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
@@ -82,8 +84,31 @@ extension StringProtocol {
         return s
     }
 
-    /// ASCII lowercase copy.
+    /// ASCII lowercase copy (the same string when nothing changes).
+    @inlinable
     public func asciiLowercased() -> String {
-        String(decoding: utf8.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }, as: UTF8.self)
+        var hasUpper = false
+        for b in utf8 where b >= 65 && b <= 90 { hasUpper = true; break }
+        if !hasUpper { return String(self) }
+        return String(decoding: utf8.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+}
+
+/// Byte-level ASCII helpers.
+public enum ASCII {
+    @inlinable
+    public static func equalIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = a.startIndex, j = b.startIndex
+        while i != a.endIndex {
+            let x = a[i], y = b[j]
+            if x != y {
+                let l = x | 0x20
+                if l != y | 0x20 || l < UInt8(ascii: "a") || l > UInt8(ascii: "z") { return false }
+            }
+            a.formIndex(after: &i)
+            b.formIndex(after: &j)
+        }
+        return true
     }
 }

@@ -18,6 +18,8 @@ public struct RequestHead: Sendable, Equatable {
     public var framing: Framing
     public var keepAlive: Bool
     public var expectContinue: Bool
+    /// The request carries an `Upgrade` header (a handler may claim it).
+    public var hasUpgrade: Bool
 }
 
 /// Why a request could not be parsed; `status` is what the client gets before the close.

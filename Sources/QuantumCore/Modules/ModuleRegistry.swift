@@ -20,8 +20,10 @@ public struct ModuleRegistry: Sendable {
             do {
                 try module.provision(ctx)
                 try module.validate()
-            } catch let error as ConfigError {
+            } catch let error as ConfigError where !error.path.isEmpty {
                 throw error
+            } catch let error as ConfigError {
+                throw decoder.error("\(M.moduleName): \(error.message)")
             } catch {
                 throw decoder.error("\(M.moduleName): \(error)")
             }

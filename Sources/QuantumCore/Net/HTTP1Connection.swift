@@ -111,7 +111,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
                 receivingBody = stream
                 bodyStarted = lastRead
                 if head.expectContinue, stream != nil { expectContinueBody = stream; continueSent = false }
-                if head.headers.contains("upgrade") { awaitingUpgradeDecision = true }
+                if head.hasUpgrade { awaitingUpgradeDecision = true }
                 enqueue(.request(head, stream))
             case .body(let bytes):
                 receivingBody?.push(bytes)
@@ -191,11 +191,9 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
 
     /// Runs one request; returns whether the connection stays open for the next one.
     private nonisolated(nonsending) func handle(_ head: RequestHead, _ stream: BodyStream?) async -> Bool {
-        var headers = head.headers
-        if head.authority != headers["host"] ?? "" { headers.set("Host", head.authority) }
         let request = Request(
             method: head.method, rawPath: head.rawPath, query: head.query,
-            proto: head.minorVersion == 1 ? "HTTP/1.1" : "HTTP/1.0", headers: headers, host: head.authority,
+            proto: head.minorVersion == 1 ? "HTTP/1.1" : "HTTP/1.0", headers: head.headers, host: head.authority,
             body: RequestBody(stream: stream), connection: info)
         var response = await runtime.respond(request, context: Context(loop: loop))
         if response.abort { close(); return false }
@@ -239,11 +237,13 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
     }
 
     private func writeErrorAndClose(_ error: HTTP1ParseError) {
-        var head: [UInt8] = []
-        head += Array("HTTP/1.1 \(error.status) \(HTTPStatus.reason(error.status))\r\n".utf8)
-        head += Array("Server: Quantum\r\nDate: ".utf8) + loop.dateHeader
-        head += Array("\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
-        out.append(head)
+        let date = loop.dateHeader
+        out.withTail { buf in
+            Self.appendStatusLine(error.status, to: &buf)
+            buf.append(contentsOf: Self.serverLine)
+            buf.append(contentsOf: Self.dateName); buf.append(contentsOf: date)
+            buf.append(contentsOf: "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+        }
         finish()
     }
 
@@ -258,59 +258,63 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
     private nonisolated(nonsending) func write(_ response: Response, isHead: Bool, minorVersion: Int, keepAlive: Bool) async throws {
         let status = response.status
         let bodyless = isHead || status < 200 || status == 204 || status == 304
-        var head: [UInt8] = []
-        head.reserveCapacity(256)
-        head += Self.statusLine(status)
-        var hasDate = false, hasServer = false
-        for field in response.headers {
-            let name = field.name
-            if name.equalsIgnoringASCIICase("content-length") || name.equalsIgnoringASCIICase("transfer-encoding")
-                || name.equalsIgnoringASCIICase("connection") && status != 101 { continue }
-            if name.equalsIgnoringASCIICase("date") { hasDate = true }
-            if name.equalsIgnoringASCIICase("server") { hasServer = true }
-            head += name.utf8
-            head += [58, 32]
-            head += field.value.utf8
-            head += [13, 10]
-        }
-        if !hasServer { head += Self.serverLine }
-        if !hasDate { head += Self.dateName; head += loop.dateHeader; head += [13, 10] }
+        let length = response.body.knownLength
         var chunked = false
         var closeAfter = !keepAlive
-        let length = response.body.knownLength
-        if status == 101 {
-            // The handler set Upgrade/Connection itself.
-        } else if status == 204 || status < 200 {
-            // no framing
-        } else if status == 304 {
-            if let declared = response.headers["content-length"] { head += Array("Content-Length: \(declared)\r\n".utf8) }
-        } else if let length {
-            head += Self.contentLengthName
-            head += Array(String(length).utf8)
-            head += [13, 10]
-        } else if minorVersion == 1 {
-            if !isHead { head += Self.chunkedLine; chunked = true }
-        } else {
-            closeAfter = true
+        if status >= 200 && status != 204 && status != 304 && length == nil {
+            if minorVersion == 1 { chunked = !isHead } else { closeAfter = true }
         }
-        if status != 101 {
-            if closeAfter { head += Self.connectionClose } else if minorVersion == 0 { head += Self.connectionKeepAlive }
-        }
-        head += [13, 10]
-        if case .bytes(let b) = response.body, !bodyless, b.count < 8192 {
-            head += b
-            out.append(head)
-        } else {
-            out.append(head)
-            if !bodyless {
-                switch response.body {
-                case .empty: break
-                case .bytes(let b): out.append(b)
-                case .stream(let length, let producer):
-                    let writer = HTTP1BodyWriter(connection: self, chunked: chunked, declaredLength: length)
-                    try await producer(writer)
-                    try await writer.finishBody()
+        let dateHeader = loop.dateHeader
+        var inlineBody: [UInt8]?
+        if case .bytes(let b) = response.body, !bodyless, b.count < 8192 { inlineBody = b }
+        out.withTail { buf in
+            Self.appendStatusLine(status, to: &buf)
+            var hasDate = false, hasServer = false
+            for field in response.headers {
+                let name = field.name
+                switch name.utf8.count {
+                case 4 where name.equalsIgnoringASCIICase("date"): hasDate = true
+                case 6 where name.equalsIgnoringASCIICase("server"): hasServer = true
+                case 10 where status != 101 && name.equalsIgnoringASCIICase("connection"): continue
+                case 14 where name.equalsIgnoringASCIICase("content-length"): continue
+                case 17 where name.equalsIgnoringASCIICase("transfer-encoding"): continue
+                default: break
                 }
+                buf.append(contentsOf: name.utf8)
+                buf.append(58); buf.append(32)
+                buf.append(contentsOf: field.value.utf8)
+                buf.append(13); buf.append(10)
+            }
+            if !hasServer { buf.append(contentsOf: Self.serverLine) }
+            if !hasDate { buf.append(contentsOf: Self.dateName); buf.append(contentsOf: dateHeader); buf.append(13); buf.append(10) }
+            if status == 101 || status == 204 || status < 200 {
+                // No framing: 101's Upgrade/Connection come from the handler.
+            } else if status == 304 {
+                if let declared = response.headers["content-length"] {
+                    buf.append(contentsOf: Self.contentLengthName); buf.append(contentsOf: declared.utf8); buf.append(13); buf.append(10)
+                }
+            } else if let length {
+                buf.append(contentsOf: Self.contentLengthName)
+                Self.appendDecimal(length, to: &buf)
+                buf.append(13); buf.append(10)
+            } else if chunked {
+                buf.append(contentsOf: Self.chunkedLine)
+            }
+            if status != 101 {
+                if closeAfter { buf.append(contentsOf: Self.connectionClose) }
+                else if minorVersion == 0 { buf.append(contentsOf: Self.connectionKeepAlive) }
+            }
+            buf.append(13); buf.append(10)
+            if let inlineBody { buf.append(contentsOf: inlineBody) }
+        }
+        if inlineBody == nil && !bodyless {
+            switch response.body {
+            case .empty: break
+            case .bytes(let b): out.append(b)
+            case .stream(let length, let producer):
+                let writer = HTTP1BodyWriter(connection: self, chunked: chunked, declaredLength: length)
+                try await producer(writer)
+                try await writer.finishBody()
             }
         }
         scheduleFlush()
@@ -420,14 +424,24 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
     private static let chunkedLine = Array("Transfer-Encoding: chunked\r\n".utf8)
     private static let connectionClose = Array("Connection: close\r\n".utf8)
     private static let connectionKeepAlive = Array("Connection: keep-alive\r\n".utf8)
-    private static let commonStatusLines: [Int: [UInt8]] = Dictionary(uniqueKeysWithValues:
-        [200, 201, 204, 206, 301, 302, 304, 307, 308, 400, 403, 404, 405, 500, 502, 503].map {
-            ($0, Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8))
-        })
+    private static let statusLines: [[UInt8]] = (0..<600).map { Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8) }
 
-    static func statusLine(_ status: Int) -> [UInt8] {
-        if let line = commonStatusLines[status] { return line }
-        return Array("HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8)
+    static func appendStatusLine(_ status: Int, to buf: inout [UInt8]) {
+        if status >= 100 && status < 600 { buf.append(contentsOf: statusLines[status]); return }
+        buf.append(contentsOf: "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8)
+    }
+
+    static func appendDecimal(_ value: Int, to buf: inout [UInt8]) {
+        if value < 10 { buf.append(UInt8(48 + value)); return }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { d in
+            while n > 0 && count < 20 { d[19 - count] = UInt8(48 + n % 10); n /= 10; count += 1 }
+            buf.append(contentsOf: d[(20 - count)...])
+        }
     }
 }
 

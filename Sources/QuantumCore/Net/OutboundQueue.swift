@@ -7,6 +7,8 @@ struct OutboundQueue {
     private var chunks: [[UInt8]] = []
     private var offset = 0
     private(set) var pendingBytes = 0
+    /// A drained small buffer kept for the next response head, so steady traffic allocates nothing.
+    private var spare: [UInt8] = []
 
     var isEmpty: Bool { pendingBytes == 0 }
 
@@ -20,6 +22,22 @@ struct OutboundQueue {
         }
     }
 
+    /// Lets `body` append small pieces (a response head) straight into the last buffer.
+    mutating func withTail(_ body: (inout [UInt8]) -> Void) {
+        if let last = chunks.last, last.count < 16384 {
+            let before = last.count
+            body(&chunks[chunks.count - 1])
+            pendingBytes += chunks[chunks.count - 1].count - before
+        } else {
+            var buf = spare
+            spare = []
+            buf.removeAll(keepingCapacity: true)
+            body(&buf)
+            pendingBytes += buf.count
+            chunks.append(buf)
+        }
+    }
+
     mutating func append(_ string: StaticString) {
         append(Array(UnsafeBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount)))
     }
@@ -30,17 +48,18 @@ struct OutboundQueue {
     mutating func write(to fd: Int32) -> WriteResult {
         while !chunks.isEmpty {
             let n = min(chunks.count, 64)
-            var iov = [iovec](repeating: iovec(), count: n)
             var total = 0
-            let written: Int = withExtendedLifetime(chunks) {
-                for i in 0..<n {
-                    let skip = i == 0 ? offset : 0
-                    chunks[i].withUnsafeBytes { raw in
-                        iov[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + skip), iov_len: raw.count - skip)
+            let written: Int = withUnsafeTemporaryAllocation(of: iovec.self, capacity: n) { iov in
+                withExtendedLifetime(chunks) {
+                    for i in 0..<n {
+                        let skip = i == 0 ? offset : 0
+                        chunks[i].withUnsafeBytes { raw in
+                            iov[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + skip), iov_len: raw.count - skip)
+                        }
+                        total += chunks[i].count - skip
                     }
-                    total += chunks[i].count - skip
+                    return writev(fd, iov.baseAddress, Int32(n))
                 }
-                return writev(fd, iov, Int32(n))
             }
             if written < 0 {
                 let e = cq_errno()
@@ -62,6 +81,11 @@ struct OutboundQueue {
             let avail = chunks[drop].count - offset
             if left >= avail { left -= avail; drop += 1; offset = 0 } else { offset += left; left = 0 }
         }
-        if drop == chunks.count { chunks.removeAll(keepingCapacity: true) } else if drop > 0 { chunks.removeFirst(drop) }
+        if drop == chunks.count {
+            if chunks.count == 1 && chunks[0].capacity <= 65536 { spare = chunks[0] }
+            chunks.removeAll(keepingCapacity: true)
+        } else if drop > 0 {
+            chunks.removeFirst(drop)
+        }
     }
 }

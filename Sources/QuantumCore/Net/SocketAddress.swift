@@ -5,16 +5,28 @@ import Glibc
 public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
     public enum Family: Sendable { case v4, v6, unspecified }
     public let family: Family
-    /// Address bytes (4 or 16).
-    public let bytes: [UInt8]
+    /// Address bytes kept inline (no heap object per connection or request).
+    private let raw: (UInt64, UInt64)
     public let port: Int
 
     public static let unspecified = SocketAddress(family: .unspecified, bytes: [], port: 0)
 
     public init(family: Family, bytes: [UInt8], port: Int) {
         self.family = family
-        self.bytes = bytes
+        var raw: (UInt64, UInt64) = (0, 0)
+        withUnsafeMutableBytes(of: &raw) { $0.copyBytes(from: bytes.prefix(16)) }
+        self.raw = raw
         self.port = port
+    }
+
+    /// Address bytes (4 for IPv4, 16 for IPv6, none when unspecified).
+    public var bytes: [UInt8] {
+        let count = family == .v4 ? 4 : family == .v6 ? 16 : 0
+        return withUnsafeBytes(of: raw) { Array($0.prefix(count)) }
+    }
+
+    public static func == (a: SocketAddress, b: SocketAddress) -> Bool {
+        a.family == b.family && a.raw == b.raw && a.port == b.port
     }
 
     /// Parses a numeric IPv4/IPv6 literal (no brackets).

@@ -5,23 +5,67 @@ public protocol ContextKey {
 
 /// Per-request state that flows down the chain with the request: Caddy's vars and
 /// placeholder values, the route groups already taken, and typed extension values.
+///
+/// A value type with one copy-on-write box allocated on the first write, so passing it down
+/// a chain costs at most one reference count.
 public struct Context: Sendable {
-    /// `{http.vars.NAME}` values (the `vars` handler, `root`).
-    public var vars: [String: String] = [:]
-    /// Other placeholder values set during the request (`http.regexp.*`, `http.error.*`, ...).
-    public var placeholders: [String: String] = [:]
-    /// Route groups that already matched (only the first route of a group runs).
-    var groups: Set<String> = []
-    /// The `next` of each enclosing route list run through `EmbeddedRoutes` (innermost last).
-    var tails: [Next] = []
-    private var extensions: [ObjectIdentifier: any Sendable] = [:]
-    /// The loop running this request, when it came from a connection.
-    public var loop: EventLoop?
+    final class Storage: @unchecked Sendable {
+        var vars: [String: String] = [:]
+        var placeholders: [String: String] = [:]
+        var groups: Set<String> = []
+        var tails: [Next] = []
+        var extensions: [ObjectIdentifier: any Sendable] = [:]
+
+        init() {}
+        init(copying o: Storage) {
+            vars = o.vars; placeholders = o.placeholders; groups = o.groups; tails = o.tails; extensions = o.extensions
+        }
+    }
+
+    private var storage: Storage?
+    /// The loop running this request, when it came from a connection (loops live for the process).
+    public unowned(unsafe) var loop: EventLoop?
 
     public init(loop: EventLoop? = nil) { self.loop = loop }
 
+    private mutating func unique() -> Storage {
+        if let s = storage {
+            if isKnownUniquelyReferenced(&storage) { return s }
+            let copy = Storage(copying: s)
+            storage = copy
+            return copy
+        }
+        let s = Storage()
+        storage = s
+        return s
+    }
+
+    /// `{http.vars.NAME}` values (the `vars` handler, `root`).
+    public var vars: [String: String] {
+        get { storage?.vars ?? [:] }
+        _modify { let s = unique(); yield &s.vars }
+    }
+
+    /// Other placeholder values set during the request (`http.regexp.*`, `http.error.*`, ...).
+    public var placeholders: [String: String] {
+        get { storage?.placeholders ?? [:] }
+        _modify { let s = unique(); yield &s.placeholders }
+    }
+
+    /// Route groups that already matched (only the first route of a group runs).
+    var groups: Set<String> {
+        get { storage?.groups ?? [] }
+        _modify { let s = unique(); yield &s.groups }
+    }
+
+    /// The `next` of each enclosing route list run through `EmbeddedRoutes` (innermost last).
+    var tails: [Next] {
+        get { storage?.tails ?? [] }
+        _modify { let s = unique(); yield &s.tails }
+    }
+
     public subscript<K: ContextKey>(_ key: K.Type) -> K.Value? {
-        get { extensions[ObjectIdentifier(key)] as? K.Value }
-        set { extensions[ObjectIdentifier(key)] = newValue }
+        get { storage?.extensions[ObjectIdentifier(key)] as? K.Value }
+        set { unique().extensions[ObjectIdentifier(key)] = newValue }
     }
 }
