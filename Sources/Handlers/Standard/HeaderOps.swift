@@ -103,7 +103,7 @@ public struct ResponseCondition: Decodable, Sendable {
 }
 
 /// `headers`: edits request headers before `next` and response headers after it.
-public struct Headers: HandlerModule {
+public struct Headers: HandlerModule, SynchronousHandler {
     public static let moduleID = "http.handlers.headers"
 
     public struct ResponseOps: Decodable, Sendable {
@@ -125,17 +125,28 @@ public struct Headers: HandlerModule {
     enum CodingKeys: String, CodingKey, CaseIterable { case request, response }
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
-        var request = request
-        if let ops = self.request {
-            let snapshot = request
-            ops.apply(to: &request.headers) { Template($0).render(snapshot, context, unknown: .keep) }
-            if let host = request.headers["host"], host != request.host { request.host = host }
-        }
-        var response = try await next(request, context)
-        if let r = self.response, r.require?.matches(response) ?? true {
-            let snapshot = response
-            r.ops.apply(to: &response.headers) { Template($0).render(request, context, unknown: .keep, response: snapshot) }
-        }
-        return response
+        let request = edited(request, context)
+        return finish(try await next(request, context), request, context)
+    }
+
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+        let request = edited(request, context)
+        guard let response = try next(request, context) else { return nil }
+        return finish(response, request, context)
+    }
+
+    private func edited(_ original: Request, _ context: Context) -> Request {
+        guard let ops = self.request else { return original }
+        var request = original
+        ops.apply(to: &request.headers) { Template($0).render(original, context, unknown: .keep) }
+        if let host = request.headers["host"], host != request.host { request.host = host }
+        return request
+    }
+
+    private func finish(_ response: Response, _ request: Request, _ context: Context) -> Response {
+        guard let r = self.response, r.require?.matches(response) ?? true else { return response }
+        var edited = response
+        r.ops.apply(to: &edited.headers) { Template($0).render(request, context, unknown: .keep, response: response) }
+        return edited
     }
 }

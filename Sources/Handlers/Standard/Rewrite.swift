@@ -1,7 +1,7 @@
 import QuantumCore
 
 /// `rewrite`: changes the request's method and URI internally (no redirect).
-public struct Rewrite: HandlerModule {
+public struct Rewrite: HandlerModule, SynchronousHandler {
     public static let moduleID = "http.handlers.rewrite"
 
     public struct SubstringReplace: Decodable, Sendable {
@@ -47,6 +47,10 @@ public struct Rewrite: HandlerModule {
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
         try await next(rewrite(request, context), context)
+    }
+
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+        try next(rewrite(request, context), context)
     }
 
     /// The rewritten request (exposed for tests and for handlers that embed rewriting).

@@ -1,7 +1,7 @@
 import QuantumCore
 
 /// `static_response`: a fixed (templated) response — Caddy's `respond`.
-public struct StaticResponse: HandlerModule {
+public struct StaticResponse: HandlerModule, SynchronousHandler {
     public static let moduleID = "http.handlers.static_response"
 
     public var statusCode: WeakString?
@@ -72,6 +72,14 @@ public struct StaticResponse: HandlerModule {
     }
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        try respond(request, context)
+    }
+
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+        try respond(request, context)
+    }
+
+    private func respond(_ request: Request, _ context: Context) throws -> Response {
         if let constant { return constant }
         var status = 200
         if let statusTemplate {

@@ -1,7 +1,7 @@
 import QuantumCore
 
 /// `subroute`: a nested route list with its own error routes.
-public struct Subroute: HandlerModule {
+public struct Subroute: HandlerModule, SynchronousHandler {
     public static let moduleID = "http.handlers.subroute"
 
     public var routes: RouteList
@@ -24,5 +24,9 @@ public struct Subroute: HandlerModule {
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
         try await embedded.run(request, context: context, next: next)
+    }
+
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+        try embedded.runSynchronously(request, context: context, next: next)
     }
 }

@@ -1,7 +1,7 @@
 import QuantumCore
 
 /// `vars`: sets `{http.vars.NAME}` values for later handlers and matchers (e.g. `root`).
-public struct Vars: HandlerModule {
+public struct Vars: HandlerModule, SynchronousHandler {
     public static let moduleID = "http.handlers.vars"
 
     public var values: [String: Template]
@@ -23,9 +23,17 @@ public struct Vars: HandlerModule {
     }
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        try await next(request, assigned(request, context))
+    }
+
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+        try next(request, assigned(request, context))
+    }
+
+    private func assigned(_ request: Request, _ context: Context) -> Context {
         var context = context
         for (name, template) in values { context.vars[name] = template.render(request, context) }
-        return try await next(request, context)
+        return context
     }
 }
 

@@ -10,6 +10,11 @@ protocol LoopIOHandler: AnyObject {
     func tick(now: UInt64)
 }
 
+/// Work deferred to the end of the loop iteration (batched writes), without a closure allocation.
+protocol TickEndWork: AnyObject {
+    func tickEnd()
+}
+
 /// One epoll loop on its own thread; the `TaskExecutor` of the connections it owns.
 ///
 /// All I/O state of a connection is confined to its loop. Jobs enqueued from the loop thread go
@@ -30,6 +35,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) private var jobs: [UnownedJob] = []
     @exclusivity(unchecked) private var spareJobs: [UnownedJob] = []
     @exclusivity(unchecked) private var tickEnd: [() -> Void] = []
+    @exclusivity(unchecked) private var tickEndWork: [any TickEndWork] = []
+    @exclusivity(unchecked) private var spareTickEndWork: [any TickEndWork] = []
     @exclusivity(unchecked) private var timers = TimerHeap()
     @exclusivity(unchecked) private var nextTickAt: UInt64 = 0
     /// A read buffer shared by every connection of this loop (they read one at a time).
@@ -136,8 +143,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         if epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0 { throw SystemError.last("epoll_ctl") }
     }
 
-    /// Calls `body` once at the end of the current loop iteration (used to batch writes).
+    /// Calls `body` once at the end of the current loop iteration.
     func atTickEnd(_ body: @escaping () -> Void) { tickEnd.append(body) }
+
+    /// Calls `work.tickEnd()` at the end of the current loop iteration (used to batch writes).
+    func atTickEnd(_ work: any TickEndWork) { tickEndWork.append(work) }
 
     /// Every registered handler (used by shutdown to visit connections).
     var registeredHandlers: [any LoopIOHandler] { Array(handlers.values) }
@@ -243,6 +253,11 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     }
 
     private func runTickEnd() {
+        while !tickEndWork.isEmpty {
+            swap(&tickEndWork, &spareTickEndWork)
+            for work in spareTickEndWork { work.tickEnd() }
+            spareTickEndWork.removeAll(keepingCapacity: true)
+        }
         while !tickEnd.isEmpty {
             let work = tickEnd
             tickEnd.removeAll(keepingCapacity: true)

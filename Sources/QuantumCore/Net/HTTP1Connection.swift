@@ -3,7 +3,7 @@ import Glibc
 
 /// One HTTP/1.1 connection on its loop: the read path parses synchronously and hands request
 /// heads to one long-lived task, which runs the handler chain and writes responses in order.
-final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
+final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked Sendable {
     private enum Pending {
         case request(RequestHead, BodyStream?)
         case parseError(HTTP1ParseError)
@@ -23,6 +23,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
     @exclusivity(unchecked) private var out = OutboundQueue()
     @exclusivity(unchecked) private var drainWaiter: UnsafeContinuation<Void, any Error>?
     @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var writeBlocked = false
     @exclusivity(unchecked) private var interest: UInt32 = EPOLLIN.rawValue
     @exclusivity(unchecked) private var inputClosed = false
     @exclusivity(unchecked) private(set) var isClosed = false
@@ -108,6 +109,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
                 case .length(let n): stream = BodyStream(loop: loop, source: self, knownLength: n)
                 case .chunked: stream = BodyStream(loop: loop, source: self, knownLength: nil)
                 }
+                if stream == nil && !head.hasUpgrade && answerInline(head) { continue }
                 receivingBody = stream
                 bodyStarted = lastRead
                 if head.expectContinue, stream != nil { expectContinueBody = stream; continueSent = false }
@@ -139,7 +141,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
             || (receivingBody?.isOverHighWatermark ?? false)
             || queue.count - queueHead >= Self.maxPipelined
         if !inputClosed && (upgraded != nil || !paused) { wanted |= EPOLLIN.rawValue }
-        if !out.isEmpty { wanted |= EPOLLOUT.rawValue }
+        // EPOLLOUT only after a write would block: queued output is flushed at the tick's end.
+        if writeBlocked { wanted |= EPOLLOUT.rawValue }
         if wanted != interest {
             interest = wanted
             loop.modify(fd, events: wanted)
@@ -191,10 +194,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
 
     /// Runs one request; returns whether the connection stays open for the next one.
     private nonisolated(nonsending) func handle(_ head: RequestHead, _ stream: BodyStream?) async -> Bool {
-        let request = Request(
-            method: head.method, rawPath: head.rawPath, query: head.query,
-            proto: head.minorVersion == 1 ? "HTTP/1.1" : "HTTP/1.0", headers: head.headers, host: head.authority,
-            body: RequestBody(stream: stream), connection: info)
+        let request = makeRequest(head, stream)
         var response = await runtime.respond(request, context: Context(loop: loop))
         if response.abort { close(); return false }
         if let failure = stream?.failure as? HTTPError, failure.status != 499 {
@@ -208,20 +208,25 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
             process()
         }
         if response.status == 101 && response.upgrade == nil { response.status = 500 }
+        // A streamed response may still read the rest of the request body (an echo, a proxy):
+        // for it, whether the body was consumed is known only after the stream has run.
+        var streams = false
+        if case .stream = response.body { streams = true }
         let bodyComplete = stream == nil || stream!.isFinished
-        let keepAlive = head.keepAlive && !response.closeConnection && !shuttingDown && bodyComplete && !inputClosed
+        let keepAlive = head.keepAlive && !response.closeConnection && !shuttingDown && (bodyComplete || streams) && !inputClosed
         do {
             try await write(response, isHead: head.method == "HEAD", minorVersion: head.minorVersion, keepAlive: keepAlive || isUpgrade)
         } catch {
             close()
             return false
         }
+        let bodyConsumed = stream == nil || (stream!.isFinished && stream!.failure == nil)
         if let stream, !stream.isFinished { stream.discard() } else { stream?.discard() }
         if isUpgrade, let upgrade = response.upgrade {
             await runUpgrade(upgrade)
             return false
         }
-        return keepAlive
+        return keepAlive && bodyConsumed && !inputClosed
     }
 
     private nonisolated(nonsending) func runUpgrade(_ upgrade: Upgrade) async {
@@ -256,17 +261,48 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
     // MARK: - Write path
 
     private nonisolated(nonsending) func write(_ response: Response, isHead: Bool, minorVersion: Int, keepAlive: Bool) async throws {
+        let framing = appendHead(response, isHead: isHead, minorVersion: minorVersion, keepAlive: keepAlive)
+        if !framing.bodyWritten {
+            switch response.body {
+            case .empty: break
+            case .bytes(let b): out.append(b)
+            case .stream(let length, let producer):
+                let writer = HTTP1BodyWriter(connection: self, chunked: framing.chunked, declaredLength: length)
+                try await producer(writer)
+                try await writer.finishBody()
+            }
+        }
+        scheduleFlush()
+        if framing.closeAfter { closeWhenDrained = true }
+        try await waitForDrainIfNeeded(threshold: BodyStream.highWatermark)
+    }
+
+    /// How a response head framed its body.
+    private struct Framing {
+        var chunked = false
+        var closeAfter = false
+        /// The body (small bytes, or none to send) went out with the head.
+        var bodyWritten = false
+    }
+
+    /// Serialises the status line and headers (and a small body) into the output queue.
+    private func appendHead(_ response: Response, isHead: Bool, minorVersion: Int, keepAlive: Bool) -> Framing {
         let status = response.status
         let bodyless = isHead || status < 200 || status == 204 || status == 304
         let length = response.body.knownLength
-        var chunked = false
-        var closeAfter = !keepAlive
+        var framing = Framing(closeAfter: !keepAlive, bodyWritten: bodyless)
         if status >= 200 && status != 204 && status != 304 && length == nil {
-            if minorVersion == 1 { chunked = !isHead } else { closeAfter = true }
+            if minorVersion == 1 { framing.chunked = !isHead } else { framing.closeAfter = true }
+        }
+        var inlineBody: [UInt8]?
+        if !bodyless {
+            switch response.body {
+            case .empty: framing.bodyWritten = true
+            case .bytes(let b) where b.count < 8192: inlineBody = b; framing.bodyWritten = true
+            default: break
+            }
         }
         let dateHeader = loop.dateHeader
-        var inlineBody: [UInt8]?
-        if case .bytes(let b) = response.body, !bodyless, b.count < 8192 { inlineBody = b }
         out.withTail { buf in
             Self.appendStatusLine(status, to: &buf)
             var hasDate = false, hasServer = false
@@ -297,29 +333,47 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
                 buf.append(contentsOf: Self.contentLengthName)
                 Self.appendDecimal(length, to: &buf)
                 buf.append(13); buf.append(10)
-            } else if chunked {
+            } else if framing.chunked {
                 buf.append(contentsOf: Self.chunkedLine)
             }
             if status != 101 {
-                if closeAfter { buf.append(contentsOf: Self.connectionClose) }
+                if framing.closeAfter { buf.append(contentsOf: Self.connectionClose) }
                 else if minorVersion == 0 { buf.append(contentsOf: Self.connectionKeepAlive) }
             }
             buf.append(13); buf.append(10)
             if let inlineBody { buf.append(contentsOf: inlineBody) }
         }
-        if inlineBody == nil && !bodyless {
-            switch response.body {
-            case .empty: break
-            case .bytes(let b): out.append(b)
-            case .stream(let length, let producer):
-                let writer = HTTP1BodyWriter(connection: self, chunked: chunked, declaredLength: length)
-                try await producer(writer)
-                try await writer.finishBody()
-            }
+        return framing
+    }
+
+    /// The synchronous fast path: answers a bodiless request on the read path when the
+    /// connection's task is idle and every handler on its route can answer without suspending.
+    /// Returns false to hand the request to the task instead.
+    private func answerInline(_ head: RequestHead) -> Bool {
+        guard waiter != nil, queueHead == queue.count, !shuttingDown, runtime.inlineChain != nil else { return false }
+        guard var response = runtime.respondInline(makeRequest(head, nil), context: Context(loop: loop)) else { return false }
+        if response.abort { close(); return true }
+        switch response.body {
+        case .stream: return false
+        case .empty, .bytes: break
         }
+        guard response.upgrade == nil else { return false }
+        if response.status == 101 { response.status = 500 }
+        let keepAlive = head.keepAlive && !response.closeConnection && !inputClosed
+        let framing = appendHead(response, isHead: head.method == "HEAD", minorVersion: head.minorVersion, keepAlive: keepAlive)
+        if !framing.bodyWritten, case .bytes(let b) = response.body { out.append(b) }
         scheduleFlush()
-        if closeAfter { closeWhenDrained = true }
-        try await waitForDrainIfNeeded(threshold: BodyStream.highWatermark)
+        if framing.closeAfter {
+            parseFailed = true  // read nothing more: the connection ends once the output drains
+            finish()
+        }
+        return true
+    }
+
+    private func makeRequest(_ head: RequestHead, _ stream: BodyStream?) -> Request {
+        Request(method: head.method, rawPath: head.rawPath, query: head.query,
+                proto: head.minorVersion == 1 ? "HTTP/1.1" : "HTTP/1.0", headers: head.headers, host: head.authority,
+                body: RequestBody(stream: stream), connection: info)
     }
 
     /// Queues body bytes (from a streaming producer) and applies back-pressure.
@@ -351,10 +405,12 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
     private func scheduleFlush() {
         guard !flushScheduled else { return }
         flushScheduled = true
-        loop.atTickEnd { [self] in
-            flushScheduled = false
-            flush()
-        }
+        loop.atTickEnd(self)
+    }
+
+    func tickEnd() {
+        flushScheduled = false
+        flush()
     }
 
     private func flush() {
@@ -362,10 +418,12 @@ final class HTTP1Connection: LoopIOHandler, BodySource, @unchecked Sendable {
         let before = out.pendingBytes
         switch out.write(to: fd) {
         case .drained:
+            writeBlocked = false
             lastWriteProgress = Clock.monotonicNanos()
             if let w = drainWaiter { drainWaiter = nil; w.resume() }
             if closeWhenDrained { close(); return }
         case .blocked:
+            writeBlocked = true
             if out.pendingBytes != before { lastWriteProgress = Clock.monotonicNanos() }
             if out.pendingBytes < BodyStream.lowWatermark, let w = drainWaiter { drainWaiter = nil; w.resume() }
         case .failed:

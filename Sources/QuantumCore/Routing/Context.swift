@@ -14,11 +14,12 @@ public struct Context: Sendable {
         var placeholders: [String: String] = [:]
         var groups: Set<String> = []
         var tails: [Next] = []
+        var syncTails: [SyncNext] = []
         var extensions: [ObjectIdentifier: any Sendable] = [:]
 
         init() {}
         init(copying o: Storage) {
-            vars = o.vars; placeholders = o.placeholders; groups = o.groups; tails = o.tails; extensions = o.extensions
+            vars = o.vars; placeholders = o.placeholders; groups = o.groups; tails = o.tails; syncTails = o.syncTails; extensions = o.extensions
         }
     }
 
@@ -62,6 +63,11 @@ public struct Context: Sendable {
     var tails: [Next] {
         get { storage?.tails ?? [] }
         _modify { let s = unique(); yield &s.tails }
+    }
+
+    var syncTails: [SyncNext] {
+        get { storage?.syncTails ?? [] }
+        _modify { let s = unique(); yield &s.syncTails }
     }
 
     public subscript<K: ContextKey>(_ key: K.Type) -> K.Value? {

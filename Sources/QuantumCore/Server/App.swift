@@ -26,7 +26,8 @@ public final class App: Sendable {
                 let config = http!.servers[name]!
                 let runtime = ServerRuntime(
                     name: name, limits: config.limits, chain: config.routes.compile(),
-                    errorChain: config.errors.map { $0.routes.compile() })
+                    errorChain: config.errors.map { $0.routes.compile() },
+                    inlineChain: config.routes.compileSynchronous())
                 var sets: [HTTPListenerSet] = []
                 do {
                     for text in config.listen {

@@ -15,12 +15,21 @@ public final class ServerRuntime: Sendable {
     public let limits: ServerLimits
     let chain: Next
     let errorChain: Next?
+    let inlineChain: SyncNext?
 
-    public init(name: String, limits: ServerLimits, chain: Next, errorChain: Next?) {
+    public init(name: String, limits: ServerLimits, chain: Next, errorChain: Next?, inlineChain: SyncNext? = nil) {
         self.name = name
         self.limits = limits
         self.chain = chain
         self.errorChain = errorChain
+        self.inlineChain = inlineChain
+    }
+
+    /// The synchronous fast path: a response when every handler on the request's path could
+    /// answer without suspending, else nil (errors too: the async path then handles them).
+    public func respondInline(_ request: Request, context: Context) -> Response? {
+        guard let inlineChain else { return nil }
+        return try? inlineChain(request, context)
     }
 
     /// Runs the request through the routes; errors go to the error routes, then to a bare status.

@@ -1,0 +1,57 @@
+/// The synchronous counterpart of `Next`. A nil response means "this request needs the async
+/// path": the connection then runs it through `Handler.handle` from the start.
+public struct SyncNext: Sendable {
+    public typealias Body = @Sendable (Request, Context) throws -> Response?
+    @usableFromInline let body: Body
+
+    public init(_ body: @escaping Body) { self.body = body }
+
+    @inlinable
+    public func callAsFunction(_ request: Request, _ context: Context) throws -> Response? { try body(request, context) }
+
+    /// Caddy's empty 200 at the end of every chain.
+    public static let emptyResponse = SyncNext { _, _ in Response(status: 200) }
+    /// A chain that must run asynchronously.
+    public static let unavailable = SyncNext { _, _ in nil }
+}
+
+/// A handler that can also answer without suspending, so requests it serves skip the task
+/// switch and are answered on the read path (the synchronous fast path of DESIGN.md).
+///
+/// `respondSynchronously` must have no side effects when it returns nil or throws: the request
+/// is then handled again, asynchronously, from the first route.
+public protocol SynchronousHandler: Handler {
+    func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response?
+}
+
+extension RouteList {
+    /// The synchronous chain with the same semantics as `compile`; routes with a handler that
+    /// is not a `SynchronousHandler` yield nil when they match.
+    public func compileSynchronous(tail: SyncNext = .emptyResponse) -> SyncNext {
+        var next = tail
+        for route in routes.reversed() {
+            let rest = next
+            var chain = route.terminal ? SyncNext.emptyResponse : rest
+            for handler in route.handlers.reversed() {
+                guard let sync = handler as? any SynchronousHandler else { chain = .unavailable; break }
+                let inner = chain
+                chain = SyncNext { request, context in try sync.respondSynchronously(request, context: context, next: inner) }
+            }
+            let handlersChain = chain
+            let match = route.match
+            let group = route.group
+            if match.sets.isEmpty && group == nil {
+                next = handlersChain
+                continue
+            }
+            next = SyncNext { request, context in
+                if let group, context.groups.contains(group) { return try rest(request, context) }
+                var matched = context
+                guard try match.matches(request, context: &matched) else { return try rest(request, context) }
+                if let group { matched.groups.insert(group) }
+                return try handlersChain(request, matched)
+            }
+        }
+        return next
+    }
+}
