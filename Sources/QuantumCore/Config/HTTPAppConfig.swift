@@ -38,8 +38,9 @@ public struct ServerConfig: Decodable, Sendable {
     public var tlsConnectionPolicies: JSONValue?
     public var protocols: [String]?
     public var logs: JSONValue?
-    public var trustedProxies: JSONValue?
+    public var trustedProxies: TrustedProxies?
     public var clientIPHeaders: [String]?
+    public var trustedProxiesStrict: Int?
     public var strictSNIHost: Bool?
     public var listenerWrappers: JSONValue?
     public var enableFullDuplex: Bool?
@@ -54,6 +55,7 @@ public struct ServerConfig: Decodable, Sendable {
         case trustedProxies = "trusted_proxies", clientIPHeaders = "client_ip_headers", strictSNIHost = "strict_sni_host"
         case listenerWrappers = "listener_wrappers", enableFullDuplex = "enable_full_duplex"
         case keepaliveIdle = "keepalive_idle", keepaliveCount = "keepalive_count"
+        case trustedProxiesStrict = "trusted_proxies_strict"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -74,8 +76,9 @@ public struct ServerConfig: Decodable, Sendable {
         tlsConnectionPolicies = try c.decodeIfPresent(JSONValue.self, forKey: .tlsConnectionPolicies)
         protocols = try c.decodeIfPresent([String].self, forKey: .protocols)
         logs = try c.decodeIfPresent(JSONValue.self, forKey: .logs)
-        trustedProxies = try c.decodeIfPresent(JSONValue.self, forKey: .trustedProxies)
+        trustedProxies = try c.decodeIfPresent(TrustedProxies.self, forKey: .trustedProxies)
         clientIPHeaders = try c.decodeIfPresent([String].self, forKey: .clientIPHeaders)
+        trustedProxiesStrict = try c.decodeIfPresent(Int.self, forKey: .trustedProxiesStrict)
         strictSNIHost = try c.decodeIfPresent(Bool.self, forKey: .strictSNIHost)
         listenerWrappers = try c.decodeIfPresent(JSONValue.self, forKey: .listenerWrappers)
         enableFullDuplex = try c.decodeIfPresent(Bool.self, forKey: .enableFullDuplex)
@@ -87,6 +90,14 @@ public struct ServerConfig: Decodable, Sendable {
         if let m = maxHeaderBytes, m <= 0 {
             throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.maxHeaderBytes], "must be positive")
         }
+    }
+
+    /// How this server finds the client's address, when it trusts proxies.
+    public var clientIPResolver: ClientIPResolver? {
+        guard let trustedProxies, !trustedProxies.ranges.isEmpty else { return nil }
+        let headers = clientIPHeaders ?? ["X-Forwarded-For"]
+        return ClientIPResolver(trusted: trustedProxies, headers: headers.isEmpty ? ["X-Forwarded-For"] : headers,
+                                strict: (trustedProxiesStrict ?? 0) > 0)
     }
 
     /// Limits for connections from this server's fields, with Caddy's defaults.

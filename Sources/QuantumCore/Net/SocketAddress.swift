@@ -77,6 +77,9 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
 /// IP address parsing and formatting without `inet_pton` string bridging surprises.
 public enum IPAddress {
+    /// An IPv4 or IPv6 literal (an IPv6 zone is ignored), as 4 or 16 bytes.
+    public static func parse(_ s: String) -> [UInt8]? { parseV4(s) ?? parseV6(s) }
+
     public static func parseV4(_ s: String) -> [UInt8]? {
         let parts = s.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }

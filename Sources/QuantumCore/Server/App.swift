@@ -27,7 +27,7 @@ public final class App: Sendable {
                 let runtime = ServerRuntime(
                     name: name, limits: config.limits, chain: config.routes.compile(),
                     errorChain: config.errors.map { $0.routes.compile() },
-                    inlineChain: config.routes.compileSynchronous())
+                    inlineChain: config.routes.compileSynchronous(), clientIP: config.clientIPResolver)
                 var sets: [HTTPListenerSet] = []
                 do {
                     for text in config.listen {

@@ -16,24 +16,36 @@ public final class ServerRuntime: Sendable {
     let chain: Next
     let errorChain: Next?
     let inlineChain: SyncNext?
+    let clientIP: ClientIPResolver?
 
-    public init(name: String, limits: ServerLimits, chain: Next, errorChain: Next?, inlineChain: SyncNext? = nil) {
+    public init(name: String, limits: ServerLimits, chain: Next, errorChain: Next?, inlineChain: SyncNext? = nil,
+                clientIP: ClientIPResolver? = nil) {
         self.name = name
         self.limits = limits
         self.chain = chain
         self.errorChain = errorChain
         self.inlineChain = inlineChain
+        self.clientIP = clientIP
+    }
+
+    /// The context a request starts with (`{http.vars.client_ip}` when proxies are trusted).
+    func prepare(_ request: Request, _ context: Context) -> Context {
+        guard let clientIP else { return context }
+        var context = context
+        context.vars["client_ip"] = clientIP.clientIP(for: request)
+        return context
     }
 
     /// The synchronous fast path: a response when every handler on the request's path could
     /// answer without suspending, else nil (errors too: the async path then handles them).
     public func respondInline(_ request: Request, context: Context) -> Response? {
         guard let inlineChain else { return nil }
-        return try? inlineChain(request, context)
+        return try? inlineChain(request, prepare(request, context))
     }
 
     /// Runs the request through the routes; errors go to the error routes, then to a bare status.
     nonisolated(nonsending) public func respond(_ request: Request, context: Context) async -> Response {
+        let context = prepare(request, context)
         do {
             return try await chain(request, context)
         } catch {
