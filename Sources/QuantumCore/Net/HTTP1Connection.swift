@@ -91,6 +91,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         while !isClosed && !parseFailed && !awaitingUpgradeDecision && upgraded == nil {
             if let body = receivingBody, body.isOverHighWatermark { break }
             if queue.count - queueHead >= Self.maxPipelined { break }
+            // Answers the peer is not reading back up here: stop reading its requests too.
+            if out.pendingBytes >= BodyStream.highWatermark { break }
             let event: HTTP1Decoder.Event?
             do {
                 event = try decoder.next()
@@ -140,6 +142,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         let paused = parseFailed || awaitingUpgradeDecision
             || (receivingBody?.isOverHighWatermark ?? false)
             || queue.count - queueHead >= Self.maxPipelined
+            || out.pendingBytes >= BodyStream.highWatermark
         if !inputClosed && (upgraded != nil || !paused) { wanted |= EPOLLIN.rawValue }
         // EPOLLOUT only after a write would block: queued output is flushed at the tick's end.
         if writeBlocked { wanted |= EPOLLOUT.rawValue }
@@ -430,7 +433,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
             close()
             return
         }
-        updateInterest()
+        // Requests already read may have waited for the output to drain (see `process`).
+        if out.pendingBytes < BodyStream.highWatermark && decoder.bufferedByteCount > 0 { process() } else { updateInterest() }
     }
 
     func writable() { flush() }
