@@ -45,6 +45,9 @@ public struct RequestBody: Sendable {
         return out
     }
 
+    /// Trailer fields of a chunked body, available once `next()` has returned nil.
+    public var trailers: HTTPFields { stream?.trailers ?? HTTPFields() }
+
     /// Caps how many bytes a reader may take (Caddy's `request_body.max_size`).
     public func limit(to maxBytes: Int) {
         guard let stream else { return }
@@ -66,6 +69,7 @@ final class BodyStream: @unchecked Sendable {
     @exclusivity(unchecked) var consumed = 0
     @exclusivity(unchecked) var maxBytes: Int?
     @exclusivity(unchecked) var discarding = false
+    @exclusivity(unchecked) var trailers = HTTPFields()
 
     static let lowWatermark = 64 * 1024
     static let highWatermark = 256 * 1024

@@ -9,6 +9,8 @@ public final class EventLoopGroup: Sendable {
     public static var coreCount: Int { Int(cq_available_cpus()) }
 
     public init(loopCount: Int = EventLoopGroup.coreCount) throws {
+        // A write to a connection the peer reset must fail with EPIPE, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
         loops = try (0..<max(1, loopCount)).map { try EventLoop(index: $0) }
         for loop in loops { loop.start() }
     }

@@ -119,7 +119,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
                 enqueue(.request(head, stream))
             case .body(let bytes):
                 receivingBody?.push(bytes)
-            case .end:
+            case .end(let trailers):
+                if !trailers.isEmpty { receivingBody?.trailers = trailers }
                 receivingBody?.finish()
                 receivingBody = nil
             }

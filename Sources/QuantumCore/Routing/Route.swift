@@ -68,6 +68,19 @@ public struct Route: Sendable, Decodable {
         handlers = (try c.decodeIfPresent([HandlerEntry].self, forKey: .handle) ?? []).map(\.handler)
         terminal = try c.decodeIfPresent(Bool.self, forKey: .terminal) ?? false
     }
+
+    /// True when the route applies to every request (no matchers, no group).
+    var alwaysApplies: Bool { match.sets.isEmpty && group == nil }
+
+    /// The context to run this route's handlers with, or nil when the route does not apply:
+    /// its group already ran, or its matchers reject the request.
+    func enter(_ request: Request, _ context: Context) throws -> Context? {
+        if let group, context.groups.contains(group) { return nil }
+        var matched = context
+        guard try match.matches(request, context: &matched) else { return nil }
+        if let group { matched.groups.insert(group) }
+        return matched
+    }
 }
 
 /// An ordered list of routes, compiled once into a chain of `Next` closures.
@@ -93,17 +106,12 @@ public struct RouteList: Sendable, Decodable {
                 chain = Next { request, context in try await handler.handle(request, context: context, next: inner) }
             }
             let handlersChain = chain
-            let match = route.match
-            let group = route.group
-            if match.sets.isEmpty && group == nil {
+            if route.alwaysApplies {
                 next = handlersChain
                 continue
             }
             next = Next { request, context in
-                if let group, context.groups.contains(group) { return try await rest(request, context) }
-                var matched = context
-                guard try match.matches(request, context: &matched) else { return try await rest(request, context) }
-                if let group { matched.groups.insert(group) }
+                guard let matched = try route.enter(request, context) else { return try await rest(request, context) }
                 return try await handlersChain(request, matched)
             }
         }

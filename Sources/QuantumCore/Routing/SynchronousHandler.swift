@@ -38,17 +38,12 @@ extension RouteList {
                 chain = SyncNext { request, context in try sync.respondSynchronously(request, context: context, next: inner) }
             }
             let handlersChain = chain
-            let match = route.match
-            let group = route.group
-            if match.sets.isEmpty && group == nil {
+            if route.alwaysApplies {
                 next = handlersChain
                 continue
             }
             next = SyncNext { request, context in
-                if let group, context.groups.contains(group) { return try rest(request, context) }
-                var matched = context
-                guard try match.matches(request, context: &matched) else { return try rest(request, context) }
-                if let group { matched.groups.insert(group) }
+                guard let matched = try route.enter(request, context) else { return try rest(request, context) }
                 return try handlersChain(request, matched)
             }
         }

@@ -55,7 +55,9 @@ public final class App: Sendable {
     /// Stops accepting, lets in-flight requests finish within the grace period, then cleans up.
     public func stop(graceNanos: UInt64? = nil) async {
         let grace = graceNanos ?? gracePeriod
-        for server in servers { for l in server.listeners { await l.shutdown(graceNanos: grace) } }
+        await withTaskGroup(of: Void.self) { group in
+            for server in servers { for l in server.listeners { group.addTask { await l.shutdown(graceNanos: grace) } } }
+        }
         loaded.context.cleanup()
     }
 }
