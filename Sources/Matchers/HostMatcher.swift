@@ -40,7 +40,17 @@ public struct HostMatcher: MatcherModule {
                 if zip(pattern, labels).allSatisfy({ $0 == "*" || $0 == $1 }) { return true }
             }
         }
-        for t in templates where t.render(request, context) == host { return true }
+        for t in templates {
+            // Like Caddy: the rendered host may itself hold wildcards; compared case-insensitively.
+            let rendered = t.render(request, context).asciiLowercased()
+            if rendered.contains("*") {
+                let pattern = rendered.split(separator: ".", omittingEmptySubsequences: false)
+                let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+                if pattern.count == labels.count && zip(pattern, labels).allSatisfy({ $0 == "*" || $0 == $1 }) { return true }
+            } else if rendered == host {
+                return true
+            }
+        }
         return false
     }
 }

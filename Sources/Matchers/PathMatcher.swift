@@ -3,7 +3,9 @@ import QuantumCore
 /// `path`: Caddy's path patterns on the cleaned, decoded path, case-insensitively.
 ///
 /// `*` alone matches everything; `/prefix*`, `*suffix` and `*substring*` are fast cases;
-/// other patterns are globs where `*` and `?` do not cross `/` (Go's `path.Match`).
+/// other patterns are globs where `*` and `?` do not cross `/` (Go's `path.Match`). Slashes in
+/// the path are merged unless the pattern has `//`. A pattern with `%` compares those parts in
+/// escaped form (`%2F` is not `/`), and `%*` is a wildcard span that is not decoded.
 public struct PathMatcher: MatcherModule {
     public static let moduleID = "http.matchers.path"
 
@@ -11,7 +13,7 @@ public struct PathMatcher: MatcherModule {
     private var compiled: [Compiled] = []
 
     enum Compiled: Sendable {
-        case any, exact(String), prefix(String), suffix(String), contains(String), glob([UInt8]), escaped(String), template(Template)
+        case any, exact(String), prefix(String), suffix(String), contains(String), glob([UInt8]), escaped([UInt8]), template(Template)
     }
 
     public init(_ patterns: [String]) {
@@ -25,37 +27,137 @@ public struct PathMatcher: MatcherModule {
 
     static func compile(_ raw: String) -> Compiled {
         if !Template(raw).isConstant { return .template(Template(raw)) }
-        let p = raw.asciiLowercased()
+        let p = lowercased(raw)
         if p == "*" { return .any }
-        if p.contains("%") { return .escaped(p) }
+        if p.contains("%") { return .escaped(Array(p.utf8)) }
         let stars = p.filter { $0 == "*" }.count
-        let hasGlob = p.contains("?") || p.contains("[")
-        if !hasGlob {
-            if stars == 0 { return .exact(p) }
-            if stars == 1 && p.hasSuffix("*") { return .prefix(String(p.dropLast())) }
-            if stars == 1 && p.hasPrefix("*") { return .suffix(String(p.dropFirst())) }
-            if stars == 2 && p.hasPrefix("*") && p.hasSuffix("*") && p.count > 2 { return .contains(String(p.dropFirst().dropLast())) }
-        }
+        if stars == 2 && p.hasPrefix("*") && p.hasSuffix("*") { return .contains(String(p.dropFirst().dropLast())) }
+        if stars == 1 && p.hasPrefix("*") { return .suffix(String(p.dropFirst())) }
+        if stars == 1 && p.hasSuffix("*") { return .prefix(String(p.dropLast())) }
+        if stars == 0 && !p.contains(where: { $0 == "?" || $0 == "[" || $0 == "\\" }) { return .exact(p) }
         return .glob(Array(p.utf8))
     }
 
     public func matches(_ request: Request, context: inout Context) -> Bool {
-        let cleaned = PathCodec.clean(request.path).asciiLowercased()
-        for c in compiled where Self.match(c, cleaned, request, context) { return true }
+        var merged: String?
+        for c in compiled where Self.match(c, request, context, &merged) { return true }
         return false
     }
 
-    private static func match(_ c: Compiled, _ path: String, _ request: Request, _ context: Context) -> Bool {
+    private static func match(_ c: Compiled, _ request: Request, _ context: Context, _ merged: inout String?) -> Bool {
+        /// The decoded, lowercased path, cleaned the way the pattern needs.
+        func path(mergeSlashes: Bool) -> String {
+            if mergeSlashes {
+                if let merged { return merged }
+                merged = PathCodec.clean(lowercased(request.path))
+                return merged!
+            }
+            return cleanKeepingDoubleSlashes(lowercased(request.path))
+        }
         switch c {
         case .any: return true
-        case .exact(let p): return path == p
-        case .prefix(let p): return path.hasPrefix(p)
-        case .suffix(let p): return path.hasSuffix(p)
-        case .contains(let p): return path.contains(p)
-        case .glob(let p): return Glob.match(p[...], Array(path.utf8)[...])
-        case .escaped(let p): return Glob.match(Array(p.utf8)[...], Array(request.rawPath.asciiLowercased().utf8)[...])
-        case .template(let t): return match(compile(t.render(request, context)), path, request, context)
+        case .exact(let p): return path(mergeSlashes: !p.contains("//")) == p
+        case .prefix(let p): return path(mergeSlashes: !p.contains("//")).hasPrefix(p)
+        case .suffix(let p): return path(mergeSlashes: !p.contains("//")).hasSuffix(p)
+        case .contains(let p): return p.isEmpty || path(mergeSlashes: !p.contains("//")).contains(p)
+        case .glob(let p):
+            let merge = !p.indices.dropLast().contains { p[$0] == UInt8(ascii: "/") && p[$0 + 1] == UInt8(ascii: "/") }
+            return Glob.match(p[...], Array(path(mergeSlashes: merge).utf8)[...])
+        case .escaped(let p):
+            let merge = !p.indices.dropLast().contains { p[$0] == UInt8(ascii: "/") && p[$0 + 1] == UInt8(ascii: "/") }
+            let raw = merge ? PathCodec.clean(request.rawPath) : cleanKeepingDoubleSlashes(request.rawPath)
+            return EscapedGlob.match(p, Array(raw.utf8))
+        case .template(let t): return match(compile(t.render(request, context)), request, context, &merged)
         }
+    }
+
+    /// Lowercases like Go's `strings.ToLower`: ASCII fast, Unicode when the text has any.
+    static func lowercased(_ s: String) -> String {
+        s.utf8.allSatisfy { $0 < 0x80 } ? s.asciiLowercased() : s.lowercased()
+    }
+
+    /// Cleans `.` and `..` segments but keeps runs of slashes (Caddy's `CleanPath(p, false)`).
+    static func cleanKeepingDoubleSlashes(_ path: String) -> String {
+        guard path.contains("//") else { return PathCodec.clean(path) }
+        // Mark the empty segments between consecutive slashes so cleaning keeps them.
+        let marker: Character = "\u{FFFF}"
+        var marked = ""
+        var previous: Character?
+        for c in path {
+            if c == "/" && previous == "/" { marked.append(marker) }
+            marked.append(c)
+            previous = c
+        }
+        return String(PathCodec.clean(marked).filter { $0 != marker })
+    }
+}
+
+/// Caddy's matching of path patterns that contain `%`: the escaped request path is decoded
+/// except where the pattern has an escape (`%2f` compares with the escaped bytes) or the
+/// wildcard `%*` (a span kept escaped); the result is then matched as a glob.
+enum EscapedGlob {
+    static func match(_ pattern: [UInt8], _ escapedPath: [UInt8]) -> Bool {
+        let percent = UInt8(ascii: "%"), star = UInt8(ascii: "*")
+        var built: [UInt8] = []
+        var ip = 0, ipath = 0
+        /// One unit of the path at `ipath`: an escape sequence or a byte. (raw bytes, decoded byte)
+        func unit() -> (raw: ArraySlice<UInt8>, decoded: UInt8)? {
+            if escapedPath[ipath] == percent {
+                guard ipath + 2 < escapedPath.count, let h = hex(escapedPath[ipath + 1]), let l = hex(escapedPath[ipath + 2]) else { return nil }
+                return (escapedPath[ipath..<ipath + 3], h << 4 | l)
+            }
+            return (escapedPath[ipath..<ipath + 1], escapedPath[ipath])
+        }
+        func hex(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): b - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        while ip < pattern.count && ipath < escapedPath.count {
+            let isEscape = pattern[ip] == percent && ip + 2 < pattern.count && pattern[ip + 1] != star
+            let isRawStar = pattern[ip] == percent && ip + 1 < pattern.count && pattern[ip + 1] == star
+            if isRawStar || pattern[ip] == star {
+                if isRawStar { ip += 1 }
+                // A wildcard span: up to the pattern's next byte (or the end), decoded unless `%*`.
+                var end = escapedPath.count
+                if ip + 1 < pattern.count {
+                    guard let next = escapedPath[ipath...].firstIndex(of: pattern[ip + 1]) else { return false }
+                    end = next
+                }
+                let span = escapedPath[ipath..<end]
+                if isRawStar {
+                    built += span
+                } else {
+                    guard let decoded = PathCodec.unescape(String(decoding: span, as: UTF8.self)) else { return false }
+                    built += Array(decoded.utf8)
+                }
+                ipath = end
+                ip += 1
+                continue
+            }
+            guard let (raw, decoded) = unit() else { return false }
+            if isEscape {
+                built += raw
+                ip += 3
+            } else {
+                built.append(decoded)
+                ip += 1
+            }
+            ipath += raw.count
+        }
+        built += escapedPath[ipath...]
+        var globPattern: [UInt8] = []
+        var i = 0
+        while i < pattern.count {
+            if pattern[i] == percent && i + 1 < pattern.count && pattern[i + 1] == star { i += 1; continue }
+            globPattern.append(pattern[i])
+            i += 1
+        }
+        let lowered = built.map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 }
+        return Glob.match(globPattern[...], lowered[...])
     }
 }
 

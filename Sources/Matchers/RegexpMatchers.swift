@@ -8,13 +8,16 @@ public struct NamedPattern: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable { case name, pattern }
 
-    /// Tests `text` and records captures in `context` on a match.
+    /// Tests `text` and records captures in `context` on a match: like Caddy, under
+    /// `http.regexp.NAME.*` when the pattern is named, and always under `http.regexp.*`.
     func match(_ text: String, context: inout Context) -> Bool {
         guard let groups = pattern.match(text) else { return false }
-        let prefix = name.map { "http.regexp.\($0)." } ?? "http.regexp."
-        for (i, g) in groups.enumerated() {
-            context.placeholders[prefix + String(i)] = g ?? ""
-            if i < pattern.groupNames.count, let n = pattern.groupNames[i] { context.placeholders[prefix + n] = g ?? "" }
+        let prefixes = name.map { ["http.regexp.\($0).", "http.regexp."] } ?? ["http.regexp."]
+        for prefix in prefixes {
+            for (i, g) in groups.enumerated() {
+                context.placeholders[prefix + String(i)] = g ?? ""
+                if i > 0, i < pattern.groupNames.count, let n = pattern.groupNames[i] { context.placeholders[prefix + n] = g ?? "" }
+            }
         }
         return true
     }
@@ -41,8 +44,9 @@ public struct HeaderRegexpMatcher: MatcherModule {
 
     public func matches(_ request: Request, context: inout Context) -> Bool {
         for (name, pattern) in fields.sorted(by: { $0.key < $1.key }) {
-            let value = name.equalsIgnoringASCIICase("host") ? request.host : request.headers.values(name).joined(separator: ",")
-            guard request.headers.contains(name) || name.equalsIgnoringASCIICase("host"), pattern.match(value, context: &context) else { return false }
+            // Like Caddy: each value of a repeated field is tried on its own.
+            let values = name.equalsIgnoringASCIICase("host") ? [request.host] : request.headers.values(name)
+            guard values.contains(where: { pattern.match($0, context: &context) }) else { return false }
         }
         return true
     }

@@ -53,7 +53,8 @@ public struct HeaderMatcher: MatcherModule {
     }
 }
 
-/// `query`: every listed key present with one of its values (`*`: any value).
+/// `query`: every listed key present with one of its values (`*`: any value); `{}` matches
+/// only a request without a query.
 public struct QueryMatcher: MatcherModule {
     public static let moduleID = "http.matchers.query"
     public var params: [String: [String]]
@@ -61,6 +62,8 @@ public struct QueryMatcher: MatcherModule {
     public init(from decoder: any Decoder) throws { params = try decoder.singleValueContainer().decode([String: [String]].self) }
 
     public func matches(_ request: Request, context: inout Context) -> Bool {
+        // Like Caddy, an empty matcher matches only a request without query parameters.
+        if params.isEmpty { return QueryString.pairs(request.query).isEmpty }
         guard Self.isValidQuery(request.query) else { return false }
         let pairs = QueryString.pairs(request.query)
         for (key, values) in params {
@@ -71,7 +74,7 @@ public struct QueryMatcher: MatcherModule {
                 let want = Template(v).render(request, context)
                 return want == "*" || actual.contains(want)
             }
-            if !hit && !values.isEmpty { return false }
+            if !hit { return false }
         }
         return true
     }
@@ -83,14 +86,14 @@ public struct QueryMatcher: MatcherModule {
     }
 }
 
-/// `protocol`: `http`, `https`, `grpc`, `http/1.0`, `http/1.1`, `http/2`, `http/2+`, `http/3`.
+/// `protocol`: `http`, `https`, `grpc`, or an HTTP version (`http/1.1`) or minimum (`http/2+`).
 public struct ProtocolMatcher: MatcherModule {
     public static let moduleID = "http.matchers.protocol"
     public var proto: String
 
     public init(from decoder: any Decoder) throws {
         proto = try decoder.singleValueContainer().decode(String.self).asciiLowercased()
-        let known = ["http", "https", "grpc", "http/1.0", "http/1.1", "http/2", "http/2+", "http/3"]
+        let known = ["http", "https", "grpc", "http/1.0", "http/1.0+", "http/1.1", "http/1.1+", "http/2", "http/2+", "http/3", "http/3+"]
         guard known.contains(proto) else { throw decoder.error("unknown protocol \"\(proto)\"; known: \(known.joined(separator: ", "))") }
     }
 
@@ -102,14 +105,17 @@ public struct ProtocolMatcher: MatcherModule {
         case "http/1.0": return request.proto == "HTTP/1.0"
         case "http/1.1": return request.proto == "HTTP/1.1"
         case "http/2": return request.proto == "HTTP/2.0"
+        case "http/1.0+": return request.proto.hasPrefix("HTTP/")
+        case "http/1.1+": return request.proto != "HTTP/1.0" && request.proto.hasPrefix("HTTP/")
         case "http/2+": return request.proto == "HTTP/2.0" || request.proto == "HTTP/3.0"
-        case "http/3": return request.proto == "HTTP/3.0"
+        case "http/3", "http/3+": return request.proto == "HTTP/3.0"
         default: return false
         }
     }
 }
 
-/// `vars`: placeholders (`{...}` keys) or vars (plain keys) equal to one of the values.
+/// `vars`: placeholders (`{...}` keys) or vars (plain keys) equal to one of the values. As in
+/// Caddy, the keys are OR'ed too: any key with one of its values matches.
 public struct VarsMatcher: MatcherModule {
     public static let moduleID = "http.matchers.vars"
     public var values: [String: [String]]
@@ -117,10 +123,11 @@ public struct VarsMatcher: MatcherModule {
     public init(from decoder: any Decoder) throws { values = try decoder.singleValueContainer().decode([String: [String]].self) }
 
     public func matches(_ request: Request, context: inout Context) -> Bool {
+        if values.isEmpty { return true }
         for (key, wanted) in values {
             let actual = key.hasPrefix("{") && key.hasSuffix("}") ? Template(key).render(request, context) : (context.vars[key] ?? "")
-            if !wanted.contains(where: { Template($0).render(request, context) == actual }) { return false }
+            if wanted.contains(where: { Template($0).render(request, context) == actual }) { return true }
         }
-        return true
+        return false
     }
 }

@@ -28,6 +28,8 @@ public struct QuantumCommand {
     public init(registry: ModuleRegistry = StandardModules.registry) { self.registry = registry }
 
     struct UsageError: Error { let message: String }
+    /// A problem with a file the command was given (exit status 1, no usage text).
+    struct FileError: Error, CustomStringConvertible { let description: String }
 
     /// Runs a command; returns the process exit status.
     public func run(_ arguments: [String]) async -> Int32 {
@@ -94,7 +96,7 @@ public struct QuantumCommand {
     func load(_ path: String?) throws -> LoadedConfig {
         let bytes: [UInt8]
         if let path {
-            do { bytes = try FileIO.readAll(path) } catch { throw UsageError(message: "cannot read config \(path): \(error)") }
+            do { bytes = try FileIO.readAll(path) } catch { throw FileError(description: "cannot read config \(path): \(error)") }
         } else {
             bytes = Array(DefaultConfig.json.utf8)
         }

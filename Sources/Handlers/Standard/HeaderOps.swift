@@ -23,17 +23,19 @@ public struct HeaderOps: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey, CaseIterable { case add, set, delete, replace }
 
-    /// Applies the operations in Caddy's order: add, set, delete, replace.
+    /// Applies the operations in Caddy's order: delete `*`, add, set, delete, replace.
     public func apply(to headers: inout HTTPFields, render: (String) -> String) {
+        // Deleting every field comes first, so fields added or set by the same ops stay.
+        let deletes = (delete ?? []).map(render)
+        if deletes.contains("*") { headers.removeAll { _ in true } }
         for (name, values) in (add ?? [:]).sorted(by: { $0.key < $1.key }) {
             for v in values { headers.add(name, render(v)) }
         }
         for (name, values) in (set ?? [:]).sorted(by: { $0.key < $1.key }) {
-            headers.remove(name)
-            for v in values { headers.add(name, render(v)) }
+            // Like Caddy (`Header.Set` of the values joined by ","): one field.
+            headers.set(name, values.map(render).joined(separator: ","))
         }
-        for pattern in delete ?? [] {
-            let p = render(pattern)
+        for p in deletes where p != "*" {
             headers.removeAll { Self.wildcardMatch(p, $0.name) }
         }
         for (name, replacements) in (replace ?? [:]).sorted(by: { $0.key < $1.key }) {

@@ -58,14 +58,17 @@ public struct Rewrite: HandlerModule, SynchronousHandler {
         var r = original
         if let method { r.method = method.render(original, context).uppercased() }
         if let uri {
-            let rendered = uri.render(original, context)
-            let (path, query, hasQuery) = Self.split(rendered)
+            // Like Caddy: the template's own query part is built separately (placeholder values
+            // query-escaped); a query that only appears once the path is rendered still applies.
+            let (pathTemplate, queryTemplate, hasQueryTemplate) = Self.split(uri.source)
+            let (path, renderedQuery, hasRenderedQuery) = Self.split(Template(pathTemplate).render(original, context))
             if !path.isEmpty {
                 var p = path
                 if !p.hasPrefix("/") { p = "/" + p }
                 r.rawPath = Self.escapeIfNeeded(p)
             }
-            if hasQuery { r.query = query }
+            if hasQueryTemplate { r.query = Self.buildQuery(queryTemplate, original, context) }
+            else if hasRenderedQuery { r.query = renderedQuery }
         }
         if let prefix = stripPathPrefix, !prefix.isEmpty {
             let p = prefix.hasPrefix("/") ? prefix : "/" + prefix
@@ -99,6 +102,49 @@ public struct Rewrite: HandlerModule, SynchronousHandler {
         }
         if let query { r.query = Self.apply(query, to: r.query, original, context) }
         return r
+    }
+
+    /// Renders the query part of a `uri` template like Caddy: placeholder values are query-escaped
+    /// (except `{http.request.uri.query}` where a key is expected, which is already escaped), and
+    /// components that render empty leave no stray `&`.
+    static func buildQuery(_ template: String, _ r: Request, _ c: Context) -> String {
+        var out = ""
+        var expectKey = true
+        var rest = Substring(template)
+        while !rest.isEmpty {
+            let nextEq = rest.firstIndex(of: "="), nextAmp = rest.firstIndex(of: "&")
+            let ampIsNext = nextAmp.map { amp in nextEq.map { amp < $0 } ?? true } ?? false
+            let end = ampIsNext ? nextAmp! : (nextEq ?? rest.endIndex)
+            let component = expandQueryComponent(rest[..<end], r, c, rawQueryAllowed: expectKey)
+            rest = end < rest.endIndex ? rest[rest.index(after: end)...] : rest[rest.endIndex...]
+            if expectKey {
+                if !out.isEmpty && !component.isEmpty { out += "&" }
+            } else {
+                out += "="
+            }
+            out += component
+            expectKey = ampIsNext
+        }
+        return out
+    }
+
+    private static func expandQueryComponent(_ text: Substring, _ r: Request, _ c: Context, rawQueryAllowed: Bool) -> String {
+        var out = ""
+        var rest = text
+        while let open = rest.firstIndex(of: "{") {
+            if open > rest.startIndex, rest[rest.index(before: open)] == "\\" {
+                out += rest[..<rest.index(before: open)] + "{"
+                rest = rest[rest.index(after: open)...]
+                continue
+            }
+            guard let close = rest[open...].firstIndex(of: "}") else { break }
+            out += rest[..<open]
+            let name = String(rest[rest.index(after: open)..<close])
+            let value = Placeholders.resolve(name, request: r, context: c) ?? ""
+            out += name == "http.request.uri.query" && rawQueryAllowed ? value : QueryString.encode(value)
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
     }
 
     static func split(_ uri: String) -> (String, String, Bool) {
@@ -144,6 +190,8 @@ public struct Rewrite: HandlerModule, SynchronousHandler {
             }
         }
         for key in ops.delete ?? [] { pairs.removeAll { $0.0 == render(key) } }
-        return QueryString.build(pairs)
+        // Like Go's url.Values.Encode, which Caddy uses: keys sorted, each key's values in order.
+        let sorted = pairs.enumerated().sorted { ($0.element.0, $0.offset) < ($1.element.0, $1.offset) }.map(\.element)
+        return QueryString.build(sorted)
     }
 }

@@ -16,6 +16,7 @@ public struct StaticError: HandlerModule {
             guard let code = Int(text), (400...599).contains(code) else { throw HTTPError(500, "invalid error status \"\(text)\"") }
             status = code
         }
-        throw HTTPError(status, error?.render(request, context) ?? "")
+        // Caddy renders the message with ReplaceKnown: unknown placeholders stay as written.
+        throw HTTPError(status, error?.render(request, context, unknown: .keep) ?? "")
     }
 }

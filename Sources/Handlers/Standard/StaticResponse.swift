@@ -47,15 +47,20 @@ public struct StaticResponse: HandlerModule, SynchronousHandler {
         // A static_response without status_code inherits the error's status in error routes, so
         // only an explicit status may be precomputed.
         if allConstant && statusCode != nil {
-            constant = build(status: Int(statusCode!.value) ?? 200, headers: headerTemplates.map { ($0.0, $0.1.map(\.source)) }, body: body?.source)
+            // Constant templates still need rendering: `\{` escapes become plain braces.
+            let blank = Request(method: "GET", rawPath: "/")
+            constant = build(status: Int(statusCode!.value) ?? 200,
+                             headers: headerTemplates.map { ($0.0, $0.1.map { $0.render(blank, Context()) }) },
+                             body: body?.render(blank, Context()))
         }
     }
 
     private func build(status: Int, headers: [(String, [String])], body: String?) -> Response {
         var r = Response(status: status)
         for (name, values) in headers { for v in values { r.headers.add(name, v) } }
-        if let body {
+        if let body, !body.isEmpty {
             r.body = .bytes(Array(body.utf8))
+            // Like Caddy: an empty body gets no Content-Type.
             if !r.headers.contains("content-type") {
                 r.headers.add("Content-Type", Self.looksLikeJSON(body) ? "application/json" : "text/plain; charset=utf-8")
             }
@@ -65,10 +70,15 @@ public struct StaticResponse: HandlerModule, SynchronousHandler {
         return r
     }
 
+    /// Caddy's test: the trimmed body is longer than 2 bytes, a `{...}` or `[...]`, and valid JSON.
     static func looksLikeJSON(_ body: String) -> Bool {
-        let t = body.trimmingOWS()
-        guard t.hasPrefix("{") || t.hasPrefix("[") else { return false }
-        return (try? JSONParser.parse(String(t))) != nil
+        let utf8 = Array(body.utf8)
+        let isSpace: (UInt8) -> Bool = { $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 || $0 == 11 || $0 == 12 }
+        guard let first = utf8.firstIndex(where: { !isSpace($0) }), let last = utf8.lastIndex(where: { !isSpace($0) }),
+              last - first + 1 > 2 else { return false }
+        let (open, close) = (utf8[first], utf8[last])
+        guard (open == UInt8(ascii: "{") && close == UInt8(ascii: "}")) || (open == UInt8(ascii: "[") && close == UInt8(ascii: "]")) else { return false }
+        return (try? JSONParser.parse(Array(utf8[first...last]))) != nil
     }
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {

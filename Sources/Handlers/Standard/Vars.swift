@@ -37,7 +37,8 @@ public struct Vars: HandlerModule, SynchronousHandler {
     }
 }
 
-/// `request_body`: caps how much of the body later handlers may read (413 beyond it).
+/// `request_body`: caps how much of the body later handlers may read. As in Caddy, only a read
+/// past the cap fails (413); a body nobody reads is not rejected.
 public struct RequestBodyLimit: HandlerModule {
     public static let moduleID = "http.handlers.request_body"
 
@@ -46,10 +47,7 @@ public struct RequestBodyLimit: HandlerModule {
     enum CodingKeys: String, CodingKey, CaseIterable { case maxSize = "max_size" }
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
-        if let maxSize {
-            if let length = request.body.knownLength, length > maxSize.bytes { throw HTTPError(413, "request body too large") }
-            request.body.limit(to: maxSize.bytes)
-        }
+        if let maxSize { request.body.limit(to: maxSize.bytes) }
         return try await next(request, context)
     }
 }

@@ -1,7 +1,8 @@
 /// Decodes `Decodable` types from a `JSONValue` the way Caddy decodes config: strictly.
 ///
 /// Every object a type decodes must have all of its keys consumed, or decoding fails with
-/// `unknown field` and the JSON path. `@id` keys are ignored, as Caddy strips them.
+/// `unknown field` and the JSON path. `@id` keys are ignored, as Caddy strips them; other `@`
+/// keys are unknown fields like any other.
 public struct ConfigDecoder {
     public var userInfo: [CodingUserInfoKey: any Sendable] = [:]
 
@@ -33,16 +34,20 @@ struct ValueDecoder: Decoder {
         } catch {
             throw ConfigError(codingPath: path, "\(error)")
         }
-        if case .object(let members) = value, decoder.used.asked {
-            for (key, _) in members where !decoder.used.keys.contains(key) && !key.hasPrefix("@") {
-                var message = "unknown field \"\(key)\""
-                if let known = decoder.used.knownKeys, !known.isEmpty {
-                    message += "; known fields: " + known.sorted().joined(separator: ", ")
-                }
-                throw ConfigError(codingPath: path, message)
-            }
-        }
+        try decoder.rejectUnknownFields()
         return result
+    }
+
+    /// After a type decoded this object: fails on the first member it did not read.
+    func rejectUnknownFields() throws {
+        guard case .object(let members) = value, used.asked else { return }
+        for (key, _) in members where !used.keys.contains(key) && key != "@id" {
+            var message = "unknown field \"\(key)\""
+            if let known = used.knownKeys, !known.isEmpty {
+                message += "; known fields: " + Set(known).sorted().joined(separator: ", ")
+            }
+            throw ConfigError(codingPath: codingPath, message)
+        }
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {

@@ -47,7 +47,7 @@ public struct LoadedConfig: Sendable {
 /// Reads Caddy JSON into a provisioned config: strict decoding, module lookup, provisioning.
 public enum ConfigLoader {
     public static func load(json: [UInt8], registry: ModuleRegistry, workingDirectory: String = ".") throws -> LoadedConfig {
-        let value = try JSONParser.parse(json)
+        let value = try JSONParser.parse(json).removingIDs()
         let context = ProvisionContext(registry: registry, workingDirectory: workingDirectory)
         var decoder = ConfigDecoder()
         decoder.userInfo[.provisionContext] = context
@@ -87,6 +87,18 @@ public enum ConfigLoader {
                     seen[key] = name
                 }
             }
+        }
+    }
+}
+
+extension JSONValue {
+    /// The value without `"@id"` members, at any depth: Caddy strips them before decoding, so they
+    /// never reach a module (a matcher set, `vars`) as a name.
+    func removingIDs() -> JSONValue {
+        switch self {
+        case .object(let members): return .object(members.filter { $0.0 != "@id" }.map { ($0.0, $0.1.removingIDs()) })
+        case .array(let items): return .array(items.map { $0.removingIDs() })
+        default: return self
         }
     }
 }

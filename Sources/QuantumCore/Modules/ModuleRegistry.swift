@@ -16,6 +16,9 @@ public struct ModuleRegistry: Sendable {
     public mutating func register<M: Module & Decodable>(_ type: M.Type) {
         entries[M.moduleID] = Entry(id: M.moduleID) { decoder in
             var module = try M(from: decoder)
+            // Strict like Caddy even when the module's object was reached without `decode`
+            // (a matcher set hands each matcher its own decoder).
+            try (decoder as? ValueDecoder)?.rejectUnknownFields()
             let ctx = try decoder.provisionContext
             do {
                 try module.provision(ctx)

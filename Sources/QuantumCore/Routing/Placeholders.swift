@@ -88,8 +88,10 @@ public enum Placeholders {
         }
         if key.hasPrefix("uri.path.") {
             guard let n = Int(key.dropFirst(9)) else { return nil }
-            let segments = r.path.split(separator: "/").map(String.init)
-            return n < segments.count ? segments[n] : ""
+            // Like Caddy: split on "/" and drop only the leading empty part (`/a//b` → a, "", b).
+            var segments = r.path.split(separator: "/", omittingEmptySubsequences: false)
+            if segments.first == "" { segments.removeFirst() }
+            return n >= 0 && n < segments.count ? String(segments[n]) : ""
         }
         return nil
     }

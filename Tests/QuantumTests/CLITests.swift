@@ -1,0 +1,230 @@
+import Foundation
+import Quantum
+import QuantumTestSupport
+import Synchronization
+import XCTest
+
+/// The `quantum` command line: commands, exit statuses and messages, and the built binary.
+final class CLITests: XCTestCase {
+    /// Collects what a command prints.
+    final class Output: Sendable {
+        private let lines = Mutex<[String]>([])
+        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        var text: String { lines.withLock { $0.joined(separator: "\n") } }
+    }
+
+    /// Runs `quantum <arguments>` in-process; returns status, stdout and stderr.
+    func quantum(_ arguments: [String]) async -> (status: Int32, out: String, err: String) {
+        let out = Output(), err = Output()
+        var command = QuantumCommand()
+        command.out = { out.append($0) }
+        command.err = { err.append($0) }
+        let status = await command.run(arguments)
+        return (status, out.text, err.text)
+    }
+
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    var temporaryFiles: [String] = []
+
+    override func tearDown() {
+        for path in temporaryFiles { try? FileManager.default.removeItem(atPath: path) }
+        super.tearDown()
+    }
+
+    func writeTemporary(_ text: String) throws -> String {
+        let path = NSTemporaryDirectory() + "quantum-cli-\(UUID().uuidString).json"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        temporaryFiles.append(path)
+        return path
+    }
+
+    func testListModulesPrintsEveryStandardModule() async {
+        let result = await quantum(["list-modules"])
+        XCTAssertEqual(result.status, 0)
+        let expected = [
+            "http.handlers.error", "http.handlers.headers", "http.handlers.request_body", "http.handlers.rewrite",
+            "http.handlers.static_response", "http.handlers.subroute", "http.handlers.vars",
+            "http.matchers.client_ip", "http.matchers.header", "http.matchers.header_regexp", "http.matchers.host",
+            "http.matchers.method", "http.matchers.not", "http.matchers.path", "http.matchers.path_regexp",
+            "http.matchers.protocol", "http.matchers.query", "http.matchers.remote_ip", "http.matchers.vars",
+        ]
+        let printed = result.out.split(separator: "\n").map(String.init)
+        for id in expected { XCTAssertTrue(printed.contains(id), "list-modules is missing \(id)") }
+        XCTAssertEqual(printed, StandardModules.registry.moduleIDs, "one line per registered module, sorted")
+        XCTAssertEqual(result.err, "")
+    }
+
+    func testVersion() async {
+        for spelling in ["version", "--version", "-v"] {
+            let result = await quantum([spelling])
+            XCTAssertEqual(result.status, 0, spelling)
+            XCTAssertEqual(result.out, "quantum \(QuantumCommand.version)", spelling)
+        }
+    }
+
+    func testHelp() async {
+        for arguments in [["help"], ["--help"], ["-h"], []] {
+            let result = await quantum(arguments)
+            XCTAssertEqual(result.status, 0, "\(arguments)")
+            XCTAssertEqual(result.out, QuantumCommand.usage, "\(arguments)")
+            for command in ["run", "validate", "list-modules", "version"] {
+                XCTAssertTrue(result.out.contains(command), "help mentions \(command)")
+            }
+        }
+    }
+
+    func testUnknownCommandIsAUsageError() async {
+        let result = await quantum(["serve"])
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.err.hasPrefix("quantum: unknown command \"serve\"\n"), result.err)
+        XCTAssertTrue(result.err.contains(QuantumCommand.usage))
+        XCTAssertEqual(result.out, "")
+    }
+
+    func testUnknownFlagIsAUsageError() async {
+        for arguments in [["validate", "--confg", "x.json"], ["list-modules", "--all"], ["run", "--config=x", "--bogus"]] {
+            let flag = arguments.first { $0.hasPrefix("--") && !$0.hasPrefix("--config") }!
+            let result = await quantum(arguments)
+            XCTAssertEqual(result.status, 2, "\(arguments)")
+            XCTAssertTrue(result.err.hasPrefix("quantum: unknown option \"\(flag)\""), result.err)
+        }
+    }
+
+    func testFlagValueProblemsAreUsageErrors() async {
+        let missing = await quantum(["validate", "--config"])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.err.hasPrefix("quantum: --config needs a value"), missing.err)
+        let noConfig = await quantum(["validate"])
+        XCTAssertEqual(noConfig.status, 2)
+        XCTAssertTrue(noConfig.err.hasPrefix("quantum: validate needs --config FILE"), noConfig.err)
+        let watch = await quantum(["run", "--watch"])
+        XCTAssertEqual(watch.status, 2)
+        XCTAssertTrue(watch.err.hasPrefix("quantum: --watch needs --config FILE"), watch.err)
+    }
+
+    func testValidateAcceptsAGoodConfig() async throws {
+        let path = try writeTemporary("""
+        {"apps": {"http": {"servers": {"srv0": {"listen": [":8080"],
+          "routes": [{"match": [{"host": ["example.com"]}], "handle": [{"handler": "static_response", "body": "hi"}]}]}}}}}
+        """)
+        for arguments in [["validate", "--config", path], ["validate", "--config=\(path)"]] {
+            let result = await quantum(arguments)
+            XCTAssertEqual(result.status, 0, result.err)
+            XCTAssertEqual(result.out, "Valid configuration: \(path)")
+        }
+    }
+
+    func testValidateRejectsABadConfigNamingThePath() async throws {
+        let path = try writeTemporary("""
+        {"apps": {"http": {"servers": {"srv0": {"listen": [":8080"],
+          "routes": [{"handle": [{"handler": "static_response"}]}, {"handle": [{"handler": "fle_server"}]}]}}}}}
+        """)
+        let result = await quantum(["validate", "--config", path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.out, "")
+        XCTAssertTrue(result.err.hasPrefix("quantum: \(path): apps.http.servers.srv0.routes[1].handle[0].handler: unknown handler \"fle_server\"; known: "), result.err)
+    }
+
+    func testValidateRejectsBadJSONWithLineAndColumn() async throws {
+        let path = try writeTemporary("{\n  \"apps\": {\n}")
+        let result = await quantum(["validate", "--config", path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.err, "quantum: \(path): invalid JSON at line 3, column 2: unexpected end of input")
+    }
+
+    func testValidateAMissingFile() async {
+        let path = "/nonexistent/quantum-\(UUID().uuidString).json"
+        let result = await quantum(["validate", "--config", path])
+        XCTAssertEqual(result.status, 1, "a missing file is not a usage error (Caddy exits 1 too)")
+        XCTAssertTrue(result.err.hasPrefix("quantum: cannot read config \(path): "), result.err)
+        XCTAssertFalse(result.err.contains("Usage:"), "no usage text for a file problem")
+    }
+
+    func testEveryShippedConfigValidates() async throws {
+        let directory = Self.repo.appendingPathComponent("Configs").path
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        try XCTSkipIf(files.isEmpty, "no Configs/*.json in this checkout")
+        for file in files {
+            let result = await quantum(["validate", "--config", directory + "/" + file])
+            XCTAssertEqual(result.status, 0, "\(file): \(result.err)")
+        }
+    }
+
+    func testDefaultConfigIsValid() throws {
+        let loaded = try ConfigLoader.load(json: DefaultConfig.json, registry: StandardModules.registry)
+        XCTAssertEqual(loaded.config.apps.http?.servers["welcome"]?.listen, [":8080"])
+    }
+
+    // MARK: The built binary
+
+    func testBinaryServesAConfigAndExitsCleanlyOnSIGTERM() throws {
+        let binary = Self.repo.appendingPathComponent(".build/debug/quantum").path
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "no built binary at \(binary)")
+        let port = try freePort()
+        let config = try writeTemporary("""
+        {"apps": {"http": {"servers": {"srv0": {"listen": ["127.0.0.1:\(port)"],
+          "routes": [{"handle": [{"handler": "static_response", "body": "hello from {http.request.uri.path}"}]}]}}}}}
+        """)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["run", "--config", config]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        var body = ""
+        for _ in 0..<100 {
+            let result = runProcess("curl", ["-s", "--max-time", "2", "http://127.0.0.1:\(port)/ping"])
+            if result.status == 0 { body = result.output; break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(body, "hello from /ping")
+
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        XCTAssertFalse(process.isRunning, "quantum did not exit within 10 s of SIGTERM")
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 0)
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(log.contains("listening on tcp/127.0.0.1:\(port)") || log.contains("127.0.0.1:\(port)"), log)
+        XCTAssertTrue(log.contains("shutting down"), log)
+    }
+
+    func testBinaryRefusesABadConfig() throws {
+        let binary = Self.repo.appendingPathComponent(".build/debug/quantum").path
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "no built binary at \(binary)")
+        let config = try writeTemporary(#"{"apps": {"http": {"servers": {"srv0": {"listen": [":0"], "read_timout": "1s"}}}}}"#)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["run", "--config", config]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 1)
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(log.contains(#"apps.http.servers.srv0: unknown field "read_timout""#), log)
+    }
+
+    /// A TCP port nothing listens on right now (bind to 0, read it back, release it).
+    func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard bound else { throw XCTSkip("cannot bind a probe socket") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}

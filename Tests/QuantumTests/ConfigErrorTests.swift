@@ -1,0 +1,143 @@
+import Quantum
+import QuantumTestSupport
+import XCTest
+
+/// A bad config does not load, and the one message names the JSON path and the reason.
+final class ConfigErrorTests: XCTestCase {
+    static let serverFields = "automatic_https, client_ip_headers, enable_full_duplex, errors, idle_timeout, keepalive_count, "
+        + "keepalive_idle, keepalive_interval, listen, listener_wrappers, logs, max_header_bytes, protocols, "
+        + "read_header_timeout, read_timeout, routes, strict_sni_host, tls_connection_policies, trusted_proxies, trusted_proxies_strict, write_timeout"
+    static let handlers = "error, headers, request_body, rewrite, static_response, subroute, vars"
+    static let matchers = "client_ip, header, header_regexp, host, method, not, path, path_regexp, protocol, query, remote_ip, vars"
+
+    func testUnknownServerField() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: "[]", fields: #""read_timout": "5s""#)),
+                       #"apps.http.servers.srv0: unknown field "read_timout"; known fields: \#(Self.serverFields)"#)
+    }
+
+    func testUnknownFieldInsideAHandler() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: #"[{"handle": [{"handler": "static_response", "bdy": "x"}]}]"#)),
+                       #"apps.http.servers.srv0.routes[0].handle[0]: unknown field "bdy"; known fields: abort, body, close, headers, status_code"#)
+    }
+
+    func testUnknownFieldInsideAMatcher() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: #"[{"match": [{"path_regexp": {"pattern": "^/a", "nme": "x"}}]}]"#)),
+                       #"apps.http.servers.srv0.routes[0].match[0].path_regexp: unknown field "nme"; known fields: name, pattern"#)
+    }
+
+    func testUnknownTopLevelField() {
+        XCTAssertEqual(Config.loadError(#"{"apps": {}, "adminn": {}}"#),
+                       #"unknown field "adminn"; known fields: admin, apps, logging, storage"#)
+    }
+
+    func testUnknownHandler() {
+        let routes = """
+        [{"handle": [{"handler": "static_response"}]}, {"handle": [{"handler": "fle_server", "root": "/srv"}]}]
+        """
+        XCTAssertEqual(Config.loadError(Config.server(routes: routes)),
+                       #"apps.http.servers.srv0.routes[1].handle[0].handler: unknown handler "fle_server"; known: \#(Self.handlers)"#)
+    }
+
+    func testMissingHandlerKey() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: #"[{"handle": [{"body": "x"}]}]"#)),
+                       #"apps.http.servers.srv0.routes[0].handle[0]: missing "handler": which handler to use"#)
+    }
+
+    func testUnknownMatcher() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: #"[{"match": [{"host": ["a"]}, {"pth": ["/x"]}]}]"#)),
+                       #"apps.http.servers.srv0.routes[0].match[1].pth: unknown matcher "pth"; known: \#(Self.matchers)"#)
+    }
+
+    func testUnknownMatcherInsideNot() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: #"[{"match": [{"not": [{"methd": ["GET"]}]}]}]"#)),
+                       #"apps.http.servers.srv0.routes[0].match[0].not[0].methd: unknown matcher "methd"; known: \#(Self.matchers)"#)
+    }
+
+    func testUnknownApp() {
+        XCTAssertEqual(Config.loadError(#"{"apps": {"htp": {}}}"#),
+                       #"apps.htp: unknown app "htp"; known: events, http, pki, tls"#)
+    }
+
+    func testBadDuration() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: "[]", fields: #""idle_timeout": "5 minutes""#)),
+                       #"apps.http.servers.srv0.idle_timeout: invalid duration "5 minutes""#)
+        XCTAssertEqual(Config.loadError(Config.server(routes: "[]", fields: #""idle_timeout": true"#)),
+                       #"apps.http.servers.srv0.idle_timeout: expected a duration (nanoseconds or a string like "1m30s")"#)
+    }
+
+    func testWrongValueType() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: "[]", fields: #""max_header_bytes": "lots""#)),
+                       "apps.http.servers.srv0.max_header_bytes: expected an integer, found a string")
+        XCTAssertEqual(Config.loadError(#"{"apps": {"http": {"servers": {"srv0": {"listen": ":80"}}}}}"#),
+                       "apps.http.servers.srv0.listen: expected an array, found a string")
+    }
+
+    func testUnknownProtocol() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: "[]", fields: #""protocols": ["h1", "spdy"]"#)),
+                       #"apps.http.servers.srv0.protocols[1]: unknown protocol "spdy"; known: h1, h2, h2c, h3"#)
+    }
+
+    func testJSONSyntaxErrorsGiveLineAndColumn() {
+        XCTAssertEqual(Config.loadError("{\n  \"apps\": {\n    \"http\": ,\n  }\n}"),
+                       "invalid JSON at line 3, column 13: invalid value")
+        XCTAssertEqual(Config.loadError("{\"apps\": {}"), "invalid JSON at line 1, column 12: unexpected end of input")
+        XCTAssertEqual(Config.loadError("{\"apps\": {},}"), "invalid JSON at line 1, column 13: expected a string key")
+        XCTAssertEqual(Config.loadError("{\"apps\": {}, \"apps\": {}}"), "invalid JSON at line 1, column 24: duplicate key \"apps\"")
+        XCTAssertEqual(Config.loadError("{} x"), "invalid JSON at line 1, column 4: unexpected data after the document")
+    }
+
+    func testDuplicateListenAddressAcrossServers() {
+        let json = """
+        {"apps": {"http": {"servers": {
+          "srv0": {"listen": ["127.0.0.1:8080"]},
+          "srv1": {"listen": [":9090", "127.0.0.1:8080"]}}}}}
+        """
+        XCTAssertEqual(Config.loadError(json), #"apps.http.servers.srv1.listen[1]: 127.0.0.1:8080 is already used by server "srv0""#)
+    }
+
+    func testOverlappingPortRangesAcrossServers() {
+        let json = #"{"apps": {"http": {"servers": {"a": {"listen": [":8000-8010"]}, "b": {"listen": [":8010"]}}}}}"#
+        XCTAssertEqual(Config.loadError(json), #"apps.http.servers.b.listen[0]: :8010 is already used by server "a""#)
+    }
+
+    func testPortZeroMayRepeat() {
+        let json = #"{"apps": {"http": {"servers": {"a": {"listen": ["127.0.0.1:0"]}, "b": {"listen": ["127.0.0.1:0"]}}}}}"#
+        XCTAssertNil(Config.loadError(json))
+    }
+
+    func testBadPorts() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: "[]").replacingOccurrences(of: "127.0.0.1:0", with: ":99999")),
+                       #"apps.http.servers.srv0.listen[0]: invalid port "99999" in listen address ":99999""#)
+        XCTAssertEqual(Config.loadError(Config.server(routes: "[]").replacingOccurrences(of: "127.0.0.1:0", with: ":http")),
+                       #"apps.http.servers.srv0.listen[0]: invalid port "http" in listen address ":http""#)
+        XCTAssertEqual(Config.loadError(Config.server(routes: "[]").replacingOccurrences(of: "127.0.0.1:0", with: ":9000-8000")),
+                       #"apps.http.servers.srv0.listen[0]: invalid port "9000-8000" in listen address ":9000-8000""#)
+        XCTAssertEqual(Config.loadError(Config.server(routes: "[]").replacingOccurrences(of: "127.0.0.1:0", with: "localhost")),
+                       #"apps.http.servers.srv0.listen[0]: listen address "localhost" has no port"#)
+    }
+
+    func testUnsupportedNetwork() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: "[]").replacingOccurrences(of: "127.0.0.1:0", with: "unix//run/q.sock")),
+                       #"apps.http.servers.srv0.listen[0]: unsupported network "unix" in listen address "unix//run/q.sock" (tcp, tcp4, tcp6 are supported)"#)
+    }
+
+    func testServerWithoutListen() {
+        XCTAssertEqual(Config.loadError(#"{"apps": {"http": {"servers": {"srv0": {"routes": []}}}}}"#),
+                       #"apps.http.servers.srv0.listen: server "srv0" must listen on at least one address"#)
+    }
+
+    func testBadStaticResponseStatus() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: #"[{"handle": [{"handler": "static_response", "status_code": "abc"}]}]"#)),
+                       #"apps.http.servers.srv0.routes[0].handle[0].status_code: invalid status code "abc""#)
+    }
+
+    func testBadRegexpNamesItsPath() throws {
+        let message = try XCTUnwrap(Config.loadError(Config.server(routes: #"[{"match": [{"path_regexp": {"pattern": "(unclosed"}}]}]"#)))
+        XCTAssertTrue(message.hasPrefix(#"apps.http.servers.srv0.routes[0].match[0].path_regexp.pattern: invalid regular expression "(unclosed""#), message)
+    }
+
+    func testBadIPRangeNamesItsPath() {
+        XCTAssertEqual(Config.loadError(Config.server(routes: #"[{"match": [{"remote_ip": {"ranges": ["10.0.0.0/8", "10.0.0.0/33"]}}]}]"#)),
+                       #"apps.http.servers.srv0.routes[0].match[0].remote_ip.ranges[1]: invalid IP range "10.0.0.0/33""#)
+    }
+}
