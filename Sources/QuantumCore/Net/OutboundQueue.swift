@@ -47,6 +47,20 @@ struct OutboundQueue {
     /// Writes as much as the socket takes.
     mutating func write(to fd: Int32) -> WriteResult {
         while !chunks.isEmpty {
+            if chunks.count == 1 {
+                // One buffer (the common case: a batch of small responses): plain write(2).
+                let result = chunks[0].withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if result < 0 {
+                    let e = cq_errno()
+                    if e == EAGAIN || e == EWOULDBLOCK { return .blocked }
+                    if e == EINTR { continue }
+                    return .failed(e)
+                }
+                let wanted = chunks[0].count - offset
+                consume(result)
+                if result < wanted { return .blocked }
+                continue
+            }
             let n = min(chunks.count, 64)
             var total = 0
             let written: Int = withUnsafeTemporaryAllocation(of: iovec.self, capacity: n) { iov in
