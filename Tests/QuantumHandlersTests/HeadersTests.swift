@@ -65,10 +65,11 @@ final class HeadersTests: XCTestCase {
         XCTAssertEqual(body, "internal.example 9000")
     }
 
+    /// Deferred, so the ops see the Location the later handler sets (immediate ops would not).
     func testResponseOps() async throws {
         let runtime = try Routes.runtime(#"""
         [{"handle": [{"handler": "headers", "response": {"set": {"Cache-Control": ["no-store"]}, "add": {"X-Served-By": ["{http.request.host}"]},
-                                                         "replace": {"Location": [{"search": "http://", "replace": "https://"}]}}},
+                                                         "replace": {"Location": [{"search": "http://", "replace": "https://"}]}, "deferred": true}},
                      {"handler": "static_response", "status_code": 302, "headers": {"Location": ["http://example.com/next"]}}]}]
         """#)
         let (response, _) = try await send(runtime, request("/", host: "a.example"))

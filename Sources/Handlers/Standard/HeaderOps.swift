@@ -128,13 +128,30 @@ public struct Headers: HandlerModule, SynchronousHandler {
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
         let request = edited(request, context)
-        return finish(try await next(request, context), request, context)
+        var context = context
+        let ownsScope = writeEarly(request, &context)
+        let response = try await next(request, context)
+        return finish(ownsScope ? context.applyPendingResponseHeaders(to: response) : response, request, context)
     }
 
     public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
         let request = edited(request, context)
+        var context = context
+        let ownsScope = writeEarly(request, &context)
         guard let response = try next(request, context) else { return nil }
-        return finish(response, request, context)
+        return finish(ownsScope ? context.applyPendingResponseHeaders(to: response) : response, request, context)
+    }
+
+    /// Response ops that are neither deferred nor conditional apply before `next`, as in Caddy:
+    /// a later handler's header of the same name wins over them.
+    private var writesEarly: Bool { response != nil && response?.deferred != true && response?.require == nil }
+
+    private func writeEarly(_ request: Request, _ context: inout Context) -> Bool {
+        guard writesEarly, let ops = response?.ops else { return false }
+        let snapshot = context
+        return context.writeResponseHeadersEarly { headers in
+            ops.apply(to: &headers) { Template($0).render(request, snapshot, unknown: .keep) }
+        }
     }
 
     private func edited(_ original: Request, _ context: Context) -> Request {
@@ -145,8 +162,9 @@ public struct Headers: HandlerModule, SynchronousHandler {
         return request
     }
 
+    /// Deferred or conditional response ops, applied to the response `next` produced.
     private func finish(_ response: Response, _ request: Request, _ context: Context) -> Response {
-        guard let r = self.response, r.require?.matches(response) ?? true else { return response }
+        guard !writesEarly, let r = self.response, r.require?.matches(response) ?? true else { return response }
         var edited = response
         r.ops.apply(to: &edited.headers) { Template($0).render(request, context, unknown: .keep, response: response) }
         return edited

@@ -15,11 +15,12 @@ public struct Context: Sendable {
         var groups: Set<String> = []
         var tails: [Next] = []
         var syncTails: [SyncNext] = []
+        var scope: RequestScope?
         var extensions: [ObjectIdentifier: any Sendable] = [:]
 
         init() {}
         init(copying o: Storage) {
-            vars = o.vars; placeholders = o.placeholders; groups = o.groups; tails = o.tails; syncTails = o.syncTails; extensions = o.extensions
+            vars = o.vars; placeholders = o.placeholders; groups = o.groups; tails = o.tails; syncTails = o.syncTails; scope = o.scope; extensions = o.extensions
         }
     }
 
@@ -68,6 +69,12 @@ public struct Context: Sendable {
     var syncTails: [SyncNext] {
         get { storage?.syncTails ?? [] }
         _modify { let s = unique(); yield &s.syncTails }
+    }
+
+    /// Shared per-request state (a reference: copies of this context see the same scope).
+    var scope: RequestScope? {
+        get { storage?.scope }
+        set { unique().scope = newValue }
     }
 
     public subscript<K: ContextKey>(_ key: K.Type) -> K.Value? {

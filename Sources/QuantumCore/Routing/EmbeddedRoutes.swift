@@ -37,8 +37,9 @@ public struct EmbeddedRoutes: Sendable {
         } catch {
             guard let errorChain else { throw error }
             let httpError = error as? HTTPError ?? HTTPError(500, "\(error)")
-            ErrorPlaceholders.set(httpError, in: &inner)
-            var response = try await errorChain(request, inner)
+            var failed = inner.restoringFailure()
+            ErrorPlaceholders.set(httpError, in: &failed)
+            var response = try await errorChain(request, failed)
             if response.status == 200 && ErrorPlaceholders.isDefault(response) { response.status = httpError.status }
             return response
         }

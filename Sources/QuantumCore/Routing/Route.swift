@@ -103,7 +103,12 @@ public struct RouteList: Sendable, Decodable {
             var chain = route.terminal ? Next.emptyResponse : rest
             for handler in route.handlers.reversed() {
                 let inner = chain
-                chain = Next { request, context in try await handler.handle(request, context: context, next: inner) }
+                chain = Next { request, context in
+                    do { return try await handler.handle(request, context: context, next: inner) } catch {
+                        context.recordFailure()
+                        throw error
+                    }
+                }
             }
             let handlersChain = chain
             if route.alwaysApplies {

@@ -45,11 +45,16 @@ public final class ServerRuntime: Sendable {
 
     /// Runs the request through the routes; errors go to the error routes, then to a bare status.
     nonisolated(nonsending) public func respond(_ request: Request, context: Context) async -> Response {
-        let context = prepare(request, context)
+        var context = prepare(request, context)
+        // With error routes, handlers share a scope so the error routes see their vars and the
+        // headers written before the failure.
+        let owned = errorChain != nil && context.installScope()
         do {
-            return try await chain(request, context)
+            let response = try await chain(request, context)
+            return owned ? context.applyPendingResponseHeaders(to: response) : response
         } catch {
-            return await respondToError(error, request: request, context: context)
+            let response = await respondToError(error, request: request, context: context.restoringFailure())
+            return owned ? context.applyPendingResponseHeaders(to: response) : response
         }
     }
 
