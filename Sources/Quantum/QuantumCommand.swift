@@ -119,7 +119,16 @@ public struct QuantumCommand {
         var (app, group) = try await start(try load(path))
         // Signals and (with --watch) config changes, as one stream: 0 means "the file changed".
         let (events, sink) = AsyncStream.makeStream(of: Int32.self)
-        Signals.forward { sink.yield($0) }
+        let stopping = Atomic<Bool>(false)
+        let err = self.err
+        Signals.forward { signal in
+            // A second SIGINT/SIGTERM while draining (grace_period 0 waits for every request) forces the exit.
+            if signal != SIGUSR1 && stopping.exchange(true, ordering: .relaxed) {
+                err("quantum: forced exit")
+                _exit(1)
+            }
+            sink.yield(signal)
+        }
         if opts["--watch"] != nil, let path {
             let watcher = ConfigWatcher(path: path)
             Task { while true { await watcher.waitForChange(); sink.yield(0) } }
@@ -137,7 +146,7 @@ public struct QuantumCommand {
                 }
                 continue
             }
-            err("quantum: shutting down")
+            err("quantum: shutting down (send the signal again to force)")
             break
         }
         await app.stop()
