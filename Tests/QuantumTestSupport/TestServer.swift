@@ -199,22 +199,31 @@ extension String {
 }
 
 /// Runs a program and returns its exit status and standard output (for curl and friends).
+///
+/// Uses `posix_spawnp`: forking this multi-threaded test process and then allocating in the
+/// child can deadlock on a lock another thread held. The child is killed after `timeout` seconds.
 public func runProcess(_ executable: String, _ arguments: [String], timeout: Int = 20) -> (status: Int32, output: String) {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { return (-1, "") }
-    let pid = fork()
-    if pid == 0 {
-        dup2(fds[1], 1)
-        close(fds[0]); close(fds[1])
-        alarm(UInt32(timeout))
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        execvp(executable, argv)
-        _exit(127)
-    }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+    posix_spawn_file_actions_addclose(&actions, fds[0])
+    posix_spawn_file_actions_addclose(&actions, fds[1])
+    let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+    defer { for p in argv { free(p) } }
+    var pid: pid_t = 0
+    let rc = posix_spawnp(&pid, executable, &actions, nil, argv, environ)
+    posix_spawn_file_actions_destroy(&actions)
     close(fds[1])
+    guard rc == 0 else { close(fds[0]); return (127, "") }
     var out: [UInt8] = []
     var buf = [UInt8](repeating: 0, count: 65536)
+    let deadline = time(nil) + timeout
+    var pfd = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
     while true {
+        let remaining = Int32(max(0, deadline - time(nil)) * 1000)
+        if poll(&pfd, 1, remaining) <= 0 { kill(pid, SIGKILL); break }
         let n = read(fds[0], &buf, buf.count)
         if n <= 0 { break }
         out += buf[0..<n]

@@ -108,6 +108,7 @@ public struct ServerConfig: Decodable, Sendable {
         if let readTimeout { l.readTimeout = readTimeout.positiveNanos }
         if let writeTimeout { l.writeTimeout = writeTimeout.positiveNanos }
         if let idleTimeout { l.idleTimeout = idleTimeout.positiveNanos }
+        if let keepaliveInterval { l.keepaliveInterval = keepaliveInterval.positiveNanos }
         return l
     }
 }

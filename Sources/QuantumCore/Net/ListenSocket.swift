@@ -26,6 +26,15 @@ enum Sockets {
         return SocketAddress(storage: storage)
     }
 
+    /// TCP keep-alive probes after `seconds` idle, every `seconds` (Caddy's `keepalive_interval`).
+    static func setKeepAlive(_ fd: Int32, seconds: Int32) {
+        var one: Int32 = 1
+        var s = max(1, seconds)
+        setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, &s, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_KEEPINTVL, &s, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     static func setNoDelay(_ fd: Int32) {
         var one: Int32 = 1
         setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

@@ -39,6 +39,7 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
             }
             if cfd < 0 { return }
             Sockets.setNoDelay(cfd)
+            if let interval = current.limits.keepaliveInterval { Sockets.setKeepAlive(cfd, seconds: Int32(clamping: interval / 1_000_000_000)) }
             let info = ConnectionInfo(remoteAddress: SocketAddress(storage: storage), localAddress: address)
             let connection = HTTP1Connection(fd: cfd, loop: loop, runtime: current, info: info, owner: registry)
             do {

@@ -5,6 +5,8 @@ public struct ServerLimits: Sendable {
     public var readTimeout: UInt64?
     public var writeTimeout: UInt64?
     public var idleTimeout: UInt64? = 300_000_000_000
+    /// TCP keep-alive probe interval; nil turns probes off.
+    public var keepaliveInterval: UInt64? = 15_000_000_000
     public init() {}
 }
 
