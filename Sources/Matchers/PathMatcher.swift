@@ -12,8 +12,15 @@ public struct PathMatcher: MatcherModule {
     public var patterns: [String]
     private var compiled: [Compiled] = []
 
-    enum Compiled: Sendable {
+    enum Kind: Sendable {
         case any, exact(String), prefix(String), suffix(String), contains(String), glob([UInt8]), escaped([UInt8]), template(Template)
+    }
+
+    /// A pattern prepared at load: its kind, and whether the path's slashes are merged for it
+    /// (all patterns but those containing `//`).
+    struct Compiled: Sendable {
+        let kind: Kind
+        let mergeSlashes: Bool
     }
 
     public init(_ patterns: [String]) {
@@ -26,16 +33,19 @@ public struct PathMatcher: MatcherModule {
     }
 
     static func compile(_ raw: String) -> Compiled {
-        if !Template(raw).isConstant { return .template(Template(raw)) }
+        let merge = !raw.contains("//")
+        if !Template(raw).isConstant { return Compiled(kind: .template(Template(raw)), mergeSlashes: merge) }
         let p = lowercased(raw)
-        if p == "*" { return .any }
-        if p.contains("%") { return .escaped(Array(p.utf8)) }
+        let kind: Kind
         let stars = p.filter { $0 == "*" }.count
-        if stars == 2 && p.hasPrefix("*") && p.hasSuffix("*") { return .contains(String(p.dropFirst().dropLast())) }
-        if stars == 1 && p.hasPrefix("*") { return .suffix(String(p.dropFirst())) }
-        if stars == 1 && p.hasSuffix("*") { return .prefix(String(p.dropLast())) }
-        if stars == 0 && !p.contains(where: { $0 == "?" || $0 == "[" || $0 == "\\" }) { return .exact(p) }
-        return .glob(Array(p.utf8))
+        if p == "*" { kind = .any }
+        else if p.contains("%") { kind = .escaped(Array(p.utf8)) }
+        else if stars == 2 && p.hasPrefix("*") && p.hasSuffix("*") { kind = .contains(String(p.dropFirst().dropLast())) }
+        else if stars == 1 && p.hasPrefix("*") { kind = .suffix(String(p.dropFirst())) }
+        else if stars == 1 && p.hasSuffix("*") { kind = .prefix(String(p.dropLast())) }
+        else if stars == 0 && !p.contains(where: { $0 == "?" || $0 == "[" || $0 == "\\" }) { kind = .exact(p) }
+        else { kind = .glob(Array(p.utf8)) }
+        return Compiled(kind: kind, mergeSlashes: merge)
     }
 
     public func matches(_ request: Request, context: inout Context) -> Bool {
@@ -45,27 +55,24 @@ public struct PathMatcher: MatcherModule {
     }
 
     private static func match(_ c: Compiled, _ request: Request, _ context: Context, _ merged: inout String?) -> Bool {
-        /// The decoded, lowercased path, cleaned the way the pattern needs.
-        func path(mergeSlashes: Bool) -> String {
-            if mergeSlashes {
+        /// The decoded, lowercased path, cleaned the way the pattern needs (computed once).
+        func path() -> String {
+            if c.mergeSlashes {
                 if let merged { return merged }
                 merged = PathCodec.clean(lowercased(request.path))
                 return merged!
             }
             return cleanKeepingDoubleSlashes(lowercased(request.path))
         }
-        switch c {
+        switch c.kind {
         case .any: return true
-        case .exact(let p): return path(mergeSlashes: !p.contains("//")) == p
-        case .prefix(let p): return path(mergeSlashes: !p.contains("//")).hasPrefix(p)
-        case .suffix(let p): return path(mergeSlashes: !p.contains("//")).hasSuffix(p)
-        case .contains(let p): return p.isEmpty || path(mergeSlashes: !p.contains("//")).contains(p)
-        case .glob(let p):
-            let merge = !p.indices.dropLast().contains { p[$0] == UInt8(ascii: "/") && p[$0 + 1] == UInt8(ascii: "/") }
-            return Glob.match(p[...], Array(path(mergeSlashes: merge).utf8)[...])
+        case .exact(let p): return path() == p
+        case .prefix(let p): return path().hasPrefix(p)
+        case .suffix(let p): return path().hasSuffix(p)
+        case .contains(let p): return p.isEmpty || path().contains(p)
+        case .glob(let p): return Glob.match(p[...], Array(path().utf8)[...])
         case .escaped(let p):
-            let merge = !p.indices.dropLast().contains { p[$0] == UInt8(ascii: "/") && p[$0 + 1] == UInt8(ascii: "/") }
-            let raw = merge ? PathCodec.clean(request.rawPath) : cleanKeepingDoubleSlashes(request.rawPath)
+            let raw = c.mergeSlashes ? PathCodec.clean(request.rawPath) : cleanKeepingDoubleSlashes(request.rawPath)
             return EscapedGlob.match(p, Array(raw.utf8))
         case .template(let t): return match(compile(t.render(request, context)), request, context, &merged)
         }
@@ -73,7 +80,9 @@ public struct PathMatcher: MatcherModule {
 
     /// Lowercases like Go's `strings.ToLower`: ASCII fast, Unicode when the text has any.
     static func lowercased(_ s: String) -> String {
-        s.utf8.allSatisfy { $0 < 0x80 } ? s.asciiLowercased() : s.lowercased()
+        var ascii = true
+        for b in s.utf8 where b >= 0x80 { ascii = false; break }
+        return ascii ? s.asciiLowercased() : s.lowercased()
     }
 
     /// Cleans `.` and `..` segments but keeps runs of slashes (Caddy's `CleanPath(p, false)`).
