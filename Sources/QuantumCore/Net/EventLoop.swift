@@ -39,6 +39,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) private var spareTickEndWork: [any TickEndWork] = []
     @exclusivity(unchecked) private var timers = TimerHeap()
     @exclusivity(unchecked) private var nextTickAt: UInt64 = 0
+    /// The monotonic clock read once per wake-up: timestamps for timeouts, not for measuring.
+    @exclusivity(unchecked) private(set) var now: UInt64 = Clock.monotonicNanos()
     /// A read buffer shared by every connection of this loop (they read one at a time).
     @exclusivity(unchecked) let readBuffer: UnsafeMutableRawBufferPointer
     /// The `Date` header value, refreshed once a second.
@@ -75,6 +77,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         pthread_create(&tid, &attr, { arg in
             let loop = Unmanaged<EventLoop>.fromOpaque(arg!).takeRetainedValue()
             loop.thread = pthread_self()
+            pthread_setname_np(pthread_self(), "quantum-loop-\(loop.index)")
             loop.started.store(true, ordering: .releasing)
             loop.run()
             return nil
@@ -204,6 +207,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         while !stopRequested.load(ordering: .acquiring) {
             let timeout: Int32 = jobs.isEmpty ? -1 : 0
             let n = epoll_wait(epfd, events, Int32(maxEvents), timeout)
+            now = Clock.monotonicNanos()
             if n > 0 {
                 for i in 0..<Int(n) {
                     let ev = events[i]

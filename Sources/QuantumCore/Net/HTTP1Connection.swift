@@ -64,7 +64,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         let buffer = loop.readBuffer
         let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
         if n > 0 {
-            let now = Clock.monotonicNanos()
+            let now = loop.now
             lastRead = now
             if let upgraded {
                 upgraded.received(Array(UnsafeRawBufferPointer(rebasing: buffer[0..<n])))
@@ -423,12 +423,12 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         switch out.write(to: fd) {
         case .drained:
             writeBlocked = false
-            lastWriteProgress = Clock.monotonicNanos()
+            lastWriteProgress = loop.now
             if let w = drainWaiter { drainWaiter = nil; w.resume() }
             if closeWhenDrained { close(); return }
         case .blocked:
             writeBlocked = true
-            if out.pendingBytes != before { lastWriteProgress = Clock.monotonicNanos() }
+            if out.pendingBytes != before { lastWriteProgress = loop.now }
             if out.pendingBytes < BodyStream.lowWatermark, let w = drainWaiter { drainWaiter = nil; w.resume() }
         case .failed:
             close()
