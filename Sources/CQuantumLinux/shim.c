@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <unistd.h>
+#include <pthread.h>
 #include "CQuantumLinux.h"
 
 int cq_available_cpus(void) {
@@ -11,4 +12,8 @@ int cq_available_cpus(void) {
     }
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
+}
+
+void cq_set_thread_name(const char *name) {
+    pthread_setname_np(pthread_self(), name);
 }

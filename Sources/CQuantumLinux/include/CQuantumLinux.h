@@ -22,6 +22,9 @@ extern int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 /// CPUs this process may run on (sched_getaffinity), at least 1.
 int cq_available_cpus(void);
 
+/// Names the calling thread (shown by top, perf, /proc; at most 15 bytes).
+void cq_set_thread_name(const char *name);
+
 static inline int cq_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
     return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }

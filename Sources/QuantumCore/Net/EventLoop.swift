@@ -77,7 +77,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         pthread_create(&tid, &attr, { arg in
             let loop = Unmanaged<EventLoop>.fromOpaque(arg!).takeRetainedValue()
             loop.thread = pthread_self()
-            pthread_setname_np(pthread_self(), "quantum-loop-\(loop.index)")
+            cq_set_thread_name("quantum-loop-\(loop.index)")
             loop.started.store(true, ordering: .releasing)
             loop.run()
             return nil
