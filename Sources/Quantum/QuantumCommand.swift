@@ -101,7 +101,7 @@ public struct QuantumCommand {
             bytes = Array(DefaultConfig.json.utf8)
         }
         do {
-            return try ConfigLoader.load(json: bytes, registry: registry, workingDirectory: FileIO.currentDirectory())
+            return try ConfigLoader.load(json: bytes, registry: registry, workingDirectory: FileIO.currentDirectory(), configFile: path)
         } catch {
             throw ConfigFileError(path: path ?? "(built-in default)", underlying: error)
         }

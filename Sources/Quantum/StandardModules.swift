@@ -1,6 +1,7 @@
 @_exported import QuantumCore
 import QuantumHandlers
 import QuantumMatchers
+import QuantumStaticFiles
 
 /// The modules every Quantum build ships with.
 public enum StandardModules {
@@ -14,6 +15,7 @@ public enum StandardModules {
         r.register(Rewrite.self)
         r.register(Vars.self)
         r.register(RequestBodyLimit.self)
+        r.register(FileServer.self)
         r.register(HostMatcher.self)
         r.register(PathMatcher.self)
         r.register(PathRegexpMatcher.self)

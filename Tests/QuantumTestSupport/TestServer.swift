@@ -245,6 +245,8 @@ public func bodyText(_ response: Response) async throws -> String {
     switch response.body {
     case .empty: return ""
     case .bytes(let b): return String(decoding: b, as: UTF8.self)
+    case .file(let region):
+        return String(decoding: try region.file.read(offset: region.offset, count: region.length), as: UTF8.self)
     case .stream(_, let producer):
         let sink = CollectingWriter()
         try await producer(sink)

@@ -46,9 +46,13 @@ public struct LoadedConfig: Sendable {
 
 /// Reads Caddy JSON into a provisioned config: strict decoding, module lookup, provisioning.
 public enum ConfigLoader {
-    public static func load(json: [UInt8], registry: ModuleRegistry, workingDirectory: String = ".") throws -> LoadedConfig {
+    /// - Parameter configFile: the file the JSON came from, if any (absolute or relative to
+    ///   `workingDirectory`); modules may treat it specially (`file_server` hides it).
+    public static func load(json: [UInt8], registry: ModuleRegistry, workingDirectory: String = ".",
+                            configFile: String? = nil) throws -> LoadedConfig {
         let value = try JSONParser.parse(json).removingIDs()
-        let context = ProvisionContext(registry: registry, workingDirectory: workingDirectory)
+        let absolute = configFile.map { $0.hasPrefix("/") ? $0 : workingDirectory + "/" + $0 }
+        let context = ProvisionContext(registry: registry, workingDirectory: workingDirectory, configFile: absolute)
         var decoder = ConfigDecoder()
         decoder.userInfo[.provisionContext] = context
         do {

@@ -12,6 +12,8 @@ public enum ResponseBody: Sendable {
     case bytes([UInt8])
     /// Written in pieces; chunked on HTTP/1.1 when `length` is nil.
     case stream(length: Int?, ResponseBodyProducer)
+    /// A range of an open file, sent without copying through user space where possible.
+    case file(FileRegion)
 
     /// The length if known without producing the body.
     public var knownLength: Int? {
@@ -19,6 +21,7 @@ public enum ResponseBody: Sendable {
         case .empty: 0
         case .bytes(let b): b.count
         case .stream(let length, _): length
+        case .file(let region): region.length
         }
     }
 }

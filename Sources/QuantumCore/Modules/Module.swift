@@ -32,12 +32,15 @@ public final class ProvisionContext: @unchecked Sendable {
     public let registry: ModuleRegistry
     /// Directory relative paths in config resolve against (the working directory).
     public let workingDirectory: String
+    /// The config file being loaded, if it came from one (`file_server` hides it, like Caddy).
+    public let configFile: String?
     private var cleanups: [@Sendable () -> Void] = []
     private var shared: [String: any Sendable] = [:]
 
-    public init(registry: ModuleRegistry, workingDirectory: String = ".") {
+    public init(registry: ModuleRegistry, workingDirectory: String = ".", configFile: String? = nil) {
         self.registry = registry
         self.workingDirectory = workingDirectory
+        self.configFile = configFile
     }
 
     public func onCleanup(_ body: @escaping @Sendable () -> Void) { cleanups.append(body) }

@@ -40,7 +40,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) private var timers = TimerHeap()
     @exclusivity(unchecked) private var nextTickAt: UInt64 = 0
     /// The monotonic clock read once per wake-up: timestamps for timeouts, not for measuring.
-    @exclusivity(unchecked) private(set) var now: UInt64 = Clock.monotonicNanos()
+    @exclusivity(unchecked) public private(set) var now: UInt64 = Clock.monotonicNanos()
     /// A read buffer shared by every connection of this loop (they read one at a time).
     @exclusivity(unchecked) let readBuffer: UnsafeMutableRawBufferPointer
     /// The `Date` header value, refreshed once a second.

@@ -270,6 +270,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
             switch response.body {
             case .empty: break
             case .bytes(let b): out.append(b)
+            case .file(let region): out.append(region)
             case .stream(let length, let producer):
                 let writer = HTTP1BodyWriter(connection: self, chunked: framing.chunked, declaredLength: length)
                 try await producer(writer)
@@ -357,15 +358,15 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         guard waiter != nil, queueHead == queue.count, !shuttingDown, runtime.inlineChain != nil else { return false }
         guard var response = runtime.respondInline(makeRequest(head, nil), context: Context(loop: loop)) else { return false }
         if response.abort { close(); return true }
-        switch response.body {
-        case .stream: return false
-        case .empty, .bytes: break
-        }
+        if case .stream = response.body { return false }
         guard response.upgrade == nil else { return false }
         if response.status == 101 { response.status = 500 }
         let keepAlive = head.keepAlive && !response.closeConnection && !inputClosed
         let framing = appendHead(response, isHead: head.method == "HEAD", minorVersion: head.minorVersion, keepAlive: keepAlive)
-        if !framing.bodyWritten, case .bytes(let b) = response.body { out.append(b) }
+        if !framing.bodyWritten {
+            if case .bytes(let b) = response.body { out.append(b) }
+            if case .file(let region) = response.body { out.append(region) }
+        }
         scheduleFlush()
         if framing.closeAfter {
             parseFailed = true  // read nothing more: the connection ends once the output drains

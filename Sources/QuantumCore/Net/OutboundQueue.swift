@@ -1,10 +1,23 @@
 import CQuantumLinux
 import Glibc
 
-/// Bytes waiting to be written to a socket: small pieces coalesce, large ones are kept as
-/// separate chunks and go out together with one `writev`.
+/// Bytes and file ranges waiting to be written to a socket, in order. Small byte pieces
+/// coalesce; runs of byte chunks go out with one `write`/`writev`; file ranges with `sendfile`.
 struct OutboundQueue {
-    private var chunks: [[UInt8]] = []
+    private enum Chunk {
+        case bytes([UInt8])
+        case file(FileRegion)
+
+        var count: Int {
+            switch self {
+            case .bytes(let b): b.count
+            case .file(let r): r.length
+            }
+        }
+    }
+
+    private var chunks: [Chunk] = []
+    /// How much of the first chunk is already written.
     private var offset = 0
     private(set) var pendingBytes = 0
     /// A drained small buffer kept for the next response head, so steady traffic allocates nothing.
@@ -15,26 +28,38 @@ struct OutboundQueue {
     mutating func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         pendingBytes += bytes.count
-        if bytes.count < 8192, let last = chunks.last, last.count < 16384 {
-            chunks[chunks.count - 1].append(contentsOf: bytes)
+        if bytes.count < 8192, case .bytes(var last)? = chunks.last, last.count < 16384 {
+            chunks[chunks.count - 1] = .bytes([])
+            last.append(contentsOf: bytes)
+            chunks[chunks.count - 1] = .bytes(last)
         } else {
-            chunks.append(bytes)
+            chunks.append(.bytes(bytes))
         }
+    }
+
+    mutating func append(_ region: FileRegion) {
+        guard region.length > 0 else { return }
+        pendingBytes += region.length
+        chunks.append(.file(region))
     }
 
     /// Lets `body` append small pieces (a response head) straight into the last buffer.
     mutating func withTail(_ body: (inout [UInt8]) -> Void) {
-        if let last = chunks.last, last.count < 16384 {
-            let before = last.count
-            body(&chunks[chunks.count - 1])
-            pendingBytes += chunks[chunks.count - 1].count - before
+        var buf: [UInt8]
+        if case .bytes(let last)? = chunks.last, last.count < 16384 {
+            chunks[chunks.count - 1] = .bytes([])  // keep `last` uniquely referenced
+            buf = last
+            let before = buf.count
+            body(&buf)
+            pendingBytes += buf.count - before
+            chunks[chunks.count - 1] = .bytes(buf)
         } else {
-            var buf = spare
+            buf = spare
             spare = []
             buf.removeAll(keepingCapacity: true)
             body(&buf)
             pendingBytes += buf.count
-            chunks.append(buf)
+            chunks.append(.bytes(buf))
         }
     }
 
@@ -46,45 +71,54 @@ struct OutboundQueue {
 
     /// Writes as much as the socket takes.
     mutating func write(to fd: Int32) -> WriteResult {
-        while !chunks.isEmpty {
-            if chunks.count == 1 {
-                // One buffer (the common case: a batch of small responses): plain write(2).
-                let result = chunks[0].withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if result < 0 {
-                    let e = cq_errno()
-                    if e == EAGAIN || e == EWOULDBLOCK { return .blocked }
-                    if e == EINTR { continue }
-                    return .failed(e)
-                }
-                let wanted = chunks[0].count - offset
-                consume(result)
-                if result < wanted { return .blocked }
-                continue
-            }
-            let n = min(chunks.count, 64)
-            var total = 0
-            let written: Int = withUnsafeTemporaryAllocation(of: iovec.self, capacity: n) { iov in
-                withExtendedLifetime(chunks) {
-                    for i in 0..<n {
-                        let skip = i == 0 ? offset : 0
-                        chunks[i].withUnsafeBytes { raw in
-                            iov[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + skip), iov_len: raw.count - skip)
-                        }
-                        total += chunks[i].count - skip
-                    }
-                    return writev(fd, iov.baseAddress, Int32(n))
+        while let first = chunks.first {
+            let result: Int
+            let wanted: Int
+            switch first {
+            case .file(let region):
+                var position = off_t(region.offset + offset)
+                wanted = region.length - offset
+                result = sendfile(fd, region.file.fd, &position, wanted)
+                if result == 0 { return .failed(EIO) }  // the file shrank under us
+            case .bytes(let bytes):
+                var run = 1
+                while run < chunks.count && run < 64, case .bytes = chunks[run] { run += 1 }
+                if run == 1 {
+                    wanted = bytes.count - offset
+                    result = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, wanted) }
+                } else {
+                    (result, wanted) = writeRun(fd, run)
                 }
             }
-            if written < 0 {
+            if result < 0 {
                 let e = cq_errno()
                 if e == EAGAIN || e == EWOULDBLOCK { return .blocked }
                 if e == EINTR { continue }
                 return .failed(e)
             }
-            consume(written)
-            if written < total { return .blocked }
+            consume(result)
+            if result < wanted { return .blocked }
         }
         return .drained
+    }
+
+    /// `writev` of the first `run` byte chunks.
+    private func writeRun(_ fd: Int32, _ run: Int) -> (Int, Int) {
+        var total = 0
+        let written: Int = withUnsafeTemporaryAllocation(of: iovec.self, capacity: run) { iov in
+            withExtendedLifetime(chunks) {
+                for i in 0..<run {
+                    guard case .bytes(let b) = chunks[i] else { continue }
+                    let skip = i == 0 ? offset : 0
+                    b.withUnsafeBytes { raw in
+                        iov[i] = iovec(iov_base: UnsafeMutableRawPointer(mutating: raw.baseAddress! + skip), iov_len: raw.count - skip)
+                    }
+                    total += b.count - skip
+                }
+                return writev(fd, iov.baseAddress, Int32(run))
+            }
+        }
+        return (written, total)
     }
 
     private mutating func consume(_ count: Int) {
@@ -96,7 +130,7 @@ struct OutboundQueue {
             if left >= avail { left -= avail; drop += 1; offset = 0 } else { offset += left; left = 0 }
         }
         if drop == chunks.count {
-            if chunks.count == 1 && chunks[0].capacity <= 65536 { spare = chunks[0] }
+            if chunks.count == 1, case .bytes(let b) = chunks[0], b.capacity <= 65536 { spare = b }
             chunks.removeAll(keepingCapacity: true)
         } else if drop > 0 {
             chunks.removeFirst(drop)

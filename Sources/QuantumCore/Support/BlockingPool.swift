@@ -1,0 +1,57 @@
+import CQuantumLinux
+import Glibc
+import Synchronization
+
+/// A few dedicated threads for blocking file work (`open`, `stat`, `readdir`), so event loops
+/// never block on a disk and Dispatch's shared queues are not involved.
+public final class BlockingPool: @unchecked Sendable {
+    /// The process-wide pool (2 threads).
+    public static let shared = BlockingPool(threads: 2)
+
+    private var mutex = pthread_mutex_t()
+    private var condition = pthread_cond_t()
+    private var queue: [@Sendable () -> Void] = []
+
+    public init(threads: Int) {
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&condition, nil)
+        for i in 0..<max(1, threads) {
+            let box = Unmanaged.passRetained(self)
+            var tid = pthread_t()
+            pthread_create(&tid, nil, { arg in
+                let pool = Unmanaged<BlockingPool>.fromOpaque(arg!).takeRetainedValue()
+                pool.work()
+                return nil
+            }, box.toOpaque())
+            pthread_detach(tid)
+            _ = i
+        }
+    }
+
+    private func work() {
+        cq_set_thread_name("quantum-blocking")
+        while true {
+            pthread_mutex_lock(&mutex)
+            while queue.isEmpty { pthread_cond_wait(&condition, &mutex) }
+            let job = queue.removeFirst()
+            pthread_mutex_unlock(&mutex)
+            job()
+        }
+    }
+
+    private func submit(_ job: @escaping @Sendable () -> Void) {
+        pthread_mutex_lock(&mutex)
+        queue.append(job)
+        pthread_cond_signal(&condition)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Runs `body` on a pool thread; the caller resumes on its own executor (its event loop).
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<T, any Error>) in
+            submit {
+                do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
+            }
+        }
+    }
+}
