@@ -1,39 +1,29 @@
-/// The config `quantum run` uses without `--config`: a welcome page on :8080.
-public enum DefaultConfig {
-    public static let json = """
-    {
-      "apps": {
-        "http": {
-          "servers": {
-            "welcome": {
-              "listen": [":8080"],
-              "routes": [
-                {
-                  "handle": [
-                    {
-                      "handler": "static_response",
-                      "status_code": 200,
-                      "headers": {"Content-Type": ["text/html; charset=utf-8"]},
-                      "body": \(JSONValue.quote(welcomePage))
-                    }
-                  ]
-                }
-              ]
-            }
-          }
-        }
-      }
-    }
-    """
+import QuantumCore
 
-    static let welcomePage = """
-    <!doctype html>
-    <html lang="en"><head><meta charset="utf-8"><title>Quantum is running</title>
-    <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}
-    code{background:#f3f3f3;padding:.1rem .3rem;border-radius:3px}</style></head>
-    <body><h1>Quantum is running</h1>
-    <p>This is the built-in default config. Serve your own with
-    <code>quantum run --config caddy.json</code>: any Caddy v2 JSON config whose modules Quantum has
-    (<code>quantum list-modules</code>).</p></body></html>
-    """
+/// Configs `quantum` builds itself: the default of `quantum run` and `quantum file-server`.
+public enum DefaultConfig {
+    /// `quantum run` without `--config`: the files of `public/` when it exists, else of the
+    /// working directory, with directory listings, on :8080. Dotfiles (`.git`, `.env`) stay hidden.
+    public static func json(workingDirectory: String) -> String {
+        let publicDir = workingDirectory + "/public"
+        let root = FileIO.isDirectory(publicDir) ? publicDir : workingDirectory
+        return fileServer(root: root, listen: ":8080", browse: true, precompressed: false, hide: [".*"], serverName: "default")
+    }
+
+    /// A one-server config serving `root` like `caddy file-server`.
+    public static func fileServer(root: String, listen: String, browse: Bool, precompressed: Bool, hide: [String] = [],
+                                  serverName: String = "static") -> String {
+        var handler: [(String, String)] = [("handler", JSONValue.quote("file_server")), ("root", JSONValue.quote(root))]
+        if !hide.isEmpty { handler.append(("hide", "[" + hide.map(JSONValue.quote).joined(separator: ", ") + "]")) }
+        if browse { handler.append(("browse", "{}")) }
+        if precompressed { handler.append(("precompressed", #"{"br": {}, "zstd": {}, "gzip": {}}"#)) }
+        let handlerJSON = "{" + handler.map { "\(JSONValue.quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
+        return """
+        {"apps": {"http": {"servers": {\(JSONValue.quote(serverName)): {
+          "listen": [\(JSONValue.quote(listen))],
+          "automatic_https": {"disable": true},
+          "routes": [{"handle": [\(handlerJSON)]}]
+        }}}}}
+        """
+    }
 }

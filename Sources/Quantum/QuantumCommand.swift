@@ -9,8 +9,11 @@ public struct QuantumCommand {
     Usage: quantum <command> [options]
 
     Commands:
-      run [--config FILE] [--watch]   Serve a Caddy v2 JSON config (default: a welcome page on :8080).
+      run [--config FILE] [--watch]   Serve a Caddy v2 JSON config. Without one: the files of ./public
+                                      (or of the working directory) with listings, on :8080.
                                       --watch reloads the config when the file changes; SIGUSR1 too.
+      file-server [--root DIR] [--listen ADDR] [--browse] [--precompressed]
+                                      Serve a directory (default: the working directory, on :8080).
       validate --config FILE          Load and provision a config without serving it.
       list-modules                    Print the module IDs this build knows.
       version                         Print the version.
@@ -38,6 +41,11 @@ public struct QuantumCommand {
         do {
             switch command {
             case "run": return try await runServer(try parse(rest, flags: ["--config": true, "--watch": false]))
+            case "file-server":
+                let opts = try parse(rest, flags: ["--root": true, "--listen": true, "--browse": false, "--precompressed": false])
+                let json = DefaultConfig.fileServer(root: opts["--root"] ?? ".", listen: opts["--listen"] ?? ":8080",
+                                                    browse: opts["--browse"] != nil, precompressed: opts["--precompressed"] != nil)
+                return try await runServer([:], generated: json)
             case "validate":
                 let opts = try parse(rest, flags: ["--config": true])
                 guard let path = opts["--config"] else { throw UsageError(message: "validate needs --config FILE") }
@@ -93,12 +101,12 @@ public struct QuantumCommand {
         return result
     }
 
-    func load(_ path: String?) throws -> LoadedConfig {
+    func load(_ path: String?, generated: String? = nil) throws -> LoadedConfig {
         let bytes: [UInt8]
         if let path {
             do { bytes = try FileIO.readAll(path) } catch { throw FileError(description: "cannot read config \(path): \(error)") }
         } else {
-            bytes = Array(DefaultConfig.json.utf8)
+            bytes = Array((generated ?? DefaultConfig.json(workingDirectory: FileIO.currentDirectory())).utf8)
         }
         do {
             return try ConfigLoader.load(json: bytes, registry: registry, workingDirectory: FileIO.currentDirectory(), configFile: path)
@@ -113,10 +121,10 @@ public struct QuantumCommand {
         var description: String { "\(path): \(underlying)" }
     }
 
-    private func runServer(_ opts: [String: String]) async throws -> Int32 {
+    private func runServer(_ opts: [String: String], generated: String? = nil) async throws -> Int32 {
         let path = opts["--config"]
         if opts["--watch"] != nil && path == nil { throw UsageError(message: "--watch needs --config FILE") }
-        var (app, group) = try await start(try load(path))
+        var (app, group) = try await start(try load(path, generated: generated))
         // Signals and (with --watch) config changes, as one stream: 0 means "the file changed".
         let (events, sink) = AsyncStream.makeStream(of: Int32.self)
         let stopping = Atomic<Bool>(false)

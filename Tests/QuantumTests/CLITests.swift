@@ -152,8 +152,8 @@ final class CLITests: XCTestCase {
     }
 
     func testDefaultConfigIsValid() throws {
-        let loaded = try ConfigLoader.load(json: DefaultConfig.json, registry: StandardModules.registry)
-        XCTAssertEqual(loaded.config.apps.http?.servers["welcome"]?.listen, [":8080"])
+        let loaded = try ConfigLoader.load(json: DefaultConfig.json(workingDirectory: "/srv"), registry: StandardModules.registry)
+        XCTAssertEqual(loaded.config.apps.http?.servers["default"]?.listen, [":8080"])
     }
 
     // MARK: The built binary

@@ -24,6 +24,11 @@ public enum FileIO {
         return st.st_mtim.tv_sec * 1_000_000_000 + st.st_mtim.tv_nsec
     }
 
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR
+    }
+
     public static func currentDirectory() -> String {
         var buf = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buf, buf.count) != nil else { return "." }
