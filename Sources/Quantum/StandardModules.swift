@@ -16,6 +16,7 @@ public enum StandardModules {
         r.register(Vars.self)
         r.register(RequestBodyLimit.self)
         r.register(FileServer.self)
+        r.register(FileMatcher.self)
         r.register(HostMatcher.self)
         r.register(PathMatcher.self)
         r.register(PathRegexpMatcher.self)
