@@ -6,8 +6,8 @@
 #   Benchmarks/run.sh                     # hello scenario, 3 rounds
 #   ROUNDS=5 DURATION=10s Benchmarks/run.sh
 #
-# Needs: nginx-light caddy wrk (apt). Quantum serves Benchmarks/hello.json (routing, Date and
-# Server headers included) since file_server, reverse_proxy and h2c are not built yet.
+# Needs: nginx-light caddy wrk (apt). Quantum serves Benchmarks/bench.json (hello with routing,
+# Date and Server headers; /static/* from file_server), since reverse_proxy and h2c are not built yet.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared}
@@ -15,8 +15,8 @@ SCRATCH=${SCRATCH:-$ROOT/.build-release}
 swift build -c release --product quantum --scratch-path "$SCRATCH" >/dev/null
 BIN=$SCRATCH/release/quantum
 export RESULTS_DIR=${RESULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/quantum-bench.XXXXXX")}
-QUANTUM_CMD="$BIN run --config $ROOT/Benchmarks/hello.json" QUANTUM_H2C_PORT=none \
-  SCENARIOS=${SCENARIOS:-hello} ROUNDS=${ROUNDS:-3} "$SHARED/bench/compare.sh"
+QUANTUM_CMD="$BIN run --config $ROOT/Benchmarks/bench.json" QUANTUM_H2C_PORT=none \
+  SCENARIOS=${SCENARIOS:-"hello static-1k static-100k"} ROUNDS=${ROUNDS:-3} "$SHARED/bench/compare.sh"
 python3 "$SHARED/bench/report.py" "$RESULTS_DIR" || true
 echo
-python3 "$ROOT/Benchmarks/rss.py" "$BIN" "$ROOT/Benchmarks/hello.json"
+python3 "$ROOT/Benchmarks/rss.py" "$BIN" "$ROOT/Benchmarks/bench.json"
