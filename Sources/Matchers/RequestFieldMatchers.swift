@@ -44,13 +44,7 @@ public struct HeaderMatcher: MatcherModule {
         return true
     }
 
-    static func wildcard(_ pattern: String, _ value: String) -> Bool {
-        if pattern == "*" { return true }
-        if pattern.count > 1 && pattern.hasPrefix("*") && pattern.hasSuffix("*") { return value.contains(pattern.dropFirst().dropLast()) }
-        if pattern.hasPrefix("*") { return value.hasSuffix(pattern.dropFirst()) }
-        if pattern.hasSuffix("*") { return value.hasPrefix(pattern.dropLast()) }
-        return value == pattern
-    }
+    static func wildcard(_ pattern: String, _ value: String) -> Bool { Wildcard.match(pattern, value) }
 }
 
 /// `query`: every listed key present with one of its values (`*`: any value); `{}` matches

@@ -17,6 +17,7 @@ public enum StandardModules {
         r.register(RequestBodyLimit.self)
         r.register(FileServer.self)
         r.register(FileMatcher.self)
+        r.register(Encode.self)
         r.register(HostMatcher.self)
         r.register(PathMatcher.self)
         r.register(PathRegexpMatcher.self)

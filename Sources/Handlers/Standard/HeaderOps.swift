@@ -53,14 +53,7 @@ public struct HeaderOps: Decodable, Sendable {
     }
 
     /// `Prefix-*`, `*-Suffix`, `*sub*` or an exact name, case-insensitively.
-    static func wildcardMatch(_ pattern: String, _ name: String) -> Bool {
-        let p = pattern.asciiLowercased(), n = name.asciiLowercased()
-        if p == "*" { return true }
-        if p.hasPrefix("*") && p.hasSuffix("*") && p.count > 1 { return n.contains(p.dropFirst().dropLast()) }
-        if p.hasPrefix("*") { return n.hasSuffix(p.dropFirst()) }
-        if p.hasSuffix("*") { return n.hasPrefix(p.dropLast()) }
-        return n == p
-    }
+    static func wildcardMatch(_ pattern: String, _ name: String) -> Bool { Wildcard.match(pattern, name, ignoringCase: true) }
 }
 
 /// A response condition for `headers.response.require` (Caddy's ResponseMatcher).

@@ -1,0 +1,2 @@
+// zstd (Debian libzstd-dev) for the `encode` handler's zstd encoding.
+#include <zstd.h>
