@@ -7,8 +7,14 @@ final class ConfigErrorTests: XCTestCase {
     static let serverFields = "automatic_https, client_ip_headers, enable_full_duplex, errors, idle_timeout, keepalive_count, "
         + "keepalive_idle, keepalive_interval, listen, listener_wrappers, logs, max_header_bytes, protocols, "
         + "read_header_timeout, read_timeout, routes, strict_sni_host, tls_connection_policies, trusted_proxies, trusted_proxies_strict, write_timeout"
-    static let handlers = "error, headers, request_body, rewrite, static_response, subroute, vars"
-    static let matchers = "client_ip, header, header_regexp, host, method, not, path, path_regexp, protocol, query, remote_ip, vars"
+    /// The known names the messages list: every standard module, sorted.
+    static let handlers = StandardModules.registry.names(in: "http.handlers").joined(separator: ", ")
+    static let matchers = StandardModules.registry.names(in: "http.matchers").joined(separator: ", ")
+
+    func testKnownNamesAreTheStandardModules() {
+        XCTAssertTrue(Self.handlers.hasPrefix("encode, error, file_server, headers"), Self.handlers)
+        XCTAssertTrue(Self.matchers.hasPrefix("client_ip, file, header, header_regexp, host, method, not, path"), Self.matchers)
+    }
 
     func testUnknownServerField() {
         XCTAssertEqual(Config.loadError(Config.server(routes: "[]", fields: #""read_timout": "5s""#)),

@@ -52,6 +52,8 @@ public struct FileServer: HandlerModule, SynchronousHandler {
         }
         encodings = (precompressedOrder ?? ["br", "zstd", "gzip"]).filter { configured.contains($0) }
         if let fs, !fs.isEmpty { throw ConfigError(path: "", "unknown file system \"\(fs)\"; only the local disk is supported") }
+        if let exts = etagFileExtensions, !exts.isEmpty { throw ConfigError(path: "", "etag_file_extensions is not supported yet") }
+        if browse?.templateFile != nil { throw ConfigError(path: "", "browse.template_file is not supported yet") }
         if let s = statusCode?.value, Template(s).isConstant, Int(s) == nil {
             throw ConfigError(path: "", "invalid status_code \"\(s)\"")
         }
@@ -147,7 +149,8 @@ public struct FileServer: HandlerModule, SynchronousHandler {
                 return redirect(request, to: String(request.rawPath.dropLast()))
             }
             if canonical, let last = clean.split(separator: "/").last, (indexNames ?? ["index.html", "index.txt"]).contains(String(last)) {
-                return redirect(request, to: String(request.rawPath.dropLast(last.utf8.count)))
+                // From the decoded path: the raw one may spell the name with escapes (`%69ndex.html`).
+                return redirect(request, to: PathCodec.escapePath(String(clean.dropLast(last.utf8.count))))
             }
             return serve(info, request, context, known)
         }
