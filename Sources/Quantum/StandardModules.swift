@@ -15,6 +15,7 @@ public enum StandardModules {
         r.register(Rewrite.self)
         r.register(Vars.self)
         r.register(RequestBodyLimit.self)
+        r.register(WebSocketEcho.self)
         r.register(FileServer.self)
         r.register(FileMatcher.self)
         r.register(Encode.self)

@@ -137,14 +137,14 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         }
     }
 
-    private func updateInterest() {
+    func updateInterest() {
         guard !isClosed else { return }
         var wanted: UInt32 = 0
         let paused = parseFailed || awaitingUpgradeDecision
             || (receivingBody?.isOverHighWatermark ?? false)
             || queue.count - queueHead >= Self.maxPipelined
             || out.pendingBytes >= BodyStream.highWatermark
-        if !inputClosed && (upgraded != nil || !paused) { wanted |= EPOLLIN.rawValue }
+        if !inputClosed && (upgraded.map { !$0.readPaused } ?? !paused) { wanted |= EPOLLIN.rawValue }
         // EPOLLOUT only after a write would block: queued output is flushed at the tick's end.
         if writeBlocked { wanted |= EPOLLOUT.rawValue }
         if wanted != interest {
@@ -257,7 +257,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
     }
 
     /// Ends the connection once pending output is written.
-    private func finish() {
+    func finish() {
         closeWhenDrained = true
         if out.isEmpty { close() } else { scheduleFlush() }
     }
@@ -399,13 +399,22 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         try await waitForDrainIfNeeded(threshold: BodyStream.highWatermark)
     }
 
-    private nonisolated(nonsending) func waitForDrainIfNeeded(threshold: Int) async throws {
+    nonisolated(nonsending) func waitForDrainIfNeeded(threshold: Int) async throws {
         if out.pendingBytes < threshold { return }
         flush()
         if isClosed { throw HTTPError(499, "connection closed") }
         if out.pendingBytes < threshold { return }
         try await withUnsafeThrowingContinuation { c in drainWaiter = c }
     }
+
+    /// Queues bytes of an upgraded stream without suspending (loop thread).
+    func enqueueUpgradedBytes(_ bytes: [UInt8]) {
+        guard !isClosed else { return }
+        out.append(bytes)
+        scheduleFlush()
+    }
+
+    var pendingOutputBytes: Int { out.pendingBytes }
 
     private func scheduleFlush() {
         guard !flushScheduled else { return }

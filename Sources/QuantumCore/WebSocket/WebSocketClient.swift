@@ -1,0 +1,139 @@
+import CQuantumLinux
+import Glibc
+import Synchronization
+
+/// Opens WebSocket connections to servers (ws:// — wss:// once TLS lands).
+///
+/// ```swift
+/// let socket = try await WebSocketClient.connect(to: "ws://127.0.0.1:8080/echo")
+/// try await socket.send(text: "hello")
+/// let reply = await socket.receive()
+/// await socket.close()
+/// ```
+public enum WebSocketClient {
+    /// Connects and runs the opening handshake.
+    ///
+    /// - headers: extra request headers (`Origin`, `Authorization`, ...).
+    /// - subprotocols: offered in this order; the server's choice is `socket.subprotocol`.
+    /// - configuration: limits and timers; with `compression` set, permessage-deflate is offered.
+    /// - loop: the event loop that carries the connection; a shared client loop by default.
+    /// - timeout: for connecting and the handshake together.
+    public static func connect(to url: String, headers: HTTPFields = HTTPFields(), subprotocols: [String] = [],
+                               configuration: WebSocketConfiguration = WebSocketConfiguration(),
+                               loop: EventLoop? = nil, timeout: Duration = .seconds(10)) async throws -> WebSocket {
+        let target = try WebSocketURL(url)
+        guard let loop = loop ?? sharedLoop else { throw WebSocketError.handshakeFailed("no event loop") }
+        let fd = try openSocket(host: target.host, port: target.port)
+        let key = WebSocketHandshake.makeKey()
+        var offer: PerMessageDeflateParameters?
+        var request = "GET \(target.pathAndQuery) HTTP/1.1\r\nHost: \(target.hostHeader)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        request += "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
+        if !subprotocols.isEmpty { request += "Sec-WebSocket-Protocol: \(subprotocols.joined(separator: ", "))\r\n" }
+        if let compression = configuration.compression {
+            let o = PerMessageDeflateParameters.offer(compression)
+            offer = o
+            request += "Sec-WebSocket-Extensions: \(o.extensionValue.headerValue)\r\n"
+        }
+        for field in headers { request += "\(field.name): \(field.value)\r\n" }
+        request += "\r\n"
+
+        let connection = WebSocketClientConnection(fd: fd, loop: loop, request: Array(request.utf8))
+        let head = try await connection.handshake(timeout: WebSocket.nanos(timeout))
+        func fail(_ why: String) async -> WebSocketError {
+            await loop.submit { connection.closeNow() }
+            return WebSocketError.handshakeFailed(why)
+        }
+        guard head.status == 101 else { throw await fail("status \(head.status)") }
+        guard head.headers.hasToken("websocket", in: "upgrade") else { throw await fail("no Upgrade: websocket") }
+        guard head.headers.hasToken("upgrade", in: "connection") else { throw await fail("no Connection: upgrade") }
+        guard head.headers["sec-websocket-accept"] == WebSocketHandshake.acceptValue(forKey: key) else {
+            throw await fail("wrong Sec-WebSocket-Accept")
+        }
+        let chosen = head.headers["sec-websocket-protocol"]
+        if let chosen, !subprotocols.contains(chosen) { throw await fail("server chose a subprotocol not offered: \(chosen)") }
+        var deflate: PerMessageDeflateParameters?
+        let extensionValues = head.headers.values("sec-websocket-extensions")
+        if !extensionValues.isEmpty {
+            guard let extensions = WebSocketExtension.parse(extensionValues) else { throw await fail("malformed Sec-WebSocket-Extensions") }
+            for ext in extensions {
+                guard ext.name == PerMessageDeflateParameters.name, let offer, deflate == nil,
+                      let response = PerMessageDeflateParameters(ext, isOffer: false),
+                      PerMessageDeflateParameters.accept(response: response, offered: offer) else {
+                    throw await fail("unacceptable extension \(ext.headerValue)")
+                }
+                deflate = response
+            }
+        }
+        let socket = WebSocket(transport: connection, role: .client, configuration: configuration,
+                               compression: deflate, subprotocol: chosen)
+        await loop.submit { socket.start() }
+        return socket
+    }
+
+    /// A loop for clients that bring none, started on first use.
+    public static let sharedLoop: EventLoop? = {
+        signal(SIGPIPE, SIG_IGN)
+        guard let loop = try? EventLoop(index: 0) else { return nil }
+        loop.start()
+        return loop
+    }()
+
+    /// A connecting non-blocking TCP socket to the first address `host` resolves to that accepts.
+    private static func openSocket(host: String, port: Int) throws -> Int32 {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_family = AF_UNSPEC
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0, let first = list else {
+            throw WebSocketError.handshakeFailed("cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
+        }
+        defer { freeaddrinfo(list) }
+        var lastError: any Error = WebSocketError.handshakeFailed("no address for \(host)")
+        var ai: UnsafeMutablePointer<addrinfo>? = first
+        while let a = ai {
+            ai = a.pointee.ai_next
+            let fd = socket(a.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { lastError = SystemError.last("socket"); continue }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            if Glibc.connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 || cq_errno() == EINPROGRESS { return fd }
+            lastError = SystemError.last("connect \(host):\(port)")
+            Glibc.close(fd)
+        }
+        throw lastError
+    }
+}
+
+/// The parts of a ws:// URL.
+struct WebSocketURL: Equatable {
+    var host: String
+    var port: Int
+    var pathAndQuery: String
+    /// The `Host` header value (port only when not 80, IPv6 in brackets).
+    var hostHeader: String
+
+    init(_ url: String) throws(WebSocketError) {
+        guard url.lowercased().hasPrefix("ws://") else {
+            throw WebSocketError.invalidURL(url.lowercased().hasPrefix("wss://") ? "\(url) (wss:// needs TLS, not available yet)" : url)
+        }
+        var rest = Substring(url.dropFirst(5))
+        if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
+        let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
+        var authority = rest[..<slash]
+        let path = rest[slash...]
+        pathAndQuery = path.isEmpty ? "/" : (path.first == "?" ? "/" + path : String(path))
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        let split = HostPort.split(String(authority))
+        guard !split.host.isEmpty else { throw WebSocketError.invalidURL(url) }
+        host = split.host
+        if split.port.isEmpty {
+            port = 80
+        } else {
+            guard let p = Int(split.port), (1...65535).contains(p) else { throw WebSocketError.invalidURL(url) }
+            port = p
+        }
+        let bracketed = host.contains(":") ? "[\(host)]" : host
+        hostHeader = port == 80 ? bracketed : "\(bracketed):\(port)"
+    }
+}

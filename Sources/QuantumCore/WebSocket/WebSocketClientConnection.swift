@@ -1,0 +1,261 @@
+import CQuantumLinux
+import Glibc
+
+/// A client TCP connection on an event loop: connects, runs the opening handshake, then carries
+/// a WebSocket as its transport. Loop-confined like the server's connections.
+final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTransport, @unchecked Sendable {
+    /// What the server answered to the upgrade request.
+    struct ResponseHead: Sendable {
+        var status: Int
+        var headers: HTTPFields
+    }
+
+    private enum Phase { case connecting, handshake, open, closed }
+
+    let fd: Int32
+    let loop: EventLoop
+    private let request: [UInt8]
+    @exclusivity(unchecked) private var phase = Phase.connecting
+    @exclusivity(unchecked) private var out = OutboundQueue()
+    @exclusivity(unchecked) private var head: [UInt8] = []
+    @exclusivity(unchecked) private var handshakeWaiter: UnsafeContinuation<ResponseHead, any Error>?
+    @exclusivity(unchecked) private var handshakeTimer: LoopTimer?
+    @exclusivity(unchecked) private var early: [UInt8] = []
+    @exclusivity(unchecked) private var ended = false
+    @exclusivity(unchecked) private var receiver: (any WebSocketTransportReceiver)?
+    @exclusivity(unchecked) private var readPaused = false
+    @exclusivity(unchecked) private var interest: UInt32 = EPOLLOUT.rawValue
+    @exclusivity(unchecked) private var writeBlocked = false
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var closeWhenDrained = false
+    @exclusivity(unchecked) private var drainCallbacks: [@Sendable ((any Error)?) -> Void] = []
+
+    /// The largest response head accepted.
+    static let maxHeadBytes = 16 * 1024
+
+    init(fd: Int32, loop: EventLoop, request: [UInt8]) {
+        self.fd = fd
+        self.loop = loop
+        self.request = request
+    }
+
+    /// Registers the connecting socket and waits for the server's response head. Bytes after
+    /// the head stay buffered for the WebSocket.
+    func handshake(timeout: UInt64) async throws -> ResponseHead {
+        try await withUnsafeThrowingContinuation { c in
+            loop.execute {
+                self.handshakeWaiter = c
+                do {
+                    try self.loop.register(self.fd, handler: self, events: EPOLLOUT.rawValue)
+                } catch {
+                    Glibc.close(self.fd)
+                    self.phase = .closed
+                    self.handshakeWaiter = nil
+                    c.resume(throwing: error)
+                    return
+                }
+                self.handshakeTimer = self.loop.schedule(afterNanoseconds: timeout) {
+                    self.failHandshake(WebSocketError.handshakeFailed("timed out"))
+                }
+            }
+        }
+    }
+
+    private func failHandshake(_ error: any Error) {
+        guard let w = handshakeWaiter else { return }
+        handshakeWaiter = nil
+        handshakeTimer?.cancel()
+        closeNow()
+        w.resume(throwing: error)
+    }
+
+    // MARK: - LoopIOHandler
+
+    func readable() {
+        switch phase {
+        case .connecting: connected()
+        case .closed: return
+        case .handshake, .open: break
+        }
+        guard phase != .closed else { return }
+        let buffer = loop.readBuffer
+        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        if n > 0 {
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            if phase == .handshake {
+                head.append(contentsOf: bytes)
+                parseHead()
+            } else if let receiver {
+                receiver.transportReceived(Array(bytes))
+            } else {
+                early.append(contentsOf: bytes)
+                updateInterest()
+            }
+        } else if n == 0 {
+            if phase == .handshake { failHandshake(WebSocketError.handshakeFailed("connection closed during the handshake")); return }
+            ended = true
+            updateInterest()
+            receiver?.transportReceived(nil)
+        } else {
+            let e = cq_errno()
+            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
+            if phase == .handshake { failHandshake(SystemError(operation: "read", code: e)); return }
+            closeNow()
+        }
+    }
+
+    func writable() {
+        if phase == .connecting { connected(); return }
+        flush()
+    }
+
+    func tick(now: UInt64) {}
+
+    func tickEnd() {
+        flushScheduled = false
+        flush()
+    }
+
+    /// The non-blocking connect finished: send the upgrade request.
+    private func connected() {
+        var err: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+        if err != 0 { failHandshake(SystemError(operation: "connect", code: err)); return }
+        phase = .handshake
+        out.append(request)
+        flush()
+    }
+
+    private func parseHead() {
+        guard let end = findHeadEnd() else {
+            if head.count > Self.maxHeadBytes { failHandshake(WebSocketError.handshakeFailed("response head too large")) }
+            return
+        }
+        let text = String(decoding: head[..<end], as: UTF8.self)
+        early = Array(head[(end + 4)...])
+        head = []
+        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: false)
+        let statusLine = lines.isEmpty ? [] : lines.removeFirst().split(separator: " ", maxSplits: 2)
+        guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]) else {
+            failHandshake(WebSocketError.handshakeFailed("malformed status line"))
+            return
+        }
+        var headers = HTTPFields()
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else {
+                failHandshake(WebSocketError.handshakeFailed("malformed header line"))
+                return
+            }
+            headers.add(String(line[..<colon]), String(line[line.index(after: colon)...].trimmingOWS()))
+        }
+        phase = .open
+        handshakeTimer?.cancel()
+        handshakeTimer = nil
+        // Nothing is read until the WebSocket attaches.
+        readPaused = true
+        updateInterest()
+        if let w = handshakeWaiter { handshakeWaiter = nil; w.resume(returning: ResponseHead(status: status, headers: headers)) }
+    }
+
+    private func findHeadEnd() -> Int? {
+        guard head.count >= 4 else { return nil }
+        for i in 0...(head.count - 4) where head[i] == 13 && head[i + 1] == 10 && head[i + 2] == 13 && head[i + 3] == 10 { return i }
+        return nil
+    }
+
+    // MARK: - Output
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        loop.atTickEnd(self)
+    }
+
+    private func flush() {
+        guard phase != .closed else { return }
+        switch out.write(to: fd) {
+        case .drained:
+            writeBlocked = false
+            notifyDrained(nil)
+            if closeWhenDrained { closeNow(); return }
+        case .blocked:
+            writeBlocked = true
+            if out.pendingBytes < WebSocketWatermark.high / 4 { notifyDrained(nil) }
+        case .failed(let e):
+            if phase == .handshake { failHandshake(SystemError(operation: "write", code: e)); return }
+            closeNow()
+            return
+        }
+        updateInterest()
+    }
+
+    private func notifyDrained(_ error: (any Error)?) {
+        guard !drainCallbacks.isEmpty else { return }
+        let callbacks = drainCallbacks
+        drainCallbacks = []
+        for cb in callbacks { cb(error) }
+    }
+
+    private func updateInterest() {
+        guard phase != .closed else { return }
+        var wanted: UInt32 = 0
+        if phase == .connecting || writeBlocked { wanted |= EPOLLOUT.rawValue }
+        if phase == .handshake || (phase == .open && !readPaused && !ended) { wanted |= EPOLLIN.rawValue }
+        if wanted != interest {
+            interest = wanted
+            loop.modify(fd, events: wanted)
+        }
+    }
+
+    // MARK: - WebSocketTransport
+
+    func startReceiving(_ receiver: any WebSocketTransportReceiver) {
+        self.receiver = receiver
+        readPaused = false
+        if !early.isEmpty {
+            let bytes = early
+            early = []
+            receiver.transportReceived(bytes)
+        }
+        if ended || phase == .closed { receiver.transportReceived(nil) }
+        updateInterest()
+    }
+
+    func setReadPaused(_ paused: Bool) {
+        readPaused = paused
+        updateInterest()
+    }
+
+    func write(_ bytes: [UInt8]) {
+        guard phase == .open else { return }
+        out.append(bytes)
+        scheduleFlush()
+    }
+
+    var pendingWriteBytes: Int { phase == .closed ? 0 : out.pendingBytes }
+
+    func whenWritable(_ body: @escaping @Sendable ((any Error)?) -> Void) {
+        if phase == .closed { body(WebSocketError.closed); return }
+        drainCallbacks.append(body)
+    }
+
+    func closeAfterFlush() {
+        closeWhenDrained = true
+        if out.isEmpty { closeNow() } else { scheduleFlush() }
+    }
+
+    func closeNow() {
+        guard phase != .closed else { return }
+        let wasOpen = phase == .open
+        phase = .closed
+        loop.deregister(fd)
+        Glibc.close(fd)
+        out = OutboundQueue()
+        notifyDrained(WebSocketError.closed)
+        if wasOpen, !ended {
+            ended = true
+            receiver?.transportReceived(nil)
+        }
+    }
+}
