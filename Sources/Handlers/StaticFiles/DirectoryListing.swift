@@ -26,7 +26,8 @@ struct DirectoryListing {
         let order = request.queryValues("order").first ?? (defaults.count > 1 ? defaults[1] : "asc")
         var sorted = items
         switch sortBy {
-        case "size": sorted.sort { ($0.size, $0.name) < ($1.size, $1.name) }
+        // Folders before files, as in Caddy: their own size is the file system's business.
+        case "size": sorted.sort { ($0.isDirectory ? -1 : $0.size, $0.name) < ($1.isDirectory ? -1 : $1.size, $1.name) }
         case "time": sorted.sort { ($0.mtimeSeconds, $0.name) < ($1.mtimeSeconds, $1.name) }
         case "name": sorted.sort { $0.name.lowercased() < $1.name.lowercased() }
         default: sorted.sort { ($0.isDirectory ? 0 : 1, $0.name.lowercased()) < ($1.isDirectory ? 0 : 1, $1.name.lowercased()) }
