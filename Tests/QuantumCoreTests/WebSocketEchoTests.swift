@@ -163,6 +163,38 @@ final class WebSocketEchoTests: XCTestCase {
         }
     }
 
+    /// `broadcast: true` sends every message to every connection of the handler, one sent
+    /// from a client's own task included; a member that left gets nothing more.
+    func testBroadcastRoom() async throws {
+        try await withEchoServer { server in
+            let deflate = WebSocketConfiguration(compression: WebSocketCompression())
+            var members: [WebSocket] = []
+            for i in 0..<6 {
+                members.append(try await WebSocketClient.connect(to: "ws://127.0.0.1:\(server.port)/room", configuration: i % 2 == 0 ? deflate : WebSocketConfiguration()))
+            }
+            // A member has joined once its own message comes back to it.
+            for (i, m) in members.enumerated() {
+                try await m.send(text: "join \(i)")
+                do { let ok = await Self.skip(m, until: .text("join \(i)")); XCTAssertTrue(ok, "member \(i) joins") }
+            }
+            try await members[3].send(text: "to everyone")
+            for (j, m) in members.enumerated() {
+                do { let ok = await Self.skip(m, until: .text("to everyone")); XCTAssertTrue(ok, "member \(j)") }
+            }
+            await members[0].close()
+            try await members[1].send(binary: [1, 2, 3])
+            for m in members[1...] { do { let ok = await Self.skip(m, until: .binary([1, 2, 3])); XCTAssertTrue(ok) } }
+            for m in members[1...] { await m.close() }
+            XCTAssertEqual(members[1].missed, 0)
+        }
+    }
+
+    /// Reads until `wanted` arrives (true) or the connection ends or stalls (false).
+    static func skip(_ socket: WebSocket, until wanted: WebSocketMessage) async -> Bool {
+        while let m = await socket.next() { if m == wanted { return true } }
+        return false
+    }
+
     /// The client parses ws:// URLs and refuses what it cannot do.
     func testClientURLs() async throws {
         do {

@@ -6,8 +6,10 @@ import QuantumCore
 ///
 /// ```json
 /// {"handler": "websocket_echo", "max_message_size": "16MiB", "compression": true,
-///  "ping_interval": "30s", "ping_timeout": "20s", "subprotocols": ["echo"]}
+///  "ping_interval": "30s", "ping_timeout": "20s", "subprotocols": ["echo"], "broadcast": false}
 /// ```
+/// With `broadcast`, every message goes to every connection of this handler instead (a chat
+/// room); a peer 256 KiB or more behind misses messages rather than holding the others back.
 /// `compression` is `true`/`false` or an object with permessage-deflate's parameters:
 /// `server_no_context_takeover`, `client_no_context_takeover`, `server_max_window_bits`,
 /// `client_max_window_bits` (what the server asks of clients), `level`, `mem_level`.
@@ -19,9 +21,13 @@ public struct WebSocketEcho: HandlerModule {
     public var pingInterval: CaddyDuration?
     public var pingTimeout: CaddyDuration?
     public var subprotocols: [String]?
+    public var broadcast: Bool?
+    /// The connections of this handler, for `broadcast`.
+    private var room = WebSocketGroup()
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case maxMessageSize = "max_message_size", compression, pingInterval = "ping_interval", pingTimeout = "ping_timeout", subprotocols
+        case broadcast
     }
 
     /// permessage-deflate settings: a boolean, or an object of parameters (which enables it).
@@ -77,6 +83,14 @@ public struct WebSocketEcho: HandlerModule {
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
         guard WebSocketHandshake.isWebSocketRequest(request) else { return try await next(request, context) }
+        if broadcast == true {
+            let room = self.room
+            return WebSocketUpgrade.claim(request, subprotocols: subprotocols ?? [], configuration: configuration) { socket in
+                room.add(socket)
+                defer { room.remove(socket) }
+                for await message in socket { room.broadcast(message) }
+            }
+        }
         return WebSocketUpgrade.claim(request, subprotocols: subprotocols ?? [], configuration: configuration) { socket in
             for await message in socket {
                 try await socket.send(message)

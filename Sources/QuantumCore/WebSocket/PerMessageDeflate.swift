@@ -225,6 +225,15 @@ final class PerMessageDeflate {
     let memoryLevel: Int
     private var deflater: UnsafeMutablePointer<z_stream>?
     private var inflater: UnsafeMutablePointer<z_stream>?
+    private var scratch: UnsafeMutableRawBufferPointer?
+
+    /// zlib's output goes here first (then one copy into the message): 32 KiB, made on first use.
+    private func scratchBuffer() -> UnsafeMutableRawBufferPointer {
+        if let scratch { return scratch }
+        let b = UnsafeMutableRawBufferPointer.allocate(byteCount: 32 * 1024, alignment: 16)
+        scratch = b
+        return b
+    }
 
     init(parameters p: PerMessageDeflateParameters, isServer: Bool, configuration c: WebSocketCompression) {
         let ours = isServer ? p.serverMaxWindowBits : p.clientMaxWindowBits
@@ -240,6 +249,7 @@ final class PerMessageDeflate {
     deinit {
         if let d = deflater { deflateEnd(d); d.deallocate() }
         if let i = inflater { inflateEnd(i); i.deallocate() }
+        scratch?.deallocate()
     }
 
     private static let tail: [UInt8] = [0x00, 0x00, 0xFF, 0xFF]
@@ -259,21 +269,16 @@ final class PerMessageDeflate {
         let start = out.count
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
-        var chunk = max(64, input.count / 2 + 64)
+        let scratch = scratchBuffer()
+        out.reserveCapacity(out.count + input.count / 2 + 64)
         while true {
-            let before = out.count
-            out.append(contentsOf: repeatElement(0, count: chunk))
-            let rc = out.withUnsafeMutableBytes { buf -> Int32 in
-                stream.pointee.next_out = buf.baseAddress!.advanced(by: before).assumingMemoryBound(to: Bytef.self)
-                stream.pointee.avail_out = uInt(chunk)
-                return deflate(stream, Z_SYNC_FLUSH)
-            }
-            let produced = chunk - Int(stream.pointee.avail_out)
-            out.removeLast(chunk - produced)
+            stream.pointee.next_out = scratch.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = uInt(scratch.count)
+            let rc = deflate(stream, Z_SYNC_FLUSH)
             precondition(rc == Z_OK || rc == Z_BUF_ERROR, "deflate failed: \(rc)")
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<(scratch.count - Int(stream.pointee.avail_out))]))
             // Done once the input is consumed and zlib had room to spare for the flush.
             if stream.pointee.avail_in == 0 && stream.pointee.avail_out > 0 { break }
-            chunk = max(chunk, 16384)
         }
         stream.pointee.next_in = nil
         stream.pointee.next_out = nil
@@ -302,19 +307,17 @@ final class PerMessageDeflate {
         stream.pointee.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
         stream.pointee.avail_in = uInt(input.count)
         defer { stream.pointee.next_in = nil; stream.pointee.next_out = nil }
-        while stream.pointee.avail_in > 0 {
-            let room = limit - out.count
+        let scratch = scratchBuffer()
+        // Until the input is consumed and a call left output room (no output left inside zlib).
+        repeat {
             // One byte more than allowed tells an overflow from an exact fit.
-            let chunk = min(max(input.count * 4, 1024), 65536, room + 1)
-            let before = out.count
-            out.append(contentsOf: repeatElement(0, count: chunk))
-            let rc = out.withUnsafeMutableBytes { buf -> Int32 in
-                stream.pointee.next_out = buf.baseAddress!.advanced(by: before).assumingMemoryBound(to: Bytef.self)
-                stream.pointee.avail_out = uInt(chunk)
-                return inflate(stream, Z_SYNC_FLUSH)
-            }
-            out.removeLast(Int(stream.pointee.avail_out))
-            if out.count > limit { throw WebSocketProtocolError(.messageTooBig, "message inflates past the limit of \(limit) bytes") }
+            let room = min(scratch.count, limit - out.count + 1)
+            stream.pointee.next_out = scratch.baseAddress!.assumingMemoryBound(to: Bytef.self)
+            stream.pointee.avail_out = uInt(room)
+            let rc = inflate(stream, Z_SYNC_FLUSH)
+            let produced = room - Int(stream.pointee.avail_out)
+            if out.count + produced > limit { throw WebSocketProtocolError(.messageTooBig, "message inflates past the limit of \(limit) bytes") }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<produced]))
             switch rc {
             case Z_OK, Z_BUF_ERROR:
                 if rc == Z_BUF_ERROR && stream.pointee.avail_out > 0 && stream.pointee.avail_in > 0 {
@@ -326,7 +329,7 @@ final class PerMessageDeflate {
             default:
                 throw WebSocketProtocolError(.invalidPayload, "invalid compressed data")
             }
-        }
+        } while stream.pointee.avail_in > 0 || stream.pointee.avail_out == 0
     }
 
     /// Ends a compressed message: feeds the tail the sender stripped.

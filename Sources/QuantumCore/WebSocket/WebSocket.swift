@@ -41,6 +41,8 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
     let transport: any WebSocketTransport
     let loop: EventLoop
     private let closeInfo = Mutex<(code: WebSocketCloseCode, reason: String)?>(nil)
+    let broadcastMisses = Atomic<Int>(0)
+    let isClient: Bool
 
     // Loop-confined state.
     @exclusivity(unchecked) private var engine: WebSocketEngine
@@ -66,6 +68,7 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
         self.configuration = configuration
         self.compression = compression
         self.subprotocol = subprotocol
+        isClient = role == .client
         engine = WebSocketEngine(role: role, configuration: configuration, deflate: compression)
     }
 
@@ -186,6 +189,15 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
         transport.whenWritable { error in
             if error != nil { c.resume(throwing: WebSocketError.closed) } else { c.resume() }
         }
+    }
+
+    /// Loop thread: whether messages may still be queued.
+    var isOpenForSending: Bool { !finished && engine.state == .open }
+
+    /// Loop thread: queues a message without waiting for the peer (broadcasts).
+    func sendNowait(_ message: WebSocketMessage) {
+        guard isOpenForSending else { return }
+        transport.write(engine.encodeMessage(message))
     }
 
     private func enqueue(_ message: WebSocketMessage) throws {

@@ -34,6 +34,7 @@ let webSocketRoutes = """
 [{"match": [{"path": ["/echo"]}], "handle": [{"handler": "websocket_echo"}], "terminal": true},
  {"match": [{"path": ["/deflate"]}], "handle": [{"handler": "websocket_echo", "compression": true}], "terminal": true},
  {"match": [{"path": ["/small"]}], "handle": [{"handler": "websocket_echo", "max_message_size": 1024}], "terminal": true},
+ {"match": [{"path": ["/room"]}], "handle": [{"handler": "websocket_echo", "broadcast": true}], "terminal": true},
  {"match": [{"path": ["/greeter"]}], "handle": [{"handler": "test_ws_greeter"}], "terminal": true},
  {"match": [{"path": ["/mixed"]}], "handle": [{"handler": "websocket_echo"}, {"handler": "static_response", "body": "not a websocket"}], "terminal": true},
  {"handle": [{"handler": "static_response", "body": "plain"}]}]
