@@ -195,6 +195,24 @@ final class WebSocketEchoTests: XCTestCase {
         return false
     }
 
+    /// Stopping the server says goodbye to open WebSockets with 1001 instead of cutting them.
+    func testServerStopClosesWith1001() async throws {
+        let server = try await TestServer.start(routes: webSocketRoutes, registry: webSocketTestRegistry())
+        let socket: WebSocket
+        do {
+            socket = try await WebSocketClient.connect(to: "ws://127.0.0.1:\(server.port)/echo")
+            try await socket.send(text: "before")
+            do { let got = await socket.next(); XCTAssertEqual(got, .text("before")) }
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+        do { let got = await socket.next(); XCTAssertNil(got) }
+        XCTAssertEqual(socket.closeCode, .goingAway)
+        XCTAssertEqual(socket.closeReason, "server shutting down")
+    }
+
     /// The client parses ws:// URLs and refuses what it cannot do.
     func testClientURLs() async throws {
         do {

@@ -468,6 +468,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
     /// Graceful shutdown: idle connections close now, busy ones after their current response.
     func beginShutdown() {
         shuttingDown = true
+        upgraded?.beginShutdown()
         if let w = waiter, decoder.isIdle || inputClosed {
             waiter = nil
             w.resume(returning: nil)

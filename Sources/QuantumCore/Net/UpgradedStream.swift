@@ -113,6 +113,9 @@ final class UpgradedStream: UpgradedConnection, WebSocketTransport, @unchecked S
         }
     }
 
+    /// The server is stopping (not reloading): a WebSocket closes with 1001.
+    func beginShutdown() { receiver?.transportShuttingDown() }
+
     func closeAfterFlush() { connection.finish() }
 
     func closeNow() { connection.close() }

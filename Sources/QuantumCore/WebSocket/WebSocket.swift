@@ -298,6 +298,16 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
 }
 
 extension WebSocket: WebSocketTransportReceiver {
+    func transportShuttingDown() {
+        guard !finished, let bytes = engine.encodeClose(code: .goingAway, reason: "server shutting down") else { return }
+        transport.write(bytes)
+        closeTimer = loop.schedule(afterNanoseconds: Self.nanos(configuration.closeTimeout)) { [self] in
+            guard !finished else { return }
+            engine.abandon()
+            end(code: .abnormal, reason: "no close frame from the peer", closeNow: true)
+        }
+    }
+
     func transportReceived(_ bytes: [UInt8]?) {
         guard !finished else { return }
         guard let bytes else {

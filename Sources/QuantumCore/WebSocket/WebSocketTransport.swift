@@ -23,6 +23,8 @@ protocol WebSocketTransport: AnyObject, Sendable {
 protocol WebSocketTransportReceiver: AnyObject {
     /// Bytes from the peer, or nil at end of stream (the peer closed, or the socket failed).
     func transportReceived(_ bytes: [UInt8]?)
+    /// The server is stopping: time to say goodbye (1001).
+    func transportShuttingDown()
 }
 
 /// The output level above which senders wait (and reading pauses while answers back up).
