@@ -62,7 +62,7 @@ final class WebSocketDeflateTests: XCTestCase {
     }
 
     func testNegotiation() {
-        func negotiate(_ header: String, _ config: WebSocketCompression = WebSocketCompression()) -> String? {
+        func negotiate(_ header: String, _ config: WebSocketCompression = WebSocketCompression(maxWindowBits: 15)) -> String? {
             guard let offers = WebSocketExtension.parse([header]) else { return "malformed" }
             return PerMessageDeflateParameters.negotiate(offers: offers, configuration: config).map { $0.extensionValue.headerValue }
         }
@@ -89,12 +89,17 @@ final class WebSocketDeflateTests: XCTestCase {
         XCTAssertNil(negotiate("x-webkit-deflate-frame"))
         XCTAssertEqual(negotiate("permessage-deflate; foo, permessage-deflate; client_no_context_takeover"),
                        "permessage-deflate; client_no_context_takeover")
+        // The default configuration keeps the server's window at 12 bits.
+        XCTAssertEqual(negotiate("permessage-deflate", WebSocketCompression()), "permessage-deflate; server_max_window_bits=12")
+        XCTAssertEqual(negotiate("permessage-deflate; server_max_window_bits=10", WebSocketCompression()), "permessage-deflate; server_max_window_bits=10")
         XCTAssertEqual(negotiate("permessage-deflate;;"), "malformed")
     }
 
     func testClientChecksTheServersResponse() {
-        let offer = PerMessageDeflateParameters.offer(WebSocketCompression())
+        let offer = PerMessageDeflateParameters.offer(WebSocketCompression(maxWindowBits: 15))
         XCTAssertEqual(offer.extensionValue.headerValue, "permessage-deflate; client_max_window_bits")
+        XCTAssertEqual(PerMessageDeflateParameters.offer(WebSocketCompression()).extensionValue.headerValue,
+                       "permessage-deflate; client_max_window_bits=12")
         func accepts(_ response: PerMessageDeflateParameters, _ offer: PerMessageDeflateParameters) -> Bool {
             PerMessageDeflateParameters.accept(response: response, offered: offer)
         }

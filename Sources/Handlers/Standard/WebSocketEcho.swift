@@ -12,7 +12,8 @@ import QuantumCore
 /// room); a peer 256 KiB or more behind misses messages rather than holding the others back.
 /// `compression` is `true`/`false` or an object with permessage-deflate's parameters:
 /// `server_no_context_takeover`, `client_no_context_takeover`, `server_max_window_bits`,
-/// `client_max_window_bits` (what the server asks of clients), `level`, `mem_level`.
+/// `client_max_window_bits` (what the server asks of clients), `level`, `mem_level`. The server's
+/// window defaults to 12 bits and `mem_level` to 5 (about 40 KiB per compressing connection).
 public struct WebSocketEcho: HandlerModule {
     public static let moduleID = "http.handlers.websocket_echo"
 
@@ -61,9 +62,9 @@ public struct WebSocketEcho: HandlerModule {
             settings = WebSocketCompression(
                 noContextTakeover: try c.decodeIfPresent(Bool.self, forKey: .serverNoContextTakeover) ?? false,
                 requestPeerNoContextTakeover: try c.decodeIfPresent(Bool.self, forKey: .clientNoContextTakeover) ?? false,
-                maxWindowBits: try bits(.serverMaxWindowBits) ?? 15,
+                maxWindowBits: try bits(.serverMaxWindowBits) ?? 12,
                 peerMaxWindowBits: try bits(.clientMaxWindowBits) ?? 15,
-                level: level ?? -1, memoryLevel: memLevel ?? 8)
+                level: level ?? -1, memoryLevel: memLevel ?? 5)
         }
     }
 

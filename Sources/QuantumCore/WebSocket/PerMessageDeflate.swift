@@ -7,7 +7,8 @@ public struct WebSocketCompression: Sendable, Equatable {
     public var noContextTakeover: Bool
     /// Ask the peer to reset its compressor after every message.
     public var requestPeerNoContextTakeover: Bool
-    /// Our LZ77 window (8...15); lower costs less memory per connection.
+    /// Our LZ77 window (8...15); lower costs less memory per connection. The defaults (12 and
+    /// memory level 5) keep a compressor near 40 KiB instead of zlib's 256 KiB.
     public var maxWindowBits: Int
     /// The window we ask the peer to stay within (8...15; 15 asks nothing).
     public var peerMaxWindowBits: Int
@@ -17,7 +18,7 @@ public struct WebSocketCompression: Sendable, Equatable {
     public var memoryLevel: Int
 
     public init(noContextTakeover: Bool = false, requestPeerNoContextTakeover: Bool = false,
-                maxWindowBits: Int = 15, peerMaxWindowBits: Int = 15, level: Int = -1, memoryLevel: Int = 8) {
+                maxWindowBits: Int = 12, peerMaxWindowBits: Int = 15, level: Int = -1, memoryLevel: Int = 5) {
         self.noContextTakeover = noContextTakeover
         self.requestPeerNoContextTakeover = requestPeerNoContextTakeover
         self.maxWindowBits = min(15, max(8, maxWindowBits))
