@@ -156,6 +156,46 @@ final class WebSocketProtocolErrorTests: XCTestCase {
         XCTAssertEqual(engine.state, .closed)
     }
 
+    /// Random bytes and mangled frames, fed in random pieces, never crash the engine, never make
+    /// it hold more than the message limit, and leave it either open or closed with a valid code.
+    func testHostileInputNeverCrashes() {
+        var rng = SplitMix(seed: 0x5EED)
+        let valid = Self.frame(fin: false, opcode: 0x1, Array("héllo".utf8)) + Self.frame(opcode: 0x9, [1, 2])
+            + Self.frame(opcode: 0x0, Array(" wörld".utf8)) + Self.frame(opcode: 0x2, [UInt8](repeating: 7, count: 300))
+        var deflater = WebSocketEngine(role: .client, deflate: PerMessageDeflateParameters())
+        let compressed = deflater.encodeMessage(.text(String(repeating: "squeeze me ", count: 200)))
+        for round in 0..<2000 {
+            var input: [UInt8]
+            switch round % 3 {
+            case 0: input = (0..<Int(rng.next() % 600)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            case 1:
+                input = valid
+                for _ in 0..<Int(rng.next() % 4 + 1) { input[Int(rng.next() % UInt64(input.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+            default:
+                input = compressed
+                for _ in 0..<Int(rng.next() % 3 + 1) { input[Int(rng.next() % UInt64(input.count))] ^= UInt8(truncatingIfNeeded: rng.next() | 1) }
+            }
+            let deflate: PerMessageDeflateParameters? = round % 2 == 0 ? PerMessageDeflateParameters() : nil
+            var engine = WebSocketEngine(role: .server, configuration: WebSocketConfiguration(maxMessageSize: 4096), deflate: deflate)
+            var outputs: [WebSocketEngine.Output] = []
+            var offset = 0
+            while offset < input.count {
+                let n = min(input.count - offset, Int(rng.next() % 64) + 1)
+                input[offset..<offset + n].withUnsafeBytes { engine.receive($0, into: &outputs) }
+                offset += n
+            }
+            for output in outputs {
+                switch output {
+                case .message(let m): XCTAssertLessThanOrEqual(m.count, 4096)
+                case .closed(let code, _, _):
+                    XCTAssertTrue([1000, 1001, 1002, 1005, 1007, 1009].contains(code.rawValue) || code.isValidOnWire, "code \(code)")
+                    XCTAssertEqual(engine.state, .closed)
+                default: break
+                }
+            }
+        }
+    }
+
     /// A client must reject masked frames from a server.
     func testClientRejectsMaskedFrames() {
         var engine = WebSocketEngine(role: .client)
@@ -168,5 +208,18 @@ final class WebSocketProtocolErrorTests: XCTestCase {
         XCTAssertEqual(sent[1] & 0x80, 0x80)
         var server = WebSocketEngine(role: .server)
         XCTAssertEqual(server.receive(sent), [.message(.text("hi"))])
+    }
+}
+
+/// A tiny deterministic generator, so a failing fuzz round can be replayed.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
