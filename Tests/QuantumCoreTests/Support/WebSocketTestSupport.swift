@@ -23,9 +23,39 @@ struct WebSocketGreeter: HandlerModule {
     }
 }
 
+/// `test_ws_flood`: sends `count` binary messages of 64 KiB (the first 4 bytes number them),
+/// counting completed sends on `Board` under `key`, then waits for the client to close.
+struct WebSocketFlood: HandlerModule {
+    static let moduleID = "http.handlers.test_ws_flood"
+    var count = 1000
+    var key = "ws-flood"
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case count, key }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        count = try c.decodeIfPresent(Int.self, forKey: .count) ?? 1000
+        key = try c.decodeIfPresent(String.self, forKey: .key) ?? "ws-flood"
+    }
+
+    nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        let (count, key) = (count, key)
+        return WebSocketUpgrade.claim(request) { socket in
+            for i in 0..<count {
+                var payload = [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 64 * 1024)
+                withUnsafeBytes(of: UInt32(i).bigEndian) { payload.replaceSubrange(0..<4, with: $0) }
+                try await socket.send(binary: payload)
+                Board.shared.add(key, 1)
+            }
+            await socket.waitUntilClosed()
+        }
+    }
+}
+
 func webSocketTestRegistry() -> ModuleRegistry {
     var r = StandardModules.registry
     r.register(WebSocketGreeter.self)
+    r.register(WebSocketFlood.self)
     return r
 }
 
@@ -35,6 +65,7 @@ let webSocketRoutes = """
  {"match": [{"path": ["/deflate"]}], "handle": [{"handler": "websocket_echo", "compression": true}], "terminal": true},
  {"match": [{"path": ["/small"]}], "handle": [{"handler": "websocket_echo", "max_message_size": 1024}], "terminal": true},
  {"match": [{"path": ["/room"]}], "handle": [{"handler": "websocket_echo", "broadcast": true}], "terminal": true},
+ {"match": [{"path": ["/flood"]}], "handle": [{"handler": "test_ws_flood", "count": 1000, "key": "flood-e2e"}], "terminal": true},
  {"match": [{"path": ["/greeter"]}], "handle": [{"handler": "test_ws_greeter"}], "terminal": true},
  {"match": [{"path": ["/mixed"]}], "handle": [{"handler": "websocket_echo"}, {"handler": "static_response", "body": "not a websocket"}], "terminal": true},
  {"handle": [{"handler": "static_response", "body": "plain"}]}]
