@@ -66,6 +66,7 @@ let webSocketRoutes = """
  {"match": [{"path": ["/small"]}], "handle": [{"handler": "websocket_echo", "max_message_size": 1024}], "terminal": true},
  {"match": [{"path": ["/room"]}], "handle": [{"handler": "websocket_echo", "broadcast": true}], "terminal": true},
  {"match": [{"path": ["/flood"]}], "handle": [{"handler": "test_ws_flood", "count": 1000, "key": "flood-e2e"}], "terminal": true},
+ {"match": [{"path": ["/keepalive"]}], "handle": [{"handler": "websocket_echo", "ping_interval": "200ms", "ping_timeout": "300ms"}], "terminal": true},
  {"match": [{"path": ["/greeter"]}], "handle": [{"handler": "test_ws_greeter"}], "terminal": true},
  {"match": [{"path": ["/mixed"]}], "handle": [{"handler": "websocket_echo"}, {"handler": "static_response", "body": "not a websocket"}], "terminal": true},
  {"handle": [{"handler": "static_response", "body": "plain"}]}]
