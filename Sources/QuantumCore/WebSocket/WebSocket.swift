@@ -60,6 +60,11 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
     @exclusivity(unchecked) private var pingSentAt: UInt64?
     @exclusivity(unchecked) private var pingTimer: LoopTimer?
     @exclusivity(unchecked) private var closeTimer: LoopTimer?
+    /// A protocol failure held back until the application has taken the messages that came
+    /// before it (so an echo of them still goes out first): our close frame, code and reason.
+    /// The application was handed a message and has not asked for the next one yet.
+    @exclusivity(unchecked) private var appHoldsMessage = false
+    @exclusivity(unchecked) private var pendingFailure: (frame: [UInt8], code: WebSocketCloseCode, reason: String)?
 
     init(transport: any WebSocketTransport, role: WebSocketEngine.Role, configuration: WebSocketConfiguration,
          compression: PerMessageDeflateParameters?, subprotocol: String?) {
@@ -100,13 +105,17 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
         if !loop.inEventLoop {
             return await withUnsafeContinuation { c in loop.execute { self.receiveOnLoop(c) } }
         }
-        if let m = popInbox() { return m }
+        appHoldsMessage = false
+        if let m = popInbox() { appHoldsMessage = true; return m }
+        firePendingFailure()
         if finished { return nil }
         return await withUnsafeContinuation { c in receiveOnLoop(c) }
     }
 
     private func receiveOnLoop(_ c: UnsafeContinuation<WebSocketMessage?, Never>) {
-        if let m = popInbox() { c.resume(returning: m); return }
+        appHoldsMessage = false
+        if let m = popInbox() { appHoldsMessage = true; c.resume(returning: m); return }
+        firePendingFailure()
         if finished { c.resume(returning: nil); return }
         precondition(receiver == nil, "a WebSocket is read by one task at a time")
         receiver = c
@@ -128,6 +137,7 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
     private func deliver(_ m: WebSocketMessage) {
         if let r = receiver {
             receiver = nil
+            appHoldsMessage = true
             r.resume(returning: m)
             return
         }
@@ -192,7 +202,15 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
     }
 
     /// Loop thread: whether messages may still be queued.
-    var isOpenForSending: Bool { !finished && engine.state == .open }
+    var isOpenForSending: Bool { !finished && (engine.state == .open || pendingFailure != nil) }
+
+    /// Sends the close frame of a held-back failure and ends the connection.
+    private func firePendingFailure() {
+        guard let failure = pendingFailure else { return }
+        pendingFailure = nil
+        transport.write(failure.frame)
+        end(code: failure.code, reason: failure.reason, closeNow: false)
+    }
 
     /// Loop thread: queues a message without waiting for the peer (broadcasts).
     func sendNowait(_ message: WebSocketMessage) {
@@ -201,12 +219,12 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
     }
 
     private func enqueue(_ message: WebSocketMessage) throws {
-        guard !finished, engine.state == .open else { throw WebSocketError.closed }
+        guard isOpenForSending else { throw WebSocketError.closed }
         transport.write(engine.encodeMessage(message))
     }
 
     private func enqueueControl(_ opcode: WebSocketOpcode, _ payload: [UInt8]) throws {
-        guard !finished, engine.state == .open else { throw WebSocketError.closed }
+        guard isOpenForSending else { throw WebSocketError.closed }
         transport.write(engine.encodeControl(opcode, payload))
     }
 
@@ -223,6 +241,7 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
     }
 
     private func closeOnLoop(_ code: WebSocketCloseCode, _ reason: String, _ c: UnsafeContinuation<Void, Never>) {
+        firePendingFailure()
         if finished { c.resume(); return }
         closeWaiters.append(c)
         if let bytes = engine.encodeClose(code: code, reason: reason) {
@@ -311,6 +330,7 @@ extension WebSocket: WebSocketTransportReceiver {
     func transportReceived(_ bytes: [UInt8]?) {
         guard !finished else { return }
         guard let bytes else {
+            if pendingFailure != nil { firePendingFailure(); return }
             // The socket ended: a closing handshake that was not finished is abnormal (1006).
             engine.abandon()
             end(code: .abnormal, reason: "connection ended without a close frame", closeNow: false)
@@ -319,19 +339,33 @@ extension WebSocket: WebSocketTransportReceiver {
         lastReceived = loop.now
         bytes.withUnsafeBytes { engine.receive($0, into: &outputs) }
         var ended: (WebSocketCloseCode, String)?
+        var failed = false
+        var lastWrite: [UInt8]?
         for output in outputs {
+            // The write just before `.closed` is the close frame: it may be held back below.
+            if let w = lastWrite, !output.isClosed { transport.write(w); lastWrite = nil }
             switch output {
             case .message(let m): deliver(m)
-            case .write(let b): transport.write(b)
+            case .write(let b): lastWrite = b
             case .ping, .pong: break
-            case .closed(let code, let reason, _): ended = (code, reason)
+            case .closed(let code, let reason, let error): ended = (code, reason); failed = error != nil
             }
         }
         outputs.removeAll(keepingCapacity: outputs.capacity <= 64)
         if let (code, reason) = ended {
+            // A failure right behind messages the application has not handled yet waits for
+            // them (bounded by closeTimeout); anything else ends the connection now.
+            if failed, let frame = lastWrite, inboxHead < inbox.count || appHoldsMessage {
+                pendingFailure = (frame, code, reason)
+                transport.setReadPaused(true)
+                closeTimer = loop.schedule(afterNanoseconds: Self.nanos(configuration.closeTimeout)) { [self] in firePendingFailure() }
+                return
+            }
+            if let w = lastWrite { transport.write(w) }
             end(code: code, reason: reason, closeNow: false)
             return
         }
+        if let w = lastWrite { transport.write(w) }
         // Answers (pongs) the peer does not read: stop reading its pings until they drain.
         if !pausedForOutput && transport.pendingWriteBytes >= WebSocketWatermark.high {
             pausedForOutput = true

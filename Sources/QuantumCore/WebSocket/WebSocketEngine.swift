@@ -62,6 +62,8 @@ public struct WebSocketEngine {
         /// The connection is over: close the socket once the writes before this are out.
         /// `error` is set when the peer broke the protocol (`code` was sent to it).
         case closed(code: WebSocketCloseCode, reason: String, error: WebSocketProtocolError?)
+
+        var isClosed: Bool { if case .closed = self { true } else { false } }
     }
 
     public let role: Role
