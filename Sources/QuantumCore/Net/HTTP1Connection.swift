@@ -34,6 +34,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
     @exclusivity(unchecked) private var continueSent = false
     @exclusivity(unchecked) private var expectContinueBody: BodyStream?
     @exclusivity(unchecked) private var upgraded: UpgradedStream?
+    @exclusivity(unchecked) private var claimedUpgrade: Upgrade?
     // Timekeeping (monotonic ns).
     @exclusivity(unchecked) private var lastRead: UInt64
     @exclusivity(unchecked) private var headStarted: UInt64 = 0
@@ -190,8 +191,17 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
                 return
             case .request(let head, let stream):
                 let keepGoing = await handle(head, stream)
+                if claimedUpgrade != nil { break }
                 if !keepGoing || isClosed { finish(); return }
             }
+            if claimedUpgrade != nil { break }
+        }
+        // Run a claimed upgrade here, out of the request's scope, so the request, its response
+        // and their headers are not kept alive for the upgraded connection's whole life.
+        if let upgrade = claimedUpgrade {
+            claimedUpgrade = nil
+            await runUpgrade(upgrade)
+            return
         }
         finish()
     }
@@ -227,7 +237,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         let bodyConsumed = stream == nil || (stream!.isFinished && stream!.failure == nil)
         if let stream, !stream.isFinished { stream.discard() } else { stream?.discard() }
         if isUpgrade, let upgrade = response.upgrade {
-            await runUpgrade(upgrade)
+            claimedUpgrade = upgrade  // `serve` runs it once this request's frame is gone
             return false
         }
         return keepAlive && bodyConsumed && !inputClosed
