@@ -94,22 +94,7 @@ final class SpawnedProcess {
     private var buffered: [UInt8] = []
 
     init(_ executable: String, _ arguments: [String]) throws {
-        var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw SystemError(operation: "pipe", code: errno) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        posix_spawn_file_actions_addclose(&actions, fds[1])
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, executable, &actions, nil, argv, environ)
-        posix_spawn_file_actions_destroy(&actions)
-        close(fds[1])
-        guard rc == 0 else { close(fds[0]); throw SystemError(operation: "posix_spawnp", code: rc) }
-        self.pid = pid
-        out = fds[0]
+        (pid, out) = try spawnProcess(executable, arguments)
     }
 
     /// The next line of output, nil after `timeout` seconds or at end of output.

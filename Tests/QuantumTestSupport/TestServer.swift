@@ -198,13 +198,13 @@ extension String {
     }
 }
 
-/// Runs a program and returns its exit status and standard output (for curl and friends).
+/// Starts a program with its standard output on a pipe; returns its pid and the pipe's read end.
 ///
 /// Uses `posix_spawnp`: forking this multi-threaded test process and then allocating in the
-/// child can deadlock on a lock another thread held. The child is killed after `timeout` seconds.
-public func runProcess(_ executable: String, _ arguments: [String], timeout: Int = 20) -> (status: Int32, output: String) {
+/// child can deadlock on a lock another thread held.
+public func spawnProcess(_ executable: String, _ arguments: [String]) throws -> (pid: pid_t, stdout: Int32) {
     var fds: [Int32] = [0, 0]
-    guard pipe(&fds) == 0 else { return (-1, "") }
+    guard pipe(&fds) == 0 else { throw SystemError(operation: "pipe", code: errno) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
@@ -216,19 +216,27 @@ public func runProcess(_ executable: String, _ arguments: [String], timeout: Int
     let rc = posix_spawnp(&pid, executable, &actions, nil, argv, environ)
     posix_spawn_file_actions_destroy(&actions)
     close(fds[1])
-    guard rc == 0 else { close(fds[0]); return (127, "") }
+    guard rc == 0 else { close(fds[0]); throw SystemError(operation: "posix_spawnp \(executable)", code: rc) }
+    return (pid, fds[0])
+}
+
+/// Runs a program and returns its exit status and standard output (for curl and friends).
+///
+/// The child is killed after `timeout` seconds.
+public func runProcess(_ executable: String, _ arguments: [String], timeout: Int = 20) -> (status: Int32, output: String) {
+    guard let (pid, fd) = try? spawnProcess(executable, arguments) else { return (127, "") }
     var out: [UInt8] = []
     var buf = [UInt8](repeating: 0, count: 65536)
     let deadline = time(nil) + timeout
-    var pfd = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
     while true {
         let remaining = Int32(max(0, deadline - time(nil)) * 1000)
         if poll(&pfd, 1, remaining) <= 0 { kill(pid, SIGKILL); break }
-        let n = read(fds[0], &buf, buf.count)
+        let n = read(fd, &buf, buf.count)
         if n <= 0 { break }
         out += buf[0..<n]
     }
-    close(fds[0])
+    close(fd)
     var status: Int32 = 0
     waitpid(pid, &status, 0)
     let code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
