@@ -34,7 +34,6 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) private var handlers: [Int32: any LoopIOHandler] = [:]
     @exclusivity(unchecked) private var jobs: [UnownedJob] = []
     @exclusivity(unchecked) private var spareJobs: [UnownedJob] = []
-    @exclusivity(unchecked) private var tickEnd: [() -> Void] = []
     @exclusivity(unchecked) private var tickEndWork: [any TickEndWork] = []
     @exclusivity(unchecked) private var spareTickEndWork: [any TickEndWork] = []
     @exclusivity(unchecked) private var timers = TimerHeap()
@@ -146,14 +145,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         if epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0 { throw SystemError.last("epoll_ctl") }
     }
 
-    /// Calls `body` once at the end of the current loop iteration.
-    func atTickEnd(_ body: @escaping () -> Void) { tickEnd.append(body) }
-
     /// Calls `work.tickEnd()` at the end of the current loop iteration (used to batch writes).
     func atTickEnd(_ work: any TickEndWork) { tickEndWork.append(work) }
 
-    /// Every registered handler (used by shutdown to visit connections).
-    var registeredHandlers: [any LoopIOHandler] { Array(handlers.values) }
 
     // MARK: - Timers
 
@@ -261,11 +255,6 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
             swap(&tickEndWork, &spareTickEndWork)
             for work in spareTickEndWork { work.tickEnd() }
             spareTickEndWork.removeAll(keepingCapacity: true)
-        }
-        while !tickEnd.isEmpty {
-            let work = tickEnd
-            tickEnd.removeAll(keepingCapacity: true)
-            for body in work { body() }
         }
     }
 }

@@ -485,7 +485,6 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         }
     }
 
-    var isIdle: Bool { waiter != nil && decoder.isIdle && out.isEmpty }
 
     func tick(now: UInt64) {
         guard !isClosed else { return }
