@@ -52,14 +52,7 @@ final class FileServerCommandTests: FileServerTestCase {
         XCTAssertTrue(up, "quantum file-server did not answer on port \(port)")
         if up { try body() }
 
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
-        XCTAssertFalse(process.isRunning, "quantum did not exit within 10 s of SIGTERM")
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationReason, .exit)
-        XCTAssertEqual(process.terminationStatus, 0)
-        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = stopCleanly(process, stderr: stderr)
         XCTAssertFalse(log.contains("fatal") || log.contains("Fatal"), log)
     }
 

@@ -183,14 +183,7 @@ final class CLITests: XCTestCase {
         }
         XCTAssertEqual(body, "hello from /ping")
 
-        kill(process.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(10)
-        while process.isRunning && Date() < deadline { usleep(50_000) }
-        XCTAssertFalse(process.isRunning, "quantum did not exit within 10 s of SIGTERM")
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationReason, .exit)
-        XCTAssertEqual(process.terminationStatus, 0)
-        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let log = stopCleanly(process, stderr: stderr)
         XCTAssertTrue(log.contains("listening on tcp/127.0.0.1:\(port)") || log.contains("127.0.0.1:\(port)"), log)
         XCTAssertTrue(log.contains("shutting down"), log)
     }
