@@ -158,6 +158,18 @@ final class CLITests: XCTestCase {
 
     // MARK: The built binary
 
+    /// Starts the built binary with its standard error captured.
+    func launch(_ binary: String, _ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return (process, stderr)
+    }
+
     func testBinaryServesAConfigAndExitsCleanlyOnSIGTERM() throws {
         let binary = Self.repo.appendingPathComponent(".build/debug/quantum").path
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "no built binary at \(binary)")
@@ -166,13 +178,7 @@ final class CLITests: XCTestCase {
         {"apps": {"http": {"servers": {"srv0": {"listen": ["127.0.0.1:\(port)"],
           "routes": [{"handle": [{"handler": "static_response", "body": "hello from {http.request.uri.path}"}]}]}}}}}
         """)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", config]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, stderr) = try launch(binary, ["run", "--config", config])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
         var body = ""
@@ -192,13 +198,7 @@ final class CLITests: XCTestCase {
         let binary = Self.repo.appendingPathComponent(".build/debug/quantum").path
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "no built binary at \(binary)")
         let config = try writeTemporary(#"{"apps": {"http": {"servers": {"srv0": {"listen": [":0"], "read_timout": "1s"}}}}}"#)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", config]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, stderr) = try launch(binary, ["run", "--config", config])
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 1)
         let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
