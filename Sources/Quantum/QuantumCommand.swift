@@ -14,6 +14,10 @@ public struct QuantumCommand {
                                       --watch reloads the config when the file changes; SIGUSR1 too.
       file-server [--root DIR] [--listen ADDR] [--browse] [--precompressed]
                                       Serve a directory (default: the working directory, on :8080).
+      reverse-proxy --to HOST:PORT [--to ...] [--from ADDR] [--lb POLICY] [--change-host-header]
+                    [--header-up "Name: value"] [--header-down "Name: value"]
+                                      Proxy ADDR (default :8080) to the upstreams, like
+                                      `caddy reverse-proxy`; POLICY is a Caddy selection policy.
       validate --config FILE          Load and provision a config without serving it.
       list-modules                    Print the module IDs this build knows.
       version                         Print the version.
@@ -46,6 +50,14 @@ public struct QuantumCommand {
                 let json = DefaultConfig.fileServer(root: opts["--root"] ?? ".", listen: opts["--listen"] ?? ":8080",
                                                     browse: opts["--browse"] != nil, precompressed: opts["--precompressed"] != nil)
                 return try await runServer([:], generated: json)
+            case "reverse-proxy":
+                let opts = try parseAll(rest, flags: ["--from": true, "--to": true, "--lb": true, "--change-host-header": false,
+                                                      "--header-up": true, "--header-down": true])
+                let json = try DefaultConfig.reverseProxy(
+                    from: opts["--from"]?.last ?? ":8080", to: opts["--to"] ?? [], policy: opts["--lb"]?.last,
+                    changeHostHeader: opts["--change-host-header"] != nil,
+                    headerUp: try (opts["--header-up"] ?? []).map(Self.headerFlag), headerDown: try (opts["--header-down"] ?? []).map(Self.headerFlag))
+                return try await runServer([:], generated: json)
             case "validate":
                 let opts = try parse(rest, flags: ["--config": true])
                 guard let path = opts["--config"] else { throw UsageError(message: "validate needs --config FILE") }
@@ -75,8 +87,27 @@ public struct QuantumCommand {
     }
 
     /// `--flag VALUE` and `--flag=VALUE` for flags that take a value; bare booleans otherwise.
+    /// Each flag at most once.
     func parse(_ args: [String], flags: [String: Bool]) throws -> [String: String] {
         var result: [String: String] = [:]
+        for (flag, values) in try parseAll(args, flags: flags) {
+            guard values.count == 1 else { throw UsageError(message: "\(flag) given more than once") }
+            result[flag] = values[0]
+        }
+        return result
+    }
+
+    /// `"Name: value"` of `--header-up` / `--header-down`.
+    static func headerFlag(_ text: String) throws -> (String, String) {
+        guard let colon = text.firstIndex(of: ":"), colon != text.startIndex else {
+            throw UsageError(message: "header \"\(text)\" should look like \"Name: value\"")
+        }
+        return (String(text[..<colon].trimmingOWS()), String(text[text.index(after: colon)...].trimmingOWS()))
+    }
+
+    /// Like `parse`, keeping every value of repeated flags in order.
+    func parseAll(_ args: [String], flags: [String: Bool]) throws -> [String: [String]] {
+        var result: [String: [String]] = [:]
         var i = 0
         while i < args.count {
             var arg = args[i]
@@ -87,14 +118,14 @@ public struct QuantumCommand {
             }
             guard let takesValue = flags[arg] else { throw UsageError(message: "unknown option \"\(args[i])\"") }
             if takesValue {
-                if let inline { result[arg] = inline } else {
+                if let inline { result[arg, default: []].append(inline) } else {
                     guard i + 1 < args.count else { throw UsageError(message: "\(arg) needs a value") }
                     i += 1
-                    result[arg] = args[i]
+                    result[arg, default: []].append(args[i])
                 }
             } else {
                 guard inline == nil else { throw UsageError(message: "\(arg) takes no value") }
-                result[arg] = "true"
+                result[arg, default: []].append("true")
             }
             i += 1
         }

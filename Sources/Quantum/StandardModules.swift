@@ -1,6 +1,7 @@
 @_exported import QuantumCore
 import QuantumHandlers
 import QuantumMatchers
+import QuantumReverseProxy
 import QuantumStaticFiles
 
 /// The modules every Quantum build ships with.
@@ -19,6 +20,7 @@ public enum StandardModules {
         r.register(FileServer.self)
         r.register(FileMatcher.self)
         r.register(Encode.self)
+        r.register(ReverseProxy.self)
         r.register(HostMatcher.self)
         r.register(PathMatcher.self)
         r.register(PathRegexpMatcher.self)

@@ -52,6 +52,7 @@ final class HTTP1DecoderTests: XCTestCase {
                 if case .body(let previous) = trace.items.last { trace.items[trace.items.count - 1] = .body(previous + b) }
                 else { trace.items.append(.body(b)) }
             case .end(let t): trace.items.append(.end(t))
+            case .response(let r): XCTFail("a request decoder produced a response: \(r)")
             }
         }
         for piece in pieces {

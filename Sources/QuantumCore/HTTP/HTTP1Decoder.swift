@@ -9,15 +9,18 @@ public struct HTTP1Limits: Sendable {
     }
 }
 
-/// An incremental, strict HTTP/1.1 request decoder (RFC 9112).
+/// An incremental, strict HTTP/1.1 decoder (RFC 9112) of requests, or of responses for the
+/// client side.
 ///
 /// Feed it bytes in any split; it yields the same events. Anything ambiguous that could be
 /// used for request smuggling is an error, never a guess.
 public struct HTTP1Decoder: Sendable {
     public enum Event: Equatable, Sendable {
         case head(RequestHead)
+        /// A response head (response mode; informational 1xx other than 101 are skipped).
+        case response(ResponseHead)
         case body([UInt8])
-        /// The end of a request body (also sent for requests without one), with its trailers.
+        /// The end of a message body (also sent for messages without one), with its trailers.
         case end(HTTPFields)
     }
 
@@ -28,11 +31,16 @@ public struct HTTP1Decoder: Sendable {
         case chunkData(remaining: Int)
         case chunkDataEnd
         case trailers
+        case untilClose
         case endPending
         case failed(HTTP1ParseError)
     }
 
     public var limits: HTTP1Limits
+    /// Decodes responses instead of requests.
+    public let decodesResponses: Bool
+    /// Response mode: the next response answers a HEAD request, so it has no body.
+    public var nextResponseIsBodiless = false
     private var buffer: [UInt8] = []
     private var start = 0
     /// Header-block scan progress, relative to `start`, so a slow sender costs linear time.
@@ -41,8 +49,9 @@ public struct HTTP1Decoder: Sendable {
     private var blockScanned = 0
     private var state: State = .head
 
-    public init(limits: HTTP1Limits = HTTP1Limits()) {
+    public init(limits: HTTP1Limits = HTTP1Limits(), decodesResponses: Bool = false) {
         self.limits = limits
+        self.decodesResponses = decodesResponses
         buffer.reserveCapacity(4096)
     }
 
@@ -74,6 +83,17 @@ public struct HTTP1Decoder: Sendable {
         buffer.removeAll(keepingCapacity: false); start = 0; resetBlock()
         return rest
     }
+
+    /// The peer closed its side: ends a body that runs until close, else nil (a truncated
+    /// message is the caller's error to report).
+    public mutating func inputEnded() -> Event? {
+        guard case .untilClose = state else { return nil }
+        state = .head; resetBlock()
+        return .end(HTTPFields())
+    }
+
+    /// True while a response body runs until the connection closes.
+    public var readsUntilClose: Bool { if case .untilClose = state { return true } else { return false } }
 
     /// The next event, nil when more bytes are needed. Errors are sticky.
     public mutating func next() throws(HTTP1ParseError) -> Event? {
@@ -110,6 +130,11 @@ public struct HTTP1Decoder: Sendable {
             state = .chunkSize
             return try step()
         case .trailers: return try decodeTrailers()
+        case .untilClose:
+            guard buffer.count > start else { return nil }
+            let chunk = Array(buffer[start...])
+            start = buffer.count
+            return .body(chunk)
         }
     }
 
@@ -152,9 +177,10 @@ public struct HTTP1Decoder: Sendable {
             while buffer.count - start >= 2 && buffer[start] == 13 && buffer[start + 1] == 10 { start += 2 }
             guard buffer.count > start, !(buffer.count - start == 1 && buffer[start] == 13) else { return nil }
         }
-        // Quick reject for a line that cannot start a request.
-        if !Token.isTChar(buffer[start]) { throw HTTP1ParseError(400, "invalid request line") }
-        guard let (end, lines) = try findBlockEnd(limit: limits.maxHeaderBytes, status: 431) else { return nil }
+        // Quick reject for a line that cannot start a message.
+        if !Token.isTChar(buffer[start]) { throw HTTP1ParseError(decodesResponses ? 502 : 400, "invalid start line") }
+        guard let (end, lines) = try findBlockEnd(limit: limits.maxHeaderBytes, status: decodesResponses ? 502 : 431) else { return nil }
+        if decodesResponses { return try decodeResponseHead(end: end, lines: lines) }
         let head = try buffer.withUnsafeBufferPointer { (p) throws(HTTP1ParseError) -> RequestHead in
             try HeadParser.parse(p, lines: lines, offset: start)
         }
@@ -166,6 +192,23 @@ public struct HTTP1Decoder: Sendable {
         case .chunked: state = .chunkSize
         }
         return .head(head)
+    }
+
+    private mutating func decodeResponseHead(end: Int, lines: [Range<Int>]) throws(HTTP1ParseError) -> Event? {
+        let bodiless = nextResponseIsBodiless
+        let head = try buffer.withUnsafeBufferPointer { (p) throws(HTTP1ParseError) -> ResponseHead in
+            try ResponseHeadParser.parse(p, lines: lines, offset: start, bodiless: bodiless)
+        }
+        start = end
+        resetBlock()
+        if head.status < 200 && head.status != 101 { return try step() }  // 100 Continue, 103 Early Hints
+        switch head.framing {
+        case .none: state = .endPending
+        case .length(let n): state = .fixed(remaining: n)
+        case .chunked: state = .chunkSize
+        case .untilClose: state = .untilClose
+        }
+        return .response(head)
     }
 
     private mutating func decodeChunkSize() throws(HTTP1ParseError) -> Event? {

@@ -54,6 +54,12 @@ public enum HTTPStatus {
 public struct HTTPError: Error, Sendable, CustomStringConvertible {
     public var status: Int
     public var message: String
-    public init(_ status: Int, _ message: String = "") { self.status = status; self.message = message }
+    /// Placeholders the failing handler offers to error routes (`http.reverse_proxy.*`).
+    public var placeholders: [String: String]
+    public init(_ status: Int, _ message: String = "", placeholders: [String: String] = [:]) {
+        self.status = status
+        self.message = message
+        self.placeholders = placeholders
+    }
     public var description: String { message.isEmpty ? "HTTP \(status)" : "HTTP \(status): \(message)" }
 }

@@ -37,9 +37,10 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) private var tickEndWork: [any TickEndWork] = []
     @exclusivity(unchecked) private var spareTickEndWork: [any TickEndWork] = []
     @exclusivity(unchecked) private var timers = TimerHeap()
+    @exclusivity(unchecked) private var locals: [ObjectIdentifier: AnyObject] = [:]
     @exclusivity(unchecked) private var nextTickAt: UInt64 = 0
     /// The monotonic clock read once per wake-up: timestamps for timeouts, not for measuring.
-    @exclusivity(unchecked) public private(set) var now: UInt64 = Clock.monotonicNanos()
+    @exclusivity(unchecked) public private(set) var now: UInt64 = SystemClock.monotonicNanos()
     /// A read buffer shared by every connection of this loop (they read one at a time).
     @exclusivity(unchecked) let readBuffer: UnsafeMutableRawBufferPointer
     /// The `Date` header value, refreshed once a second.
@@ -145,6 +146,17 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         if epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0 { throw SystemError.last("epoll_ctl") }
     }
 
+    /// An object kept for `key` on this loop, made on first use (loop thread only): per-loop
+    /// state such as client connection pools, reached without a lock.
+    func local<T: AnyObject>(_ key: ObjectIdentifier, make: () -> T) -> T {
+        if let existing = locals[key] as? T { return existing }
+        let value = make()
+        locals[key] = value
+        return value
+    }
+
+    func removeLocal(_ key: ObjectIdentifier) -> AnyObject? { locals.removeValue(forKey: key) }
+
     /// Calls `work.tickEnd()` at the end of the current loop iteration (used to batch writes).
     func atTickEnd(_ work: any TickEndWork) { tickEndWork.append(work) }
 
@@ -154,7 +166,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// Runs `body` on the loop after `nanoseconds`; the returned timer can be cancelled.
     @discardableResult
     public func schedule(afterNanoseconds ns: UInt64, _ body: @escaping @Sendable () -> Void) -> LoopTimer {
-        let timer = LoopTimer(deadline: Clock.monotonicNanos() &+ ns, action: body)
+        let timer = LoopTimer(deadline: SystemClock.monotonicNanos() &+ ns, action: body)
         if inEventLoop { addTimer(timer) } else { execute { self.addTimer(timer) } }
         return timer
     }
@@ -177,7 +189,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     private func fireTimers() {
         var expirations: UInt64 = 0
         _ = Glibc.read(timerFD, &expirations, 8)
-        let now = Clock.monotonicNanos()
+        let now = SystemClock.monotonicNanos()
         while let top = timers.peek, top.deadline <= now {
             _ = timers.pop()
             if !top.isCancelled { top.action() }
@@ -196,12 +208,12 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         let maxEvents = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: maxEvents)
         defer { events.deallocate() }
-        nextTickAt = Clock.monotonicNanos() + 1_000_000_000
+        nextTickAt = SystemClock.monotonicNanos() + 1_000_000_000
         armTimerFD(nextTickAt)
         while !stopRequested.load(ordering: .acquiring) {
             let timeout: Int32 = jobs.isEmpty ? -1 : 0
             let n = epoll_wait(epfd, events, Int32(maxEvents), timeout)
-            now = Clock.monotonicNanos()
+            now = SystemClock.monotonicNanos()
             if n > 0 {
                 for i in 0..<Int(n) {
                     let ev = events[i]

@@ -71,9 +71,9 @@ public final class HTTPListenerSet: Sendable {
                 for c in l.registry.connections.values { c.beginShutdown() }
             }
         }
-        let deadline = graceNanos.map { Clock.monotonicNanos() &+ $0 }
+        let deadline = graceNanos.map { SystemClock.monotonicNanos() &+ $0 }
         while await connectionCount() > 0 {
-            if let deadline, Clock.monotonicNanos() >= deadline { break }
+            if let deadline, SystemClock.monotonicNanos() >= deadline { break }
             try? await Task.sleep(nanoseconds: 10_000_000)
         }
         for l in listeners {

@@ -50,7 +50,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         self.info = info
         self.owner = owner
         decoder = HTTP1Decoder(limits: runtime.limits.http1)
-        lastRead = Clock.monotonicNanos()
+        lastRead = SystemClock.monotonicNanos()
     }
 
     /// Starts the connection's task; call on the loop after registering the fd.
@@ -118,6 +118,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
                 if head.expectContinue, stream != nil { expectContinueBody = stream; continueSent = false }
                 if head.hasUpgrade { awaitingUpgradeDecision = true }
                 enqueue(.request(head, stream))
+            case .response:
+                break  // a request decoder yields no responses
             case .body(let bytes):
                 receivingBody?.push(bytes)
             case .end(let trailers):

@@ -19,6 +19,41 @@ enum Sockets {
         return fd
     }
 
+    /// A non-blocking TCP socket connecting (or connected) to `host:port`: the first resolved
+    /// address that accepts the attempt. Numeric addresses skip the resolver.
+    static func connect(host: String, port: Int) throws(HTTPClientError) -> Int32 {
+        if let address = SocketAddress(ip: host, port: port) {
+            let domain = address.family == .v4 ? AF_INET : AF_INET6
+            let fd = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { throw .connectFailed("socket: \(String(cString: strerror(cq_errno())))") }
+            setNoDelay(fd)
+            let rc = address.withSockaddr { Glibc.connect(fd, $0, $1) }
+            if rc == 0 || cq_errno() == EINPROGRESS { return fd }
+            let why = String(cString: strerror(cq_errno()))
+            close(fd)
+            throw .connectFailed("\(address): \(why)")
+        }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_family = AF_UNSPEC
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0, let first = list else { throw .connectFailed("cannot resolve \(host): \(String(cString: gai_strerror(rc)))") }
+        defer { freeaddrinfo(list) }
+        var lastError = HTTPClientError.connectFailed("no address for \(host)")
+        var ai: UnsafeMutablePointer<addrinfo>? = first
+        while let a = ai {
+            ai = a.pointee.ai_next
+            let fd = socket(a.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { continue }
+            setNoDelay(fd)
+            if Glibc.connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 || cq_errno() == EINPROGRESS { return fd }
+            lastError = .connectFailed("\(host):\(port): \(String(cString: strerror(cq_errno())))")
+            close(fd)
+        }
+        throw lastError
+    }
+
     static func localAddress(_ fd: Int32) -> SocketAddress {
         var storage = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)

@@ -24,7 +24,7 @@ public struct TrustedProxies: Decodable, Sendable {
         self.ranges = ranges
     }
 
-    func contains(_ bytes: [UInt8]) -> Bool { ranges.contains { $0.contains(bytes) } }
+    public func contains(_ bytes: [UInt8]) -> Bool { ranges.contains { $0.contains(bytes) } }
 }
 
 /// Works out the client's address the way Caddy does: the peer, unless the peer is a trusted

@@ -1,3 +1,7 @@
+/// Set in a request's context when the peer is one of the server's `trusted_proxies`: its
+/// `X-Forwarded-*` headers may be believed (the reverse proxy extends rather than replaces them).
+public enum PeerIsTrustedProxy: ContextKey { public typealias Value = Bool }
+
 /// Timeouts and limits of one server (Caddy's server fields), in nanoseconds.
 public struct ServerLimits: Sendable {
     public var http1 = HTTP1Limits()
@@ -35,6 +39,7 @@ public final class ServerRuntime: Sendable {
         guard let clientIP else { return context }
         var context = context
         context.vars["client_ip"] = clientIP.clientIP(for: request)
+        if clientIP.trusted.contains(request.connection.remoteAddress.bytes) { context[PeerIsTrustedProxy.self] = true }
         return context
     }
 
@@ -92,6 +97,7 @@ enum ErrorPlaceholders {
         ctx.placeholders["http.error"] = e.description
         ctx.placeholders["http.error.trace"] = ""
         ctx.placeholders["http.error.id"] = ErrorID.make()
+        for (name, value) in e.placeholders { ctx.placeholders[name] = value }
     }
 
     static func splitURI(_ uri: String) -> (String, String) {

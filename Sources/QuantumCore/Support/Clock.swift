@@ -1,14 +1,14 @@
 import Glibc
 
-/// Cheap clocks for the I/O path.
-enum Clock {
-    static func monotonicNanos() -> UInt64 {
+/// Cheap clocks for the I/O path (a plain `clock_gettime`, no `Duration` arithmetic).
+public enum SystemClock {
+    public static func monotonicNanos() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
 
-    static func wallSeconds() -> Int {
+    public static func wallSeconds() -> Int {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return ts.tv_sec
@@ -20,7 +20,7 @@ public enum HTTPDate {
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    static func now() -> [UInt8] { Array(format(epochSeconds: Clock.wallSeconds()).utf8) }
+    static func now() -> [UInt8] { Array(format(epochSeconds: SystemClock.wallSeconds()).utf8) }
 
     /// Formats a Unix time as `Sun, 06 Nov 1994 08:49:37 GMT`.
     public static func format(epochSeconds: Int) -> String {

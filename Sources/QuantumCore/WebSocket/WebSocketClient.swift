@@ -23,7 +23,10 @@ public enum WebSocketClient {
                                loop: EventLoop? = nil, timeout: Duration = .seconds(10)) async throws -> WebSocket {
         let target = try WebSocketURL(url)
         guard let loop = loop ?? sharedLoop else { throw WebSocketError.handshakeFailed("no event loop") }
-        let fd = try openSocket(host: target.host, port: target.port)
+        let fd: Int32
+        do { fd = try Sockets.connect(host: target.host, port: target.port) } catch {
+            throw WebSocketError.handshakeFailed("\(error)")
+        }
         let key = WebSocketHandshake.makeKey()
         var offer: PerMessageDeflateParameters?
         var request = "GET \(target.pathAndQuery) HTTP/1.1\r\nHost: \(target.hostHeader)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -77,32 +80,6 @@ public enum WebSocketClient {
         loop.start()
         return loop
     }()
-
-    /// A connecting non-blocking TCP socket to the first address `host` resolves to that accepts.
-    private static func openSocket(host: String, port: Int) throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_family = AF_UNSPEC
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else {
-            throw WebSocketError.handshakeFailed("cannot resolve \(host): \(String(cString: gai_strerror(rc)))")
-        }
-        defer { freeaddrinfo(list) }
-        var lastError: any Error = WebSocketError.handshakeFailed("no address for \(host)")
-        var ai: UnsafeMutablePointer<addrinfo>? = first
-        while let a = ai {
-            ai = a.pointee.ai_next
-            let fd = socket(a.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { lastError = SystemError.last("socket"); continue }
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            if Glibc.connect(fd, a.pointee.ai_addr, a.pointee.ai_addrlen) == 0 || cq_errno() == EINPROGRESS { return fd }
-            lastError = SystemError.last("connect \(host):\(port)")
-            Glibc.close(fd)
-        }
-        throw lastError
-    }
 }
 
 /// The parts of a ws:// URL.

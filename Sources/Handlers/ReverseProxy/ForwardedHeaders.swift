@@ -1,0 +1,50 @@
+import QuantumCore
+
+/// How a request's headers change on the way to an upstream, and a response's on the way
+/// back — Caddy's `prepareRequest` / `addForwardedHeaders` rules.
+enum ForwardedHeaders {
+    /// RFC 9110 §7.6.1 connection-specific fields, plus Caddy's extra list.
+    static let hopByHop = ["Alt-Svc", "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
+                           "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade"]
+
+    /// Removes hop-by-hop fields and those the `Connection` header names.
+    static func stripHopByHop(_ headers: inout HTTPFields, keepTrailersTE: Bool) {
+        let listed = headers.values("connection").flatMap { $0.split(separator: ",") }.map { String($0.trimmingOWS()) }
+        let teTrailers = keepTrailersTE && headers.hasToken("trailers", in: "te")
+        headers.removeAll { field in
+            hopByHop.contains { field.name.equalsIgnoringASCIICase($0) } || listed.contains { field.name.equalsIgnoringASCIICase($0) }
+        }
+        if teTrailers { headers.add("TE", "trailers") }
+    }
+
+    /// The headers sent upstream: hop-by-hop removed (the upgrade pair re-added for upgrades),
+    /// `X-Forwarded-For/-Proto/-Host` set — extended only when the peer is a trusted proxy.
+    static func upstreamHeaders(for request: Request, trusted: Bool, upstreamHost: String) -> HTTPFields {
+        var headers = request.headers
+        let upgrade = request.headers.hasToken("upgrade", in: "connection") ? request.headers["upgrade"] : nil
+        stripHopByHop(&headers, keepTrailersTE: true)
+        if let upgrade {
+            headers.add("Connection", "Upgrade")
+            headers.add("Upgrade", upgrade)
+        }
+        let peer = request.connection.remoteAddress.host
+        let prior = request.headers.values("x-forwarded-for").joined(separator: ", ")
+        headers.set("X-Forwarded-For", trusted && !prior.isEmpty ? "\(prior), \(peer)" : peer)
+        if !(trusted && headers.contains("x-forwarded-proto")) { headers.set("X-Forwarded-Proto", request.scheme) }
+        if !(trusted && headers.contains("x-forwarded-host")) { headers.set("X-Forwarded-Host", request.host) }
+        if !headers.contains("host") { headers.add("Host", request.host.isEmpty ? upstreamHost : request.host) }
+        return headers
+    }
+
+    /// The upstream's response headers as the client gets them.
+    static func downstreamHeaders(_ upstream: HTTPFields, status: Int) -> HTTPFields {
+        var headers = upstream
+        let upgrade = status == 101 ? upstream["upgrade"] : nil
+        stripHopByHop(&headers, keepTrailersTE: false)
+        if let upgrade {
+            headers.add("Connection", "Upgrade")
+            headers.add("Upgrade", upgrade)
+        }
+        return headers
+    }
+}

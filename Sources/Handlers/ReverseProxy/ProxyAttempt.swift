@@ -1,0 +1,143 @@
+import QuantumCore
+
+/// One try at one upstream: send the request, turn the upstream's answer into ours.
+struct ProxyAttempt {
+    let proxy: ReverseProxy
+    let request: Request
+    let context: Context
+    let choice: SelectionPolicy.Choice
+
+    nonisolated(nonsending) func run() async throws -> Response {
+        let upstream = choice.upstream
+        let load = InFlight(upstream.state)
+        let trusted = context[PeerIsTrustedProxy.self] == true
+            || proxy.trustedProxies.contains { $0.contains(request.connection.remoteAddress.bytes) }
+        var context = self.context
+        for (name, value) in ProxyPlaceholders.upstream(upstream) { context.placeholders[name] = value }
+
+        var upstreamRequest = request
+        upstreamRequest.headers = ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort)
+        if let ops = proxy.headers?.request {
+            let snapshot = context
+            ops.apply(to: &upstreamRequest.headers) { Template($0).render(request, snapshot, unknown: .keep) }
+        }
+        let hasBody = request.body.knownLength != 0
+        let outgoing = ClientRequest(method: request.method, target: request.uri, headers: upstreamRequest.headers,
+                                     body: hasBody ? request.body : nil)
+        let sent = SystemClock.monotonicNanos()
+        let response: ClientResponse
+        do {
+            response = try await proxy.client.execute(outgoing, host: upstream.host, port: upstream.port, loop: context.loop)
+        } catch let error as HTTPClientError {
+            load.end()
+            throw ProxyFailure(error: error, upstream: upstream)
+        }
+        let latency = SystemClock.monotonicNanos() &- sent
+        if let passive = proxy.healthChecks.passive, passive.isFailure(status: response.status, latencyNanos: latency) {
+            passive.recordFailure(upstream, loop: context.loop)
+        }
+        for (name, value) in ProxyPlaceholders.response(status: response.status, headers: response.headers, latencyNanos: latency) {
+            context.placeholders[name] = value
+        }
+
+        var result = Response(status: response.status, headers: ForwardedHeaders.downstreamHeaders(response.headers, status: response.status))
+        if let cookie = choice.setCookie { result.headers.add("Set-Cookie", cookie) }
+        let exchange = UpstreamExchange(response, load: load)
+        if response.status == 101 {
+            guard request.headers.contains("upgrade") else {
+                exchange.finish()
+                throw ProxyFailure(error: .malformedResponse("101 to a request that asked for no upgrade"), upstream: upstream)
+            }
+            result.upgrade = Upgrade(Tunnel(exchange: exchange, loop: context.loop, timeout: proxy.streamTimeout).run)
+        } else if request.method == "HEAD" || response.status == 204 || response.status == 304 || response.status < 200 {
+            // No body follows; a HEAD answer keeps the upstream's Content-Length.
+            let declared = response.headers["content-length"].flatMap { Int($0) }
+            exchange.finish()
+            result.body = .stream(length: declared) { _ in }
+        } else {
+            result.body = .stream(length: response.body.knownLength) { writer in
+                do {
+                    while let chunk = try await exchange.response.body.next() { try await writer.write(chunk) }
+                    exchange.finish()
+                } catch {
+                    exchange.finish()
+                    throw error
+                }
+            }
+        }
+        if let ops = proxy.headers?.response, ops.require?.matches(result) ?? true {
+            let snapshot = context, before = result
+            ops.ops.apply(to: &result.headers) { Template($0).render(request, snapshot, unknown: .keep, response: before) }
+        }
+        return result
+    }
+}
+
+/// Counts a request against its upstream (`least_conn`, `max_requests`) until its response ends.
+final class InFlight: @unchecked Sendable {
+    private let state: UpstreamState
+    private var ended = false
+
+    init(_ state: UpstreamState) {
+        self.state = state
+        state.requests.add(1, ordering: .relaxed)
+    }
+
+    func end() {
+        guard !ended else { return }
+        ended = true
+        state.requests.subtract(1, ordering: .relaxed)
+    }
+
+    deinit { end() }
+}
+
+/// The upstream side of one proxied response. Whatever happens to the response downstream —
+/// streamed to the end, the client gone, the response dropped unwritten — the upstream
+/// connection is released exactly once (back to its pool if its exchange ended cleanly).
+final class UpstreamExchange: @unchecked Sendable {
+    let response: ClientResponse
+    private let load: InFlight
+
+    init(_ response: ClientResponse, load: InFlight) {
+        self.response = response
+        self.load = load
+    }
+
+    func finish() {
+        response.discard()
+        load.end()
+    }
+
+    deinit { finish() }
+}
+
+/// Copies bytes both ways between the client's upgraded connection and the upstream's until
+/// either side ends, then closes both.
+struct Tunnel: Sendable {
+    let exchange: UpstreamExchange
+    let loop: EventLoop?
+    let timeout: CaddyDuration?
+
+    @Sendable func run(_ client: any UpgradedConnection) async throws {
+        let exchange = self.exchange
+        if let timeout, timeout.nanoseconds > 0, let loop {
+            loop.schedule(afterNanoseconds: UInt64(timeout.nanoseconds)) { client.close(); exchange.finish() }
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask(executorPreference: loop) {
+                while let bytes = try? await client.read() {
+                    do { try await exchange.response.writeUpgraded(bytes) } catch { break }
+                }
+                exchange.finish()
+            }
+            group.addTask(executorPreference: loop) {
+                while let bytes = try? await exchange.response.body.next() {
+                    do { try await client.write(bytes) } catch { break }
+                }
+                client.close()
+            }
+        }
+        exchange.finish()
+    }
+}

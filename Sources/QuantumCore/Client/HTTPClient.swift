@@ -1,0 +1,162 @@
+import Synchronization
+
+/// An HTTP/1.1 client running on Quantum's event loops, with a keep-alive pool per loop and
+/// server address. The reverse proxy, health checks, ACME and the sync client share it.
+///
+/// ```swift
+/// let client = HTTPClient()
+/// let response = try await client.execute(ClientRequest(target: "/", headers: ["Host": "example"]),
+///                                         host: "127.0.0.1", port: 8080)
+/// let bytes = try await response.body.collect(upTo: 1 << 20)
+/// ```
+public final class HTTPClient: Sendable {
+    /// Timeouts (nanoseconds) and pool limits; Caddy's `http` transport fields map onto these.
+    public struct Configuration: Sendable, Hashable {
+        public var dialTimeout: UInt64? = 3_000_000_000
+        public var responseHeaderTimeout: UInt64?
+        public var readTimeout: UInt64?
+        public var writeTimeout: UInt64?
+        public var keepAlive = true
+        /// Idle connections kept per server address on each event loop.
+        public var maxIdlePerHost = 32
+        public var idleTimeout: UInt64 = 120_000_000_000
+        public var maxResponseHeaderBytes = 1 << 20
+        public init() {}
+    }
+
+    public let configuration: Configuration
+    private let loops = Mutex<[EventLoop]>([])
+
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    /// One client per configuration for the whole process, so pools outlive config reloads.
+    public static func shared(_ configuration: Configuration) -> HTTPClient {
+        sharedClients.withLock { clients in
+            if let c = clients[configuration] { return c }
+            let c = HTTPClient(configuration: configuration)
+            clients[configuration] = c
+            return c
+        }
+    }
+
+    private static let sharedClients = Mutex<[Configuration: HTTPClient]>([:])
+
+    /// A loop for callers that bring none (tools, tests, health checks).
+    public static var defaultLoop: EventLoop? { WebSocketClient.sharedLoop }
+
+    /// Sends `request` to `host:port` and returns once the response head arrived.
+    ///
+    /// A pooled connection the server had already closed is retried once on a new connection
+    /// when the request has no body. Errors are `HTTPClientError`s.
+    public nonisolated(nonsending) func execute(_ request: ClientRequest, host: String, port: Int,
+                                                loop: EventLoop? = nil) async throws -> ClientResponse {
+        guard let loop = loop ?? Self.defaultLoop else { throw HTTPClientError.connectFailed("no event loop") }
+        if !loop.inEventLoop {
+            return try await Self.onLoop(loop) { try await self.executeOnLoop(request, host: host, port: port, loop: loop) }
+        }
+        return try await executeOnLoop(request, host: host, port: port, loop: loop)
+    }
+
+    private nonisolated(nonsending) func executeOnLoop(_ request: ClientRequest, host: String, port: Int,
+                                                       loop: EventLoop) async throws -> ClientResponse {
+        let key = "\(host):\(port)"
+        let pool = pool(on: loop)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let connection: HTTPClientConnection
+            if let idle = pool.checkOut(key) {
+                connection = idle
+            } else {
+                let fd = try Sockets.connect(host: host, port: port)
+                connection = HTTPClientConnection(fd: fd, loop: loop, key: key, configuration: configuration, pool: pool)
+                try await connection.connect()
+            }
+            do {
+                return try await exchange(request, on: connection)
+            } catch HTTPClientError.staleConnection where request.body == nil && attempt == 1 {
+                continue
+            }
+        }
+    }
+
+    private nonisolated(nonsending) func exchange(_ request: ClientRequest, on connection: HTTPClientConnection) async throws -> ClientResponse {
+        let keepAlive = configuration.keepAlive && !request.headers.hasToken("close", in: "connection")
+        var head: [UInt8] = []
+        head.reserveCapacity(256)
+        head += request.method.utf8; head.append(32)
+        head += request.target.utf8
+        head += " HTTP/1.1\r\n".utf8
+        for field in request.headers {
+            if field.name.equalsIgnoringASCIICase("content-length") || field.name.equalsIgnoringASCIICase("transfer-encoding") { continue }
+            head += field.name.utf8; head += ": ".utf8; head += field.value.utf8; head += "\r\n".utf8
+        }
+        let length = request.body?.knownLength
+        if request.body != nil {
+            if let length { head += "Content-Length: \(length)\r\n".utf8 } else { head += "Transfer-Encoding: chunked\r\n".utf8 }
+        } else if ["POST", "PUT", "PATCH"].contains(request.method) {
+            head += "Content-Length: 0\r\n".utf8
+        }
+        if !configuration.keepAlive && !request.headers.contains("connection") { head += "Connection: close\r\n".utf8 }
+        head += "\r\n".utf8
+        connection.begin(head: head, bodiless: request.method == "HEAD", keepAlive: keepAlive)
+        if let body = request.body {
+            // The body streams beside the response: a server may answer (or echo) while reading.
+            let loop = connection.loop
+            Task(executorPreference: loop) {
+                do {
+                    while let chunk = try await body.next() {
+                        if length == nil {
+                            var framed = Array(String(chunk.count, radix: 16).utf8) + [13, 10]
+                            framed += chunk
+                            framed += [13, 10]
+                            try await connection.writeBody(framed)
+                        } else {
+                            try await connection.writeBody(chunk)
+                        }
+                    }
+                    if length == nil { try await connection.writeBody(Array("0\r\n\r\n".utf8)) }
+                    connection.requestFinished()
+                } catch {
+                    connection.close()
+                }
+            }
+        } else {
+            connection.requestFinished()
+        }
+        let (responseHead, body) = try await connection.response()
+        return ClientResponse(status: responseHead.status, reason: responseHead.reason, headers: responseHead.headers,
+                              body: body, connection: connection)
+    }
+
+    private func pool(on loop: EventLoop) -> ClientPool {
+        loop.local(ObjectIdentifier(self)) {
+            loops.withLock { $0.append(loop) }
+            return ClientPool(maxIdlePerHost: configuration.maxIdlePerHost)
+        }
+    }
+
+    /// Idle connections to `host:port` on `loop` (for tests and diagnostics).
+    public func idleConnectionCount(host: String, port: Int, loop: EventLoop) async -> Int {
+        await loop.submit { (loop.local(ObjectIdentifier(self)) { ClientPool(maxIdlePerHost: 0) } as ClientPool).idleCount("\(host):\(port)") }
+    }
+
+    /// Closes every idle connection; connections in use close when their exchange ends.
+    public func shutdown() {
+        let id = ObjectIdentifier(self)
+        for loop in loops.withLock({ $0 }) {
+            loop.execute { (loop.removeLocal(id) as? ClientPool)?.closeAll() }
+        }
+    }
+
+    /// Runs `body` as a task on `loop` and returns its result to the caller.
+    static func onLoop<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withUnsafeThrowingContinuation { c in
+            Task(executorPreference: loop) {
+                do { c.resume(returning: try await body()) } catch { c.resume(throwing: error) }
+            }
+        }
+    }
+}

@@ -1,0 +1,360 @@
+import CQuantumLinux
+import Glibc
+
+/// One HTTP/1.1 connection to a server, confined to its event loop. It carries one exchange at
+/// a time; once the request and the response have both ended cleanly and neither side asked to
+/// close, it goes back to its pool for the next one.
+final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unchecked Sendable {
+    private enum Phase { case connecting, idle, busy, upgraded, closed }
+
+    let fd: Int32
+    unowned let loop: EventLoop
+    let key: String
+    private let configuration: HTTPClient.Configuration
+    private weak var pool: ClientPool?
+
+    @exclusivity(unchecked) private var phase = Phase.connecting
+    @exclusivity(unchecked) private var decoder: HTTP1Decoder
+    @exclusivity(unchecked) private var out = OutboundQueue()
+    @exclusivity(unchecked) private var connectWaiter: UnsafeContinuation<Void, any Error>?
+    @exclusivity(unchecked) private var headWaiter: UnsafeContinuation<(ResponseHead, RequestBody), any Error>?
+    @exclusivity(unchecked) private var head: ResponseHead?
+    @exclusivity(unchecked) private var body: BodyStream?
+    @exclusivity(unchecked) private var drainWaiter: UnsafeContinuation<Void, any Error>?
+    @exclusivity(unchecked) private var timer: LoopTimer?
+    @exclusivity(unchecked) private var requestEnded = false
+    @exclusivity(unchecked) private var responseEnded = false
+    @exclusivity(unchecked) private var requestKeepAlive = true
+    @exclusivity(unchecked) private var receivedResponseBytes = false
+    @exclusivity(unchecked) private var inputClosed = false
+    @exclusivity(unchecked) private var writeBlocked = false
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var interest: UInt32 = EPOLLOUT.rawValue
+    @exclusivity(unchecked) private var lastRead: UInt64 = 0
+    @exclusivity(unchecked) private var lastWriteProgress: UInt64 = 0
+    /// Exchanges completed on this connection (a reused connection may have gone stale).
+    @exclusivity(unchecked) private(set) var completedExchanges = 0
+
+    init(fd: Int32, loop: EventLoop, key: String, configuration: HTTPClient.Configuration, pool: ClientPool) {
+        self.fd = fd
+        self.loop = loop
+        self.key = key
+        self.configuration = configuration
+        self.pool = pool
+        var limits = HTTP1Limits()
+        limits.maxHeaderBytes = configuration.maxResponseHeaderBytes
+        decoder = HTTP1Decoder(limits: limits, decodesResponses: true)
+    }
+
+    var isClosed: Bool { phase == .closed }
+
+    // MARK: - Exchange (loop thread)
+
+    /// Registers the connecting socket and waits until the connection is made.
+    nonisolated(nonsending) func connect() async throws {
+        try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<Void, any Error>) in
+            do {
+                try loop.register(fd, handler: self, events: EPOLLOUT.rawValue)
+            } catch {
+                phase = .closed
+                Glibc.close(fd)
+                c.resume(throwing: HTTPClientError.connectFailed("\(error)"))
+                return
+            }
+            connectWaiter = c
+            if let t = configuration.dialTimeout {
+                timer = loop.schedule(afterNanoseconds: t) { [weak self] in self?.fail(.connectTimeout) }
+            }
+        }
+    }
+
+    /// Starts an exchange: queues the request head (and no body yet).
+    func begin(head requestHead: [UInt8], bodiless: Bool, keepAlive: Bool) {
+        phase = .busy
+        head = nil
+        body = nil
+        requestEnded = false
+        responseEnded = false
+        receivedResponseBytes = false
+        requestKeepAlive = keepAlive
+        decoder.nextResponseIsBodiless = bodiless
+        lastRead = loop.now
+        lastWriteProgress = loop.now
+        out.append(requestHead)
+        scheduleFlush()
+        updateInterest()
+    }
+
+    /// Queues request body bytes, suspending while the server reads slower than we send.
+    nonisolated(nonsending) func writeBody(_ bytes: [UInt8]) async throws {
+        guard phase == .busy || phase == .upgraded else { throw HTTPClientError.connectionClosed }
+        out.append(bytes)
+        scheduleFlush()
+        guard out.pendingBytes >= BodyStream.highWatermark else { return }
+        flush()
+        guard phase != .closed else { throw HTTPClientError.connectionClosed }
+        guard out.pendingBytes >= BodyStream.highWatermark else { return }
+        try await withUnsafeThrowingContinuation { c in drainWaiter = c }
+    }
+
+    /// The whole request is queued: the response head timeout starts now.
+    func requestFinished() {
+        requestEnded = true
+        if head == nil, phase == .busy, let t = configuration.responseHeaderTimeout {
+            timer = loop.schedule(afterNanoseconds: t) { [weak self] in
+                guard let self, self.head == nil, self.phase == .busy else { return }
+                self.fail(.responseHeaderTimeout)
+            }
+        }
+        finishExchangeIfDone()
+    }
+
+    /// Waits for the response head; its body (raw bytes after a 101) streams behind it. The
+    /// two are handed over together: a small response may have ended by the time the caller runs.
+    nonisolated(nonsending) func response() async throws -> (ResponseHead, RequestBody) {
+        if let head { return (head, RequestBody(stream: body)) }
+        guard phase == .busy else { throw HTTPClientError.connectionClosed }
+        return try await withUnsafeThrowingContinuation { c in headWaiter = c }
+    }
+
+    /// The caller is done with the response: a body not read to its end closes the connection.
+    func abandon() {
+        if phase == .upgraded || (phase == .busy && !(responseEnded && requestEnded)) { close() }
+    }
+
+    // MARK: - LoopIOHandler
+
+    func readable() {
+        switch phase {
+        case .closed: return
+        case .connecting: connected(); return
+        case .idle, .busy, .upgraded: break
+        }
+        let buffer = loop.readBuffer
+        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        if n > 0 {
+            lastRead = loop.now
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            switch phase {
+            case .idle: close()  // nothing is expected between exchanges
+            case .upgraded: body?.push(Array(bytes)); updateInterest()
+            default:
+                receivedResponseBytes = true
+                decoder.append(bytes)
+                process()
+            }
+        } else if n == 0 {
+            inputClosed = true
+            switch phase {
+            case .idle: close()
+            case .upgraded: body?.finish(); updateInterest()
+            default:
+                process()
+                if let end = decoder.inputEnded() { handle(end) }
+                if !responseEnded {
+                    fail(receivedResponseBytes || completedExchanges == 0 ? .connectionClosed : .staleConnection)
+                } else {
+                    updateInterest()
+                }
+            }
+        } else {
+            let e = cq_errno()
+            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
+            fail(phase == .busy && !receivedResponseBytes && completedExchanges > 0 ? .staleConnection : .connectionClosed)
+        }
+    }
+
+    func writable() {
+        if phase == .connecting { connected(); return }
+        flush()
+    }
+
+    func tick(now: UInt64) {
+        switch phase {
+        case .idle:
+            if now &- lastRead > configuration.idleTimeout { close() }
+        case .busy:
+            if let t = configuration.writeTimeout, !out.isEmpty, now &- lastWriteProgress > t { fail(.ioTimeout); return }
+            if let t = configuration.readTimeout, head != nil, !responseEnded, now &- lastRead > t { fail(.ioTimeout) }
+        default:
+            break
+        }
+    }
+
+    func tickEnd() {
+        flushScheduled = false
+        flush()
+    }
+
+    private func connected() {
+        var err: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+        timer?.cancel()
+        timer = nil
+        if err != 0 {
+            fail(.connectFailed(String(cString: strerror(err))))
+            return
+        }
+        phase = .idle
+        lastRead = loop.now
+        updateInterest()
+        if let c = connectWaiter { connectWaiter = nil; c.resume() }
+    }
+
+    // MARK: - Response decoding
+
+    private func process() {
+        while phase == .busy {
+            if let body, body.isOverHighWatermark { break }
+            let event: HTTP1Decoder.Event?
+            do { event = try decoder.next() } catch {
+                fail(.malformedResponse(error.reason))
+                return
+            }
+            guard let event else { break }
+            handle(event)
+        }
+        updateInterest()
+    }
+
+    private func handle(_ event: HTTP1Decoder.Event) {
+        switch event {
+        case .response(let h):
+            timer?.cancel()
+            timer = nil
+            head = h
+            if h.status == 101 {
+                // The connection now carries the upgraded protocol's raw bytes.
+                phase = .upgraded
+                let stream = BodyStream(loop: loop, source: self, knownLength: nil)
+                body = stream
+                let rest = decoder.takeRemaining()
+                if !rest.isEmpty { stream.push(rest) }
+                if inputClosed { stream.finish() }
+            } else {
+                var length: Int?
+                switch h.framing {
+                case .none: length = 0
+                case .length(let n): length = n
+                case .chunked, .untilClose: length = nil
+                }
+                body = BodyStream(loop: loop, source: self, knownLength: length)
+            }
+            if let w = headWaiter { headWaiter = nil; w.resume(returning: (h, RequestBody(stream: body))) }
+        case .body(let bytes):
+            body?.push(bytes)
+        case .end(let trailers):
+            guard phase == .busy else { return }
+            if !trailers.isEmpty { body?.trailers = trailers }
+            body?.finish()
+            responseEnded = true
+            finishExchangeIfDone()
+        case .head:
+            break  // a response decoder yields no requests
+        }
+    }
+
+    /// Both directions ended: back to the pool, or closed.
+    private func finishExchangeIfDone() {
+        guard phase == .busy, responseEnded else { return }
+        guard requestEnded else {
+            // The server answered before reading the whole request (an early 413, say): the
+            // rest of the request cannot be skipped on this connection.
+            close()
+            return
+        }
+        completedExchanges += 1
+        let reusable = configuration.keepAlive && requestKeepAlive && (head?.keepAlive ?? false)
+            && !inputClosed && out.isEmpty && decoder.bufferedByteCount == 0
+        head = nil
+        body = nil
+        guard reusable, let pool else { close(); return }
+        phase = .idle
+        lastRead = loop.now
+        updateInterest()
+        pool.checkIn(self)
+    }
+
+    // MARK: - BodySource
+
+    func bodyReaderWaiting(_ stream: BodyStream) { resumeReading() }
+    func bodyDrained(_ stream: BodyStream) { resumeReading() }
+
+    private func resumeReading() {
+        if phase == .busy { process() } else { updateInterest() }
+    }
+
+    // MARK: - Output
+
+    /// Writes raw bytes of an upgraded connection.
+    nonisolated(nonsending) func writeUpgraded(_ bytes: [UInt8]) async throws {
+        guard phase == .upgraded else { throw HTTPClientError.connectionClosed }
+        try await writeBody(bytes)
+    }
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        loop.atTickEnd(self)
+    }
+
+    private func flush() {
+        guard phase != .closed, phase != .connecting else { return }
+        let before = out.pendingBytes
+        switch out.write(to: fd) {
+        case .drained:
+            writeBlocked = false
+            lastWriteProgress = loop.now
+            if let w = drainWaiter { drainWaiter = nil; w.resume() }
+        case .blocked:
+            writeBlocked = true
+            if out.pendingBytes != before { lastWriteProgress = loop.now }
+            if out.pendingBytes < BodyStream.lowWatermark, let w = drainWaiter { drainWaiter = nil; w.resume() }
+        case .failed:
+            fail(phase == .busy && !receivedResponseBytes && completedExchanges > 0 ? .staleConnection : .connectionClosed)
+            return
+        }
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        guard phase != .closed else { return }
+        var wanted: UInt32 = 0
+        if phase == .connecting || writeBlocked { wanted |= EPOLLOUT.rawValue }
+        if phase != .connecting && !inputClosed && !(body?.isOverHighWatermark ?? false) { wanted |= EPOLLIN.rawValue }
+        if wanted != interest {
+            interest = wanted
+            loop.modify(fd, events: wanted)
+        }
+    }
+
+    // MARK: - Lifecycle
+
+    private func fail(_ error: HTTPClientError) {
+        guard phase != .closed else { return }
+        let c = connectWaiter, h = headWaiter, d = drainWaiter
+        connectWaiter = nil; headWaiter = nil; drainWaiter = nil
+        body?.fail(error)
+        close()
+        c?.resume(throwing: error)
+        h?.resume(throwing: error)
+        d?.resume(throwing: error)
+    }
+
+    func close() {
+        guard phase != .closed else { return }
+        let wasIdle = phase == .idle
+        phase = .closed
+        timer?.cancel()
+        timer = nil
+        loop.deregister(fd)
+        Glibc.close(fd)
+        out = OutboundQueue()
+        body?.fail(HTTPClientError.connectionClosed)
+        if let c = connectWaiter { connectWaiter = nil; c.resume(throwing: HTTPClientError.connectionClosed) }
+        if let h = headWaiter { headWaiter = nil; h.resume(throwing: HTTPClientError.connectionClosed) }
+        if let d = drainWaiter { drainWaiter = nil; d.resume(throwing: HTTPClientError.connectionClosed) }
+        if wasIdle { pool?.remove(self) }
+    }
+}

@@ -1,0 +1,138 @@
+import Glibc
+import Quantum
+import QuantumTestSupport
+import Synchronization
+import XCTest
+
+/// Upstream behaviours the proxy tests need, as handlers a config can name.
+
+/// `test_switch`: answers with the status set for `name` in `TestSwitch` (200 by default).
+struct SwitchHandler: HandlerModule {
+    static let moduleID = "http.handlers.test_switch"
+    var name: String
+    nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        Response.text(name, status: TestSwitch.status(name))
+    }
+}
+
+/// Statuses the `test_switch` handlers answer with, settable while servers run.
+enum TestSwitch {
+    private static let statuses = Mutex<[String: Int]>([:])
+    static func set(_ name: String, _ status: Int) { statuses.withLock { $0[name] = status } }
+    static func status(_ name: String) -> Int { statuses.withLock { $0[name] ?? 200 } }
+}
+
+/// `test_hold`: waits `ms` before answering `body` (requests in flight, timeouts).
+struct HoldHandler: HandlerModule {
+    static let moduleID = "http.handlers.test_hold"
+    var ms: Int
+    var body: String?
+    nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        try await Task.sleep(nanoseconds: UInt64(ms) * 1_000_000)
+        return Response.text(body ?? "held")
+    }
+}
+
+/// `test_count_body`: reads the request body in chunks and answers how many bytes came.
+struct CountBodyHandler: HandlerModule {
+    static let moduleID = "http.handlers.test_count_body"
+    nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        var total = 0
+        while let chunk = try await request.body.next() { total += chunk.count }
+        return Response.text(String(total))
+    }
+}
+
+/// `test_stream`: a body of `size` bytes of `x`, streamed in `chunk`-sized writes without a length.
+struct StreamHandler: HandlerModule {
+    static let moduleID = "http.handlers.test_stream"
+    var size: Int
+    var chunk: Int?
+    nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        let size = self.size, piece = chunk ?? 65536
+        return Response(status: 200, body: .stream(length: nil) { writer in
+            var left = size
+            let block = [UInt8](repeating: UInt8(ascii: "x"), count: piece)
+            while left > 0 {
+                let n = min(left, piece)
+                try await writer.write(n == piece ? block : Array(block.prefix(n)))
+                left -= n
+            }
+        })
+    }
+}
+
+let proxyTestRegistry: ModuleRegistry = {
+    var r = StandardModules.registry
+    r.register(SwitchHandler.self)
+    r.register(HoldHandler.self)
+    r.register(CountBodyHandler.self)
+    r.register(StreamHandler.self)
+    return r
+}()
+
+/// A named upstream: `/health` answers through `test_switch` (status settable), `/echo` shows
+/// what the proxy forwarded, `/hold` waits, everything else answers its name.
+func startUpstream(_ name: String, serverFields: String = "") async throws -> TestServer {
+    try await TestServer.start(routes: """
+    [{"match": [{"path": ["/health"]}], "handle": [{"handler": "test_switch", "name": "\(name)"}], "terminal": true},
+     {"match": [{"path": ["/echo"]}], "handle": [{"handler": "static_response",
+        "body": "\(name)|{http.request.header.X-Forwarded-For}|{http.request.header.X-Forwarded-Proto}|{http.request.header.X-Forwarded-Host}|{http.request.host}|{http.request.header.Connection}|{http.request.header.X-Up}"}], "terminal": true},
+     {"match": [{"path": ["/hold"]}], "handle": [{"handler": "test_hold", "ms": 400, "body": "\(name)"}], "terminal": true},
+     {"match": [{"path": ["/count"]}], "handle": [{"handler": "test_count_body"}], "terminal": true},
+     {"match": [{"path": ["/stream"]}], "handle": [{"handler": "test_stream", "size": 3000000}], "terminal": true},
+     {"match": [{"path": ["/ws"]}], "handle": [{"handler": "websocket_echo"}], "terminal": true},
+     {"match": [{"path": ["/fail"]}], "handle": [{"handler": "static_response", "status_code": 500, "body": "\(name)"}], "terminal": true},
+     {"handle": [{"handler": "static_response", "body": "\(name)"}]}]
+    """, serverFields: serverFields, registry: proxyTestRegistry)
+}
+
+/// A proxy server whose one route is `reverse_proxy` with `fields` (JSON members after the handler name).
+func startProxy(_ fields: String, serverFields: String = "", errors: String? = nil) async throws -> TestServer {
+    try await TestServer.start(routes: """
+    [{"handle": [{"handler": "reverse_proxy", \(fields)}]}]
+    """, serverFields: serverFields, errors: errors, registry: proxyTestRegistry)
+}
+
+/// `"upstreams": [...]` for these servers.
+func upstreamsJSON(_ servers: [TestServer]) -> String {
+    #""upstreams": ["# + servers.map { #"{"dial": "127.0.0.1:\#($0.port)"}"# }.joined(separator: ", ") + "]"
+}
+
+/// One request on its own connection; the response or a failed assertion.
+func get(_ port: Int, _ target: String = "/", method: String = "GET", headers: [(String, String)] = [],
+         file: StaticString = #filePath, line: UInt = #line) throws -> HTTPTestResponse {
+    let client = try RawClient(port: port)
+    var text = "\(method) \(target) HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n"
+    for (n, v) in headers { text += "\(n): \(v)\r\n" }
+    client.send(text + "\r\n")
+    return try XCTUnwrap(client.readResponse(isHead: method == "HEAD"), "no response", file: file, line: line)
+}
+
+/// Bodies of `count` sequential GETs.
+func bodies(_ port: Int, _ count: Int, _ target: String = "/", headers: [(String, String)] = []) throws -> [String] {
+    try (0..<count).map { _ in try get(port, target, headers: headers).bodyText }
+}
+
+/// A port nothing listens on (bound, then closed).
+func deadPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    close(fd)
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// Polls `condition` every 50 ms for up to `seconds`.
+func eventually(_ seconds: Double = 5, _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = SystemClock.monotonicNanos() + UInt64(seconds * 1e9)
+    while SystemClock.monotonicNanos() < deadline {
+        if try condition() { return true }
+        usleep(50_000)
+    }
+    return try condition()
+}
