@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Quantum
 import QuantumTestSupport
@@ -135,4 +136,49 @@ func eventually(_ seconds: Double = 5, _ condition: () throws -> Bool) rethrows 
         usleep(50_000)
     }
     return try condition()
+}
+
+/// A bare TCP server answering every connection with `response` after reading the request
+/// head: upstream behaviour Quantum's own server would never produce. Serves until closed.
+final class CannedUpstream: @unchecked Sendable {
+    let fd: Int32
+    let port: Int
+
+    init(_ response: String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var one: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(fd, 16)
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        let listener = fd
+        let bytes = Array(response.utf8)
+        Thread.detachNewThread {
+            while true {
+                let c = accept(listener, nil, nil)
+                if c < 0 { return }
+                var head: [UInt8] = []
+                var buf = [UInt8](repeating: 0, count: 4096)
+                while !head.ends(with: [13, 10, 13, 10]) {
+                    let n = read(c, &buf, buf.count)
+                    if n <= 0 { break }
+                    head += buf[0..<n]
+                }
+                _ = bytes.withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
+                close(c)
+            }
+        }
+    }
+
+    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+}
+
+extension Array where Element == UInt8 {
+    func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
 }

@@ -1,0 +1,80 @@
+import Quantum
+import QuantumTestSupport
+import XCTest
+
+/// Retries and the 502/503/504 mapping, with placeholders for error routes.
+final class FailureTests: XCTestCase {
+    func testRefusedUpstreamIs502() async throws {
+        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(try deadPort())"}]"#)
+        XCTAssertEqual(try get(proxy.port).status, 502)
+        await proxy.stop()
+    }
+
+    func testResponseHeaderTimeoutIs504() async throws {
+        let upstream = try await startUpstream("A")
+        let proxy = try await startProxy(upstreamsJSON([upstream]) + #", "transport": {"protocol": "http", "response_header_timeout": "100ms"}"#)
+        XCTAssertEqual(try get(proxy.port, "/hold").status, 504)
+        XCTAssertEqual(try get(proxy.port, "/").status, 200, "the next request gets a fresh connection")
+        await proxy.stop(); await upstream.stop()
+    }
+
+    func testNoAvailableUpstreamIs503() async throws {
+        let upstream = try await startUpstream("A")
+        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(upstream.port)", "max_requests": 1}]"#)
+        let port = proxy.port
+        let held = Task.detached { try get(port, "/hold").status }
+        usleep(150_000)
+        XCTAssertEqual(try get(port).status, 503, "the only upstream is at max_requests")
+        let heldStatus = try await held.value
+        XCTAssertEqual(heldStatus, 200)
+        XCTAssertEqual(try get(port).status, 200)
+        await proxy.stop(); await upstream.stop()
+    }
+
+    func testRetriesMoveADialFailureToTheNextUpstream() async throws {
+        let upstream = try await startUpstream("B")
+        let ups = #""upstreams": [{"dial": "127.0.0.1:\#(try deadPort())"}, {"dial": "127.0.0.1:\#(upstream.port)"}]"#
+        let without = try await startProxy(ups + #", "load_balancing": {"selection_policy": {"policy": "round_robin"}}"#)
+        let statuses = try (0..<4).map { _ in try get(without.port).status }
+        XCTAssertEqual(statuses.filter { $0 == 502 }.count, 2, "no retries: every other request fails")
+        await without.stop()
+
+        let with = try await startProxy(ups + #", "load_balancing": {"selection_policy": {"policy": "round_robin"}, "retries": 2}"#)
+        for _ in 0..<6 {
+            let r = try get(with.port, "/", method: "POST")
+            XCTAssertEqual(r.status, 200, "a dial error is retried whatever the method")
+            XCTAssertEqual(r.bodyText, "B")
+        }
+        await with.stop(); await upstream.stop()
+    }
+
+    func testTryDurationWaitsForAnUpstream() async throws {
+        let dead = try deadPort()
+        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(dead)"}], "load_balancing": {"try_duration": "400ms", "try_interval": "100ms"}"#)
+        let start = SystemClock.monotonicNanos()
+        XCTAssertEqual(try get(proxy.port).status, 502)
+        let elapsed = Double(SystemClock.monotonicNanos() - start) / 1e9
+        XCTAssertGreaterThanOrEqual(elapsed, 0.35, "kept trying for try_duration")
+        await proxy.stop()
+    }
+
+    func testErrorRoutesSeeProxyPlaceholders() async throws {
+        let dead = try deadPort()
+        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(dead)"}]"#, errors: """
+        [{"handle": [{"handler": "static_response", "body": "{http.error.status_code} from {http.reverse_proxy.upstream.hostport}"}]}]
+        """)
+        let r = try get(proxy.port)
+        XCTAssertEqual(r.status, 502)
+        XCTAssertEqual(r.bodyText, "502 from 127.0.0.1:\(dead)")
+        await proxy.stop()
+    }
+
+    func testPOSTIsNotRetriedAfterReachingAnUpstream() async throws {
+        let upstream = try await startUpstream("A")
+        let proxy = try await startProxy(upstreamsJSON([upstream]) + #", "transport": {"protocol": "http", "response_header_timeout": "100ms"}, "load_balancing": {"retries": 3}"#)
+        let start = SystemClock.monotonicNanos()
+        XCTAssertEqual(try get(proxy.port, "/hold", method: "POST").status, 504)
+        XCTAssertLessThan(Double(SystemClock.monotonicNanos() - start) / 1e9, 0.35, "one attempt only")
+        await proxy.stop(); await upstream.stop()
+    }
+}

@@ -1,0 +1,120 @@
+import Quantum
+import QuantumTestSupport
+import XCTest
+
+/// What reaches the upstream and what comes back: Caddy's forwarding rules.
+final class ForwardingTests: XCTestCase {
+    func testForwardedHeadersReplaceUntrustedValues() async throws {
+        let upstream = try await startUpstream("A")
+        let proxy = try await startProxy(upstreamsJSON([upstream]))
+        let r = try get(proxy.port, "/echo", headers: [("X-Forwarded-For", "6.6.6.6"), ("X-Forwarded-Proto", "gopher"),
+                                                        ("X-Forwarded-Host", "evil.test")])
+        // name|XFF|XFP|XFH|Host|Connection|X-Up: a client's claims are replaced, Host passes through.
+        XCTAssertEqual(r.bodyText, "A|127.0.0.1|http|site.test|site.test||")
+        await proxy.stop(); await upstream.stop()
+    }
+
+    func testTrustedProxyValuesAreExtended() async throws {
+        let upstream = try await startUpstream("A")
+        let proxy = try await startProxy(upstreamsJSON([upstream]) + #", "trusted_proxies": ["127.0.0.1/8"]"#)
+        let r = try get(proxy.port, "/echo", headers: [("X-Forwarded-For", "203.0.113.9"), ("X-Forwarded-Proto", "https"),
+                                                        ("X-Forwarded-Host", "public.test")])
+        XCTAssertEqual(r.bodyText, "A|203.0.113.9, 127.0.0.1|https|public.test|site.test||")
+        await proxy.stop(); await upstream.stop()
+    }
+
+    func testServerTrustedProxiesCountToo() async throws {
+        let upstream = try await startUpstream("A")
+        let proxy = try await startProxy(upstreamsJSON([upstream]),
+                                         serverFields: #""trusted_proxies": {"source": "static", "ranges": ["private_ranges"]}"#)
+        let r = try get(proxy.port, "/echo", headers: [("X-Forwarded-For", "203.0.113.9")])
+        XCTAssertTrue(r.bodyText.hasPrefix("A|203.0.113.9, 127.0.0.1|"), r.bodyText)
+        await proxy.stop(); await upstream.stop()
+    }
+
+    func testHopByHopHeadersAreRemovedBothWays() async throws {
+        let upstream = try await TestServer.start(routes: """
+        [{"handle": [{"handler": "static_response", "body": "{http.request.header.Keep-Alive}|{http.request.header.X-Private}|{http.request.header.TE}|{http.request.header.Proxy-Authorization}"}]}]
+        """)
+        let proxy = try await startProxy(upstreamsJSON([upstream]))
+        let r = try get(proxy.port, "/", headers: [("Keep-Alive", "300"), ("X-Private", "secret"), ("Connection", "X-Private"),
+                                                    ("TE", "trailers"), ("Proxy-Authorization", "Basic eA==")])
+        XCTAssertEqual(r.bodyText, "||trailers|")
+        await proxy.stop(); await upstream.stop()
+
+        let canned = CannedUpstream("HTTP/1.1 200 OK\r\nKeep-Alive: timeout=5\r\nX-Hop: 1\r\nConnection: X-Hop, keep-alive\r\nX-Kept: yes\r\nContent-Length: 2\r\n\r\nok")
+        let proxy2 = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(canned.port)"}]"#)
+        let back = try get(proxy2.port)
+        XCTAssertEqual(back.bodyText, "ok")
+        XCTAssertNil(back.header("Keep-Alive"))
+        XCTAssertNil(back.header("X-Hop"))
+        XCTAssertEqual(back.header("X-Kept"), "yes")
+        await proxy2.stop(); canned.stop()
+    }
+
+    func testUntilCloseAndChunkedUpstreamBodies() async throws {
+        let untilClose = CannedUpstream("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nstreamed until close")
+        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(untilClose.port)"}]"#)
+        let r = try get(proxy.port)
+        XCTAssertEqual(r.bodyText, "streamed until close")
+        XCTAssertEqual(r.header("Transfer-Encoding"), "chunked", "no length known: chunked to the client")
+        await proxy.stop(); untilClose.stop()
+
+        let garbage = CannedUpstream("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
+        let proxy2 = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(garbage.port)"}]"#)
+        XCTAssertEqual(try get(proxy2.port).status, 502, "conflicting lengths from an upstream are a bad gateway")
+        await proxy2.stop(); garbage.stop()
+    }
+
+    func testHeaderOpsWithPlaceholders() async throws {
+        let upstream = try await startUpstream("A")
+        let proxy = try await startProxy(upstreamsJSON([upstream]) + """
+        , "headers": {"request": {"set": {"X-Up": ["{http.reverse_proxy.upstream.hostport}"]}},
+                      "response": {"set": {"X-Upstream-Status": ["{http.reverse_proxy.status_code}"], "X-Via": ["{http.reverse_proxy.upstream.port}"]}}}
+        """)
+        let r = try get(proxy.port, "/echo")
+        XCTAssertEqual(r.bodyText, "A|127.0.0.1|http|site.test|site.test||127.0.0.1:\(upstream.port)")
+        XCTAssertEqual(r.header("X-Upstream-Status"), "200")
+        XCTAssertEqual(r.header("X-Via"), String(upstream.port))
+        await proxy.stop(); await upstream.stop()
+    }
+
+    func testHEADKeepsTheUpstreamsLengthAndStatusPassesThrough() async throws {
+        let upstream = try await startUpstream("ABCDE")
+        let proxy = try await startProxy(upstreamsJSON([upstream]))
+        let head = try get(proxy.port, "/", method: "HEAD")
+        XCTAssertEqual(head.header("Content-Length"), "5")
+        XCTAssertTrue(head.body.isEmpty)
+        XCTAssertEqual(try get(proxy.port, "/fail").status, 500)
+        XCTAssertEqual(try get(proxy.port, "/fail").bodyText, "ABCDE")
+        await proxy.stop(); await upstream.stop()
+    }
+
+    func testKeepAliveConnectionsAreReused() async throws {
+        let upstream = try await TestServer.start(routes: #"[{"handle": [{"handler": "static_response", "body": "{http.request.remote.port}"}]}]"#)
+        let proxy = try await startProxy(upstreamsJSON([upstream]))
+        // One client connection runs on one loop, so its requests share that loop's pool.
+        let client = try RawClient(port: proxy.port)
+        var ports: Set<String> = []
+        for _ in 0..<20 {
+            client.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            ports.insert(try XCTUnwrap(client.readResponse()).bodyText)
+        }
+        XCTAssertEqual(ports.count, 1, "sequential requests reuse one upstream connection")
+        await proxy.stop(); await upstream.stop()
+    }
+
+    func testUpstreamFieldErrors() {
+        func loadError(_ fields: String) -> String {
+            let json = #"{"apps": {"http": {"servers": {"s": {"listen": ["127.0.0.1:0"], "routes": [{"handle": [{"handler": "reverse_proxy", \#(fields)}]}]}}}}}"#
+            do { _ = try ConfigLoader.load(json: json, registry: proxyTestRegistry); return "" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(loadError(#""upstreams": [{"dial": "nohost"}]"#).contains("invalid upstream address \"nohost\""))
+        XCTAssertTrue(loadError(#""upstreams": []"#).contains("at least one upstream"))
+        XCTAssertTrue(loadError(#""upstreams": [{"dial": "a:1"}], "transport": {"protocol": "fastcgi"}"#).contains("unknown transport \"fastcgi\""))
+        XCTAssertTrue(loadError(#""upstreams": [{"dial": "a:1"}], "transport": {"protocol": "http", "tls": {}}"#).contains("\"tls\" is not supported yet"))
+        XCTAssertTrue(loadError(#""upstreams": [{"dial": "a:1"}], "handle_response": []"#).contains("not supported yet"))
+        XCTAssertTrue(loadError(#""upstreams": [{"dial": "a:1"}], "colour": "red""#).contains("unknown field \"colour\""))
+        XCTAssertEqual(loadError(#""upstreams": [{"dial": "a:1", "max_requests": 5}], "transport": {"protocol": "http", "dial_timeout": "2s", "response_header_timeout": 5000000000, "keep_alive": {"enabled": true, "max_idle_conns_per_host": 8, "idle_timeout": "30s"}, "max_response_header_size": 65536}, "flush_interval": -1"#), "")
+    }
+}
