@@ -28,6 +28,7 @@ public struct ClientResponse: Sendable {
     /// The response body; after a `101` the raw bytes of the upgraded connection.
     public var body: RequestBody
     let connection: HTTPClientConnection
+    let exchange: Int
 
     /// After a `101 Switching Protocols`: sends raw bytes on the upgraded connection.
     public nonisolated(nonsending) func writeUpgraded(_ bytes: [UInt8]) async throws {
@@ -38,7 +39,9 @@ public struct ClientResponse: Sendable {
 
     /// Gives the connection up: closed unless the exchange already ended cleanly.
     public func discard() {
-        let connection = self.connection
-        if connection.loop.inEventLoop { connection.abandon() } else { connection.loop.execute { connection.abandon() } }
+        let connection = self.connection, exchange = self.exchange
+        if connection.loop.inEventLoop { connection.abandon(exchange: exchange) } else {
+            connection.loop.execute { connection.abandon(exchange: exchange) }
+        }
     }
 }

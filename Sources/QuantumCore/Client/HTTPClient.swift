@@ -102,6 +102,8 @@ public final class HTTPClient: Sendable {
         if !configuration.keepAlive && !request.headers.contains("connection") { head += "Connection: close\r\n".utf8 }
         head += "\r\n".utf8
         connection.begin(head: head, bodiless: request.method == "HEAD", keepAlive: keepAlive)
+        // Taken now: once this exchange ends, the pool may hand the connection to another one.
+        let exchangeNumber = connection.exchangeNumber
         if let body = request.body {
             // The body streams beside the response: a server may answer (or echo) while reading.
             let loop = connection.loop
@@ -128,7 +130,7 @@ public final class HTTPClient: Sendable {
         }
         let (responseHead, body) = try await connection.response()
         return ClientResponse(status: responseHead.status, reason: responseHead.reason, headers: responseHead.headers,
-                              body: body, connection: connection)
+                              body: body, connection: connection, exchange: exchangeNumber)
     }
 
     private func pool(on loop: EventLoop) -> ClientPool {

@@ -34,6 +34,8 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     @exclusivity(unchecked) private var lastWriteProgress: UInt64 = 0
     /// Exchanges completed on this connection (a reused connection may have gone stale).
     @exclusivity(unchecked) private(set) var completedExchanges = 0
+    /// Numbers exchanges, so a response handle from an earlier one cannot touch a later one.
+    @exclusivity(unchecked) private(set) var exchangeNumber = 0
 
     init(fd: Int32, loop: EventLoop, key: String, configuration: HTTPClient.Configuration, pool: ClientPool) {
         self.fd = fd
@@ -71,6 +73,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     /// Starts an exchange: queues the request head (and no body yet).
     func begin(head requestHead: [UInt8], bodiless: Bool, keepAlive: Bool) {
         phase = .busy
+        exchangeNumber += 1
         head = nil
         body = nil
         requestEnded = false
@@ -117,8 +120,10 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         return try await withUnsafeThrowingContinuation { c in headWaiter = c }
     }
 
-    /// The caller is done with the response: a body not read to its end closes the connection.
-    func abandon() {
+    /// The caller is done with the response of exchange `number`: a body not read to its end
+    /// closes the connection. A later exchange on the same (pooled) connection is left alone.
+    func abandon(exchange number: Int) {
+        guard number == exchangeNumber else { return }
         if phase == .upgraded || (phase == .busy && !(responseEnded && requestEnded)) { close() }
     }
 
