@@ -9,12 +9,18 @@ enum ForwardedHeaders {
 
     /// Removes hop-by-hop fields and those the `Connection` header names.
     static func stripHopByHop(_ headers: inout HTTPFields, keepTrailersTE: Bool) {
+        guard headers.contains(where: { isHopByHop($0.name) }) else { return }  // the common case: nothing to do
         let listed = headers.values("connection").flatMap { $0.split(separator: ",") }.map { String($0.trimmingOWS()) }
         let teTrailers = keepTrailersTE && headers.hasToken("trailers", in: "te")
-        headers.removeAll { field in
-            hopByHop.contains { field.name.equalsIgnoringASCIICase($0) } || listed.contains { field.name.equalsIgnoringASCIICase($0) }
-        }
+        headers.removeAll { field in isHopByHop(field.name) || listed.contains { field.name.equalsIgnoringASCIICase($0) } }
         if teTrailers { headers.add("TE", "trailers") }
+    }
+
+    private static func isHopByHop(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 2, 7, 10, 16, 17, 18, 19: return hopByHop.contains { name.equalsIgnoringASCIICase($0) }
+        default: return false
+        }
     }
 
     /// The headers sent upstream: hop-by-hop removed (the upgrade pair re-added for upgrades),

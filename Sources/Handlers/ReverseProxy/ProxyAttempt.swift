@@ -12,8 +12,10 @@ struct ProxyAttempt {
         let load = InFlight(upstream.state)
         let trusted = context[PeerIsTrustedProxy.self] == true
             || proxy.trustedProxies.contains { $0.contains(request.connection.remoteAddress.bytes) }
+        // Placeholders cost a dictionary per request: built only when header ops may use them.
         var context = self.context
-        for (name, value) in ProxyPlaceholders.upstream(upstream) { context.placeholders[name] = value }
+        let usesPlaceholders = proxy.headers != nil
+        if usesPlaceholders { for (name, value) in ProxyPlaceholders.upstream(upstream) { context.placeholders[name] = value } }
 
         var upstreamRequest = request
         upstreamRequest.headers = ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort)
@@ -36,8 +38,10 @@ struct ProxyAttempt {
         if let passive = proxy.healthChecks.passive, passive.isFailure(status: response.status, latencyNanos: latency) {
             passive.recordFailure(upstream, loop: context.loop)
         }
-        for (name, value) in ProxyPlaceholders.response(status: response.status, headers: response.headers, latencyNanos: latency) {
-            context.placeholders[name] = value
+        if usesPlaceholders {
+            for (name, value) in ProxyPlaceholders.response(status: response.status, headers: response.headers, latencyNanos: latency) {
+                context.placeholders[name] = value
+            }
         }
 
         var result = Response(status: response.status, headers: ForwardedHeaders.downstreamHeaders(response.headers, status: response.status))
@@ -54,6 +58,11 @@ struct ProxyAttempt {
             let declared = response.headers["content-length"].flatMap { Int($0) }
             exchange.finish()
             result.body = .stream(length: declared) { _ in }
+        } else if let whole = response.body.takeIfComplete() {
+            // The common small answer: already all here, so no stream and the upstream
+            // connection is back in its pool before the client's response is even written.
+            exchange.finish()
+            result.body = .bytes(whole)
         } else {
             result.body = .stream(length: response.body.knownLength) { writer in
                 do {

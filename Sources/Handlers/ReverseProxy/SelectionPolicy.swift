@@ -115,7 +115,14 @@ public struct SelectionPolicy: Sendable, Decodable {
         }
         switch kind {
         case .random:
-            return pick(upstreams.filter(isAvailable).randomElement())
+            // Reservoir sampling: uniform among the available ones without building a list.
+            var chosen: Upstream?
+            var seen = 0
+            for u in upstreams where isAvailable(u) {
+                seen += 1
+                if seen == 1 || Int.random(in: 0..<seen) == 0 { chosen = u }
+            }
+            return pick(chosen)
         case .randomChoose(let n):
             let available = upstreams.filter(isAvailable)
             let sample = available.count <= n ? available : Array(available.shuffled().prefix(n))

@@ -45,6 +45,13 @@ public struct RequestBody: Sendable {
         return out
     }
 
+    /// The whole body, taken at once, when it has already arrived complete and unread (call on
+    /// the body's event loop); nil otherwise. Lets a proxy answer small bodies without streaming.
+    public func takeIfComplete() -> [UInt8]? {
+        guard let stream else { return [] }
+        return stream.takeIfComplete()
+    }
+
     /// Trailer fields of a chunked body, available once `next()` has returned nil.
     public var trailers: HTTPFields { stream?.trailers ?? HTTPFields() }
 
@@ -146,6 +153,18 @@ final class BodyStream: @unchecked Sendable {
     private func checkLimit(_ n: Int) throws {
         consumed += n
         if let maxBytes, consumed > maxBytes { throw HTTPError(413, "request body too large") }
+    }
+
+    func takeIfComplete() -> [UInt8]? {
+        guard isFinished, failure == nil, consumed == 0, maxBytes == nil, trailers.isEmpty else { return nil }
+        if let loop, !loop.inEventLoop { return nil }
+        var all: [UInt8] = []
+        if chunks.count - head == 1 { all = chunks[head] } else { for c in chunks[head...] { all += c } }
+        chunks.removeAll()
+        head = 0
+        bufferedBytes = 0
+        consumed = all.count
+        return all
     }
 
     private func take() -> [UInt8] {
