@@ -3,8 +3,13 @@
 final class ClientPool {
     private var idle: [String: [HTTPClientConnection]] = [:]
     private let maxIdlePerHost: Int
+    /// The `HTTPClient` this pool belongs to (its unique number).
+    let owner: Int
 
-    init(maxIdlePerHost: Int) { self.maxIdlePerHost = maxIdlePerHost }
+    init(maxIdlePerHost: Int, owner: Int) {
+        self.maxIdlePerHost = maxIdlePerHost
+        self.owner = owner
+    }
 
     /// The most recently used idle connection to `key`, if any.
     func checkOut(_ key: String) -> HTTPClientConnection? {

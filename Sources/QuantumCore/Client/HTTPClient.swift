@@ -26,6 +26,9 @@ public final class HTTPClient: Sendable {
 
     public let configuration: Configuration
     private let loops = Mutex<[EventLoop]>([])
+    /// Unique per client, unlike its address: tells its pools from an earlier client's.
+    private let id = HTTPClient.nextID.add(1, ordering: .relaxed).newValue
+    private static let nextID = Atomic<Int>(0)
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -110,6 +113,7 @@ public final class HTTPClient: Sendable {
             Task(executorPreference: loop) {
                 do {
                     while let chunk = try await body.next() {
+                        if chunk.isEmpty { continue }  // a zero-size chunk would end a chunked body
                         if length == nil {
                             var framed = Array(String(chunk.count, radix: 16).utf8) + [13, 10]
                             framed += chunk
@@ -133,25 +137,41 @@ public final class HTTPClient: Sendable {
                               body: body, connection: connection, exchange: exchangeNumber)
     }
 
+    /// This client's pool on `loop`. Pools are keyed by the client's address, which a later
+    /// client may reuse: a pool some earlier client left there is not ours.
     private func pool(on loop: EventLoop) -> ClientPool {
-        loop.local(ObjectIdentifier(self)) {
-            loops.withLock { $0.append(loop) }
-            return ClientPool(maxIdlePerHost: configuration.maxIdlePerHost)
-        }
+        let key = ObjectIdentifier(self)
+        let pool = loop.local(key) { makePool(on: loop) }
+        if pool.owner == id { return pool }
+        _ = loop.removeLocal(key)
+        pool.closeAll()
+        return loop.local(key) { makePool(on: loop) }
+    }
+
+    private func makePool(on loop: EventLoop) -> ClientPool {
+        loops.withLock { if !$0.contains(where: { $0 === loop }) { $0.append(loop) } }
+        return ClientPool(maxIdlePerHost: configuration.maxIdlePerHost, owner: id)
     }
 
     /// Idle connections to `host:port` on `loop` (for tests and diagnostics).
     public func idleConnectionCount(host: String, port: Int, loop: EventLoop) async -> Int {
-        await loop.submit { (loop.local(ObjectIdentifier(self)) { ClientPool(maxIdlePerHost: 0) } as ClientPool).idleCount("\(host):\(port)") }
+        // The real pool, made here if need be: a stand-in stored under our key would take its place.
+        await loop.submit { self.pool(on: loop).idleCount("\(host):\(port)") }
     }
 
     /// Closes every idle connection; connections in use close when their exchange ends.
     public func shutdown() {
-        let id = ObjectIdentifier(self)
+        let key = ObjectIdentifier(self), owner = id
         for loop in loops.withLock({ $0 }) {
-            loop.execute { (loop.removeLocal(id) as? ClientPool)?.closeAll() }
+            loop.execute {
+                guard let pool = loop.removeLocal(key) as? ClientPool else { return }
+                if pool.owner == owner { pool.closeAll() } else { _ = loop.local(key) { pool } }  // a later client's
+            }
         }
     }
+
+    /// A client dropped without `shutdown()` still closes its idle connections.
+    deinit { shutdown() }
 
     /// Runs `body` as a task on `loop` and returns its result to the caller.
     static func onLoop<T: Sendable>(_ loop: EventLoop, _ body: @escaping @Sendable () async throws -> T) async throws -> T {

@@ -180,7 +180,9 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
             if now &- lastRead > configuration.idleTimeout { close() }
         case .busy:
             if let t = configuration.writeTimeout, !out.isEmpty, now &- lastWriteProgress > t { fail(.ioTimeout); return }
-            if let t = configuration.readTimeout, head != nil, !responseEnded, now &- lastRead > t { fail(.ioTimeout) }
+            // Only while reading: a body reader holding back (back-pressure) is not a silent server.
+            if let t = configuration.readTimeout, head != nil, !responseEnded, interest & EPOLLIN.rawValue != 0,
+               now &- lastRead > t { fail(.ioTimeout) }
         default:
             break
         }
@@ -329,6 +331,8 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         if phase == .connecting || writeBlocked { wanted |= EPOLLOUT.rawValue }
         if phase != .connecting && !inputClosed && !(body?.isOverHighWatermark ?? false) { wanted |= EPOLLIN.rawValue }
         if wanted != interest {
+            // Reading resumes: the server's silence counts from now.
+            if wanted & EPOLLIN.rawValue != 0 && interest & EPOLLIN.rawValue == 0 { lastRead = loop.now }
             interest = wanted
             loop.modify(fd, events: wanted)
         }
