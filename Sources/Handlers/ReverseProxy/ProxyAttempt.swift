@@ -2,7 +2,7 @@ import QuantumCore
 
 /// One try at one upstream: send the request, turn the upstream's answer into ours.
 struct ProxyAttempt {
-    let proxy: ReverseProxy
+    let proxy: ProxyEngine
     let request: Request
     let context: Context
     let choice: SelectionPolicy.Choice
@@ -35,7 +35,7 @@ struct ProxyAttempt {
             throw ProxyFailure(error: error, upstream: upstream)
         }
         let latency = SystemClock.monotonicNanos() &- sent
-        if let passive = proxy.healthChecks.passive, passive.isFailure(status: response.status, latencyNanos: latency) {
+        if let passive = proxy.passive, passive.isFailure(status: response.status, latencyNanos: latency) {
             passive.recordFailure(upstream, loop: context.loop)
         }
         if usesPlaceholders {

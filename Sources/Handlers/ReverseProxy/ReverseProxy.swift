@@ -10,17 +10,17 @@ import QuantumHandlers
 public struct ReverseProxy: HandlerModule {
     public static let moduleID = "http.handlers.reverse_proxy"
 
-    public var upstreams: [Upstream]
-    public var loadBalancing: LoadBalancing
-    public var healthChecks: HealthChecks
-    public var transport: HTTPTransport
-    public var headers: Headers?
-    public var trustedProxies: [CIDR]
+    public var upstreams: [Upstream] { engine.upstreams }
+    public let loadBalancing: LoadBalancing
+    public let healthChecks: HealthChecks
+    public let transport: HTTPTransport
+    public var headers: Headers? { engine.headers }
+    public var trustedProxies: [CIDR] { engine.trustedProxies }
     /// Closes tunnelled upgrades after this long (`stream_timeout`).
-    public var streamTimeout: CaddyDuration?
+    public var streamTimeout: CaddyDuration? { engine.streamTimeout }
 
-    let policy: SelectionPolicy
-    let client: HTTPClient
+    /// Everything a request needs, behind one reference (the handler is copied per request).
+    let engine: ProxyEngine
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case upstreams, loadBalancing = "load_balancing", healthChecks = "health_checks", transport, headers
@@ -31,14 +31,12 @@ public struct ReverseProxy: HandlerModule {
     }
 
     public init(upstreams: [Upstream], loadBalancing: LoadBalancing = LoadBalancing(), healthChecks: HealthChecks = HealthChecks(),
-                transport: HTTPTransport = HTTPTransport()) {
-        self.upstreams = upstreams
+                transport: HTTPTransport = HTTPTransport(), headers: Headers? = nil, trustedProxies: [CIDR] = []) {
         self.loadBalancing = loadBalancing
         self.healthChecks = healthChecks
         self.transport = transport
-        trustedProxies = []
-        policy = loadBalancing.selectionPolicy ?? SelectionPolicy(.random)
-        client = HTTPClient.shared(transport.configuration)
+        engine = ProxyEngine(upstreams: upstreams, loadBalancing: loadBalancing, passive: healthChecks.passive, headers: headers,
+                             trustedProxies: trustedProxies, streamTimeout: nil, client: HTTPClient.shared(transport.configuration))
     }
 
     public init(from decoder: any Decoder) throws {
@@ -47,12 +45,12 @@ public struct ReverseProxy: HandlerModule {
         where c.contains(key) {
             throw ConfigError(codingPath: decoder.codingPath + [key], "reverse_proxy field \"\(key.stringValue)\" is not supported yet")
         }
-        upstreams = try c.decodeIfPresent([Upstream].self, forKey: .upstreams) ?? []
+        let upstreams = try c.decodeIfPresent([Upstream].self, forKey: .upstreams) ?? []
         loadBalancing = try c.decodeIfPresent(LoadBalancing.self, forKey: .loadBalancing) ?? LoadBalancing()
         healthChecks = try c.decodeIfPresent(HealthChecks.self, forKey: .healthChecks) ?? HealthChecks()
         transport = try c.decodeIfPresent(HTTPTransport.self, forKey: .transport) ?? HTTPTransport()
-        headers = try c.decodeIfPresent(Headers.self, forKey: .headers)
-        trustedProxies = []
+        let headers = try c.decodeIfPresent(Headers.self, forKey: .headers)
+        var trustedProxies: [CIDR] = []
         for (i, text) in (try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? []).enumerated() {
             for item in text == "private_ranges" ? CIDR.privateRanges : [text] {
                 guard let cidr = CIDR(item) else {
@@ -63,67 +61,31 @@ public struct ReverseProxy: HandlerModule {
         }
         // Every write is flushed at once (Caddy's -1), which any positive interval allows too.
         _ = try c.decodeIfPresent(CaddyDuration.self, forKey: .flushInterval)
-        streamTimeout = try c.decodeIfPresent(CaddyDuration.self, forKey: .streamTimeout)
+        let streamTimeout = try c.decodeIfPresent(CaddyDuration.self, forKey: .streamTimeout)
         _ = try c.decodeIfPresent(Int.self, forKey: .streamBufferSize)
         _ = try c.decodeIfPresent(CaddyDuration.self, forKey: .streamCloseDelay)
         _ = try c.decodeIfPresent(Bool.self, forKey: .verboseLogs)
-        policy = loadBalancing.selectionPolicy ?? SelectionPolicy(.random)
-        if case .weightedRoundRobin(let weights) = policy.kind, weights.count != upstreams.count {
+        if case .weightedRoundRobin(let weights)? = loadBalancing.selectionPolicy?.kind, weights.count != upstreams.count {
             throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.loadBalancing],
                               "weighted_round_robin needs one weight per upstream (\(weights.count) weights, \(upstreams.count) upstreams)")
         }
-        client = HTTPClient.shared(transport.configuration)
+        engine = ProxyEngine(upstreams: upstreams, loadBalancing: loadBalancing, passive: healthChecks.passive, headers: headers,
+                             trustedProxies: trustedProxies, streamTimeout: streamTimeout, client: HTTPClient.shared(transport.configuration))
     }
 
     public mutating func provision(_ context: ProvisionContext) throws {
-        if let active = healthChecks.active, let checker = ActiveHealthChecker(check: active, upstreams: upstreams) {
+        if let active = healthChecks.active, let checker = ActiveHealthChecker(check: active, upstreams: engine.upstreams) {
             checker.start()
             context.onCleanup { checker.stop() }
         }
     }
 
     public func validate() throws {
-        if upstreams.isEmpty { throw ConfigError(path: "upstreams", "reverse_proxy needs at least one upstream") }
-    }
-
-    /// Healthy by the active checker and this handler's passive thresholds, and not full.
-    func isAvailable(_ upstream: Upstream) -> Bool {
-        upstream.state.isHealthyByActiveChecks && !upstream.isFull && !(healthChecks.passive?.isUnhealthy(upstream) ?? false)
+        if engine.upstreams.isEmpty { throw ConfigError(path: "upstreams", "reverse_proxy needs at least one upstream") }
     }
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
-        let start = SystemClock.monotonicNanos()
-        var attempts = 0
-        while true {
-            attempts += 1
-            let failure: ProxyFailure
-            if let choice = policy.select(upstreams, request, context, isAvailable: isAvailable) {
-                do {
-                    return try await ProxyAttempt(proxy: self, request: request, context: context, choice: choice).run()
-                } catch let f as ProxyFailure {
-                    failure = f
-                    healthChecks.passive?.recordFailure(choice.upstream, loop: context.loop)
-                }
-            } else {
-                failure = ProxyFailure(error: nil, upstream: nil, status: 503, message: "no upstreams available")
-            }
-            guard loadBalancing.mayTryAgain(attempts: attempts, start: start, now: SystemClock.monotonicNanos()),
-                  try mayRetry(failure, request, context) else { throw failure.httpError }
-            let pause = loadBalancing.intervalNanos
-            if pause > 0 { try? await Task.sleep(nanoseconds: pause) }
-        }
-    }
-
-    /// Caddy's rule: a request that never reached an upstream may always go to another; one
-    /// that did only when it can be replayed (no body) and is a GET/HEAD or `retry_match`es.
-    private func mayRetry(_ failure: ProxyFailure, _ request: Request, _ context: Context) throws -> Bool {
-        guard let error = failure.error else { return true }  // no upstream was available
-        if error.isDialError || error == .staleConnection { return true }
-        guard request.body.knownLength == 0 else { return false }
-        if request.method == "GET" || request.method == "HEAD" { return true }
-        guard let sets = loadBalancing.retryMatch, !sets.isEmpty else { return false }
-        var ctx = context
-        return try MatcherSets(sets).matches(request, context: &ctx)
+        try await engine.handle(request, context)
     }
 }
 

@@ -1,0 +1,66 @@
+import QuantumCore
+import QuantumHandlers
+
+/// The running side of one `reverse_proxy` handler: what each request reads, shared by reference.
+final class ProxyEngine: Sendable {
+    let upstreams: [Upstream]
+    let loadBalancing: LoadBalancing
+    let policy: SelectionPolicy
+    let passive: PassiveHealthCheck?
+    let headers: Headers?
+    let trustedProxies: [CIDR]
+    let streamTimeout: CaddyDuration?
+    let client: HTTPClient
+
+    init(upstreams: [Upstream], loadBalancing: LoadBalancing, passive: PassiveHealthCheck?, headers: Headers?,
+         trustedProxies: [CIDR], streamTimeout: CaddyDuration?, client: HTTPClient) {
+        self.upstreams = upstreams
+        self.loadBalancing = loadBalancing
+        policy = loadBalancing.selectionPolicy ?? SelectionPolicy(.random)
+        self.passive = passive
+        self.headers = headers
+        self.trustedProxies = trustedProxies
+        self.streamTimeout = streamTimeout
+        self.client = client
+    }
+
+    /// Healthy by the active checker and this handler's passive thresholds, and not full.
+    func isAvailable(_ upstream: Upstream) -> Bool {
+        upstream.state.isHealthyByActiveChecks && !upstream.isFull && !(passive?.isUnhealthy(upstream) ?? false)
+    }
+
+    nonisolated(nonsending) func handle(_ request: Request, _ context: Context) async throws -> Response {
+        let start = SystemClock.monotonicNanos()
+        var attempts = 0
+        while true {
+            attempts += 1
+            let failure: ProxyFailure
+            if let choice = policy.select(upstreams, request, context, isAvailable: isAvailable) {
+                do {
+                    return try await ProxyAttempt(proxy: self, request: request, context: context, choice: choice).run()
+                } catch let f as ProxyFailure {
+                    failure = f
+                    passive?.recordFailure(choice.upstream, loop: context.loop)
+                }
+            } else {
+                failure = ProxyFailure(error: nil, upstream: nil, status: 503, message: "no upstreams available")
+            }
+            guard loadBalancing.mayTryAgain(attempts: attempts, start: start, now: SystemClock.monotonicNanos()),
+                  try mayRetry(failure, request, context) else { throw failure.httpError }
+            let pause = loadBalancing.intervalNanos
+            if pause > 0 { try? await Task.sleep(nanoseconds: pause) }
+        }
+    }
+
+    /// Caddy's rule: a request that never reached an upstream may always go to another; one
+    /// that did only when it can be replayed (no body) and is a GET/HEAD or `retry_match`es.
+    private func mayRetry(_ failure: ProxyFailure, _ request: Request, _ context: Context) throws -> Bool {
+        guard let error = failure.error else { return true }  // no upstream was available
+        if error.isDialError || error == .staleConnection { return true }
+        guard request.body.knownLength == 0 else { return false }
+        if request.method == "GET" || request.method == "HEAD" { return true }
+        guard let sets = loadBalancing.retryMatch, !sets.isEmpty else { return false }
+        var ctx = context
+        return try MatcherSets(sets).matches(request, context: &ctx)
+    }
+}
