@@ -9,8 +9,18 @@ enum ForwardedHeaders {
 
     /// Removes hop-by-hop fields and those the `Connection` header names.
     static func stripHopByHop(_ headers: inout HTTPFields, keepTrailersTE: Bool) {
-        guard headers.contains(where: { isHopByHop($0.name) }) else { return }  // the common case: nothing to do
-        let listed = headers.values("connection").flatMap { $0.split(separator: ",") }.map { String($0.trimmingOWS()) }
+        var listed: [Substring] = []
+        var any = false
+        for field in headers where isHopByHop(field.name) {
+            any = true
+            guard field.name.utf8.count == 10, field.name.equalsIgnoringASCIICase("connection") else { continue }
+            for token in field.value.split(separator: ",") {
+                let t = token.trimmingOWS()
+                // `close` and `keep-alive` name no header worth a scan.
+                if !t.equalsIgnoringASCIICase("keep-alive") && !t.equalsIgnoringASCIICase("close") { listed.append(t) }
+            }
+        }
+        guard any else { return }  // the common case: nothing to do
         let teTrailers = keepTrailersTE && headers.hasToken("trailers", in: "te")
         headers.removeAll { field in isHopByHop(field.name) || listed.contains { field.name.equalsIgnoringASCIICase($0) } }
         if teTrailers { headers.add("TE", "trailers") }
@@ -33,7 +43,7 @@ enum ForwardedHeaders {
             headers.add("Connection", "Upgrade")
             headers.add("Upgrade", upgrade)
         }
-        let peer = request.connection.remoteAddress.host
+        let peer = request.connection.remoteHost
         let prior = request.headers.values("x-forwarded-for").joined(separator: ", ")
         headers.set("X-Forwarded-For", trusted && !prior.isEmpty ? "\(prior), \(peer)" : peer)
         if !(trusted && headers.contains("x-forwarded-proto")) { headers.set("X-Forwarded-Proto", request.scheme) }

@@ -162,9 +162,9 @@ public struct SelectionPolicy: Sendable, Decodable {
         case .first:
             return pick(upstreams.first(where: isAvailable))
         case .ipHash:
-            return pick(Self.rendezvous(request.connection.remoteAddress.host, upstreams, isAvailable))
+            return pick(Self.rendezvous(request.connection.remoteHost, upstreams, isAvailable))
         case .clientIPHash:
-            let ip = context.vars["client_ip"] ?? request.connection.remoteAddress.host
+            let ip = context.vars["client_ip"] ?? request.connection.remoteHost
             return pick(Self.rendezvous(ip, upstreams, isAvailable))
         case .uriHash:
             return pick(Self.rendezvous(request.uri, upstreams, isAvailable))

@@ -1,7 +1,9 @@
 /// Idle keep-alive connections of one `HTTPClient` on one event loop, per server address.
 /// Loop-confined: requests take and return connections without a lock.
 final class ClientPool {
-    private var idle: [String: [HTTPClientConnection]] = [:]
+    /// A class per address, so taking and returning a connection mutates in place.
+    private final class IdleList { var connections: [HTTPClientConnection] = [] }
+    private var idle: [String: IdleList] = [:]
     private let maxIdlePerHost: Int
     /// The `HTTPClient` this pool belongs to (its unique number).
     let owner: Int
@@ -13,28 +15,29 @@ final class ClientPool {
 
     /// The most recently used idle connection to `key`, if any.
     func checkOut(_ key: String) -> HTTPClientConnection? {
-        while let connection = idle[key]?.popLast() {
+        guard let list = idle[key] else { return nil }
+        while let connection = list.connections.popLast() {
             if !connection.isClosed { return connection }
         }
         return nil
     }
 
     func checkIn(_ connection: HTTPClientConnection) {
-        var list = idle[connection.key, default: []]
-        guard list.count < maxIdlePerHost else { connection.close(); return }
-        list.append(connection)
-        idle[connection.key] = list
+        let list: IdleList
+        if let existing = idle[connection.key] { list = existing } else { list = IdleList(); idle[connection.key] = list }
+        guard list.connections.count < maxIdlePerHost else { connection.close(); return }
+        list.connections.append(connection)
     }
 
     func remove(_ connection: HTTPClientConnection) {
-        idle[connection.key]?.removeAll { $0 === connection }
+        idle[connection.key]?.connections.removeAll { $0 === connection }
     }
 
     /// Idle connections to `key` (tests and the admin view).
-    func idleCount(_ key: String) -> Int { idle[key]?.count ?? 0 }
+    func idleCount(_ key: String) -> Int { idle[key]?.connections.count ?? 0 }
 
     func closeAll() {
-        let all = idle.values.flatMap { $0 }
+        let all = idle.values.flatMap { $0.connections }
         idle = [:]
         for c in all { c.close() }
     }

@@ -1,12 +1,15 @@
 /// Facts about the connection a request arrived on.
 public struct ConnectionInfo: Sendable {
-    public var remoteAddress: SocketAddress
-    public var localAddress: SocketAddress
-    public var isTLS: Bool
+    public let remoteAddress: SocketAddress
+    public let localAddress: SocketAddress
+    public let isTLS: Bool
+    /// The peer's IP as text, formatted once per connection (`X-Forwarded-For`, placeholders).
+    public let remoteHost: String
     public init(remoteAddress: SocketAddress, localAddress: SocketAddress, isTLS: Bool = false) {
         self.remoteAddress = remoteAddress
         self.localAddress = localAddress
         self.isTLS = isTLS
+        remoteHost = remoteAddress.host
     }
 }
 

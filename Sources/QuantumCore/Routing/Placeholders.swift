@@ -9,7 +9,7 @@ public enum Placeholders {
         if name.hasPrefix("http.vars.") {
             let key = String(name.dropFirst(10))
             if let v = c.vars[key] { return v }
-            if key == "client_ip" { return r.connection.remoteAddress.host }
+            if key == "client_ip" { return r.connection.remoteHost }
             return nil
         }
         if name.hasPrefix("http.response.header."), let response { return response.headers[String(name.dropFirst(21))] ?? "" }
@@ -70,7 +70,7 @@ public enum Placeholders {
             guard let q = r.originalURI.firstIndex(of: "?") else { return "" }
             return String(r.originalURI[r.originalURI.index(after: q)...])
         case "remote": return r.connection.remoteAddress.description
-        case "remote.host": return r.connection.remoteAddress.host
+        case "remote.host": return r.connection.remoteHost
         case "remote.port": return String(r.connection.remoteAddress.port)
         case "local": return r.connection.localAddress.description
         case "local.host": return r.connection.localAddress.host
