@@ -51,8 +51,8 @@ public final class HTTPClient: Sendable {
 
     /// Sends `request` to `host:port` and returns once the response head arrived.
     ///
-    /// A pooled connection the server had already closed is retried once on a new connection
-    /// when the request has no body. Errors are `HTTPClientError`s.
+    /// A pooled connection the server had already closed is retried once on a newly dialed
+    /// connection when the request has no body. Errors are `HTTPClientError`s.
     public nonisolated(nonsending) func execute(_ request: ClientRequest, host: String, port: Int,
                                                 loop: EventLoop? = nil) async throws -> ClientResponse {
         guard let loop = loop ?? Self.defaultLoop else { throw HTTPClientError.connectFailed("no event loop") }
@@ -70,7 +70,8 @@ public final class HTTPClient: Sendable {
         while true {
             attempt += 1
             let connection: HTTPClientConnection
-            if let idle = pool.checkOut(key) {
+            // The retry after a stale connection dials: the next pooled one may be just as stale.
+            if attempt == 1, let idle = pool.checkOut(key) {
                 connection = idle
             } else {
                 let fd = try Sockets.connect(host: host, port: port)
