@@ -1,66 +1,97 @@
 import QuantumCore
 
 /// How a request's headers change on the way to an upstream, and a response's on the way
-/// back — Caddy's `prepareRequest` / `addForwardedHeaders` rules.
+/// back — Caddy's `prepareRequest` / `addForwardedHeaders` rules. Each direction is one pass
+/// into a list sized up front: this runs twice per proxied request.
 enum ForwardedHeaders {
     /// RFC 9110 §7.6.1 connection-specific fields, plus Caddy's extra list.
     static let hopByHop = ["Alt-Svc", "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
                            "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade"]
 
-    /// Removes hop-by-hop fields and those the `Connection` header names.
-    static func stripHopByHop(_ headers: inout HTTPFields, keepTrailersTE: Bool) {
-        var listed: [Substring] = []
-        var any = false
-        for field in headers where isHopByHop(field.name) {
-            any = true
-            guard field.name.utf8.count == 10, field.name.equalsIgnoringASCIICase("connection") else { continue }
-            for token in field.value.split(separator: ",") {
-                let t = token.trimmingOWS()
-                // `close` and `keep-alive` name no header worth a scan.
-                if !t.equalsIgnoringASCIICase("keep-alive") && !t.equalsIgnoringASCIICase("close") { listed.append(t) }
-            }
-        }
-        guard any else { return }  // the common case: nothing to do
-        let teTrailers = keepTrailersTE && headers.hasToken("trailers", in: "te")
-        headers.removeAll { field in isHopByHop(field.name) || listed.contains { field.name.equalsIgnoringASCIICase($0) } }
-        if teTrailers { headers.add("TE", "trailers") }
-    }
-
-    private static func isHopByHop(_ name: String) -> Bool {
+    static func isHopByHop(_ name: String) -> Bool {
         switch name.utf8.count {
         case 2, 7, 10, 16, 17, 18, 19: return hopByHop.contains { name.equalsIgnoringASCIICase($0) }
         default: return false
         }
     }
 
+    /// Field names the `Connection` header lists (besides `close`, `keep-alive` and `upgrade`):
+    /// they are hop-by-hop too.
+    static func connectionListed(_ headers: HTTPFields) -> [Substring] {
+        var listed: [Substring] = []
+        for field in headers where field.name.utf8.count == 10 && field.name.equalsIgnoringASCIICase("connection") {
+            var rest = Substring(field.value)
+            while !rest.isEmpty {
+                let comma = rest.firstIndex(of: ",") ?? rest.endIndex
+                let token = rest[..<comma].trimmingOWS()
+                rest = comma == rest.endIndex ? "" : rest[rest.index(after: comma)...]
+                if token.isEmpty || token.equalsIgnoringASCIICase("keep-alive") || token.equalsIgnoringASCIICase("close")
+                    || token.equalsIgnoringASCIICase("upgrade") { continue }
+                listed.append(token)
+            }
+        }
+        return listed
+    }
+
     /// The headers sent upstream: hop-by-hop removed (the upgrade pair re-added for upgrades),
     /// `X-Forwarded-For/-Proto/-Host` set — extended only when the peer is a trusted proxy.
     static func upstreamHeaders(for request: Request, trusted: Bool, upstreamHost: String) -> HTTPFields {
-        var headers = request.headers
-        let upgrade = request.headers.hasToken("upgrade", in: "connection") ? request.headers["upgrade"] : nil
-        stripHopByHop(&headers, keepTrailersTE: true)
+        let source = request.headers
+        let listed = connectionListed(source)
+        let upgrade = source.hasToken("upgrade", in: "connection") ? source["upgrade"] : nil
+        var out = HTTPFields(capacity: source.count + 5)
+        var priorFor = ""
+        var hasProto = false, hasForwardedHost = false, hasHost = false, teTrailers = false
+        for field in source {
+            let name = field.name
+            if isHopByHop(name) {
+                if name.utf8.count == 2, name.equalsIgnoringASCIICase("te"), source.hasToken("trailers", in: "te") { teTrailers = true }
+                continue
+            }
+            if !listed.isEmpty && listed.contains(where: { name.equalsIgnoringASCIICase($0) }) { continue }
+            switch name.utf8.count {
+            case 4 where name.equalsIgnoringASCIICase("host"):
+                hasHost = true
+            case 15 where name.equalsIgnoringASCIICase("x-forwarded-for"):
+                if trusted { priorFor += priorFor.isEmpty ? field.value : ", " + field.value }
+                continue
+            case 17 where name.equalsIgnoringASCIICase("x-forwarded-proto"):
+                guard trusted, !hasProto else { continue }
+                hasProto = true
+            case 16 where name.equalsIgnoringASCIICase("x-forwarded-host"):
+                guard trusted, !hasForwardedHost else { continue }
+                hasForwardedHost = true
+            default:
+                break
+            }
+            out.add(name, field.value)
+        }
+        if !hasHost { out.add("Host", request.host.isEmpty ? upstreamHost : request.host) }
+        if teTrailers { out.add("TE", "trailers") }
         if let upgrade {
-            headers.add("Connection", "Upgrade")
-            headers.add("Upgrade", upgrade)
+            out.add("Connection", "Upgrade")
+            out.add("Upgrade", upgrade)
         }
         let peer = request.connection.remoteHost
-        let prior = request.headers.values("x-forwarded-for").joined(separator: ", ")
-        headers.set("X-Forwarded-For", trusted && !prior.isEmpty ? "\(prior), \(peer)" : peer)
-        if !(trusted && headers.contains("x-forwarded-proto")) { headers.set("X-Forwarded-Proto", request.scheme) }
-        if !(trusted && headers.contains("x-forwarded-host")) { headers.set("X-Forwarded-Host", request.host) }
-        if !headers.contains("host") { headers.add("Host", request.host.isEmpty ? upstreamHost : request.host) }
-        return headers
+        out.add("X-Forwarded-For", priorFor.isEmpty ? peer : priorFor + ", " + peer)
+        if !hasProto { out.add("X-Forwarded-Proto", request.scheme) }
+        if !hasForwardedHost { out.add("X-Forwarded-Host", request.host) }
+        return out
     }
 
     /// The upstream's response headers as the client gets them.
     static func downstreamHeaders(_ upstream: HTTPFields, status: Int) -> HTTPFields {
-        var headers = upstream
-        let upgrade = status == 101 ? upstream["upgrade"] : nil
-        stripHopByHop(&headers, keepTrailersTE: false)
-        if let upgrade {
-            headers.add("Connection", "Upgrade")
-            headers.add("Upgrade", upgrade)
+        let listed = connectionListed(upstream)
+        var out = HTTPFields(capacity: upstream.count + 2)
+        for field in upstream {
+            if isHopByHop(field.name) { continue }
+            if !listed.isEmpty && listed.contains(where: { field.name.equalsIgnoringASCIICase($0) }) { continue }
+            out.add(field.name, field.value)
         }
-        return headers
+        if status == 101, let upgrade = upstream["upgrade"] {
+            out.add("Connection", "Upgrade")
+            out.add("Upgrade", upgrade)
+        }
+        return out
     }
 }

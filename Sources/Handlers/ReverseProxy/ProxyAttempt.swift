@@ -9,7 +9,7 @@ struct ProxyAttempt {
 
     nonisolated(nonsending) func run() async throws -> Response {
         let upstream = choice.upstream
-        let load = InFlight(upstream.state)
+        let exchange = UpstreamExchange(upstream.state)
         let trusted = context[PeerIsTrustedProxy.self] == true
             || proxy.trustedProxies.contains { $0.contains(request.connection.remoteAddress.bytes) }
         // Placeholders cost a dictionary per request: built only when header ops may use them.
@@ -31,9 +31,10 @@ struct ProxyAttempt {
         do {
             response = try await proxy.client.execute(outgoing, host: upstream.host, port: upstream.port, loop: context.loop)
         } catch let error as HTTPClientError {
-            load.end()
+            exchange.finish()
             throw ProxyFailure(error: error, upstream: upstream)
         }
+        exchange.response = response
         let latency = SystemClock.monotonicNanos() &- sent
         if let passive = proxy.passive, passive.isFailure(status: response.status, latencyNanos: latency) {
             passive.recordFailure(upstream, loop: context.loop)
@@ -46,7 +47,6 @@ struct ProxyAttempt {
 
         var result = Response(status: response.status, headers: ForwardedHeaders.downstreamHeaders(response.headers, status: response.status))
         if let cookie = choice.setCookie { result.headers.add("Set-Cookie", cookie) }
-        let exchange = UpstreamExchange(response, load: load)
         if response.status == 101 {
             guard request.headers.contains("upgrade") else {
                 exchange.finish()
@@ -66,7 +66,7 @@ struct ProxyAttempt {
         } else {
             result.body = .stream(length: response.body.knownLength) { writer in
                 do {
-                    while let chunk = try await exchange.response.body.next() { try await writer.write(chunk) }
+                    while let chunk = try await response.body.next() { try await writer.write(chunk) }
                     exchange.finish()
                 } catch {
                     exchange.finish()
@@ -82,40 +82,26 @@ struct ProxyAttempt {
     }
 }
 
-/// Counts a request against its upstream (`least_conn`, `max_requests`) until its response ends.
-final class InFlight: @unchecked Sendable {
+/// One request's hold on its upstream: counted in flight (`least_conn`, `max_requests`) and
+/// owning the upstream response until it ends. Whatever happens downstream — streamed to the
+/// end, the client gone, the response dropped unwritten — both are released exactly once
+/// (the connection back to its pool if its exchange ended cleanly).
+final class UpstreamExchange: @unchecked Sendable {
     private let state: UpstreamState
-    private var ended = false
+    /// Set once the upstream answered (loop thread, before the response leaves the handler).
+    var response: ClientResponse?
+    private var finished = false
 
     init(_ state: UpstreamState) {
         self.state = state
         state.requests.add(1, ordering: .relaxed)
     }
 
-    func end() {
-        guard !ended else { return }
-        ended = true
-        state.requests.subtract(1, ordering: .relaxed)
-    }
-
-    deinit { end() }
-}
-
-/// The upstream side of one proxied response. Whatever happens to the response downstream —
-/// streamed to the end, the client gone, the response dropped unwritten — the upstream
-/// connection is released exactly once (back to its pool if its exchange ended cleanly).
-final class UpstreamExchange: @unchecked Sendable {
-    let response: ClientResponse
-    private let load: InFlight
-
-    init(_ response: ClientResponse, load: InFlight) {
-        self.response = response
-        self.load = load
-    }
-
     func finish() {
-        response.discard()
-        load.end()
+        guard !finished else { return }
+        finished = true
+        response?.discard()
+        state.requests.subtract(1, ordering: .relaxed)
     }
 
     deinit { finish() }
@@ -136,12 +122,12 @@ struct Tunnel: Sendable {
         await withTaskGroup(of: Void.self) { group in
             group.addTask(executorPreference: loop) {
                 while let bytes = try? await client.read() {
-                    do { try await exchange.response.writeUpgraded(bytes) } catch { break }
+                    do { try await exchange.response?.writeUpgraded(bytes) } catch { break }
                 }
                 exchange.finish()
             }
             group.addTask(executorPreference: loop) {
-                while let bytes = try? await exchange.response.body.next() {
+                while let body = exchange.response?.body, let bytes = try? await body.next() {
                     do { try await client.write(bytes) } catch { break }
                 }
                 client.close()

@@ -89,7 +89,7 @@ public final class HTTPClient: Sendable {
     private nonisolated(nonsending) func exchange(_ request: ClientRequest, on connection: HTTPClientConnection) async throws -> ClientResponse {
         let keepAlive = configuration.keepAlive && !request.headers.hasToken("close", in: "connection")
         var head: [UInt8] = []
-        head.reserveCapacity(256)
+        head.reserveCapacity(512)
         head += request.method.utf8; head.append(32)
         head += request.target.utf8
         head += " HTTP/1.1\r\n".utf8

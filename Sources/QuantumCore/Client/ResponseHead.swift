@@ -61,15 +61,12 @@ enum ResponseHeadParser {
                 }
             case 14 where HeadParser.equals(p, name, "content-length"):
                 // Repeats are tolerated only when they agree ("5, 5" too), as RFC 9110 §8.6 allows.
-                var values: [Int] = []
                 var bad = false
                 HeadParser.forEachToken(p, value) { token in
-                    if let n = number(p, token) { values.append(n) } else { bad = true }
+                    guard let n = number(p, token), contentLength == nil || contentLength == n else { bad = true; return }
+                    contentLength = n
                 }
-                guard !bad, let n = values.first, values.allSatisfy({ $0 == n }), contentLength == nil || contentLength == n else {
-                    throw HTTP1ParseError(502, "invalid Content-Length")
-                }
-                contentLength = n
+                if bad || contentLength == nil { throw HTTP1ParseError(502, "invalid Content-Length") }
             case 17 where HeadParser.equals(p, name, "transfer-encoding"):
                 HeadParser.forEachToken(p, value) { token in codings.append(HeadParser.equals(p, token, "chunked")) }
             default:
