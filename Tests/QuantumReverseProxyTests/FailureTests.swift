@@ -5,7 +5,7 @@ import XCTest
 /// Retries and the 502/503/504 mapping, with placeholders for error routes.
 final class FailureTests: XCTestCase {
     func testRefusedUpstreamIs502() async throws {
-        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(try deadPort())"}]"#)
+        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(try freeTCPPort())"}]"#)
         XCTAssertEqual(try get(proxy.port).status, 502)
         await proxy.stop()
     }
@@ -33,7 +33,7 @@ final class FailureTests: XCTestCase {
 
     func testRetriesMoveADialFailureToTheNextUpstream() async throws {
         let upstream = try await startUpstream("B")
-        let ups = #""upstreams": [{"dial": "127.0.0.1:\#(try deadPort())"}, {"dial": "127.0.0.1:\#(upstream.port)"}]"#
+        let ups = #""upstreams": [{"dial": "127.0.0.1:\#(try freeTCPPort())"}, {"dial": "127.0.0.1:\#(upstream.port)"}]"#
         let without = try await startProxy(ups + #", "load_balancing": {"selection_policy": {"policy": "round_robin"}}"#)
         let statuses = try (0..<4).map { _ in try get(without.port).status }
         XCTAssertEqual(statuses.filter { $0 == 502 }.count, 2, "no retries: every other request fails")
@@ -49,7 +49,7 @@ final class FailureTests: XCTestCase {
     }
 
     func testTryDurationWaitsForAnUpstream() async throws {
-        let dead = try deadPort()
+        let dead = try freeTCPPort()
         let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(dead)"}], "load_balancing": {"try_duration": "400ms", "try_interval": "100ms"}"#)
         let start = SystemClock.monotonicNanos()
         XCTAssertEqual(try get(proxy.port).status, 502)
@@ -59,7 +59,7 @@ final class FailureTests: XCTestCase {
     }
 
     func testErrorRoutesSeeProxyPlaceholders() async throws {
-        let dead = try deadPort()
+        let dead = try freeTCPPort()
         let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(dead)"}]"#, errors: """
         [{"handle": [{"handler": "static_response", "body": "{http.error.status_code} from {http.reverse_proxy.upstream.hostport}"}]}]
         """)

@@ -33,7 +33,7 @@ final class HealthCheckTests: XCTestCase {
 
     func testActiveCheckOnADeadUpstream() async throws {
         let b = try await startUpstream("DB")
-        let dead = try deadPort()
+        let dead = try freeTCPPort()
         let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(dead)"}, {"dial": "127.0.0.1:\#(b.port)"}], "load_balancing": {"selection_policy": {"policy": "round_robin"}}, "health_checks": {"active": {"uri": "/health", "interval": "100ms"}}"#)
         XCTAssertTrue(try eventually { try (0..<4).allSatisfy { _ in try get(proxy.port).status == 200 } })
         await proxy.stop(); await b.stop()

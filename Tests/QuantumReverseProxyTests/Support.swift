@@ -115,19 +115,6 @@ func bodies(_ port: Int, _ count: Int, _ target: String = "/", headers: [(String
     try (0..<count).map { _ in try get(port, target, headers: headers).bodyText }
 }
 
-/// A port nothing listens on (bound, then closed).
-func deadPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-    close(fd)
-    return Int(UInt16(bigEndian: addr.sin_port))
-}
-
 /// Polls `condition` every 50 ms for up to `seconds`.
 func eventually(_ seconds: Double = 5, _ condition: () throws -> Bool) rethrows -> Bool {
     let deadline = SystemClock.monotonicNanos() + UInt64(seconds * 1e9)

@@ -9,21 +9,6 @@ final class FileServerCommandTests: FileServerTestCase {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent(".build/debug/quantum").path
 
-    /// A TCP port nothing listens on right now (bind to 0, read it back, release it).
-    func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound else { throw XCTSkip("cannot bind a probe socket") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-
     /// Starts `quantum file-server <arguments>`, waits until `probe` answers, runs `body`, then
     /// sends SIGTERM and checks a clean exit.
     /// With `asUser`, runs it through `setpriv` as that uid/gid (needs root).
@@ -59,7 +44,7 @@ final class FileServerCommandTests: FileServerTestCase {
     func testFileServerWithBrowse() throws {
         try tree.file("hello.txt", "hello from the CLI")
         try tree.file("docs/guide.md", "# guide")
-        let port = try freePort()
+        let port = try freeTCPPort()
         try withCommand(["--root", tree.root, "--listen", "127.0.0.1:\(port)", "--browse"], port: port, probe: "/hello.txt") {
             let file = Self.curl(port, "/hello.txt")
             XCTAssertEqual(file.text, "hello from the CLI")
@@ -76,7 +61,7 @@ final class FileServerCommandTests: FileServerTestCase {
     func testFileServerWithoutBrowseAndARelativeRoot() throws {
         try tree.file("site.txt", "relative root")
         try tree.directory("empty")
-        let port = try freePort()
+        let port = try freeTCPPort()
         // The root is relative to the working directory (the tree's base here).
         try withCommand(["--root", "root", "--listen=127.0.0.1:\(port)"], port: port, probe: "/site.txt") {
             XCTAssertEqual(Self.curl(port, "/site.txt").text, "relative root")
@@ -89,7 +74,7 @@ final class FileServerCommandTests: FileServerTestCase {
         let text = String(repeating: "compress me please\n", count: 100)
         let path = try tree.file("big.txt", text)
         XCTAssertEqual(runProcess("gzip", ["-k", path]).status, 0)
-        let port = try freePort()
+        let port = try freeTCPPort()
         try withCommand(["--root", tree.root, "--listen", "127.0.0.1:\(port)", "--precompressed"], port: port, probe: "/big.txt") {
             let r = Self.curl(port, "/big.txt", ["-H", "Accept-Encoding: gzip"])
             XCTAssertEqual(r.header("Content-Encoding"), "gzip")
@@ -108,7 +93,7 @@ final class FileServerCommandTests: FileServerTestCase {
         XCTAssertEqual(chmod(try tree.file("locked.txt", "private"), 0), 0)
         try tree.file("closed/inside.txt", "x")
         XCTAssertEqual(chmod(tree.root + "/closed", 0), 0)
-        let port = try freePort()
+        let port = try freeTCPPort()
         try withCommand(["--root", tree.root, "--listen", "127.0.0.1:\(port)", "--browse"], port: port, probe: "/open.txt", asUser: 65534) {
             XCTAssertEqual(Self.curl(port, "/open.txt").text, "readable")
             let locked = Self.curl(port, "/locked.txt")

@@ -266,3 +266,19 @@ final class CollectingWriter: ResponseBodyWriter, @unchecked Sendable {
     var bytes: [UInt8] = []
     func write(_ chunk: [UInt8]) async throws { bytes += chunk }
 }
+
+/// A TCP port nothing listens on right now (bind to 0, read it back, release it).
+public func freeTCPPort() throws -> Int {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    addr.sin_port = 0
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+    }
+    guard bound else { throw XCTSkip("cannot bind a probe socket") }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}

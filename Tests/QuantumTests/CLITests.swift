@@ -14,7 +14,7 @@ final class CLITests: XCTestCase {
     }
 
     /// Runs `quantum <arguments>` in-process; returns status, stdout and stderr.
-    func quantum(_ arguments: [String]) async -> (status: Int32, out: String, err: String) {
+    static func quantum(_ arguments: [String]) async -> (status: Int32, out: String, err: String) {
         let out = Output(), err = Output()
         var command = QuantumCommand()
         command.out = { out.append($0) }
@@ -40,7 +40,7 @@ final class CLITests: XCTestCase {
     }
 
     func testListModulesPrintsEveryStandardModule() async {
-        let result = await quantum(["list-modules"])
+        let result = await Self.quantum(["list-modules"])
         XCTAssertEqual(result.status, 0)
         let expected = [
             "http.handlers.error", "http.handlers.headers", "http.handlers.request_body", "http.handlers.rewrite",
@@ -57,7 +57,7 @@ final class CLITests: XCTestCase {
 
     func testVersion() async {
         for spelling in ["version", "--version", "-v"] {
-            let result = await quantum([spelling])
+            let result = await Self.quantum([spelling])
             XCTAssertEqual(result.status, 0, spelling)
             XCTAssertEqual(result.out, "quantum \(QuantumCommand.version)", spelling)
         }
@@ -65,7 +65,7 @@ final class CLITests: XCTestCase {
 
     func testHelp() async {
         for arguments in [["help"], ["--help"], ["-h"], []] {
-            let result = await quantum(arguments)
+            let result = await Self.quantum(arguments)
             XCTAssertEqual(result.status, 0, "\(arguments)")
             XCTAssertEqual(result.out, QuantumCommand.usage, "\(arguments)")
             for command in ["run", "validate", "list-modules", "version"] {
@@ -75,7 +75,7 @@ final class CLITests: XCTestCase {
     }
 
     func testUnknownCommandIsAUsageError() async {
-        let result = await quantum(["serve"])
+        let result = await Self.quantum(["serve"])
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.err.hasPrefix("quantum: unknown command \"serve\"\n"), result.err)
         XCTAssertTrue(result.err.contains(QuantumCommand.usage))
@@ -85,20 +85,20 @@ final class CLITests: XCTestCase {
     func testUnknownFlagIsAUsageError() async {
         for arguments in [["validate", "--confg", "x.json"], ["list-modules", "--all"], ["run", "--config=x", "--bogus"]] {
             let flag = arguments.first { $0.hasPrefix("--") && !$0.hasPrefix("--config") }!
-            let result = await quantum(arguments)
+            let result = await Self.quantum(arguments)
             XCTAssertEqual(result.status, 2, "\(arguments)")
             XCTAssertTrue(result.err.hasPrefix("quantum: unknown option \"\(flag)\""), result.err)
         }
     }
 
     func testFlagValueProblemsAreUsageErrors() async {
-        let missing = await quantum(["validate", "--config"])
+        let missing = await Self.quantum(["validate", "--config"])
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.err.hasPrefix("quantum: --config needs a value"), missing.err)
-        let noConfig = await quantum(["validate"])
+        let noConfig = await Self.quantum(["validate"])
         XCTAssertEqual(noConfig.status, 2)
         XCTAssertTrue(noConfig.err.hasPrefix("quantum: validate needs --config FILE"), noConfig.err)
-        let watch = await quantum(["run", "--watch"])
+        let watch = await Self.quantum(["run", "--watch"])
         XCTAssertEqual(watch.status, 2)
         XCTAssertTrue(watch.err.hasPrefix("quantum: --watch needs --config FILE"), watch.err)
     }
@@ -109,7 +109,7 @@ final class CLITests: XCTestCase {
           "routes": [{"match": [{"host": ["example.com"]}], "handle": [{"handler": "static_response", "body": "hi"}]}]}}}}}
         """)
         for arguments in [["validate", "--config", path], ["validate", "--config=\(path)"]] {
-            let result = await quantum(arguments)
+            let result = await Self.quantum(arguments)
             XCTAssertEqual(result.status, 0, result.err)
             XCTAssertEqual(result.out, "Valid configuration: \(path)")
         }
@@ -120,7 +120,7 @@ final class CLITests: XCTestCase {
         {"apps": {"http": {"servers": {"srv0": {"listen": [":8080"],
           "routes": [{"handle": [{"handler": "static_response"}]}, {"handle": [{"handler": "fle_server"}]}]}}}}}
         """)
-        let result = await quantum(["validate", "--config", path])
+        let result = await Self.quantum(["validate", "--config", path])
         XCTAssertEqual(result.status, 1)
         XCTAssertEqual(result.out, "")
         XCTAssertTrue(result.err.hasPrefix("quantum: \(path): apps.http.servers.srv0.routes[1].handle[0].handler: unknown handler \"fle_server\"; known: "), result.err)
@@ -128,14 +128,14 @@ final class CLITests: XCTestCase {
 
     func testValidateRejectsBadJSONWithLineAndColumn() async throws {
         let path = try writeTemporary("{\n  \"apps\": {\n}")
-        let result = await quantum(["validate", "--config", path])
+        let result = await Self.quantum(["validate", "--config", path])
         XCTAssertEqual(result.status, 1)
         XCTAssertEqual(result.err, "quantum: \(path): invalid JSON at line 3, column 2: unexpected end of input")
     }
 
     func testValidateAMissingFile() async {
         let path = "/nonexistent/quantum-\(UUID().uuidString).json"
-        let result = await quantum(["validate", "--config", path])
+        let result = await Self.quantum(["validate", "--config", path])
         XCTAssertEqual(result.status, 1, "a missing file is not a usage error (Caddy exits 1 too)")
         XCTAssertTrue(result.err.hasPrefix("quantum: cannot read config \(path): "), result.err)
         XCTAssertFalse(result.err.contains("Usage:"), "no usage text for a file problem")
@@ -146,7 +146,7 @@ final class CLITests: XCTestCase {
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
         try XCTSkipIf(files.isEmpty, "no Configs/*.json in this checkout")
         for file in files {
-            let result = await quantum(["validate", "--config", directory + "/" + file])
+            let result = await Self.quantum(["validate", "--config", directory + "/" + file])
             XCTAssertEqual(result.status, 0, "\(file): \(result.err)")
         }
     }
@@ -173,7 +173,7 @@ final class CLITests: XCTestCase {
     func testBinaryServesAConfigAndExitsCleanlyOnSIGTERM() throws {
         let binary = Self.repo.appendingPathComponent(".build/debug/quantum").path
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "no built binary at \(binary)")
-        let port = try freePort()
+        let port = try freeTCPPort()
         let config = try writeTemporary("""
         {"apps": {"http": {"servers": {"srv0": {"listen": ["127.0.0.1:\(port)"],
           "routes": [{"handle": [{"handler": "static_response", "body": "hello from {http.request.uri.path}"}]}]}}}}}
@@ -203,21 +203,5 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 1)
         let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertTrue(log.contains(#"apps.http.servers.srv0: unknown field "read_timout""#), log)
-    }
-
-    /// A TCP port nothing listens on right now (bind to 0, read it back, release it).
-    func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound else { throw XCTSkip("cannot bind a probe socket") }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
