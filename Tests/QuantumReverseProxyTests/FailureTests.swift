@@ -77,4 +77,21 @@ final class FailureTests: XCTestCase {
         XCTAssertLessThan(Double(SystemClock.monotonicNanos() - start) / 1e9, 0.35, "one attempt only")
         await proxy.stop(); await upstream.stop()
     }
+
+    func testRetryMatchAllowsRetryingOtherMethods() async throws {
+        // The first upstream reads each request and hangs up without answering: a failure after
+        // the request was sent, which only GET/HEAD or a retry_match may retry.
+        let hangUp = CannedUpstream("")
+        let b = try await startUpstream("RB")
+        let fields = #""upstreams": [{"dial": "127.0.0.1:\#(hangUp.port)"}, {"dial": "127.0.0.1:\#(b.port)"}], "load_balancing": {"selection_policy": {"policy": "first"}, "retries": 1, "retry_match": [{"method": ["DELETE"]}]}, "health_checks": {"passive": {"fail_duration": "300ms", "max_fails": 1}}"#
+        let proxy = try await startProxy(fields)
+        let deleted = try get(proxy.port, "/", method: "DELETE")
+        XCTAssertEqual(deleted.status, 200)
+        XCTAssertEqual(deleted.bodyText, "RB", "DELETE matches retry_match: retried on the next upstream")
+        usleep(400_000)  // the hang-up upstream's failure expires
+        XCTAssertEqual(try get(proxy.port, "/", method: "PUT").status, 502, "PUT does not match retry_match: not retried")
+        usleep(400_000)
+        XCTAssertEqual(try get(proxy.port, "/").bodyText, "RB", "GET is retried by default")
+        await proxy.stop(); await b.stop(); hangUp.stop()
+    }
 }
