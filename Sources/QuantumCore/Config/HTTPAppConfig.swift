@@ -35,7 +35,8 @@ public struct ServerConfig: Decodable, Sendable {
     public var keepaliveInterval: CaddyDuration?
     public var maxHeaderBytes: Int?
     public var automaticHTTPS: AutomaticHTTPS?
-    public var tlsConnectionPolicies: JSONValue?
+    /// Present (even `[{}]`) makes the server TLS, as in Caddy.
+    public var tlsConnectionPolicies: [TLSConnectionPolicyConfig]?
     public var protocols: [String]?
     public var logs: JSONValue?
     public var trustedProxies: TrustedProxies?
@@ -73,7 +74,7 @@ public struct ServerConfig: Decodable, Sendable {
         _ = try c.decodeIfPresent(Int.self, forKey: .keepaliveCount)
         maxHeaderBytes = try c.decodeIfPresent(Int.self, forKey: .maxHeaderBytes)
         automaticHTTPS = try c.decodeIfPresent(AutomaticHTTPS.self, forKey: .automaticHTTPS)
-        tlsConnectionPolicies = try c.decodeIfPresent(JSONValue.self, forKey: .tlsConnectionPolicies)
+        tlsConnectionPolicies = try c.decodeIfPresent([TLSConnectionPolicyConfig].self, forKey: .tlsConnectionPolicies)
         protocols = try c.decodeIfPresent([String].self, forKey: .protocols)
         logs = try c.decodeIfPresent(JSONValue.self, forKey: .logs)
         trustedProxies = try c.decodeIfPresent(TrustedProxies.self, forKey: .trustedProxies)

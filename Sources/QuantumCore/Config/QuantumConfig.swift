@@ -20,6 +20,7 @@ public struct QuantumConfig: Decodable, Sendable {
 public struct Apps: Decodable, Sendable {
     public static let known = ["events", "http", "pki", "tls"]
     public var http: HTTPAppConfig?
+    public var tls: TLSAppConfig?
     /// Apps Quantum accepts but does not run yet, by name.
     public var accepted: [String: JSONValue] = [:]
 
@@ -30,7 +31,8 @@ public struct Apps: Decodable, Sendable {
         for key in c.allKeys {
             switch key.stringValue {
             case "http": http = try c.decode(HTTPAppConfig.self, forKey: key)
-            case "tls", "pki", "events": accepted[key.stringValue] = try c.decode(JSONValue.self, forKey: key)
+            case "tls": tls = try c.decode(TLSAppConfig.self, forKey: key)
+            case "pki", "events": accepted[key.stringValue] = try c.decode(JSONValue.self, forKey: key)
             default:
                 throw ConfigError(codingPath: decoder.codingPath + [key], "unknown app \"\(key.stringValue)\"; known: \(Apps.known.joined(separator: ", "))")
             }
@@ -42,6 +44,8 @@ public struct Apps: Decodable, Sendable {
 public struct LoadedConfig: Sendable {
     public let config: QuantumConfig
     public let context: ProvisionContext
+    /// Certificates and TLS servers' handshake setup.
+    public let tls: TLSRuntime
 }
 
 /// Reads Caddy JSON into a provisioned config: strict decoding, module lookup, provisioning.
@@ -58,7 +62,9 @@ public enum ConfigLoader {
         do {
             let config = try decoder.decode(QuantumConfig.self, from: value)
             try validate(config)
-            return LoadedConfig(config: config, context: context)
+            let tls = try TLSRuntime.build(config, workingDirectory: workingDirectory)
+            context.onCleanup { tls.stopWatching() }
+            return LoadedConfig(config: config, context: context, tls: tls)
         } catch {
             context.cleanup()
             throw error

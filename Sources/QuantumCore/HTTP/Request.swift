@@ -3,14 +3,28 @@ public struct ConnectionInfo: Sendable {
     public let remoteAddress: SocketAddress
     public let localAddress: SocketAddress
     public let isTLS: Bool
+    /// What the TLS handshake agreed on (version, cipher suite, SNI, ALPN, client certificate).
+    public let tls: TLSInfo?
     /// The peer's IP as text, formatted once per connection (`X-Forwarded-For`, placeholders).
     public let remoteHost: String
-    public init(remoteAddress: SocketAddress, localAddress: SocketAddress, isTLS: Bool = false) {
+    public init(remoteAddress: SocketAddress, localAddress: SocketAddress, isTLS: Bool = false, tls: TLSInfo? = nil) {
         self.remoteAddress = remoteAddress
         self.localAddress = localAddress
-        self.isTLS = isTLS
+        self.isTLS = isTLS || tls != nil
+        self.tls = tls
         remoteHost = remoteAddress.host
     }
+
+    private init(_ other: ConnectionInfo, tls: TLSInfo) {
+        remoteAddress = other.remoteAddress
+        localAddress = other.localAddress
+        isTLS = true
+        self.tls = tls
+        remoteHost = other.remoteHost
+    }
+
+    /// The same connection once its TLS handshake is done.
+    public func with(tls: TLSInfo) -> ConnectionInfo { ConnectionInfo(self, tls: tls) }
 }
 
 /// An HTTP request as handlers see it. A value: handlers that rewrite it pass a changed copy to `next`.

@@ -12,7 +12,9 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
     let fd: Int32
     unowned let loop: EventLoop
     let runtime: ServerRuntime
-    let info: ConnectionInfo
+    /// Gains its TLS facts when the handshake completes.
+    @exclusivity(unchecked) private(set) var info: ConnectionInfo
+    private let transport: ConnectionTransport
     private let owner: ConnectionRegistry
 
     @exclusivity(unchecked) private var decoder: HTTP1Decoder
@@ -43,14 +45,17 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
 
     static let maxPipelined = 32
 
-    init(fd: Int32, loop: EventLoop, runtime: ServerRuntime, info: ConnectionInfo, owner: ConnectionRegistry) {
+    init(fd: Int32, loop: EventLoop, runtime: ServerRuntime, info: ConnectionInfo, owner: ConnectionRegistry,
+         transport: ConnectionTransport = .plain) {
         self.fd = fd
         self.loop = loop
         self.runtime = runtime
         self.info = info
+        self.transport = transport
         self.owner = owner
         decoder = HTTP1Decoder(limits: runtime.limits.http1)
         lastRead = SystemClock.monotonicNanos()
+        headStarted = lastRead  // a TLS handshake is timed like a request head
     }
 
     /// Starts the connection's task; call on the loop after registering the fd.
@@ -65,21 +70,13 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         let buffer = loop.readBuffer
         let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
         if n > 0 {
-            let now = loop.now
-            lastRead = now
-            if let upgraded {
-                upgraded.received(Array(UnsafeRawBufferPointer(rebasing: buffer[0..<n])))
-                return
-            }
-            if decoder.isIdle { headStarted = now }
-            decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            process()
+            lastRead = loop.now
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            if case .tls(let session) = transport { receiveTLS(bytes, session); return }
+            received(bytes)
+            if upgraded == nil { process() }
         } else if n == 0 {
-            inputClosed = true
-            receivingBody?.fail(HTTPError(400, "connection closed before the body ended"))
-            upgraded?.received(nil)
-            if let w = waiter { waiter = nil; w.resume(returning: nil) }
-            updateInterest()
+            inputEnded()
         } else {
             let e = cq_errno()
             if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
@@ -87,13 +84,51 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         }
     }
 
+    /// Bytes from the peer (decrypted, over TLS): to the upgraded stream or the decoder.
+    private func received(_ bytes: UnsafeRawBufferPointer) {
+        if let upgraded {
+            upgraded.received(Array(bytes))
+            return
+        }
+        if decoder.isIdle { headStarted = lastRead }
+        decoder.append(bytes)
+    }
+
+    private func inputEnded() {
+        inputClosed = true
+        receivingBody?.fail(HTTPError(400, "connection closed before the body ended"))
+        upgraded?.received(nil)
+        if let w = waiter { waiter = nil; w.resume(returning: nil) }
+        updateInterest()
+    }
+
+    /// Ciphertext in: the handshake advances, plaintext goes where plain bytes go.
+    private func receiveTLS(_ ciphertext: UnsafeRawBufferPointer, _ session: TLSSession) {
+        let handshaking = !session.handshakeDone
+        let status = session.feed(ciphertext, scratch: loop.readBuffer) { received($0) }
+        if handshaking, let tls = session.info { info = info.with(tls: tls) }
+        if session.pendingBytes > 0 { scheduleFlush() }
+        switch status {
+        case .open:
+            if upgraded == nil { process() }
+        case .closed:
+            if upgraded == nil { process() }
+            inputEnded()
+        case .failed:
+            close()
+        }
+    }
+
+    /// Output not yet on the socket: queued, plus TLS records already encrypted.
+    private var pendingOutput: Int { out.pendingBytes + transport.bufferedBytes }
+
     /// Decodes buffered input while nothing asks to pause.
     private func process() {
         while !isClosed && !parseFailed && !awaitingUpgradeDecision && upgraded == nil {
             if let body = receivingBody, body.isOverHighWatermark { break }
             if queue.count - queueHead >= Self.maxPipelined { break }
             // Answers the peer is not reading back up here: stop reading its requests too.
-            if out.pendingBytes >= BodyStream.highWatermark { break }
+            if pendingOutput >= BodyStream.highWatermark { break }
             let event: HTTP1Decoder.Event?
             do {
                 event = try decoder.next()
@@ -146,7 +181,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         let paused = parseFailed || awaitingUpgradeDecision
             || (receivingBody?.isOverHighWatermark ?? false)
             || queue.count - queueHead >= Self.maxPipelined
-            || out.pendingBytes >= BodyStream.highWatermark
+            || pendingOutput >= BodyStream.highWatermark
         if !inputClosed && (upgraded.map { !$0.readPaused } ?? !paused) { wanted |= EPOLLIN.rawValue }
         // EPOLLOUT only after a write would block: queued output is flushed at the tick's end.
         if writeBlocked { wanted |= EPOLLOUT.rawValue }
@@ -271,7 +306,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
     /// Ends the connection once pending output is written.
     func finish() {
         closeWhenDrained = true
-        if out.isEmpty { close() } else { scheduleFlush() }
+        if pendingOutput == 0 { close() } else { scheduleFlush() }
     }
 
     // MARK: - Write path
@@ -412,10 +447,10 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
     }
 
     nonisolated(nonsending) func waitForDrainIfNeeded(threshold: Int) async throws {
-        if out.pendingBytes < threshold { return }
+        if pendingOutput < threshold { return }
         flush()
         if isClosed { throw HTTPError(499, "connection closed") }
-        if out.pendingBytes < threshold { return }
+        if pendingOutput < threshold { return }
         try await withUnsafeThrowingContinuation { c in drainWaiter = c }
     }
 
@@ -426,7 +461,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         scheduleFlush()
     }
 
-    var pendingOutputBytes: Int { out.pendingBytes }
+    var pendingOutputBytes: Int { pendingOutput }
 
     private func scheduleFlush() {
         guard !flushScheduled else { return }
@@ -441,8 +476,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
 
     private func flush() {
         guard !isClosed else { return }
-        let before = out.pendingBytes
-        switch out.write(to: fd) {
+        let before = pendingOutput
+        switch transport.write(&out, to: fd) {
         case .drained:
             writeBlocked = false
             lastWriteProgress = loop.now
@@ -450,14 +485,14 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
             if closeWhenDrained { close(); return }
         case .blocked:
             writeBlocked = true
-            if out.pendingBytes != before { lastWriteProgress = loop.now }
-            if out.pendingBytes < BodyStream.lowWatermark, let w = drainWaiter { drainWaiter = nil; w.resume() }
+            if pendingOutput != before { lastWriteProgress = loop.now }
+            if pendingOutput < BodyStream.lowWatermark, let w = drainWaiter { drainWaiter = nil; w.resume() }
         case .failed:
             close()
             return
         }
         // Requests already read may have waited for the output to drain (see `process`).
-        if out.pendingBytes < BodyStream.highWatermark && decoder.bufferedByteCount > 0 { process() } else { updateInterest() }
+        if pendingOutput < BodyStream.highWatermark && decoder.bufferedByteCount > 0 { process() } else { updateInterest() }
     }
 
     func writable() { flush() }
@@ -468,6 +503,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         guard !isClosed else { return }
         isClosed = true
         loop.deregister(fd)
+        transport.closing()
         Glibc.close(fd)
         owner.remove(self)
         receivingBody?.fail(HTTPError(499, "connection closed"))
@@ -491,9 +527,16 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
     func tick(now: UInt64) {
         guard !isClosed else { return }
         let limits = runtime.limits
+        if case .tls(let session) = transport {
+            if !session.handshakeDone {
+                if let t = limits.readHeaderTimeout, now &- headStarted > t { close() }
+                return
+            }
+            if pendingOutput == 0 { session.trimBuffers() }
+        }
         if upgraded != nil { return }
-        if let t = limits.writeTimeout, !out.isEmpty, now &- lastWriteProgress > t { close(); return }
-        if waiter != nil && decoder.isIdle && out.isEmpty {
+        if let t = limits.writeTimeout, pendingOutput > 0, now &- lastWriteProgress > t { close(); return }
+        if waiter != nil && decoder.isIdle && pendingOutput == 0 {
             if let t = limits.idleTimeout, now &- lastRead > t { close() }
             return
         }

@@ -40,8 +40,13 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
             if cfd < 0 { return }
             Sockets.setNoDelay(cfd)
             if let interval = current.limits.keepaliveInterval { Sockets.setKeepAlive(cfd, seconds: Int32(clamping: interval / 1_000_000_000)) }
-            let info = ConnectionInfo(remoteAddress: SocketAddress(storage: storage), localAddress: address)
-            let connection = HTTP1Connection(fd: cfd, loop: loop, runtime: current, info: info, owner: registry)
+            var transport = ConnectionTransport.plain
+            if let tls = current.tls {
+                guard let session = tls.makeSession(fd: cfd) else { Glibc.close(cfd); continue }
+                transport = .tls(session)
+            }
+            let info = ConnectionInfo(remoteAddress: SocketAddress(storage: storage), localAddress: address, isTLS: current.tls != nil)
+            let connection = HTTP1Connection(fd: cfd, loop: loop, runtime: current, info: info, owner: registry, transport: transport)
             do {
                 try loop.register(cfd, handler: connection, events: EPOLLIN.rawValue)
             } catch {

@@ -102,6 +102,35 @@ struct OutboundQueue {
         return .drained
     }
 
+    /// Hands about `limit` queued bytes, in order, to `sink`, which takes all of a piece or
+    /// fails with -1 (TLS encrypting into memory). File ranges are read in 16 KiB pieces (one TLS
+    /// record each) since `sendfile` cannot encrypt. Returns the bytes taken, nil on failure.
+    mutating func drain(limit: Int, into sink: (UnsafeRawBufferPointer) -> Int) -> Int? {
+        var done = 0
+        while done < limit, let first = chunks.first {
+            let taken: Int
+            switch first {
+            case .bytes(let bytes):
+                let n = min(bytes.count - offset, limit - done)
+                let start = offset
+                taken = bytes.withUnsafeBytes { sink(UnsafeRawBufferPointer(rebasing: $0[start..<start + n])) }
+            case .file(let region):
+                let n = min(region.length - offset, 16384)
+                let at = off_t(region.offset + offset)
+                taken = withUnsafeTemporaryAllocation(byteCount: 16384, alignment: 16) { buf -> Int in
+                    var r = pread(region.file.fd, buf.baseAddress, n, at)
+                    while r < 0 && cq_errno() == EINTR { r = pread(region.file.fd, buf.baseAddress, n, at) }
+                    if r <= 0 { return -1 }  // an error, or the file shrank under us
+                    return sink(UnsafeRawBufferPointer(rebasing: buf[0..<r]))
+                }
+            }
+            if taken < 0 { return nil }
+            consume(taken)
+            done += taken
+        }
+        return done
+    }
+
     /// `writev` of the first `run` byte chunks.
     private func writeRun(_ fd: Int32, _ run: Int) -> (Int, Int) {
         var total = 0

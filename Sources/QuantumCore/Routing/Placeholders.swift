@@ -78,6 +78,7 @@ public enum Placeholders {
         case "uuid": return UUIDv4.make()
         default: break
         }
+        if key.hasPrefix("tls.") { return tlsValue(key.dropFirst(4), r.connection.tls) }
         if key.hasPrefix("header.") { return r.headers.values(String(key.dropFirst(7))).joined(separator: ",") }
         if key.hasPrefix("uri.query.") { return r.queryValues(String(key.dropFirst(10))).first ?? "" }
         if key.hasPrefix("cookie.") { return Cookies.value(String(key.dropFirst(7)), in: r.headers) ?? "" }
@@ -94,6 +95,22 @@ public enum Placeholders {
             return n >= 0 && n < segments.count ? String(segments[n]) : ""
         }
         return nil
+    }
+
+    /// `{http.request.tls.*}`: empty on a plain connection, like Caddy's unset values.
+    private static func tlsValue(_ key: Substring, _ tls: TLSInfo?) -> String? {
+        guard let tls else { return "" }
+        switch key {
+        case "version": return tls.version
+        case "cipher_suite": return tls.cipherSuite
+        case "server_name": return tls.serverName
+        case "proto": return tls.applicationProtocol
+        case "proto_mutual": return "true"
+        case "resumed": return tls.resumed ? "true" : "false"
+        default:
+            if key.hasPrefix("client.") { return tls.clientValue(key.dropFirst(7)) }
+            return nil
+        }
     }
 
     private static func timeValue(_ rest: Substring) -> String? {

@@ -27,7 +27,8 @@ public final class App: Sendable {
                 let runtime = ServerRuntime(
                     name: name, limits: config.limits, chain: config.routes.compile(),
                     errorChain: config.errors.map { $0.routes.compile() },
-                    inlineChain: config.routes.compileSynchronous(), clientIP: config.clientIPResolver)
+                    inlineChain: config.routes.compileSynchronous(), clientIP: config.clientIPResolver,
+                    tls: loaded.tls.servers[name], strictSNIHost: config.strictSNIHost)
                 var sets: [HTTPListenerSet] = []
                 do {
                     for text in config.listen {
@@ -46,6 +47,7 @@ public final class App: Sendable {
             throw error
         }
         let grace = http?.gracePeriod?.positiveNanos
+        loaded.tls.startWatching()
         return App(servers: running, loaded: loaded, gracePeriod: grace)
     }
 
@@ -58,6 +60,7 @@ public final class App: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for server in servers { for l in server.listeners { group.addTask { await l.shutdown(graceNanos: grace) } } }
         }
+        loaded.tls.stopWatching()
         loaded.context.cleanup()
     }
 }

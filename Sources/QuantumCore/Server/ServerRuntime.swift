@@ -23,15 +23,28 @@ public final class ServerRuntime: Sendable {
     let errorChain: Next?
     let inlineChain: SyncNext?
     let clientIP: ClientIPResolver?
+    /// The server's TLS handshakes, when it has `tls_connection_policies`.
+    public let tls: TLSServerContext?
+    /// Caddy's `strict_sni_host`: over TLS, the Host must equal the SNI (421 otherwise).
+    let strictSNIHost: Bool
 
     public init(name: String, limits: ServerLimits, chain: Next, errorChain: Next?, inlineChain: SyncNext? = nil,
-                clientIP: ClientIPResolver? = nil) {
+                clientIP: ClientIPResolver? = nil, tls: TLSServerContext? = nil, strictSNIHost: Bool? = nil) {
         self.name = name
         self.limits = limits
         self.chain = chain
         self.errorChain = errorChain
         self.inlineChain = inlineChain
         self.clientIP = clientIP
+        self.tls = tls
+        self.strictSNIHost = tls != nil && (strictSNIHost ?? tls!.hasClientAuth)
+    }
+
+    /// Caddy's strict host check: a client must not present one name in the handshake (passing
+    /// that policy's client authentication, say) and ask for another host.
+    private func misdirected(_ request: Request) -> Bool {
+        guard strictSNIHost, let tls = request.connection.tls else { return false }
+        return !request.hostname.equalsIgnoringASCIICase(tls.serverName)
     }
 
     /// The context a request starts with (`{http.vars.client_ip}` when proxies are trusted).
@@ -47,12 +60,17 @@ public final class ServerRuntime: Sendable {
     /// answer without suspending, else nil (errors too: the async path then handles them).
     public func respondInline(_ request: Request, context: Context) -> Response? {
         guard let inlineChain else { return nil }
+        if strictSNIHost && misdirected(request) { return nil }
         return try? inlineChain(request, prepare(request, context))
     }
 
     /// Runs the request through the routes; errors go to the error routes, then to a bare status.
     nonisolated(nonsending) public func respond(_ request: Request, context: Context) async -> Response {
         var context = prepare(request, context)
+        if strictSNIHost && misdirected(request) {
+            return await respondToError(HTTPError(421, "strict host matching: TLS ServerName and HTTP Host values differ"),
+                                        request: request, context: context)
+        }
         // With error routes, handlers share a scope so the error routes see their vars and the
         // headers written before the failure.
         let owned = errorChain != nil && context.installScope()

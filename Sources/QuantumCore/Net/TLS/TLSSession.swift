@@ -1,0 +1,146 @@
+import COpenSSL
+import CQuantumLinux
+import Glibc
+
+/// One connection's TLS state on its loop: OpenSSL over two memory BIOs, so the handshake and
+/// every record are driven by the loop's own non-blocking reads and writes and never block it.
+///
+/// Ciphertext read from the socket is fed in and decrypted at once (nothing stays hidden inside
+/// OpenSSL while epoll reports the socket idle); plaintext output is encrypted in batches and
+/// the records wait in the write BIO until the socket takes them.
+final class TLSSession {
+    let fd: Int32
+    let server: TLSServerContext
+    private let ssl: OpaquePointer
+    private var rbio: OpaquePointer
+    private var wbio: OpaquePointer
+    private(set) var handshakeDone = false
+    private(set) var failed = false
+    private(set) var info: TLSInfo?
+    /// Largest input fed or output batch encrypted since the buffers were last trimmed.
+    private var bufferHighWater = 0
+
+    /// Plaintext encrypted per pass before the records are written out.
+    static let batchBytes = 64 * 1024
+
+    init?(server: TLSServerContext, fd: Int32) {
+        guard let ssl = SSL_new(server.policies[0].ctx) else { ERR_clear_error(); return nil }
+        guard let r = BIO_new(BIO_s_mem()), let w = BIO_new(BIO_s_mem()) else { SSL_free(ssl); ERR_clear_error(); return nil }
+        self.ssl = ssl
+        self.fd = fd
+        self.server = server
+        rbio = r
+        wbio = w
+        SSL_set_bio(ssl, r, w)
+        SSL_set_accept_state(ssl)
+        SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    deinit { SSL_free(ssl) }
+
+    enum InputStatus { case open, closed, failed }
+
+    /// Feeds ciphertext from the socket; hands each piece of plaintext to `deliver` (which must
+    /// copy it: `scratch` is reused). The handshake advances here; its replies wait in `pendingBytes`.
+    func feed(_ ciphertext: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer,
+              deliver: (UnsafeRawBufferPointer) -> Void) -> InputStatus {
+        guard !failed else { return .failed }
+        bufferHighWater = max(bufferHighWater, ciphertext.count)
+        guard BIO_write(rbio, ciphertext.baseAddress, Int32(ciphertext.count)) == Int32(ciphertext.count) else { return fail() }
+        if !handshakeDone {
+            ERR_clear_error()
+            let rc = SSL_do_handshake(ssl)
+            if rc != 1 {
+                let e = SSL_get_error(ssl, rc)
+                return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? .open : fail()
+            }
+            handshakeDone = true
+            info = TLSInfo(ssl: ssl)
+        }
+        while true {
+            let n = SSL_read(ssl, scratch.baseAddress, Int32(clamping: scratch.count))
+            if n > 0 {
+                deliver(UnsafeRawBufferPointer(rebasing: scratch[0..<Int(n)]))
+                continue
+            }
+            switch SSL_get_error(ssl, n) {
+            case SSL_ERROR_WANT_READ: return .open
+            case SSL_ERROR_ZERO_RETURN: return .closed
+            default: return fail()
+            }
+        }
+    }
+
+    private func fail() -> InputStatus {
+        failed = true
+        ERR_clear_error()
+        return .failed
+    }
+
+    /// Ciphertext waiting for the socket.
+    var pendingBytes: Int { Int(BIO_ctrl_pending(wbio)) }
+
+    /// Encrypts queued output (file ranges read first) and writes the records; plain
+    /// connections use `OutboundQueue.write(to:)` instead.
+    func write(_ out: inout OutboundQueue) -> OutboundQueue.WriteResult {
+        while true {
+            switch writeRecords() {
+            case .drained: break
+            case let other: return other
+            }
+            if out.isEmpty || !handshakeDone || failed { return .drained }
+            let ssl = self.ssl
+            let encrypted = out.drain(limit: Self.batchBytes) { piece in
+                SSL_write(ssl, piece.baseAddress, Int32(piece.count)) > 0 ? piece.count : -1
+            }
+            guard let encrypted else { failed = true; ERR_clear_error(); return .failed(EPROTO) }
+            bufferHighWater = max(bufferHighWater, encrypted)
+        }
+    }
+
+    /// Writes the records waiting in the write BIO.
+    private func writeRecords() -> OutboundQueue.WriteResult {
+        while true {
+            var data: UnsafeMutablePointer<CChar>?
+            let length = quantum_bio_mem_data(wbio, &data)
+            guard length > 0, let data else { return .drained }
+            let n = Glibc.write(fd, data, length)
+            if n == length { _ = quantum_bio_reset(wbio); return .drained }
+            if n > 0 { discard(n); return .blocked }
+            let e = cq_errno()
+            if e == EINTR { continue }
+            return e == EAGAIN || e == EWOULDBLOCK ? .blocked : .failed(e)
+        }
+    }
+
+    private func discard(_ count: Int) {
+        withUnsafeTemporaryAllocation(byteCount: 16384, alignment: 16) { buf in
+            var left = count
+            while left > 0 {
+                let n = BIO_read(wbio, buf.baseAddress, Int32(min(left, buf.count)))
+                if n <= 0 { break }
+                left -= Int(n)
+            }
+        }
+    }
+
+    /// Before the socket closes: a close_notify after a good session, and any alert (a failed
+    /// handshake's) goes out in one non-blocking write.
+    func closing() {
+        if handshakeDone && !failed {
+            ERR_clear_error()
+            _ = SSL_shutdown(ssl)
+            ERR_clear_error()
+        }
+        _ = writeRecords()
+    }
+
+    /// Returns the memory BIOs to their initial size once a burst is over (idle connection),
+    /// so thousands of quiet connections do not each keep a 64 KiB buffer.
+    func trimBuffers() {
+        guard bufferHighWater > 16 * 1024, BIO_ctrl_pending(rbio) == 0, BIO_ctrl_pending(wbio) == 0 else { return }
+        bufferHighWater = 0
+        if let r = BIO_new(BIO_s_mem()) { SSL_set0_rbio(ssl, r); rbio = r }
+        if let w = BIO_new(BIO_s_mem()) { SSL_set0_wbio(ssl, w); wbio = w }
+    }
+}
