@@ -4,9 +4,10 @@ import Glibc
 /// A TLS server's handshake configuration: its connection policies (first match wins) and the
 /// certificates they present. Built once per config; every connection's `TLSSession` uses it.
 public final class TLSServerContext: @unchecked Sendable {
-    /// Application protocols Quantum speaks over TLS. `h2` joins when HTTP/2 lands; a policy's
-    /// `alpn` list is filtered to these.
-    static let supportedALPN = ["http/1.1"]
+    /// Application protocols Quantum speaks over TLS, preferred first. `h2` joins when HTTP/2
+    /// lands; a policy's `alpn` list is filtered to these. `http/1.0` is accepted like nginx does
+    /// (Go, so Caddy, fails `curl -0` with no_application_protocol).
+    static let supportedALPN = ["http/1.1", "http/1.0"]
 
     let policies: [TLSPolicy]
     let store: CertificateStore
