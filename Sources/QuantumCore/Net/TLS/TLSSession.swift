@@ -17,6 +17,10 @@ final class TLSSession {
     private(set) var handshakeDone = false
     private(set) var failed = false
     private(set) var info: TLSInfo?
+    /// The first bytes were a plain HTTP request: answered with a 400 in the clear, as Go's
+    /// (so Caddy's) server does, instead of a TLS alert the client cannot read.
+    private var plainHTTP = false
+    private var fedAny = false
     /// Largest input fed or output batch encrypted since the buffers were last trimmed.
     private var bufferHighWater = 0
 
@@ -45,6 +49,13 @@ final class TLSSession {
     func feed(_ ciphertext: UnsafeRawBufferPointer, scratch: UnsafeMutableRawBufferPointer,
               deliver: (UnsafeRawBufferPointer) -> Void) -> InputStatus {
         guard !failed else { return .failed }
+        if !fedAny {
+            fedAny = true
+            if let first = ciphertext.first, first >= UInt8(ascii: "A") && first <= UInt8(ascii: "Z") {
+                plainHTTP = true
+                return fail()
+            }
+        }
         bufferHighWater = max(bufferHighWater, ciphertext.count)
         guard BIO_write(rbio, ciphertext.baseAddress, Int32(ciphertext.count)) == Int32(ciphertext.count) else { return fail() }
         if !handshakeDone {
@@ -127,6 +138,11 @@ final class TLSSession {
     /// Before the socket closes: a close_notify after a good session, and any alert (a failed
     /// handshake's) goes out in one non-blocking write.
     func closing() {
+        if plainHTTP {
+            let text = "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n"
+            _ = text.withCString { Glibc.write(fd, $0, strlen($0)) }
+            return
+        }
         if handshakeDone && !failed {
             ERR_clear_error()
             _ = SSL_shutdown(ssl)
