@@ -2,7 +2,7 @@
 # Installs the Debian packages Quantum's build and tests use, when any is missing.
 # Idempotent and quiet when everything is present. Runs apt-get through sudo when not root.
 set -euo pipefail
-packages=(curl python3 caddy zlib1g-dev libzstd-dev libbrotli-dev libssl-dev gzip zstd brotli python3-websockets)
+packages=(curl openssl python3 caddy zlib1g-dev libzstd-dev libbrotli-dev libssl-dev gzip zstd brotli python3-websockets)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
