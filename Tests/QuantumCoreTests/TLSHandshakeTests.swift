@@ -139,5 +139,13 @@ final class TLSHandshakeTests: XCTestCase {
             let again = sClient(port: server.port, ["-servername", "a.test", "-sess_in", "\(dir)/sess"])
             XCTAssertTrue(again.output.contains("Reused, TLSv1.2"), again.output)
         }
+        // Caddy's session_tickets.disabled: no resumption, every handshake a full one.
+        let noTickets = tlsConfig(pki, policies: #"[{"protocol_max": "tls1.2"}]"#)
+            .replacingOccurrences(of: #""tls": {"certificates""#, with: #""tls": {"session_tickets": {"disabled": true}, "certificates""#)
+        try await withTLSServer(noTickets) { server in
+            let r = sClient(port: server.port, ["-servername", "a.test", "-reconnect"])
+            XCTAssertTrue(r.output.contains("New, TLSv1.2"), r.output)
+            XCTAssertFalse(r.output.contains("Reused,"), r.output)
+        }
     }
 }

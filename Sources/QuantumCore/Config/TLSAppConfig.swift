@@ -4,7 +4,7 @@
 public struct TLSAppConfig: Decodable, Sendable {
     public var certificates: CertificatesConfig?
     public var automation: JSONValue?
-    public var sessionTickets: JSONValue?
+    public var sessionTickets: SessionTicketsConfig?
     public var cache: JSONValue?
     /// The JSON path of `apps.tls`, for errors found while loading certificates.
     public var path: [any CodingKey]
@@ -23,7 +23,7 @@ public struct TLSAppConfig: Decodable, Sendable {
         path = decoder.codingPath
         certificates = try c.decodeIfPresent(CertificatesConfig.self, forKey: .certificates)
         automation = try c.decodeIfPresent(JSONValue.self, forKey: .automation)
-        sessionTickets = try c.decodeIfPresent(JSONValue.self, forKey: .sessionTickets)
+        sessionTickets = try c.decodeIfPresent(SessionTicketsConfig.self, forKey: .sessionTickets)
         cache = try c.decodeIfPresent(JSONValue.self, forKey: .cache)
         _ = try c.decodeIfPresent(Bool.self, forKey: .disableOCSPStapling)
         _ = try c.decodeIfPresent(Bool.self, forKey: .disableStorageCheck)
@@ -88,5 +88,26 @@ public struct CertificatePEMConfig: Decodable, Sendable {
         certificate = try c.decode(String.self, forKey: .certificate)
         key = try c.decode(String.self, forKey: .key)
         tags = try c.decodeIfPresent([String].self, forKey: .tags) ?? []
+    }
+}
+
+/// `apps.tls.session_tickets`: `disabled` turns resumption off (every handshake is a full one);
+/// the key-rotation members are accepted (OpenSSL rotates nothing: its ticket key lives as long
+/// as the loaded config).
+public struct SessionTicketsConfig: Decodable, Sendable {
+    public var disabled: Bool
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case disabled, keySource = "key_source", rotationInterval = "rotation_interval", maxKeys = "max_keys"
+        case disableRotation = "disable_rotation"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        disabled = try c.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
+        _ = try c.decodeIfPresent(JSONValue.self, forKey: .keySource)
+        _ = try c.decodeIfPresent(JSONValue.self, forKey: .rotationInterval)
+        _ = try c.decodeIfPresent(Int.self, forKey: .maxKeys)
+        _ = try c.decodeIfPresent(Bool.self, forKey: .disableRotation)
     }
 }

@@ -26,7 +26,8 @@ public final class TLSRuntime: Sendable {
                 }
                 store = try CertificateStore(source: source)
             }
-            servers[name] = try TLSServerContext(policies: policies, store: store!, workingDirectory: workingDirectory)
+            servers[name] = try TLSServerContext(policies: policies, store: store!, workingDirectory: workingDirectory,
+                                                 resumption: !(config.apps.tls?.sessionTickets?.disabled ?? false))
         }
         if store == nil && !source.isEmpty { store = try CertificateStore(source: source) }
         return TLSRuntime(store: store, servers: servers)

@@ -22,7 +22,7 @@ final class TLSPolicy: @unchecked Sendable {
     private let tls13Ciphers: String
     private let groups: String
 
-    init(_ config: TLSConnectionPolicyConfig, index: Int, workingDirectory: String) throws(ConfigError) {
+    init(_ config: TLSConnectionPolicyConfig, index: Int, workingDirectory: String, resumption: Bool = true) throws(ConfigError) {
         let path = config.path
         func fail(_ key: String, _ message: String) -> ConfigError { ConfigError(codingPath: path + [NameKey(key)], message) }
         sni = config.match?.sni.map { $0.map { $0.lowercased() } }
@@ -80,6 +80,11 @@ final class TLSPolicy: @unchecked Sendable {
         guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw ConfigError(codingPath: path, OpenSSLError.drain()) }
         self.ctx = ctx
         SSL_CTX_set_options(ctx, quantum_ssl_server_options())
+        if !resumption {
+            SSL_CTX_set_options(ctx, quantum_ssl_no_ticket_option())
+            _ = quantum_ssl_ctx_set_session_cache_mode(ctx, 0)
+            _ = SSL_CTX_set_num_tickets(ctx, 0)
+        }
         _ = quantum_ssl_ctx_set_mode(ctx, quantum_ssl_release_buffers_mode())
         _ = quantum_ssl_ctx_set_min_proto(ctx, minVersion)
         _ = quantum_ssl_ctx_set_max_proto(ctx, maxVersion)

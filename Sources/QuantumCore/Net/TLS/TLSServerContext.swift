@@ -14,12 +14,17 @@ public final class TLSServerContext: @unchecked Sendable {
     /// Caddy's default for `strict_sni_host`: on when a policy authenticates clients.
     public let hasClientAuth: Bool
 
-    init(policies configs: [TLSConnectionPolicyConfig], store: CertificateStore, workingDirectory: String) throws(ConfigError) {
+    /// - Parameter resumption: session tickets and the session cache (off: Caddy's
+    ///   `session_tickets.disabled`, every handshake a full one).
+    init(policies configs: [TLSConnectionPolicyConfig], store: CertificateStore, workingDirectory: String,
+         resumption: Bool = true) throws(ConfigError) {
         var built: [TLSPolicy] = []
         for (i, config) in configs.enumerated() {
-            built.append(try TLSPolicy(config, index: i, workingDirectory: workingDirectory))
+            built.append(try TLSPolicy(config, index: i, workingDirectory: workingDirectory, resumption: resumption))
         }
-        if built.isEmpty { built.append(try TLSPolicy(TLSConnectionPolicyConfig(), index: 0, workingDirectory: workingDirectory)) }
+        if built.isEmpty {
+            built.append(try TLSPolicy(TLSConnectionPolicyConfig(), index: 0, workingDirectory: workingDirectory, resumption: resumption))
+        }
         policies = built
         self.store = store
         hasClientAuth = built.contains { $0.hasClientAuth }
