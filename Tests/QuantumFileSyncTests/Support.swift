@@ -59,16 +59,18 @@ extension WebSocket {
     /// Sends a JSON message.
     func send(json: String) async throws { try await send(text: json) }
 
-    /// The next text message parsed, skipping nothing; fails after `seconds`.
+    /// The next text message parsed; fails after `seconds` (the receive is left to finish
+    /// on its own: `receive()` does not observe cancellation).
     func nextJSON(timeout seconds: Double = 5) async throws -> JSONValue {
-        let message = try await withThrowingTaskGroup(of: WebSocketMessage?.self) { group in
-            group.addTask { await self.receive() }
-            group.addTask { try await Task.sleep(nanoseconds: UInt64(seconds * 1e9)); return nil }
-            let first = try await group.next()!
-            group.cancelAll()
-            return first
+        let once = Once()
+        let message: WebSocketMessage? = await withCheckedContinuation { c in
+            Task { let m = await self.receive(); if once.claim() { c.resume(returning: m) } }
+            Task { try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)); if once.claim() { c.resume(returning: nil) } }
         }
-        guard case .text(let text)? = message else { throw XCTSkip("no message within \(seconds)s") }
+        guard case .text(let text)? = message else {
+            XCTFail("no text message within \(seconds)s")
+            return .null
+        }
         return try JSONParser.parse(text)
     }
 
@@ -86,6 +88,13 @@ extension JSONValue {
     var string: String? { if case .string(let s) = self { s } else { nil } }
     var int: Int? { if case .number(let n) = self { Int(n) } else { nil } }
     var array: [JSONValue] { if case .array(let a) = self { a } else { [] } }
+}
+
+/// True for the first caller only.
+final class Once: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    func claim() -> Bool { lock.lock(); defer { lock.unlock() }; if done { return false }; done = true; return true }
 }
 
 func sha256Hex(_ text: String) -> String { Digest.hex(Digest.sha256(Array(text.utf8))) }
