@@ -140,4 +140,23 @@ final class WebSocketProtocolTests: XCTestCase {
         XCTAssertEqual(doc["operations"]!.array.count, 3)
         await again.stop()
     }
+
+    func testBrowserOriginsAreChecked() async throws {
+        let s = try await SyncServer.start(#""enable_upload": true, "watch": false, "allowed_origins": ["https://app.example"]"#)
+        do {
+            _ = try await s.socket(headers: HTTPFields([("Origin", "https://evil.example")]))
+            XCTFail("a foreign origin is refused")
+        } catch {}
+        let allowed = try await s.socket(headers: HTTPFields([("Origin", "https://app.example")]))
+        let ack = try await allowed.subscribe("app")
+        XCTAssertEqual(ack["type"]?.string, "Ack")
+        let sameOrigin = try await s.socket(headers: HTTPFields([("Origin", "http://127.0.0.1:\(s.port)")]))
+        let ack2 = try await sameOrigin.subscribe("page")
+        XCTAssertEqual(ack2["type"]?.string, "Ack", "the page's own origin is always allowed")
+        let refused = try s.request("GET", "/ws", headers: [("Upgrade", "websocket"), ("Connection", "Upgrade"), ("Origin", "https://evil.example"),
+                                                             ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), ("Sec-WebSocket-Version", "13")])
+        XCTAssertEqual(refused.status, 403)
+        XCTAssertEqual(try s.request("GET", "/ws").status, 426, "plain GET on the socket endpoint")
+        await s.stop()
+    }
 }
