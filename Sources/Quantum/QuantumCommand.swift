@@ -18,6 +18,11 @@ public struct QuantumCommand {
                     [--header-up "Name: value"] [--header-down "Name: value"]
                                       Proxy ADDR (default :8080) to the upstreams, like
                                       `caddy reverse-proxy`; POLICY is a Caddy selection policy.
+      sync --server URL --local-path DIR [--initial-sync] [--realtime] [--token T] [--client-id ID]
+                                      Keep DIR in step with a file_sync server (URL like
+                                      http://127.0.0.1:8081, with the handler's prefix if any):
+                                      --initial-sync compares both sides once, --realtime then
+                                      follows changes both ways until SIGINT/SIGTERM.
       validate --config FILE          Load and provision a config without serving it.
       list-modules                    Print the module IDs this build knows.
       version                         Print the version.
@@ -58,6 +63,10 @@ public struct QuantumCommand {
                     changeHostHeader: opts["--change-host-header"] != nil,
                     headerUp: try (opts["--header-up"] ?? []).map(Self.headerFlag), headerDown: try (opts["--header-down"] ?? []).map(Self.headerFlag))
                 return try await runServer([:], generated: json)
+            case "sync":
+                let opts = try parse(rest, flags: ["--server": true, "--local-path": true, "--initial-sync": false, "--realtime": false,
+                                                   "--token": true, "--client-id": true])
+                return try await SyncCommand(out: out, err: err).run(opts)
             case "validate":
                 let opts = try parse(rest, flags: ["--config": true])
                 guard let path = opts["--config"] else { throw UsageError(message: "validate needs --config FILE") }

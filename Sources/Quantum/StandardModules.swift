@@ -1,4 +1,5 @@
 @_exported import QuantumCore
+import QuantumFileSync
 import QuantumHandlers
 import QuantumMatchers
 import QuantumReverseProxy
@@ -21,6 +22,7 @@ public enum StandardModules {
         r.register(FileMatcher.self)
         r.register(Encode.self)
         r.register(ReverseProxy.self)
+        r.register(FileSync.self)
         r.register(HostMatcher.self)
         r.register(PathMatcher.self)
         r.register(PathRegexpMatcher.self)

@@ -152,8 +152,14 @@ final class CLITests: XCTestCase {
     }
 
     func testDefaultConfigIsValid() throws {
-        let loaded = try ConfigLoader.load(json: DefaultConfig.json(workingDirectory: "/srv"), registry: StandardModules.registry)
+        let directory = NSTemporaryDirectory() + "quantum-default-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let loaded = try ConfigLoader.load(json: DefaultConfig.json(workingDirectory: directory), registry: StandardModules.registry)
+        defer { loaded.context.cleanup() }
         XCTAssertEqual(loaded.config.apps.http?.servers["default"]?.listen, [":8080"])
+        XCTAssertEqual(loaded.config.apps.http?.servers["sync"]?.listen, [":8081"])
+        XCTAssertTrue(FileIO.isDirectory(directory + "/sync-data"), "the sync site's data folder is made on first start")
     }
 
     // MARK: The built binary

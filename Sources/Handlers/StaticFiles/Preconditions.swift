@@ -2,14 +2,19 @@ import QuantumCore
 
 /// RFC 9110 §13 conditional requests against a file's validators, in the order Go's
 /// `http.ServeContent` (and so Caddy) evaluates them.
-struct Preconditions {
-    enum Result: Equatable { case proceed, notModified, preconditionFailed }
+public struct Preconditions: Sendable {
+    public enum Result: Equatable, Sendable { case proceed, notModified, preconditionFailed }
 
-    let etag: String?
-    let mtimeSeconds: Int?
+    public let etag: String?
+    public let mtimeSeconds: Int?
+
+    public init(etag: String?, mtimeSeconds: Int?) {
+        self.etag = etag
+        self.mtimeSeconds = mtimeSeconds
+    }
 
     /// What the conditional headers of `request` ask for.
-    func evaluate(_ request: Request) -> Result {
+    public func evaluate(_ request: Request) -> Result {
         var check = ifMatch(request)
         if check == nil { check = ifUnmodifiedSince(request) }
         if check == false { return .preconditionFailed }
@@ -23,7 +28,7 @@ struct Preconditions {
     }
 
     /// Whether a `Range` may be honoured (`If-Range` absent or matching).
-    func rangeAllowed(_ request: Request) -> Bool {
+    public func rangeAllowed(_ request: Request) -> Bool {
         guard let ifRange = request.headers["if-range"] else { return true }
         if ifRange.hasPrefix("\"") || ifRange.hasPrefix("W/") {
             guard let etag, !ifRange.hasPrefix("W/") else { return false }
@@ -74,10 +79,10 @@ struct Preconditions {
 }
 
 /// A `Range: bytes=...` header resolved against a size.
-enum ByteRanges {
-    enum Result: Equatable { case full, unsatisfiable, ranges([Range<Int>]) }
+public enum ByteRanges {
+    public enum Result: Equatable, Sendable { case full, unsatisfiable, ranges([Range<Int>]) }
 
-    static func parse(_ header: String, size: Int) -> Result {
+    public static func parse(_ header: String, size: Int) -> Result {
         guard header.hasPrefix("bytes=") else { return .unsatisfiable }
         var ranges: [Range<Int>] = []
         var sawValid = false

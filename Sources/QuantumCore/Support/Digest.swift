@@ -1,4 +1,5 @@
 import COpenSSL
+import Glibc
 
 /// SHA-256 and HMAC-SHA256 through OpenSSL's libcrypto (file hashes, signed cookies, ACME).
 public enum Digest {
@@ -21,6 +22,28 @@ public enum Digest {
         return out
     }
 
+    /// SHA-256 of a file's contents, read in 256 KiB pieces (blocking: call off the loops).
+    public static func sha256(file path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError.last("open \(path)") }
+        defer { close(fd) }
+        guard let ctx = EVP_MD_CTX_new() else { throw SystemError(operation: "EVP_MD_CTX_new", code: ENOMEM) }
+        defer { EVP_MD_CTX_free(ctx) }
+        EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 256 * 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n < 0 { if errno == EINTR { continue }; throw SystemError.last("read \(path)") }
+            if n == 0 { break }
+            EVP_DigestUpdate(ctx, buffer.baseAddress, n)
+        }
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(ctx, &out, &length)
+        return out
+    }
+
     /// Lowercase hexadecimal.
     public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
@@ -28,5 +51,29 @@ public enum Digest {
         out.reserveCapacity(bytes.count * 2)
         for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
         return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// SHA-256 fed piece by piece (an upload hashed while it is written). Not thread-safe.
+public final class SHA256Stream: @unchecked Sendable {
+    private let ctx: OpaquePointer?
+
+    public init() {
+        ctx = EVP_MD_CTX_new()
+        EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
+    }
+
+    deinit { EVP_MD_CTX_free(ctx) }
+
+    public func update(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { _ = EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) }
+    }
+
+    /// The digest of everything fed so far (call once).
+    public func finish() -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        EVP_DigestFinal_ex(ctx, &out, &length)
+        return out
     }
 }

@@ -1,0 +1,58 @@
+import QuantumCore
+
+/// Moving file contents, and the conflict rule: the version already on the server keeps the
+/// name; the local version is set aside under `ConflictNaming`'s name and uploaded there too.
+extension SyncClient {
+    /// Downloads `path` into place and records it as synced. If the local file changed since
+    /// the last sync (it was edited while this downloaded, or never sent), it is set aside as a
+    /// conflict copy first: a download never overwrites unsynced work.
+    @discardableResult
+    func fetch(_ path: String) async throws -> LocalEntry {
+        let download = try tree.beginDownload()
+        do {
+            _ = try await remote.download(path) { try download.write($0) }
+        } catch {
+            download.discard()
+            throw error
+        }
+        if let now = tree.entry(path, cache: state.files[path]), !now.isDirectory,
+           now.hash != state.files[path]?.hash, now.hash != download.finish() {
+            do { try await setAside(path) } catch { download.discard(); throw error }
+        }
+        let entry = try tree.place(download, at: path)
+        state.files[path] = entry.synced
+        return entry
+    }
+
+    /// Uploads the local file at `path` (guarded by `ifMatch`) and records what was sent.
+    func push(_ path: String, ifMatch: String?) async throws {
+        let (bytes, entry) = try tree.read(path)
+        try await remote.upload(path, bytes, ifMatch: ifMatch)
+        state.files[path] = entry.synced
+    }
+
+    /// Both sides changed `path`: keep ours under a conflict name, take the server's.
+    func keepBoth(_ path: String) async throws {
+        try await setAside(path)
+        do { try await fetch(path) } catch let e as SyncClientError where e.status == 404 {
+            state.files[path] = nil  // deleted on the server meanwhile: the conflict copy remains
+        }
+    }
+
+    /// Renames the local `path` to a conflict name and uploads it under that name.
+    func setAside(_ path: String) async throws {
+        let now = SystemClock.wallSeconds()
+        var attempt = 1
+        var name = ConflictNaming.name(for: path, client: options.clientID, epochSeconds: now)
+        while tree.entry(name) != nil || state.files[name] != nil {
+            attempt += 1
+            name = ConflictNaming.name(for: path, client: options.clientID, epochSeconds: now, attempt: attempt)
+        }
+        try tree.move(from: path, to: name)
+        state.files[path] = nil
+        conflictsSeen += 1
+        options.log("sync: conflict on \(path): both changed; this client's version is kept as \(name)")
+        try await push(name, ifMatch: nil)
+        saveState()
+    }
+}

@@ -1,0 +1,124 @@
+import QuantumCore
+
+/// `file_sync`: a synced folder over HTTP — a REST API (see `SyncAPI`), real-time change
+/// notifications over a WebSocket (see `SyncSession`), a disk watcher, and a browser page.
+///
+/// ```json
+/// {"handler": "file_sync", "root": "./sync-data", "enable_upload": true}
+/// ```
+/// Under its `prefix` (default none) it answers `/api/...`, `/ws` and the page at `page`
+/// (default `/`); other paths go on down the chain. Fields: `max_upload_size`, `tokens` (Bearer
+/// tokens; when set every API and WebSocket request needs one, `?token=` too for browsers),
+/// `allowed_origins` (browser WebSocket origins besides the page's own), `ignore` globs,
+/// `history` (operations kept for catch-up, default 1000), `heartbeat_interval` (30s),
+/// `watch` (the disk watcher, default on).
+public struct FileSync: HandlerModule {
+    public static let moduleID = "http.handlers.file_sync"
+
+    public var root: String
+    public var enableUpload: Bool?
+    public var maxUploadSize: ByteSize?
+    public var tokens: [String]?
+    public var allowedOrigins: [String]?
+    public var ignore: [String]?
+    public var history: Int?
+    public var prefix: String?
+    public var page: String?
+    public var heartbeatInterval: CaddyDuration?
+    public var watch: Bool?
+
+    private var service: SyncService?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case root, enableUpload = "enable_upload", maxUploadSize = "max_upload_size", tokens, allowedOrigins = "allowed_origins"
+        case ignore, history, prefix, page, heartbeatInterval = "heartbeat_interval", watch
+    }
+
+    public init(root: String, enableUpload: Bool = false) {
+        self.root = root
+        self.enableUpload = enableUpload
+    }
+
+    public mutating func provision(_ context: ProvisionContext) throws {
+        let absolute = root.hasPrefix("/") ? root : context.workingDirectory + "/" + root
+        let heartbeat = UInt64(max(1_000_000, heartbeatInterval?.nanoseconds ?? 30_000_000_000))
+        let shared: SyncRoot
+        do {
+            shared = try SyncRoot.acquire(path: PathCodec.clean(absolute, keepTrailingSlash: false), ignore: IgnoreRules(ignore ?? []),
+                                          history: history ?? 1000, heartbeatNanos: heartbeat, watch: watch ?? true)
+        } catch {
+            throw ConfigError(path: "root", "cannot use \(root) as a sync root: \(error)")
+        }
+        context.onCleanup { shared.release() }
+        service = SyncService(root: shared, uploadsEnabled: enableUpload ?? false, maxUploadSize: maxUploadSize.map(\.bytes))
+    }
+
+    public func validate() throws {
+        if root.isEmpty { throw ConfigError(path: "root", "file_sync needs a root directory") }
+        if let history, history < 1 { throw ConfigError(path: "history", "history must be at least 1") }
+        if let prefix, !prefix.isEmpty, !prefix.hasPrefix("/") || prefix.hasSuffix("/") {
+            throw ConfigError(path: "prefix", "prefix must start with / and not end with one (\"/sync\")")
+        }
+    }
+
+    public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        guard let service else { throw HTTPError(500, "file_sync was not provisioned") }
+        let prefix = self.prefix ?? ""
+        guard request.rawPath.hasPrefix(prefix) else { return try await next(request, context) }
+        let rest = request.rawPath.dropFirst(prefix.count)
+        if rest.hasPrefix("/api/") {
+            try authorize(request)
+            if let response = try await SyncAPI(service: service).respond(rest.dropFirst(5), request) { return response }
+            return try await next(request, context)
+        }
+        if rest == "/ws" {
+            try authorize(request)
+            guard WebSocketHandshake.isWebSocketRequest(request) else {
+                var r = Response.text("a WebSocket endpoint\n", status: 426)
+                r.headers.set("Upgrade", "websocket")
+                return r
+            }
+            try checkOrigin(request)
+            let session = SyncSession(service: service)
+            return WebSocketUpgrade.claim(request) { socket in await session.run(socket) }
+        }
+        if rest == (page ?? "/") || (rest.isEmpty && (page ?? "/") == "/") {
+            guard request.method == "GET" || request.method == "HEAD" else { throw HTTPError(405) }
+            var r = Response.text(SyncPage.html, contentType: "text/html; charset=utf-8")
+            r.headers.set("Cache-Control", "no-cache")
+            return r
+        }
+        return try await next(request, context)
+    }
+
+    /// With `tokens`, a request needs `Authorization: Bearer <token>` (or `?token=`, which
+    /// browsers can put on a WebSocket URL).
+    private func authorize(_ request: Request) throws {
+        guard let tokens, !tokens.isEmpty else { return }
+        var presented = request.queryValues("token").first
+        if let auth = request.headers["authorization"], auth.count > 7, auth.prefix(7).equalsIgnoringASCIICase("bearer ") {
+            presented = String(auth.dropFirst(7).trimmingOWS())
+        }
+        guard let presented, tokens.contains(where: { Self.constantTimeEqual($0, presented) }) else {
+            var e = HTTPError(401, "a valid Bearer token is required")
+            e.placeholders["http.file_sync.auth"] = "failed"
+            throw e
+        }
+    }
+
+    /// A browser's WebSocket must come from the page's own origin or one in `allowed_origins`.
+    private func checkOrigin(_ request: Request) throws {
+        guard let origin = request.headers["origin"] else { return }  // not a browser
+        if allowedOrigins?.contains(origin) == true || allowedOrigins?.contains("*") == true { return }
+        let ownHost = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init)
+        guard ownHost == request.host else { throw HTTPError(403, "origin \(origin) is not allowed") }
+    }
+
+    private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<x.count { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+}

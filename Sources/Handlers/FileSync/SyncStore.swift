@@ -1,0 +1,316 @@
+import CQuantumLinux
+import Glibc
+import QuantumCore
+import Synchronization
+
+/// The synced tree on disk, and what the server believes is in it (`index`, path → metadata).
+///
+/// Every method blocks: callers run them on `BlockingPool`. Changes go through `commit`,
+/// `delete`, `makeDirectory` and `move`, which update the index, so the disk watcher can tell
+/// the API's own changes from other programs'. Uploads land in a temporary file in the state
+/// directory, are fsync'd, then renamed into place: a reader never sees half a file.
+public final class SyncStore: Sendable {
+    public let root: String
+    public let ignore: IgnoreRules
+    let stateDirectory: String
+    private let temporaryDirectory: String
+    private let index = Mutex<[String: FileMetadata]>([:])
+    /// Serialises changes, so an If-Match check and the change it guards are one step.
+    private let changes = Mutex<Void>(())
+
+    public init(root: String, ignore: IgnoreRules) throws {
+        var r = root
+        while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+        self.root = r
+        self.ignore = ignore
+        stateDirectory = r + "/" + SyncPath.stateDirectory
+        temporaryDirectory = stateDirectory + "/tmp"
+        try Self.makeDirectories(temporaryDirectory)
+        // Uploads cut short by a crash left only temporary files: remove them.
+        for name in Self.entries(of: temporaryDirectory) { unlink(temporaryDirectory + "/" + name) }
+    }
+
+    // MARK: - Reading
+
+    /// Walks the tree (skipping ignored paths) and rebuilds the index; hashes are reused for
+    /// files whose size and modification time did not change.
+    @discardableResult
+    public func scan() -> [FileMetadata] {
+        let previous = index.withLock { $0 }
+        var found: [String: FileMetadata] = [:]
+        walk(.root) { path, st in
+            if let m = self.describe(path, st, previous: previous[path.relative]) { found[path.relative] = m }
+        }
+        index.withLock { $0 = found }
+        return found.values.sorted { $0.path < $1.path }
+    }
+
+    /// Everything under `path` (recursive, sorted), fresh from the disk.
+    public func list(under path: SyncPath) throws -> [FileMetadata] {
+        guard let top = stat(path) else { throw HTTPError(404, "no such path: \(path)") }
+        if top.st_mode & S_IFMT != S_IFDIR { return [try metadataOrThrow(path)] }
+        let known = index.withLock { $0 }
+        var out: [FileMetadata] = []
+        walk(path) { p, st in
+            if let m = self.describe(p, st, previous: known[p.relative]) { out.append(m) }
+        }
+        index.withLock { for m in out { $0[m.path] = m } }
+        return out.sorted { $0.path < $1.path }
+    }
+
+    /// Metadata of one path, nil when it does not exist.
+    public func metadata(_ path: SyncPath) -> FileMetadata? {
+        guard let st = stat(path) else { return nil }
+        return describe(path, st, previous: index.withLock { $0[path.relative] })
+    }
+
+    private func metadataOrThrow(_ path: SyncPath) throws -> FileMetadata {
+        guard let m = metadata(path) else { throw HTTPError(404, "no such path: \(path)") }
+        return m
+    }
+
+    func stat(_ path: SyncPath) -> stat? {
+        var st = Glibc.stat()
+        guard lstat(path.absolute(in: root), &st) == 0 else { return nil }
+        return st
+    }
+
+    private func describe(_ path: SyncPath, _ st: stat, previous: FileMetadata?) -> FileMetadata? {
+        let isDirectory = st.st_mode & S_IFMT == S_IFDIR
+        guard isDirectory || st.st_mode & S_IFMT == S_IFREG else { return nil }  // no symlinks, devices, sockets
+        let modified = RFC3339.format(epochSeconds: st.st_mtim.tv_sec)
+        if isDirectory { return FileMetadata(path: path.relative, size: 0, hash: "", modified: modified, isDirectory: true) }
+        let size = Int(st.st_size)
+        if let previous, !previous.isDirectory, previous.size == size, previous.modified == modified, !previous.hash.isEmpty,
+           st.st_mtim.tv_sec < SystemClock.wallSeconds() - 1 {
+            return FileMetadata(path: path.relative, size: size, hash: previous.hash, modified: modified, isDirectory: false)
+        }
+        guard let digest = try? Digest.sha256(file: path.absolute(in: root)) else { return nil }
+        return FileMetadata(path: path.relative, size: size, hash: Digest.hex(digest), modified: modified, isDirectory: false)
+    }
+
+    /// Calls `body` for every entry below `path`, parents before children.
+    private func walk(_ path: SyncPath, _ body: (SyncPath, stat) -> Void) {
+        for name in Self.entries(of: path.absolute(in: root)).sorted() {
+            guard let child = path.appending(name), !ignore.ignores(child), let st = stat(child) else { continue }
+            body(child, st)
+            if st.st_mode & S_IFMT == S_IFDIR { walk(child, body) }
+        }
+    }
+
+    static func entries(of directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    // MARK: - Uploads
+
+    /// A file being uploaded: written to a temporary file and hashed as it comes.
+    public final class Upload: @unchecked Sendable {
+        let fd: Int32
+        let temporaryPath: String
+        let hasher = SHA256Stream()
+        private(set) var size = 0
+
+        init(fd: Int32, temporaryPath: String) {
+            self.fd = fd
+            self.temporaryPath = temporaryPath
+        }
+
+        public func write(_ bytes: [UInt8]) throws {
+            var offset = 0
+            while offset < bytes.count {
+                let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+                if n < 0 { if errno == EINTR { continue }; throw HTTPError(507, "cannot write the upload: \(String(cString: strerror(errno)))") }
+                offset += n
+            }
+            hasher.update(bytes)
+            size += bytes.count
+        }
+
+        /// Drops the upload (a failed or refused request).
+        public func discard() {
+            close(fd)
+            unlink(temporaryPath)
+        }
+    }
+
+    public func beginUpload() throws -> Upload {
+        let path = temporaryDirectory + "/upload-\(UUIDv4.make())"
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw HTTPError(507, "cannot create a temporary file: \(String(cString: strerror(errno)))") }
+        return Upload(fd: fd, temporaryPath: path)
+    }
+
+    /// Moves a finished upload to `path` (parents created). With `ifMatch`, the file there must
+    /// currently have that hash (`*`: must exist) or nothing changes (412).
+    public func commit(_ upload: Upload, to path: SyncPath, ifMatch: String?) throws -> SyncOperation {
+        guard !path.isRoot, !ignore.ignores(path) else { upload.discard(); throw HTTPError(403, "path not allowed: \(path)") }
+        fsync(upload.fd)
+        close(upload.fd)
+        let hash = Digest.hex(upload.hasher.finish())
+        return try changes.withLock { _ in
+            let existing = metadata(path)
+            if existing?.isDirectory == true { unlink(upload.temporaryPath); throw HTTPError(409, "\(path) is a directory") }
+            do { try check(ifMatch, existing) } catch { unlink(upload.temporaryPath); throw error }
+            if let parent = path.parent { try makeParents(parent) }
+            guard rename(upload.temporaryPath, path.absolute(in: root)) == 0 else {
+                let why = String(cString: strerror(errno))
+                unlink(upload.temporaryPath)
+                throw HTTPError(409, "cannot place \(path): \(why)")
+            }
+            syncDirectory(path.parent ?? .root)
+            var st = Glibc.stat()
+            lstat(path.absolute(in: root), &st)
+            let m = FileMetadata(path: path.relative, size: upload.size, hash: hash,
+                                 modified: RFC3339.format(epochSeconds: st.st_mtim.tv_sec), isDirectory: false)
+            index.withLock { $0[path.relative] = m }
+            return existing == nil ? .create(m) : .update(m)
+        }
+    }
+
+    private func check(_ ifMatch: String?, _ existing: FileMetadata?) throws {
+        guard var expected = ifMatch?.trimmingOWS() else { return }
+        if expected == "*" {
+            if existing == nil { throw HTTPError(412, "the file does not exist") }
+            return
+        }
+        if expected.hasPrefix("\"") && expected.hasSuffix("\"") && expected.count >= 2 { expected = expected.dropFirst().dropLast() }
+        guard let existing, existing.hash == String(expected) else {
+            throw HTTPError(412, "the file changed: its hash is \(existing?.hash ?? "none")")
+        }
+    }
+
+    // MARK: - Other changes
+
+    /// Deletes a file, or a directory with everything in it.
+    public func delete(_ path: SyncPath, ifMatch: String?) throws -> SyncOperation {
+        guard !path.isRoot else { throw HTTPError(403, "the root cannot be deleted") }
+        return try changes.withLock { _ in
+            guard let existing = metadata(path) else { throw HTTPError(404, "no such path: \(path)") }
+            try check(ifMatch, existing.isDirectory ? nil : existing)
+            if existing.isDirectory { try removeTree(path.absolute(in: root)) } else if unlink(path.absolute(in: root)) != 0 {
+                throw HTTPError(409, "cannot delete \(path): \(String(cString: strerror(errno)))")
+            }
+            syncDirectory(path.parent ?? .root)
+            index.withLock { idx in for key in idx.keys where SyncPath(key)?.isWithin(path) == true { idx[key] = nil } }
+            return .delete(path: path.relative)
+        }
+    }
+
+    /// Creates a directory and its parents; nil when it already existed.
+    public func makeDirectory(_ path: SyncPath) throws -> SyncOperation? {
+        guard !path.isRoot, !ignore.ignores(path) else { throw HTTPError(403, "path not allowed: \(path)") }
+        return try changes.withLock { _ in
+            if let existing = metadata(path) {
+                if existing.isDirectory { return nil }
+                throw HTTPError(409, "\(path) is a file")
+            }
+            try makeParents(path)
+            guard let m = metadata(path) else { throw HTTPError(500, "cannot create \(path)") }
+            index.withLock { $0[path.relative] = m }
+            return .create(m)
+        }
+    }
+
+    /// Renames `from` to `to` (parents of `to` created); `to` must not exist.
+    public func move(from: SyncPath, to: SyncPath) throws -> SyncOperation {
+        guard !from.isRoot, !to.isRoot, !ignore.ignores(to) else { throw HTTPError(403, "path not allowed") }
+        guard !to.isWithin(from) else { throw HTTPError(409, "cannot move \(from) into itself") }
+        return try changes.withLock { _ in
+            guard metadata(from) != nil else { throw HTTPError(404, "no such path: \(from)") }
+            if stat(to) != nil { throw HTTPError(409, "\(to) already exists") }
+            if let parent = to.parent { try makeParents(parent) }
+            guard rename(from.absolute(in: root), to.absolute(in: root)) == 0 else {
+                throw HTTPError(409, "cannot move \(from): \(String(cString: strerror(errno)))")
+            }
+            syncDirectory(to.parent ?? .root)
+            index.withLock { idx in
+                for key in Array(idx.keys) {
+                    guard let p = SyncPath(key), p.isWithin(from), var m = idx[key] else { continue }
+                    idx[key] = nil
+                    m.path = to.relative + String(key.dropFirst(from.relative.count))
+                    idx[m.path] = m
+                }
+            }
+            return .move(from: from.relative, to: to.relative)
+        }
+    }
+
+    // MARK: - The disk watcher's view
+
+    /// Compares `path` on disk with the index and returns what changed (other programs'
+    /// changes; the API's own are already in the index and yield nothing).
+    public func reconcile(_ path: SyncPath) -> [SyncOperation] {
+        guard !path.isRoot, !ignore.ignores(path) else { return [] }
+        let known = index.withLock { $0[path.relative] }
+        guard let st = stat(path), let now = describe(path, st, previous: known) else {
+            guard known != nil else { return [] }
+            index.withLock { idx in for key in idx.keys where SyncPath(key)?.isWithin(path) == true { idx[key] = nil } }
+            return [.delete(path: path.relative)]
+        }
+        var ops: [SyncOperation] = []
+        if let known {
+            if known.isDirectory != now.isDirectory { ops.append(.delete(path: path.relative)); ops.append(.create(now)) }
+            else if !now.isDirectory && known.hash != now.hash { ops.append(.update(now)) }
+        } else {
+            ops.append(.create(now))
+        }
+        index.withLock { $0[path.relative] = now }
+        if now.isDirectory && known == nil {
+            // A directory that appeared with contents (moved in, unpacked): report them too.
+            let previous = index.withLock { $0 }
+            walk(path) { p, st in
+                guard previous[p.relative] == nil, let m = self.describe(p, st, previous: nil) else { return }
+                self.index.withLock { $0[p.relative] = m }
+                ops.append(.create(m))
+            }
+        }
+        return ops
+    }
+
+    // MARK: - Helpers
+
+    private func makeParents(_ path: SyncPath) throws {
+        var current = SyncPath.root
+        for part in path.relative.split(separator: "/") {
+            guard let next = current.appending(String(part)) else { throw HTTPError(400, "invalid path") }
+            current = next
+            let absolute = current.absolute(in: root)
+            if mkdir(absolute, 0o755) != 0 && errno != EEXIST { throw HTTPError(409, "cannot create \(current): \(String(cString: strerror(errno)))") }
+            if stat(current).map({ $0.st_mode & S_IFMT != S_IFDIR }) ?? true { throw HTTPError(409, "\(current) is not a directory") }
+            if index.withLock({ $0[current.relative] == nil }), let m = metadata(current) { index.withLock { $0[current.relative] = m } }
+        }
+    }
+
+    private func removeTree(_ absolute: String) throws {
+        for name in Self.entries(of: absolute) {
+            let child = absolute + "/" + name
+            var st = Glibc.stat()
+            guard lstat(child, &st) == 0 else { continue }
+            if st.st_mode & S_IFMT == S_IFDIR { try removeTree(child) } else { unlink(child) }
+        }
+        guard rmdir(absolute) == 0 else { throw HTTPError(409, "cannot delete: \(String(cString: strerror(errno)))") }
+    }
+
+    private func syncDirectory(_ path: SyncPath) {
+        let fd = open(path.absolute(in: root), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+
+    static func makeDirectories(_ absolute: String) throws {
+        var current = absolute.hasPrefix("/") ? "" : "."
+        for part in absolute.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw SystemError(operation: "mkdir \(current)", code: errno) }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Glibc
+import QuantumCore
+import QuantumFileSync
+
+/// `quantum sync`: runs a `SyncClient` for one folder — a full compare (`--initial-sync`), then
+/// realtime following (`--realtime`) until SIGINT/SIGTERM. With neither flag it does the
+/// compare once. The client id defaults to the host name, which is what conflict copies show.
+struct SyncCommand {
+    let out: @Sendable (String) -> Void
+    let err: @Sendable (String) -> Void
+
+    func run(_ opts: [String: String]) async throws -> Int32 {
+        guard let server = opts["--server"] else { throw QuantumCommand.UsageError(message: "sync needs --server URL") }
+        guard let path = opts["--local-path"] else { throw QuantumCommand.UsageError(message: "sync needs --local-path DIR") }
+        do { _ = try SyncEndpoint(server) } catch { throw QuantumCommand.UsageError(message: "--server: \(error)") }
+        if let id = opts["--client-id"], id.isEmpty || id.utf8.count > 256 {
+            throw QuantumCommand.UsageError(message: "--client-id must be 1 to 256 bytes")
+        }
+        let realtime = opts["--realtime"] != nil
+        let initial = opts["--initial-sync"] != nil || !realtime
+        var options = SyncClient.Options(server: server, localPath: path, clientID: opts["--client-id"] ?? Self.hostName(),
+                                         token: opts["--token"])
+        options.progress = SyncProgress.standardOutput()
+        options.log = err
+        let client: SyncClient
+        do { client = try SyncClient(options) } catch { throw QuantumCommand.FileError(description: "\(error)") }
+        if initial {
+            let summary = try await client.synchronize()
+            if !realtime { return summary.failed == 0 ? 0 : 1 }
+        }
+        let err = self.err
+        Signals.forward { signal in
+            guard signal != SIGUSR1 else { return }
+            err("quantum: sync stopping")
+            Task { await client.stop() }
+        }
+        err("quantum: syncing \(path) with \(server) as \(options.clientID) (realtime)")
+        await client.runRealtime()
+        return 0
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "client" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "client" : name
+    }
+}
