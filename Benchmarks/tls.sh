@@ -31,6 +31,7 @@ SCENARIOS=${SCENARIOS:-"keepalive handshake"}
 PEERS=${PEERS:-"quantum nginx caddy"}
 PORT=18443
 RESULTS_DIR=${RESULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/quantum-tls-bench.XXXXXX")}
+mkdir -p "$RESULTS_DIR"
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 for tool in nginx caddy wrk openssl curl; do command -v $tool >/dev/null || die "$tool not found"; done

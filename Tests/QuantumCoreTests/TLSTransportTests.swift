@@ -87,6 +87,30 @@ final class TLSTransportTests: XCTestCase {
         }
     }
 
+    func testWebSocketOverTLS() async throws {
+        let pki = try TestPKI.get()
+        guard let python = WebSocketPythonInteropTests.python else { throw XCTSkip("no Python with websockets") }
+        let script = #"""
+        import asyncio, ssl, sys, websockets
+        async def main():
+            ctx = ssl.create_default_context(cafile=sys.argv[2])
+            async with websockets.connect(sys.argv[1], ssl=ctx, max_size=None) as ws:
+                for m in ["hello", b"\x00\xff" * 50000, "x" * 300000]:
+                    await ws.send(m)
+                    if await ws.recv() != m: raise SystemExit("echo differs")
+            print("ok", flush=True)
+        asyncio.run(main())
+        """#
+        let routes = #"[{"handle": [{"handler": "websocket_echo"}]}]"#
+        try await withTLSServer(tlsConfig(pki, routes: routes)) { server in
+            let port = server.port
+            let r = await Task.detached {
+                runProcess(python, ["-c", script, "wss://127.0.0.1:\(port)/", pki.cert("ca")], timeout: 30)
+            }.value
+            XCTAssertEqual(r.output, "ok\n")
+        }
+    }
+
     func testManyConcurrentClients() async throws {
         let pki = try TestPKI.get()
         try await withTLSServer(tlsConfig(pki)) { server in
