@@ -164,8 +164,18 @@ final class CLITests: XCTestCase {
 
     // MARK: The built binary
 
+    /// The body of the first successful GET of `url` while a server starts (10 s at most).
+    static func firstBody(_ url: String) -> String {
+        for _ in 0..<100 {
+            let result = runProcess("curl", ["-s", "--max-time", "2", url])
+            if result.status == 0 { return result.output }
+            usleep(100_000)
+        }
+        return ""
+    }
+
     /// Starts the built binary with its standard error captured.
-    func launch(_ binary: String, _ arguments: [String]) throws -> (Process, Pipe) {
+    static func launch(_ binary: String, _ arguments: [String]) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -184,16 +194,10 @@ final class CLITests: XCTestCase {
         {"apps": {"http": {"servers": {"srv0": {"listen": ["127.0.0.1:\(port)"],
           "routes": [{"handle": [{"handler": "static_response", "body": "hello from {http.request.uri.path}"}]}]}}}}}
         """)
-        let (process, stderr) = try launch(binary, ["run", "--config", config])
+        let (process, stderr) = try Self.launch(binary, ["run", "--config", config])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
-        var body = ""
-        for _ in 0..<100 {
-            let result = runProcess("curl", ["-s", "--max-time", "2", "http://127.0.0.1:\(port)/ping"])
-            if result.status == 0 { body = result.output; break }
-            usleep(100_000)
-        }
-        XCTAssertEqual(body, "hello from /ping")
+        XCTAssertEqual(Self.firstBody("http://127.0.0.1:\(port)/ping"), "hello from /ping")
 
         let log = stopCleanly(process, stderr: stderr)
         XCTAssertTrue(log.contains("listening on tcp/127.0.0.1:\(port)") || log.contains("127.0.0.1:\(port)"), log)
@@ -204,7 +208,7 @@ final class CLITests: XCTestCase {
         let binary = Self.repo.appendingPathComponent(".build/debug/quantum").path
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "no built binary at \(binary)")
         let config = try writeTemporary(#"{"apps": {"http": {"servers": {"srv0": {"listen": [":0"], "read_timout": "1s"}}}}}"#)
-        let (process, stderr) = try launch(binary, ["run", "--config", config])
+        let (process, stderr) = try Self.launch(binary, ["run", "--config", config])
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 1)
         let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

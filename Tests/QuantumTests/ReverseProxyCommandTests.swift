@@ -58,21 +58,9 @@ final class ReverseProxyCommandTests: XCTestCase {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "no built binary at \(binary)")
         let upstream = try await TestServer.start(routes: #"[{"handle": [{"handler": "static_response", "body": "upstream saw {http.request.uri}"}]}]"#)
         let port = try freeTCPPort()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["reverse-proxy", "--from", "127.0.0.1:\(port)", "--to", "127.0.0.1:\(upstream.port)"]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, stderr) = try CLITests.launch(binary, ["reverse-proxy", "--from", "127.0.0.1:\(port)", "--to", "127.0.0.1:\(upstream.port)"])
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        var body = ""
-        for _ in 0..<100 {
-            let result = runProcess("curl", ["-s", "--max-time", "2", "http://127.0.0.1:\(port)/a?b=c"])
-            if result.status == 0 { body = result.output; break }
-            usleep(100_000)
-        }
-        XCTAssertEqual(body, "upstream saw /a?b=c")
+        XCTAssertEqual(CLITests.firstBody("http://127.0.0.1:\(port)/a?b=c"), "upstream saw /a?b=c")
         let log = stopCleanly(process, stderr: stderr)
         XCTAssertTrue(log.contains("shutting down"), log)
         await upstream.stop()

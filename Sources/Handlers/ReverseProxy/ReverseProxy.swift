@@ -50,15 +50,8 @@ public struct ReverseProxy: HandlerModule {
         healthChecks = try c.decodeIfPresent(HealthChecks.self, forKey: .healthChecks) ?? HealthChecks()
         transport = try c.decodeIfPresent(HTTPTransport.self, forKey: .transport) ?? HTTPTransport()
         let headers = try c.decodeIfPresent(Headers.self, forKey: .headers)
-        var trustedProxies: [CIDR] = []
-        for (i, text) in (try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? []).enumerated() {
-            for item in text == "private_ranges" ? CIDR.privateRanges : [text] {
-                guard let cidr = CIDR(item) else {
-                    throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.trustedProxies, IndexKey(i)], "invalid IP range \"\(text)\"")
-                }
-                trustedProxies.append(cidr)
-            }
-        }
+        let trustedProxies = try CIDR.parseList(try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? [],
+                                                at: decoder.codingPath + [CodingKeys.trustedProxies])
         // Every write is flushed at once (Caddy's -1), which any positive interval allows too.
         _ = try c.decodeIfPresent(CaddyDuration.self, forKey: .flushInterval)
         let streamTimeout = try c.decodeIfPresent(CaddyDuration.self, forKey: .streamTimeout)

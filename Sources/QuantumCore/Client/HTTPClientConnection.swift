@@ -194,9 +194,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     }
 
     private func connected() {
-        var err: Int32 = 0
-        var len = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+        let err = Sockets.pendingError(fd)
         timer?.cancel()
         timer = nil
         if err != 0 {

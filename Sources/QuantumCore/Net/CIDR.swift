@@ -22,6 +22,19 @@ public struct CIDR: Sendable, Equatable {
         network = bytes
     }
 
+    /// Parses config ranges (`"10.0.0.0/8"`, `"::1"`, Caddy's `"private_ranges"`); on a bad one,
+    /// the error names its index under `path`.
+    public static func parseList(_ texts: [String], at path: [any CodingKey]) throws -> [CIDR] {
+        var ranges: [CIDR] = []
+        for (i, text) in texts.enumerated() {
+            for item in text == "private_ranges" ? privateRanges : [text] {
+                guard let cidr = CIDR(item) else { throw ConfigError(codingPath: path + [IndexKey(i)], "invalid IP range \"\(text)\"") }
+                ranges.append(cidr)
+            }
+        }
+        return ranges
+    }
+
     public func contains(_ address: [UInt8]) -> Bool {
         var addr = address
         if network.count == 4 && addr.count == 16 && IPAddress.isV4Mapped(addr) { addr = Array(addr[12...]) }

@@ -54,6 +54,14 @@ enum Sockets {
         throw lastError
     }
 
+    /// The outcome of a non-blocking connect once the socket is writable: 0 or an errno.
+    static func pendingError(_ fd: Int32) -> Int32 {
+        var err: Int32 = 0
+        var len = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+        return err
+    }
+
     static func localAddress(_ fd: Int32) -> SocketAddress {
         var storage = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)

@@ -12,16 +12,8 @@ public struct TrustedProxies: Decodable, Sendable {
         guard source == "static" else {
             throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.source], "unknown IP source \"\(source)\"; known: static")
         }
-        var ranges: [CIDR] = []
-        for (i, text) in (try c.decodeIfPresent([String].self, forKey: .ranges) ?? []).enumerated() {
-            for item in text == "private_ranges" ? CIDR.privateRanges : [text] {
-                guard let cidr = CIDR(item) else {
-                    throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.ranges, IndexKey(i)], "invalid IP range \"\(text)\"")
-                }
-                ranges.append(cidr)
-            }
-        }
-        self.ranges = ranges
+        ranges = try CIDR.parseList(try c.decodeIfPresent([String].self, forKey: .ranges) ?? [],
+                                    at: decoder.codingPath + [CodingKeys.ranges])
     }
 
     public func contains(_ bytes: [UInt8]) -> Bool { ranges.contains { $0.contains(bytes) } }

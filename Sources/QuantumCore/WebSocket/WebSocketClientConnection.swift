@@ -118,9 +118,7 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
 
     /// The non-blocking connect finished: send the upgrade request.
     private func connected() {
-        var err: Int32 = 0
-        var len = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len)
+        let err = Sockets.pendingError(fd)
         if err != 0 { failHandshake(SystemError(operation: "connect", code: err)); return }
         phase = .handshake
         out.append(request)
