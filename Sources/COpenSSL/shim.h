@@ -27,6 +27,11 @@ static inline int quantum_ssl_ctx_set_groups(SSL_CTX *ctx, const char *list) { r
 static inline int quantum_ssl_set_groups(SSL *s, const char *list) { return (int)SSL_set1_groups_list(s, list); }
 static inline long quantum_ssl_ctx_set_session_cache_mode(SSL_CTX *ctx, long m) { return SSL_CTX_set_session_cache_mode(ctx, m); }
 
+static inline long quantum_ssl_set_sni(SSL *s, const char *name) { return SSL_set_tlsext_host_name(s, name); }
+static inline uint64_t quantum_ssl_client_options(void) {
+    return SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+}
+
 static inline long quantum_bio_mem_data(BIO *b, char **data) { return BIO_get_mem_data(b, data); }
 static inline int quantum_bio_reset(BIO *b) { return BIO_reset(b); }
 

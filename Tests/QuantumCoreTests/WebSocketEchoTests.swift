@@ -217,9 +217,9 @@ final class WebSocketEchoTests: XCTestCase {
     func testClientURLs() async throws {
         do {
             _ = try await WebSocketClient.connect(to: "wss://127.0.0.1:1/")
-            XCTFail("wss needs TLS")
-        } catch let error as WebSocketError {
-            guard case .invalidURL = error else { return XCTFail("\(error)") }
+            XCTFail("nothing listens on port 1")
+        } catch {
+            XCTAssertTrue("\(error)".contains("refused"), "\(error)")
         }
         do {
             _ = try await WebSocketClient.connect(to: "http://127.0.0.1/")

@@ -2,7 +2,7 @@ import CQuantumLinux
 import Glibc
 import Synchronization
 
-/// Opens WebSocket connections to servers (ws:// — wss:// once TLS lands).
+/// Opens WebSocket connections to servers, ws:// and wss://.
 ///
 /// ```swift
 /// let socket = try await WebSocketClient.connect(to: "ws://127.0.0.1:8080/echo")
@@ -18,14 +18,28 @@ public enum WebSocketClient {
     /// - configuration: limits and timers; with `compression` set, permessage-deflate is offered.
     /// - loop: the event loop that carries the connection; a shared client loop by default.
     /// - timeout: for connecting and the handshake together.
+    /// - tls: how a wss:// server is checked (trust roots, verification, SNI name).
     public static func connect(to url: String, headers: HTTPFields = HTTPFields(), subprotocols: [String] = [],
                                configuration: WebSocketConfiguration = WebSocketConfiguration(),
-                               loop: EventLoop? = nil, timeout: Duration = .seconds(10)) async throws -> WebSocket {
+                               loop: EventLoop? = nil, timeout: Duration = .seconds(10),
+                               tls: TLSClientConfiguration = TLSClientConfiguration()) async throws -> WebSocket {
         let target = try WebSocketURL(url)
         guard let loop = loop ?? sharedLoop else { throw WebSocketError.handshakeFailed("no event loop") }
         let fd: Int32
         do { fd = try Sockets.connect(host: target.host, port: target.port) } catch {
             throw WebSocketError.handshakeFailed("\(error)")
+        }
+        var transport = ConnectionTransport.plain
+        if target.isTLS {
+            do {
+                guard let session = TLSSession(client: try TLSClientContext.shared(tls), host: target.host, fd: fd) else {
+                    throw TLSClientError("cannot create a session")
+                }
+                transport = .tls(session)
+            } catch {
+                Glibc.close(fd)
+                throw WebSocketError.handshakeFailed("\(error)")
+            }
         }
         let key = WebSocketHandshake.makeKey()
         var offer: PerMessageDeflateParameters?
@@ -40,7 +54,7 @@ public enum WebSocketClient {
         for field in headers { request += "\(field.name): \(field.value)\r\n" }
         request += "\r\n"
 
-        let connection = WebSocketClientConnection(fd: fd, loop: loop, request: Array(request.utf8))
+        let connection = WebSocketClientConnection(fd: fd, loop: loop, request: Array(request.utf8), transport: transport)
         let head = try await connection.handshake(timeout: WebSocket.nanos(timeout))
         func fail(_ why: String) async -> WebSocketError {
             await loop.submit { connection.closeNow() }
@@ -82,19 +96,22 @@ public enum WebSocketClient {
     }()
 }
 
-/// The parts of a ws:// URL.
+/// The parts of a ws:// or wss:// URL.
 struct WebSocketURL: Equatable {
     var host: String
     var port: Int
     var pathAndQuery: String
-    /// The `Host` header value (port only when not 80, IPv6 in brackets).
+    /// The `Host` header value (port only when not the scheme's default, IPv6 in brackets).
     var hostHeader: String
+    /// wss://: TLS to the server.
+    var isTLS: Bool
 
     init(_ url: String) throws(WebSocketError) {
-        guard url.lowercased().hasPrefix("ws://") else {
-            throw WebSocketError.invalidURL(url.lowercased().hasPrefix("wss://") ? "\(url) (wss:// needs TLS, not available yet)" : url)
+        let lower = url.lowercased()
+        if lower.hasPrefix("ws://") { isTLS = false } else if lower.hasPrefix("wss://") { isTLS = true } else {
+            throw WebSocketError.invalidURL(url)
         }
-        var rest = Substring(url.dropFirst(5))
+        var rest = Substring(url.dropFirst(isTLS ? 6 : 5))
         if let hash = rest.firstIndex(of: "#") { rest = rest[..<hash] }
         let slash = rest.firstIndex { $0 == "/" || $0 == "?" } ?? rest.endIndex
         var authority = rest[..<slash]
@@ -104,13 +121,14 @@ struct WebSocketURL: Equatable {
         let split = HostPort.split(String(authority))
         guard !split.host.isEmpty else { throw WebSocketError.invalidURL(url) }
         host = split.host
+        let defaultPort = isTLS ? 443 : 80
         if split.port.isEmpty {
-            port = 80
+            port = defaultPort
         } else {
             guard let p = Int(split.port), (1...65535).contains(p) else { throw WebSocketError.invalidURL(url) }
             port = p
         }
         let bracketed = host.contains(":") ? "[\(host)]" : host
-        hostHeader = port == 80 ? bracketed : "\(bracketed):\(port)"
+        hostHeader = port == defaultPort ? bracketed : "\(bracketed):\(port)"
     }
 }

@@ -15,6 +15,8 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
     let fd: Int32
     let loop: EventLoop
     private let request: [UInt8]
+    /// Plain TCP (ws://) or TLS (wss://).
+    private let transport: ConnectionTransport
     @exclusivity(unchecked) private var phase = Phase.connecting
     @exclusivity(unchecked) private var out = OutboundQueue()
     @exclusivity(unchecked) private var head: [UInt8] = []
@@ -33,10 +35,11 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
     /// The largest response head accepted.
     static let maxHeadBytes = 16 * 1024
 
-    init(fd: Int32, loop: EventLoop, request: [UInt8]) {
+    init(fd: Int32, loop: EventLoop, request: [UInt8], transport: ConnectionTransport = .plain) {
         self.fd = fd
         self.loop = loop
         self.request = request
+        self.transport = transport
     }
 
     /// Registers the connecting socket and waits for the server's response head. Bytes after
@@ -82,26 +85,45 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
         let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
         if n > 0 {
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            if phase == .handshake {
-                head.append(contentsOf: bytes)
-                parseHead()
-            } else if let receiver {
-                receiver.transportReceived(Array(bytes))
-            } else {
-                early.append(contentsOf: bytes)
-                updateInterest()
+            guard case .tls(let session) = transport else { receivedPlain(bytes); return }
+            // Ciphertext: the TLS handshake advances, plaintext goes where plain bytes go.
+            let status = session.feed(bytes, scratch: buffer) { receivedPlain($0) }
+            guard phase != .closed else { return }
+            switch status {
+            case .open: flush()
+            case .closed: inputEnded()
+            case .failed:
+                let why = "TLS: " + (session.verificationFailure ?? "handshake failed")
+                if phase == .handshake { failHandshake(WebSocketError.handshakeFailed(why)) } else { closeNow() }
             }
         } else if n == 0 {
-            if phase == .handshake { failHandshake(WebSocketError.handshakeFailed("connection closed during the handshake")); return }
-            ended = true
-            updateInterest()
-            receiver?.transportReceived(nil)
+            inputEnded()
         } else {
             let e = cq_errno()
             if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
             if phase == .handshake { failHandshake(SystemError(operation: "read", code: e)); return }
             closeNow()
         }
+    }
+
+    /// Bytes from the server (decrypted over TLS): the response head, then the WebSocket's.
+    private func receivedPlain(_ bytes: UnsafeRawBufferPointer) {
+        if phase == .handshake {
+            head.append(contentsOf: bytes)
+            parseHead()
+        } else if let receiver {
+            receiver.transportReceived(Array(bytes))
+        } else {
+            early.append(contentsOf: bytes)
+            updateInterest()
+        }
+    }
+
+    private func inputEnded() {
+        if phase == .handshake { failHandshake(WebSocketError.handshakeFailed("connection closed during the handshake")); return }
+        ended = true
+        updateInterest()
+        receiver?.transportReceived(nil)
     }
 
     func writable() {
@@ -122,6 +144,11 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
         if err != 0 { failHandshake(SystemError(operation: "connect", code: err)); return }
         phase = .handshake
         out.append(request)
+        // Over TLS the ClientHello goes first; the request is encrypted once the handshake is done.
+        if case .tls(let session) = transport, session.startHandshake() == .failed {
+            failHandshake(WebSocketError.handshakeFailed("TLS: cannot start the handshake"))
+            return
+        }
         flush()
     }
 
@@ -172,11 +199,11 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
 
     private func flush() {
         guard phase != .closed else { return }
-        switch out.write(to: fd) {
+        switch transport.write(&out, to: fd) {
         case .drained:
             writeBlocked = false
             notifyDrained(nil)
-            if closeWhenDrained { closeNow(); return }
+            if closeWhenDrained && out.isEmpty { closeNow(); return }
         case .blocked:
             writeBlocked = true
             if out.pendingBytes < WebSocketWatermark.high / 4 { notifyDrained(nil) }
@@ -231,7 +258,7 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
         scheduleFlush()
     }
 
-    var pendingWriteBytes: Int { phase == .closed ? 0 : out.pendingBytes }
+    var pendingWriteBytes: Int { phase == .closed ? 0 : out.pendingBytes + transport.bufferedBytes }
 
     func whenWritable(_ body: @escaping @Sendable ((any Error)?) -> Void) {
         if phase == .closed { body(WebSocketError.closed); return }
@@ -246,6 +273,7 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
     func closeNow() {
         guard phase != .closed else { return }
         let wasOpen = phase == .open
+        if wasOpen { transport.closing() }
         phase = .closed
         loop.deregister(fd)
         Glibc.close(fd)

@@ -10,7 +10,9 @@ import Glibc
 /// the records wait in the write BIO until the socket takes them.
 final class TLSSession {
     let fd: Int32
-    let server: TLSServerContext
+    /// The server context this session answers for (kept alive with it); nil on the client side.
+    let server: TLSServerContext?
+    private let client: TLSClientContext?
     private let ssl: OpaquePointer
     private var rbio: OpaquePointer
     private var wbio: OpaquePointer
@@ -33,11 +35,50 @@ final class TLSSession {
         self.ssl = ssl
         self.fd = fd
         self.server = server
+        client = nil
         rbio = r
         wbio = w
         SSL_set_bio(ssl, r, w)
         SSL_set_accept_state(ssl)
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// The client side of a connection to `host` (SNI unless it is an IP literal; the
+    /// certificate must name it unless verification is off).
+    init?(client: TLSClientContext, host: String, fd: Int32) {
+        guard let ssl = SSL_new(client.ctx) else { ERR_clear_error(); return nil }
+        guard let r = BIO_new(BIO_s_mem()), let w = BIO_new(BIO_s_mem()) else { SSL_free(ssl); ERR_clear_error(); return nil }
+        self.ssl = ssl
+        self.fd = fd
+        server = nil
+        self.client = client
+        rbio = r
+        wbio = w
+        fedAny = true  // the plain-HTTP check is a server's
+        SSL_set_bio(ssl, r, w)
+        SSL_set_connect_state(ssl)
+        let name = client.configuration.serverName ?? host
+        let isIP = SocketAddress(ip: name, port: 0) != nil
+        if !isIP { _ = quantum_ssl_set_sni(ssl, name) }
+        if client.configuration.verifyPeer {
+            if isIP { _ = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name) } else { _ = SSL_set1_host(ssl, name) }
+        }
+    }
+
+    /// Client side: starts the handshake (the ClientHello waits in `pendingBytes`).
+    func startHandshake() -> InputStatus {
+        ERR_clear_error()
+        let rc = SSL_do_handshake(ssl)
+        if rc == 1 { handshakeDone = true; info = TLSInfo(ssl: ssl); return .open }
+        let e = SSL_get_error(ssl, rc)
+        return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? .open : fail()
+    }
+
+    /// Why the handshake failed, when verification was the reason.
+    var verificationFailure: String? {
+        let result = SSL_get_verify_result(ssl)
+        guard result != X509_V_OK else { return nil }
+        return String(cString: X509_verify_cert_error_string(result))
     }
 
     deinit { SSL_free(ssl) }
