@@ -1,8 +1,8 @@
 import QuantumCore
 
-/// `transport` with `"protocol": "http"`: how the proxy talks to upstreams, mapped onto
-/// `HTTPClient.Configuration`. Fields that would change behaviour we do not have yet (TLS to
-/// upstreams, HTTP/2 upstreams, PROXY protocol, ...) are refused by name rather than ignored.
+/// `transport` with `"protocol": "http"`: how the proxy talks to upstreams (HTTP/1.1, plain or
+/// TLS), mapped onto `HTTPClient.Configuration`. Fields that would change behaviour we do not
+/// have yet (HTTP/2 upstreams, PROXY protocol, client certificates, ...) are refused by name.
 public struct HTTPTransport: Sendable, Decodable {
     public struct KeepAlive: Sendable, Decodable {
         public var enabled: Bool?
@@ -17,6 +17,33 @@ public struct HTTPTransport: Sendable, Decodable {
     }
 
     public var configuration = HTTPClient.Configuration()
+
+    /// `transport.tls`: HTTPS to the upstreams. `{}` trusts the system roots.
+    public struct UpstreamTLS: Sendable, Decodable {
+        public var configuration: TLSClientConfiguration
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case rootCAPEMFiles = "root_ca_pem_files", insecureSkipVerify = "insecure_skip_verify", serverName = "server_name"
+            case ca, clientCertificateFile = "client_certificate_file", clientCertificateKeyFile = "client_certificate_key_file"
+            case handshakeTimeout = "handshake_timeout", exceptPorts = "except_ports", renegotiation, curves
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            for key in [CodingKeys.ca, .clientCertificateFile, .clientCertificateKeyFile, .exceptPorts, .renegotiation, .curves]
+            where c.contains(key) {
+                throw ConfigError(codingPath: decoder.codingPath + [key], "transport.tls field \"\(key.stringValue)\" is not supported yet")
+            }
+            let roots = try c.decodeIfPresent([String].self, forKey: .rootCAPEMFiles) ?? []
+            guard roots.count <= 1 else {
+                throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.rootCAPEMFiles], "one root CA file is supported (concatenate the PEMs)")
+            }
+            _ = try c.decodeIfPresent(CaddyDuration.self, forKey: .handshakeTimeout)  // bounded by dial_timeout here
+            configuration = TLSClientConfiguration(trustRootsFile: roots.first,
+                                                   verifyPeer: !(try c.decodeIfPresent(Bool.self, forKey: .insecureSkipVerify) ?? false),
+                                                   serverName: try c.decodeIfPresent(String.self, forKey: .serverName))
+        }
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case `protocol`, versions, dialTimeout = "dial_timeout", dialFallbackDelay = "dial_fallback_delay"
@@ -36,7 +63,7 @@ public struct HTTPTransport: Sendable, Decodable {
         guard proto == "http" else {
             throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.protocol], "unknown transport \"\(proto)\"; known: http")
         }
-        for key in [CodingKeys.tls, .resolver, .proxyProtocol, .localAddress, .forwardProxyURL, .networkProxy, .maxConnsPerHost]
+        for key in [CodingKeys.resolver, .proxyProtocol, .localAddress, .forwardProxyURL, .networkProxy, .maxConnsPerHost]
         where c.contains(key) {
             throw ConfigError(codingPath: decoder.codingPath + [key], "transport field \"\(key.stringValue)\" is not supported yet")
         }
@@ -55,6 +82,7 @@ public struct HTTPTransport: Sendable, Decodable {
         if let size = try c.decodeIfPresent(Int.self, forKey: .maxResponseHeaderSize), size > 0 {
             configuration.maxResponseHeaderBytes = size
         }
+        if let tls = try c.decodeIfPresent(UpstreamTLS.self, forKey: .tls) { configuration.tls = tls.configuration }
         if let keepAlive = try c.decodeIfPresent(KeepAlive.self, forKey: .keepAlive) {
             configuration.keepAlive = keepAlive.enabled ?? true
             if let n = keepAlive.maxIdleConnsPerHost { configuration.maxIdlePerHost = max(0, n) }

@@ -1,3 +1,4 @@
+import Glibc
 import Synchronization
 
 /// An HTTP/1.1 client running on Quantum's event loops, with a keep-alive pool per loop and
@@ -21,6 +22,8 @@ public final class HTTPClient: Sendable {
         public var maxIdlePerHost = 32
         public var idleTimeout: UInt64 = 120_000_000_000
         public var maxResponseHeaderBytes = 1 << 20
+        /// TLS to the servers (https); nil for plain HTTP.
+        public var tls: TLSClientConfiguration?
         public init() {}
     }
 
@@ -75,7 +78,8 @@ public final class HTTPClient: Sendable {
                 connection = idle
             } else {
                 let fd = try Sockets.connect(host: host, port: port)
-                connection = HTTPClientConnection(fd: fd, loop: loop, key: key, configuration: configuration, pool: pool)
+                connection = HTTPClientConnection(fd: fd, loop: loop, key: key, configuration: configuration, pool: pool,
+                                                  transport: try transport(host: host, fd: fd))
                 try await connection.connect()
             }
             do {
@@ -83,6 +87,20 @@ public final class HTTPClient: Sendable {
             } catch HTTPClientError.staleConnection where request.body == nil && attempt == 1 {
                 continue
             }
+        }
+    }
+
+    /// Plain, or a TLS client session when the configuration asks for https.
+    private func transport(host: String, fd: Int32) throws(HTTPClientError) -> ConnectionTransport {
+        guard let tls = configuration.tls else { return .plain }
+        do {
+            guard let session = TLSSession(client: try TLSClientContext.shared(tls), host: host, fd: fd) else {
+                throw TLSClientError("cannot create a session")
+            }
+            return .tls(session)
+        } catch {
+            Glibc.close(fd)
+            throw .connectFailed("\(error)")
         }
     }
 

@@ -11,6 +11,8 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     unowned let loop: EventLoop
     let key: String
     private let configuration: HTTPClient.Configuration
+    /// Plain TCP, or TLS to an https server.
+    private let transport: ConnectionTransport
     private weak var pool: ClientPool?
 
     @exclusivity(unchecked) private var phase = Phase.connecting
@@ -37,7 +39,9 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     /// Numbers exchanges, so a response handle from an earlier one cannot touch a later one.
     @exclusivity(unchecked) private(set) var exchangeNumber = 0
 
-    init(fd: Int32, loop: EventLoop, key: String, configuration: HTTPClient.Configuration, pool: ClientPool) {
+    init(fd: Int32, loop: EventLoop, key: String, configuration: HTTPClient.Configuration, pool: ClientPool,
+         transport: ConnectionTransport = .plain) {
+        self.transport = transport
         self.fd = fd
         self.loop = loop
         self.key = key
@@ -140,32 +144,51 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         if n > 0 {
             lastRead = loop.now
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            switch phase {
-            case .idle: close()  // nothing is expected between exchanges
-            case .upgraded: body?.push(Array(bytes)); updateInterest()
-            default:
-                receivedResponseBytes = true
-                decoder.append(bytes)
-                process()
+            guard case .tls(let session) = transport else { receivedPlain(bytes); return }
+            let wasHandshaking = !session.handshakeDone
+            let status = session.feed(bytes, scratch: buffer) { receivedPlain($0) }
+            guard phase != .closed else { return }
+            switch status {
+            case .open: flush()
+            case .closed: inputEnded()
+            case .failed:
+                fail(wasHandshaking ? .connectFailed("TLS: " + (session.verificationFailure ?? "handshake failed")) : .connectionClosed)
             }
         } else if n == 0 {
-            inputClosed = true
-            switch phase {
-            case .idle: close()
-            case .upgraded: body?.finish(); updateInterest()
-            default:
-                process()
-                if let end = decoder.inputEnded() { handle(end) }
-                if !responseEnded {
-                    fail(receivedResponseBytes || completedExchanges == 0 ? .connectionClosed : .staleConnection)
-                } else {
-                    updateInterest()
-                }
-            }
+            inputEnded()
         } else {
             let e = cq_errno()
             if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
             fail(phase == .busy && !receivedResponseBytes && completedExchanges > 0 ? .staleConnection : .connectionClosed)
+        }
+    }
+
+    /// Bytes from the server (decrypted, over TLS).
+    private func receivedPlain(_ bytes: UnsafeRawBufferPointer) {
+        switch phase {
+        case .idle: close()  // nothing is expected between exchanges
+        case .upgraded: body?.push(Array(bytes)); updateInterest()
+        case .busy:
+            receivedResponseBytes = true
+            decoder.append(bytes)
+            process()
+        default: break
+        }
+    }
+
+    private func inputEnded() {
+        inputClosed = true
+        switch phase {
+        case .idle: close()
+        case .upgraded: body?.finish(); updateInterest()
+        default:
+            process()
+            if let end = decoder.inputEnded() { handle(end) }
+            if !responseEnded {
+                fail(receivedResponseBytes || completedExchanges == 0 ? .connectionClosed : .staleConnection)
+            } else {
+                updateInterest()
+            }
         }
     }
 
@@ -203,6 +226,11 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         }
         phase = .idle
         lastRead = loop.now
+        // Over TLS the ClientHello goes now; requests queue until the handshake is done.
+        if case .tls(let session) = transport {
+            guard session.startHandshake() != .failed else { fail(.connectFailed("TLS: cannot start the handshake")); return }
+            flush()
+        }
         updateInterest()
         if let c = connectWaiter { connectWaiter = nil; c.resume() }
     }
@@ -307,7 +335,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     private func flush() {
         guard phase != .closed, phase != .connecting else { return }
         let before = out.pendingBytes
-        switch out.write(to: fd) {
+        switch transport.write(&out, to: fd) {
         case .drained:
             writeBlocked = false
             lastWriteProgress = loop.now
@@ -352,6 +380,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     func close() {
         guard phase != .closed else { return }
         let wasIdle = phase == .idle
+        if phase != .connecting { transport.closing() }
         phase = .closed
         timer?.cancel()
         timer = nil
