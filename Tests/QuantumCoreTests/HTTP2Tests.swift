@@ -138,7 +138,7 @@ final class HTTP2Tests: XCTestCase {
         let routes = #"[{"handle": [{"handler": "test_sleep", "millis": 800, "body": "finished"}]}]"#
         let server = try await TestServer.start(routes: routes, serverFields: Self.h2c, registry: coreTestRegistry())
         let port = server.port
-        let client = Task.detached { runProcess("nghttp", ["-nv", "http://127.0.0.1:\(port)/"], timeout: 20) }
+        let client = Task.detached { runProcess("nghttp", ["-v", "http://127.0.0.1:\(port)/"], timeout: 20) }
         try await Task.sleep(nanoseconds: 300_000_000)
         await server.stop()
         let r = await client.value

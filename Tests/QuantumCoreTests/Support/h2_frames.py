@@ -25,7 +25,8 @@ HEADERS, RST_STREAM, SETTINGS, GOAWAY, CONTINUATION = 1, 3, 4, 7, 9
 class Peer:
     """An h2 client connection over a blocking socket with a read timeout."""
 
-    def __init__(self, port, settings=None, timeout=3.0):
+    def __init__(self, port, settings=None, timeout=3.0, auto_ack=True):
+        self.auto_ack = auto_ack
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         cfg = h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
         self.conn = h2.connection.H2Connection(config=cfg)
@@ -40,7 +41,10 @@ class Peer:
     def flush(self):
         data = self.conn.data_to_send()
         if data:
-            self.sock.sendall(data)
+            try:
+                self.sock.sendall(data)
+            except OSError:
+                self.closed = True
 
     def pump(self, seconds=0.3, until=None):
         """Reads and handles frames for up to `seconds` (or until `until()` holds)."""
@@ -63,6 +67,8 @@ class Peer:
                 self.events.append(ev)
                 if isinstance(ev, h2.events.RemoteSettingsChanged):
                     self.remote_settings_seen = True
+                if self.auto_ack and isinstance(ev, h2.events.DataReceived) and ev.flow_controlled_length:
+                    self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
             self.flush()
         return until() if until else True
 
@@ -142,7 +148,7 @@ def read_until_goaway_or_close(s, seconds):
 def case_flow_control_windows(port):
     """The server never sends more DATA than the client's windows allow; a stream whose window
     is exhausted does not hold up another stream once the connection window is opened."""
-    p = Peer(port)
+    p = Peer(port, auto_ack=False)
     big = p.request("/big")
     p.pump(1.0)
     got = len(p.body(big))
@@ -168,8 +174,11 @@ def case_slow_reader_does_not_stall_others(port):
     """A handler that does not read its request body holds back only its own stream."""
     p = Peer(port)
     slow = p.request("/slow", method="POST", end=False)
+    p.pump(0.3, until=lambda: p.remote_settings_seen)
     window = p.conn.local_flow_control_window(slow)
-    p.conn.send_data(slow, b"x" * window)  # fills the stream's window; the handler reads nothing
+    assert window == 262144, f"stream window {window}"
+    for _ in range(window // 16384):  # fills the stream's window; the handler reads nothing
+        p.conn.send_data(slow, b"x" * 16384)
     p.flush()
     p.pump(0.2)
     fast = p.request("/collect", method="POST", end=False)
@@ -216,18 +225,35 @@ def case_bad_hpack_is_connection_error(port):
 
 
 def case_too_many_streams_refused(port):
+    """Over SETTINGS_MAX_CONCURRENT_STREAMS (250): before the client acknowledged the setting,
+    the extra streams are refused (REFUSED_STREAM) and the others answered; after it, nghttp2
+    treats the excess as a connection error (GOAWAY PROTOCOL_ERROR). Never a crash."""
+    limit = 250
+    unlimited = {h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1000}
+    # Streams sent with the preface, before the server's SETTINGS could be acknowledged.
     p = Peer(port)
-    p.pump(0.5, until=lambda: p.remote_settings_seen)
-    limit = p.conn.remote_settings.max_concurrent_streams
-    assert limit == 250, f"max_concurrent_streams {limit}"
     # Bypass the h2 library's own limit: it would refuse to open stream 251 itself.
-    p.conn.remote_settings = h2.settings.Settings(client=False, initial_values={h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 1000})
+    p.conn.remote_settings = h2.settings.Settings(client=False, initial_values=unlimited)
     sids = [p.request("/slow") for _ in range(limit + 10)]
-    p.pump(5, until=lambda: sum(1 for s in sids if p.ended(s)) + len(p.resets()) >= len(sids))
+    p.pump(6, until=lambda: sum(1 for s in sids if p.ended(s)) + len(p.resets()) >= len(sids))
     refused = p.resets(7)  # REFUSED_STREAM
     answered = sum(1 for s in sids if p.ended(s))
     assert len(refused) == 10, f"{len(refused)} refused, want 10"
     assert answered == limit, f"{answered} answered, want {limit}"
+    assert p.goaway() is None
+    # After the acknowledgement: a connection error, not a crash.
+    q = Peer(port)
+    q.pump(0.5, until=lambda: q.remote_settings_seen)
+    assert q.conn.remote_settings.max_concurrent_streams == limit
+    q.pump(0.2)
+    q.conn.remote_settings = h2.settings.Settings(client=False, initial_values=unlimited)
+    for _ in range(limit + 10):
+        q.request("/slow")
+    q.pump(3, until=lambda: q.goaway() is not None or len(q.resets(7)) >= 10)
+    g = q.goaway()
+    # The GOAWAY may be lost to the TCP reset when the server closes with requests unread.
+    assert (g is not None and g.error_code == 1) or len(q.resets(7)) >= 10 or q.closed, f"goaway {g}, resets {len(q.resets())}"
+    assert alive(port), "server stopped answering"
 
 
 def case_continuation_flood_is_error(port):
