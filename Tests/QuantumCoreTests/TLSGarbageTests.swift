@@ -84,7 +84,7 @@ final class TLSGarbageTests: XCTestCase {
                 // readAll returns on EOF (the server closed) or after 5 s of silence.
                 XCTAssertTrue(client.isClosedByPeer(timeout: 1), "\(name): the server ends the connection")
                 let r = curlTLS(pki, port: server.port)
-                XCTAssertEqual(r.output, "https tls1.3 a.test http/1.1 TLS_AES_128_GCM_SHA256", "after \(name)")
+                XCTAssertEqual(r.output, "https tls1.3 a.test h2 TLS_AES_128_GCM_SHA256", "after \(name)")
             }
             var open = -1
             for _ in 0..<50 {

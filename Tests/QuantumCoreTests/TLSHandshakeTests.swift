@@ -9,9 +9,9 @@ final class TLSHandshakeTests: XCTestCase {
         try await withTLSServer(tlsConfig(pki)) { server in
             let r = curlTLS(pki, port: server.port)
             XCTAssertEqual(r.status, 0, r.output)
-            XCTAssertEqual(r.output, "https tls1.3 a.test http/1.1 TLS_AES_128_GCM_SHA256")
+            XCTAssertEqual(r.output, "https tls1.3 a.test h2 TLS_AES_128_GCM_SHA256")
             let tls12 = curlTLS(pki, port: server.port, ["--tls-max", "1.2"])
-            XCTAssertEqual(tls12.output, "https tls1.2 a.test http/1.1 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
+            XCTAssertEqual(tls12.output, "https tls1.2 a.test h2 TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256")
         }
     }
 
@@ -24,7 +24,7 @@ final class TLSHandshakeTests: XCTestCase {
                 XCTAssertTrue(r.output.contains("Peer certificate: \(subject)"), "\(name): \(r.output)")
                 XCTAssertTrue(r.output.contains("Verification: OK"), r.output)
             }
-            XCTAssertEqual(curlTLS(pki, port: server.port, host: "b.test").output.prefix(22), "https tls1.3 b.test ht")
+            XCTAssertEqual(curlTLS(pki, port: server.port, host: "b.test").output.prefix(22), "https tls1.3 b.test h2")
         }
     }
 
@@ -38,7 +38,7 @@ final class TLSHandshakeTests: XCTestCase {
             let bare = sClient(port: server.port, ["-noservername", "-brief"])
             XCTAssertTrue(bare.output.contains("Peer certificate: CN = a.test"), bare.output)
             let viaIP = runProcess("curl", ["-sS", "--cacert", pki.cert("ca"), "https://127.0.0.1:\(server.port)/"])
-            XCTAssertEqual(viaIP.output, "https tls1.3  http/1.1 TLS_AES_128_GCM_SHA256")
+            XCTAssertEqual(viaIP.output, "https tls1.3  h2 TLS_AES_128_GCM_SHA256")
         }
     }
 
@@ -75,9 +75,17 @@ final class TLSHandshakeTests: XCTestCase {
         }
     }
 
-    func testALPNNegotiatesHTTP11Only() async throws {
+    /// h2 is offered by default (Caddy's `protocols` default); `"protocols": ["h1"]` leaves
+    /// HTTP/1.1 only, and a client that offers only h2 then gets no_application_protocol.
+    func testALPNNegotiatesH2ByDefaultAndHTTP11WhenH2IsOff() async throws {
         let pki = try TestPKI.get()
         try await withTLSServer(tlsConfig(pki)) { server in
+            let r = sClient(port: server.port, ["-servername", "a.test", "-alpn", "h2,http/1.1"])
+            XCTAssertTrue(r.output.contains("ALPN protocol: h2"), r.output)
+            let h1 = sClient(port: server.port, ["-servername", "a.test", "-alpn", "http/1.1"])
+            XCTAssertTrue(h1.output.contains("ALPN protocol: http/1.1"), h1.output)
+        }
+        try await withTLSServer(tlsConfig(pki, serverFields: #""protocols": ["h1"]"#)) { server in
             let r = sClient(port: server.port, ["-servername", "a.test", "-alpn", "h2,http/1.1"])
             XCTAssertTrue(r.output.contains("ALPN protocol: http/1.1"), r.output)
             let h2Only = sClient(port: server.port, ["-servername", "a.test", "-alpn", "h2", "-brief"])
@@ -110,7 +118,7 @@ final class TLSHandshakeTests: XCTestCase {
             XCTAssertTrue(sClient(port: server.port, ["-servername", "b.test", "-brief"]).output.contains("Protocol version: TLSv1.2"))
             XCTAssertTrue(sClient(port: server.port, ["-servername", "q.wild.test", "-brief"]).output.contains("Protocol version: TLSv1.2"))
             XCTAssertTrue(sClient(port: server.port, ["-servername", "a.test", "-brief"]).output.contains("Protocol version: TLSv1.3"))
-            XCTAssertEqual(curlTLS(pki, port: server.port).output, "https tls1.3 a.test http/1.1 TLS_AES_128_GCM_SHA256")
+            XCTAssertEqual(curlTLS(pki, port: server.port).output, "https tls1.3 a.test h2 TLS_AES_128_GCM_SHA256")
             // No policy matches: Caddy fails the handshake.
             let none = sClient(port: server.port, ["-noservername", "-brief"])
             XCTAssertNotEqual(none.status, 0, none.output)

@@ -124,7 +124,7 @@ final class TLSTransportTests: XCTestCase {
                 return all
             }
             XCTAssertEqual(results.count, 16)
-            XCTAssertTrue(results.allSatisfy { $0 == "https tls1.3 a.test http/1.1 TLS_AES_128_GCM_SHA256" }, "\(results)")
+            XCTAssertTrue(results.allSatisfy { $0 == "https tls1.3 a.test h2 TLS_AES_128_GCM_SHA256" }, "\(results)")
         }
     }
 }

@@ -77,6 +77,9 @@ public struct HTTP1Decoder: Sendable {
         bytes.withUnsafeBytes { append($0) }
     }
 
+    /// The raw bytes not yet decoded, without taking them (protocol detection).
+    public var undecoded: ArraySlice<UInt8> { buffer[start...] }
+
     /// Takes the raw bytes not yet decoded (used when a connection switches protocols).
     public mutating func takeRemaining() -> [UInt8] {
         let rest = Array(buffer[start...])

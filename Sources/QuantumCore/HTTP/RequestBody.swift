@@ -4,6 +4,12 @@ protocol BodySource: AnyObject {
     func bodyReaderWaiting(_ stream: BodyStream)
     /// Buffered bytes fell below the low watermark.
     func bodyDrained(_ stream: BodyStream)
+    /// The reader took `count` bytes (HTTP/2 refunds its flow-control window).
+    func bodyConsumed(_ stream: BodyStream, count: Int)
+}
+
+extension BodySource {
+    func bodyConsumed(_ stream: BodyStream, count: Int) {}
 }
 
 /// A request body that streams in as it arrives. A value; copies share the same stream.
@@ -117,6 +123,7 @@ final class BodyStream: @unchecked Sendable {
     /// Drops what is buffered and everything still to come.
     func discard() {
         discarding = true
+        if bufferedBytes > 0 { source?.bodyConsumed(self, count: bufferedBytes) }
         chunks.removeAll()
         head = 0
         bufferedBytes = 0
@@ -147,6 +154,7 @@ final class BodyStream: @unchecked Sendable {
     }
 
     private func deliver(_ chunk: [UInt8], to c: UnsafeContinuation<[UInt8]?, any Error>) {
+        source?.bodyConsumed(self, count: chunk.count)
         do { try checkLimit(chunk.count); c.resume(returning: chunk) } catch { c.resume(throwing: error) }
     }
 
@@ -164,6 +172,7 @@ final class BodyStream: @unchecked Sendable {
         head = 0
         bufferedBytes = 0
         consumed = all.count
+        source?.bodyConsumed(self, count: all.count)
         return all
     }
 
@@ -172,6 +181,7 @@ final class BodyStream: @unchecked Sendable {
         head += 1
         bufferedBytes -= chunk.count
         if head == chunks.count { chunks.removeAll(keepingCapacity: true); head = 0 }
+        source?.bodyConsumed(self, count: chunk.count)
         if bufferedBytes < Self.lowWatermark { source?.bodyDrained(self) }
         return chunk
     }

@@ -136,6 +136,12 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         _ = epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev)
     }
 
+    /// Hands a registered descriptor to another handler (a connection switching protocols).
+    func replaceHandler(_ fd: Int32, with handler: any LoopIOHandler, events: UInt32) {
+        handlers[fd] = handler
+        modify(fd, events: events)
+    }
+
     func deregister(_ fd: Int32) {
         handlers[fd] = nil
         _ = epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nil)

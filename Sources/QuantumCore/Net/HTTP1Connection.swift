@@ -3,7 +3,7 @@ import Glibc
 
 /// One HTTP/1.1 connection on its loop: the read path parses synchronously and hands request
 /// heads to one long-lived task, which runs the handler chain and writes responses in order.
-final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked Sendable {
+final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConnection, @unchecked Sendable {
     private enum Pending {
         case request(RequestHead, BodyStream?)
         case parseError(HTTP1ParseError)
@@ -37,6 +37,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
     @exclusivity(unchecked) private var expectContinueBody: BodyStream?
     @exclusivity(unchecked) private var upgraded: UpgradedStream?
     @exclusivity(unchecked) private var claimedUpgrade: Upgrade?
+    /// h2c by prior knowledge: the first bytes are checked for the HTTP/2 client preface.
+    @exclusivity(unchecked) private var checkPreface: Bool
     // Timekeeping (monotonic ns).
     @exclusivity(unchecked) private var lastRead: UInt64
     @exclusivity(unchecked) private var headStarted: UInt64 = 0
@@ -54,6 +56,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
         self.transport = transport
         self.owner = owner
         decoder = HTTP1Decoder(limits: runtime.limits.http1)
+        if case .plain = transport { checkPreface = runtime.protocols.h2c } else { checkPreface = false }
         lastRead = SystemClock.monotonicNanos()
         headStarted = lastRead  // a TLS handshake is timed like a request head
     }
@@ -74,6 +77,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             if case .tls(let session) = transport { receiveTLS(bytes, session); return }
             received(bytes)
+            if checkPreface && awaitPreface() { return }
             if upgraded == nil { process() }
         } else if n == 0 {
             inputEnded()
@@ -106,7 +110,13 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
     private func receiveTLS(_ ciphertext: UnsafeRawBufferPointer, _ session: TLSSession) {
         let handshaking = !session.handshakeDone
         let status = session.feed(ciphertext, scratch: loop.readBuffer) { received($0) }
-        if handshaking, let tls = session.info { info = info.with(tls: tls) }
+        if handshaking, let tls = session.info {
+            info = info.with(tls: tls)
+            if tls.applicationProtocol == "h2", case .open = status {
+                switchToHTTP2(initial: decoder.takeRemaining(), upgrade: nil)
+                return
+            }
+        }
         if session.pendingBytes > 0 { scheduleFlush() }
         switch status {
         case .open:
@@ -148,6 +158,11 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
                 case .chunked: stream = BodyStream(loop: loop, source: self, knownLength: nil)
                 }
                 if stream == nil && !head.hasUpgrade && answerInline(head) { continue }
+                if head.hasUpgrade && runtime.protocols.h2c && waiter != nil && queueHead == queue.count,
+                   case .plain = transport, let upgrade = HTTP2Upgrade(head) {
+                    switchToHTTP2(initial: decoder.takeRemaining(), upgrade: upgrade)
+                    return
+                }
                 receivingBody = stream
                 bodyStarted = lastRead
                 if head.expectContinue, stream != nil { expectContinueBody = stream; continueSent = false }
@@ -164,6 +179,36 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, @unchecked 
             }
         }
         updateInterest()
+    }
+
+    // MARK: - Switching to HTTP/2
+
+    /// While the first bytes could still be the HTTP/2 preface: true when they are (the
+    /// connection switched, or waits for the rest of it), false once they cannot be.
+    private func awaitPreface() -> Bool {
+        let pending = decoder.undecoded
+        let preface = HTTP2Upgrade.preface
+        let n = min(pending.count, preface.count)
+        guard pending.prefix(n).elementsEqual(preface.prefix(n)) else { checkPreface = false; return false }
+        if n < preface.count { return true }
+        checkPreface = false
+        switchToHTTP2(initial: decoder.takeRemaining(), upgrade: nil)
+        return true
+    }
+
+    /// Hands the socket (and its TLS session) to an HTTP/2 connection; this one lets go of it
+    /// without closing it, and its task ends.
+    private func switchToHTTP2(initial: [UInt8], upgrade: HTTP2Upgrade?) {
+        guard let h2 = HTTP2Connection(fd: fd, loop: loop, runtime: runtime, info: info, owner: owner, transport: transport) else {
+            close()
+            return
+        }
+        isClosed = true
+        owner.remove(self)
+        owner.add(h2)
+        loop.replaceHandler(fd, with: h2, events: EPOLLIN.rawValue)
+        if let w = waiter { waiter = nil; w.resume(returning: nil) }
+        h2.start(initial: initial, upgrade: upgrade)
     }
 
     private func enqueue(_ p: Pending) {

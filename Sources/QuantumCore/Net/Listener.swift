@@ -4,9 +4,9 @@ import Synchronization
 
 /// The connections a loop owns for one server, for shutdown and counting.
 final class ConnectionRegistry: @unchecked Sendable {
-    @exclusivity(unchecked) private(set) var connections: [ObjectIdentifier: HTTP1Connection] = [:]
-    func add(_ c: HTTP1Connection) { connections[ObjectIdentifier(c)] = c }
-    func remove(_ c: HTTP1Connection) { connections[ObjectIdentifier(c)] = nil }
+    @exclusivity(unchecked) private(set) var connections: [ObjectIdentifier: any ServerConnection] = [:]
+    func add(_ c: any ServerConnection) { connections[ObjectIdentifier(c)] = c }
+    func remove(_ c: any ServerConnection) { connections[ObjectIdentifier(c)] = nil }
 }
 
 /// A listening socket owned by one loop (`SO_REUSEPORT`: each loop has its own).

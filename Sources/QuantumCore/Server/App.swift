@@ -28,7 +28,8 @@ public final class App: Sendable {
                     name: name, limits: config.limits, chain: config.routes.compile(),
                     errorChain: config.errors.map { $0.routes.compile() },
                     inlineChain: config.routes.compileSynchronous(), clientIP: config.clientIPResolver,
-                    tls: loaded.tls.servers[name], strictSNIHost: config.strictSNIHost)
+                    tls: loaded.tls.servers[name], strictSNIHost: config.strictSNIHost,
+                    protocols: HTTPProtocols(config.protocols))
                 var sets: [HTTPListenerSet] = []
                 do {
                     for text in config.listen {

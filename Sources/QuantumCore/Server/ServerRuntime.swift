@@ -5,6 +5,7 @@ public enum PeerIsTrustedProxy: ContextKey { public typealias Value = Bool }
 /// Timeouts and limits of one server (Caddy's server fields), in nanoseconds.
 public struct ServerLimits: Sendable {
     public var http1 = HTTP1Limits()
+    public var http2 = HTTP2Limits()
     public var readHeaderTimeout: UInt64? = 60_000_000_000
     public var readTimeout: UInt64?
     public var writeTimeout: UInt64?
@@ -27,9 +28,13 @@ public final class ServerRuntime: Sendable {
     public let tls: TLSServerContext?
     /// Caddy's `strict_sni_host`: over TLS, the Host must equal the SNI (421 otherwise).
     let strictSNIHost: Bool
+    /// The HTTP versions this server speaks (`protocols`).
+    public let protocols: HTTPProtocols
 
     public init(name: String, limits: ServerLimits, chain: Next, errorChain: Next?, inlineChain: SyncNext? = nil,
-                clientIP: ClientIPResolver? = nil, tls: TLSServerContext? = nil, strictSNIHost: Bool? = nil) {
+                clientIP: ClientIPResolver? = nil, tls: TLSServerContext? = nil, strictSNIHost: Bool? = nil,
+                protocols: HTTPProtocols = HTTPProtocols()) {
+        self.protocols = protocols
         self.name = name
         self.limits = limits
         self.chain = chain

@@ -27,6 +27,7 @@ public final class TLSRuntime: Sendable {
                 store = try CertificateStore(source: source)
             }
             servers[name] = try TLSServerContext(policies: policies, store: store!, workingDirectory: workingDirectory,
+                                                 alpn: HTTPProtocols(server.protocols).alpn,
                                                  resumption: !(config.apps.tls?.sessionTickets?.disabled ?? false))
         }
         if store == nil && !source.isEmpty { store = try CertificateStore(source: source) }

@@ -22,7 +22,9 @@ final class TLSPolicy: @unchecked Sendable {
     private let tls13Ciphers: String
     private let groups: String
 
-    init(_ config: TLSConnectionPolicyConfig, index: Int, workingDirectory: String, resumption: Bool = true) throws(ConfigError) {
+    /// - Parameter alpn: what the server speaks, preferred first; the policy's `alpn` is filtered to it.
+    init(_ config: TLSConnectionPolicyConfig, index: Int, workingDirectory: String, alpn supported: [String] = HTTPProtocols().alpn,
+         resumption: Bool = true) throws(ConfigError) {
         let path = config.path
         func fail(_ key: String, _ message: String) -> ConfigError { ConfigError(codingPath: path + [NameKey(key)], message) }
         sni = config.match?.sni.map { $0.map { $0.lowercased() } }
@@ -30,8 +32,8 @@ final class TLSPolicy: @unchecked Sendable {
         allTags = config.certificateSelection?.allTags
         defaultSNI = config.defaultSNI?.lowercased()
         fallbackSNI = config.fallbackSNI?.lowercased()
-        let offered = config.alpn ?? TLSServerContext.supportedALPN
-        alpn = offered.filter(TLSServerContext.supportedALPN.contains).map { Array($0.utf8) }
+        let offered = config.alpn ?? supported
+        alpn = offered.filter(supported.contains).map { Array($0.utf8) }
         minVersion = config.protocolMin.flatMap(TLSNames.protocolVersion) ?? TLS1_2_VERSION
         maxVersion = config.protocolMax.flatMap(TLSNames.protocolVersion) ?? TLS1_3_VERSION
         let suites = (config.cipherSuites ?? []).compactMap(TLSNames.cipherSuite)

@@ -4,11 +4,6 @@ import Glibc
 /// A TLS server's handshake configuration: its connection policies (first match wins) and the
 /// certificates they present. Built once per config; every connection's `TLSSession` uses it.
 public final class TLSServerContext: @unchecked Sendable {
-    /// Application protocols Quantum speaks over TLS, preferred first. `h2` joins when HTTP/2
-    /// lands; a policy's `alpn` list is filtered to these. `http/1.0` is accepted like nginx does
-    /// (Go, so Caddy, fails `curl -0` with no_application_protocol).
-    static let supportedALPN = ["http/1.1", "http/1.0"]
-
     let policies: [TLSPolicy]
     let store: CertificateStore
     /// Caddy's default for `strict_sni_host`: on when a policy authenticates clients.
@@ -16,14 +11,16 @@ public final class TLSServerContext: @unchecked Sendable {
 
     /// - Parameter resumption: session tickets and the session cache (off: Caddy's
     ///   `session_tickets.disabled`, every handshake a full one).
+    /// - Parameter alpn: the protocols the server speaks (`h2` only when `protocols` has it).
     init(policies configs: [TLSConnectionPolicyConfig], store: CertificateStore, workingDirectory: String,
-         resumption: Bool = true) throws(ConfigError) {
+         alpn: [String] = HTTPProtocols().alpn, resumption: Bool = true) throws(ConfigError) {
         var built: [TLSPolicy] = []
         for (i, config) in configs.enumerated() {
-            built.append(try TLSPolicy(config, index: i, workingDirectory: workingDirectory, resumption: resumption))
+            built.append(try TLSPolicy(config, index: i, workingDirectory: workingDirectory, alpn: alpn, resumption: resumption))
         }
         if built.isEmpty {
-            built.append(try TLSPolicy(TLSConnectionPolicyConfig(), index: 0, workingDirectory: workingDirectory, resumption: resumption))
+            built.append(try TLSPolicy(TLSConnectionPolicyConfig(), index: 0, workingDirectory: workingDirectory, alpn: alpn,
+                                       resumption: resumption))
         }
         policies = built
         self.store = store

@@ -1,0 +1,145 @@
+import CNGHTTP2
+
+/// The receiving side of HTTP/2 streams: nghttp2's callbacks assemble requests and bodies.
+extension HTTP2Connection {
+    func beginHeaders(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+        guard frame.pointee.hd.type == H2.headers else { return 0 }
+        let id = frame.pointee.hd.stream_id
+        if frame.pointee.headers.cat == H2.requestHeaders {
+            streams[id] = HTTP2Stream(id: id, connection: self)
+        } else if let stream = streams[id] {
+            stream.inTrailers = true
+            stream.headerBytes = 0
+        }
+        return 0
+    }
+
+    /// One decoded header field (nghttp2 has validated it: RFC 9113 §8.2).
+    func header(_ frame: UnsafePointer<nghttp2_frame>, _ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) -> Int32 {
+        guard let stream = streams[frame.pointee.hd.stream_id] else { return 0 }
+        stream.headerBytes += name.count + value.count + 32
+        if stream.headerBytes > runtime.limits.http1.maxHeaderBytes {
+            stream.headersTooLarge = true  // answered with 431; the rest is not kept
+            return 0
+        }
+        let v = String(decoding: value, as: UTF8.self)
+        if stream.inTrailers {
+            if name.first != UInt8(ascii: ":") { stream.trailers.add(String(decoding: name, as: UTF8.self), v) }
+            return 0
+        }
+        if name.first == UInt8(ascii: ":") {
+            switch String(decoding: name, as: UTF8.self) {
+            case ":method": stream.method = v
+            case ":path": stream.path = v
+            case ":scheme": stream.scheme = v
+            case ":authority": stream.authority = v
+            case ":protocol": stream.protocolName = v
+            default: break
+            }
+        } else {
+            stream.headers.add(String(decoding: name, as: UTF8.self), v)
+        }
+        return 0
+    }
+
+    func frameReceived(_ frame: UnsafePointer<nghttp2_frame>) -> Int32 {
+        let hd = frame.pointee.hd
+        guard let stream = streams[hd.stream_id] else { return 0 }
+        let endStream = hd.flags & H2.endStream != 0
+        switch hd.type {
+        case H2.headers where frame.pointee.headers.cat == H2.requestHeaders:
+            startRequest(stream, endStream: endStream)
+        case H2.headers:
+            if let body = stream.body {
+                if !stream.trailers.isEmpty { body.trailers = stream.trailers }
+                body.finish()
+            }
+        case H2.data where endStream:
+            stream.body?.finish()
+        default:
+            break
+        }
+        return 0
+    }
+
+    func dataReceived(_ streamID: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        guard let stream = streams[streamID], let body = stream.body, !body.discarding, !body.isFinished else {
+            accountReceived(nil, streamID, bytes.count)
+            return 0
+        }
+        accountReceived(stream, streamID, bytes.count)
+        body.push(Array(bytes))
+        return 0
+    }
+
+    func streamClosed(_ streamID: Int32) {
+        guard let stream = streams.removeValue(forKey: streamID) else { return }
+        forgetUnread(stream)
+        stream.closedByPeerOrConnection()
+    }
+
+    /// After the response's last frame: a request body still coming is not wanted (RFC 9113
+    /// §8.1: RST_STREAM with NO_ERROR tells the client to stop sending it).
+    func frameSent(_ frame: UnsafePointer<nghttp2_frame>) {
+        let hd = frame.pointee.hd
+        guard hd.flags & H2.endStream != 0, hd.type == H2.data || hd.type == H2.headers,
+              let stream = streams[hd.stream_id], let body = stream.body, !body.isFinished, let session else { return }
+        body.discard()
+        _ = nghttp2_submit_rst_stream(session, H2.flagNone, hd.stream_id, H2.noError)
+    }
+
+    /// The request headers are complete: answer inline when the route can, else in a task.
+    func startRequest(_ stream: HTTP2Stream, endStream: Bool) {
+        if stream.headersTooLarge {
+            submit(Response(status: 431), on: stream, isHead: false)
+            return
+        }
+        var body: BodyStream?
+        if !endStream {
+            let length = stream.headers["content-length"].flatMap { Int($0) }
+            body = BodyStream(loop: loop, source: stream, knownLength: length)
+            stream.body = body
+        }
+        let request = makeRequest(stream, body)
+        if body == nil && !shuttingDown && runtime.inlineChain != nil && stream.protocolName == nil,
+           let response = runtime.respondInline(request, context: Context(loop: loop)), response.upgrade == nil, !response.abort {
+            if case .stream = response.body {} else {
+                submit(response, on: stream, isHead: stream.method == "HEAD")
+                return
+            }
+        }
+        Task(executorPreference: loop) { await self.serve(stream, request) }
+    }
+
+    func makeRequest(_ stream: HTTP2Stream, _ body: BodyStream?) -> Request {
+        var rawPath = stream.path, query = ""
+        if let q = rawPath.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            query = String(rawPath[rawPath.index(after: q)...])
+            rawPath = String(rawPath[..<q])
+        }
+        let host = stream.authority.isEmpty ? (stream.headers["host"] ?? "") : stream.authority
+        return Request(method: stream.method, rawPath: rawPath, query: query, proto: "HTTP/2.0", headers: stream.headers,
+                       host: host, body: RequestBody(stream: body), connection: info)
+    }
+
+    /// `Upgrade: h2c`: the HTTP/1.1 request becomes stream 1, already half-closed by the client.
+    func acceptUpgrade(_ upgrade: HTTP2Upgrade) -> Bool {
+        guard let session else { return false }
+        let head = upgrade.head
+        let rv = upgrade.settings.withUnsafeBufferPointer {
+            nghttp2_session_upgrade2(session, $0.baseAddress, $0.count, head.method == "HEAD" ? 1 : 0, nil)
+        }
+        guard rv == 0 else { return false }
+        let stream = HTTP2Stream(id: 1, connection: self)
+        stream.method = head.method
+        stream.path = head.query.isEmpty && !head.hasQuery ? head.rawPath : head.rawPath + "?" + head.query
+        stream.scheme = "http"
+        stream.authority = head.authority
+        var headers = head.headers
+        headers.removeAll { ["connection", "upgrade", "http2-settings", "host"].contains($0.name.lowercased()) }
+        stream.headers = headers
+        streams[1] = stream
+        startRequest(stream, endStream: true)
+        return true
+    }
+}

@@ -1,0 +1,166 @@
+import CNGHTTP2
+
+/// The sending side of HTTP/2 streams: response HEADERS, then DATA pulled by nghttp2 from the
+/// stream's queue (bytes, a file range read as frames go out, or a producer's writes).
+extension HTTP2Connection {
+    /// Response bytes a stream may queue before its producer waits for nghttp2 to take them.
+    static let streamHighWatermark = 256 * 1024
+    static let streamLowWatermark = 64 * 1024
+
+    nonisolated(nonsending) func serve(_ stream: HTTP2Stream, _ request: Request) async {
+        let response = await runtime.respond(request, context: Context(loop: loop))
+        if let failure = stream.body?.failure as? HTTPError, failure.status != 499 {
+            submit(Response(status: failure.status), on: stream, isHead: false)
+            return
+        }
+        guard case .stream(let length, let producer) = response.body, !Self.isBodiless(response.status, stream.method) else {
+            submit(response, on: stream, isHead: stream.method == "HEAD")
+            return
+        }
+        guard submitHead(response, on: stream, length: length, hasBody: true) else { return }
+        let writer = HTTP2BodyWriter(connection: self, stream: stream, declaredLength: length)
+        do {
+            try await producer(writer)
+            try writer.checkComplete()
+            guard !stream.closed, !isClosed else { return }
+            stream.ended = true
+            resume(stream)
+        } catch {
+            reset(stream, H2.internalError)
+        }
+    }
+
+    static func isBodiless(_ status: Int, _ method: String) -> Bool {
+        method == "HEAD" || status < 200 || status == 204 || status == 304
+    }
+
+    /// Sends a response whose body is already at hand (empty, bytes, a file range).
+    func submit(_ response: Response, on stream: HTTP2Stream, isHead: Bool) {
+        guard !isClosed, !stream.closed else { return }
+        if response.abort { reset(stream, H2.internalError); return }
+        let bodiless = Self.isBodiless(response.status, stream.method)
+        var hasBody = false
+        if !bodiless {
+            switch response.body {
+            case .empty, .stream: break
+            case .bytes(let b): stream.enqueue(b); hasBody = !b.isEmpty
+            case .file(let region): stream.file = region; hasBody = region.length > 0
+            }
+        }
+        stream.ended = true
+        _ = submitHead(response, on: stream, length: response.body.knownLength, hasBody: hasBody)
+    }
+
+    /// Submits the HEADERS frame (with a DATA source when a body follows).
+    func submitHead(_ response: Response, on stream: HTTP2Stream, length: Int?, hasBody: Bool) -> Bool {
+        guard !isClosed, !stream.closed, let session else { return false }
+        var status = response.status
+        if status < 200 || status > 999 || response.upgrade != nil { status = 500 }  // no 1xx/101 switch in HTTP/2
+        var fields = HTTP2HeaderBlock()
+        fields.add(":status", String(status))
+        var hasServer = false, hasDate = false
+        for field in response.headers {
+            let name = field.name.asciiLowercased()
+            switch name {
+            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length": continue
+            case "server": hasServer = true
+            case "date": hasDate = true
+            default: break
+            }
+            fields.add(name, field.value)
+        }
+        if !hasServer { fields.add("server", "Quantum") }
+        if !hasDate { fields.add("date", String(decoding: loop.dateHeader, as: UTF8.self)) }
+        if status == 304, let declared = response.headers["content-length"] {
+            fields.add("content-length", declared)
+        } else if status != 204 && status != 304, let length {
+            fields.add("content-length", String(length))
+        }
+        var provider = nghttp2_data_provider()
+        provider.read_callback = HTTP2Callbacks.readBody
+        let rv = fields.withNV { nv, count in
+            hasBody ? nghttp2_submit_response(session, stream.id, nv, count, &provider)
+                    : nghttp2_submit_response(session, stream.id, nv, count, nil)
+        }
+        if rv != 0 { reset(stream, H2.internalError); return false }
+        scheduleFlush()
+        return true
+    }
+
+    /// nghttp2 wants up to `length` bytes of DATA for `streamID`.
+    func readBody(_ streamID: Int32, _ buf: UnsafeMutablePointer<UInt8>, _ length: Int, _ flags: UnsafeMutablePointer<UInt32>) -> Int {
+        guard let stream = streams[streamID], !stream.closed else { return H2.temporalFailure }
+        guard let n = stream.take(into: UnsafeMutableRawPointer(buf), length: length) else { return H2.temporalFailure }
+        if stream.responseDrained && stream.ended {
+            flags.pointee |= H2.eof
+        } else if n == 0 {
+            stream.deferred = true
+            return H2.deferred
+        }
+        if stream.buffered < Self.streamLowWatermark, let w = stream.drainWaiter {
+            stream.drainWaiter = nil
+            w.resume()
+        }
+        return n
+    }
+
+    /// More body (or its end) is queued: let nghttp2 ask again.
+    func resume(_ stream: HTTP2Stream) {
+        guard stream.deferred, !stream.closed, let session else { scheduleFlush(); return }
+        stream.deferred = false
+        _ = nghttp2_session_resume_data(session, stream.id)
+        scheduleFlush()
+    }
+
+    func reset(_ stream: HTTP2Stream, _ code: UInt32) {
+        guard !isClosed, !stream.closed, let session else { return }
+        _ = nghttp2_submit_rst_stream(session, H2.flagNone, stream.id, code)
+        scheduleFlush()
+    }
+
+    /// A producer's write: queue it and wait while the stream has too much queued.
+    nonisolated(nonsending) func writeBody(_ bytes: [UInt8], to stream: HTTP2Stream) async throws {
+        if !loop.inEventLoop {
+            let loop = self.loop
+            return try await withUnsafeThrowingContinuation { c in
+                loop.execute {
+                    Task(executorPreference: loop) {
+                        do { try await self.writeBody(bytes, to: stream); c.resume() } catch { c.resume(throwing: error) }
+                    }
+                }
+            }
+        }
+        if isClosed || stream.closed { throw HTTPError(499, "stream closed") }
+        stream.enqueue(bytes)
+        resume(stream)
+        if stream.buffered < Self.streamHighWatermark { return }
+        try await withUnsafeThrowingContinuation { c in stream.drainWaiter = c }
+    }
+}
+
+/// Streams a response body onto an HTTP/2 stream as DATA frames.
+struct HTTP2BodyWriter: ResponseBodyWriter, @unchecked Sendable {
+    let connection: HTTP2Connection
+    let stream: HTTP2Stream
+    let declaredLength: Int?
+    private let written = Counter()
+
+    init(connection: HTTP2Connection, stream: HTTP2Stream, declaredLength: Int?) {
+        self.connection = connection
+        self.stream = stream
+        self.declaredLength = declaredLength
+    }
+
+    final class Counter: @unchecked Sendable { var value = 0 }
+
+    nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws {
+        guard !bytes.isEmpty else { return }
+        written.value += bytes.count
+        if let declaredLength, written.value > declaredLength { throw HTTPError(500, "body longer than its Content-Length") }
+        try await connection.writeBody(bytes, to: stream)
+    }
+
+    func checkComplete() throws {
+        if let declaredLength, written.value != declaredLength { throw HTTPError(500, "body shorter than its Content-Length") }
+    }
+}

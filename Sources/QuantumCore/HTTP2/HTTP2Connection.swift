@@ -1,0 +1,267 @@
+import CNGHTTP2
+import CQuantumLinux
+import Glibc
+
+/// One HTTP/2 connection on its loop: an nghttp2 server session fed inline by the loop's reads
+/// (`nghttp2_session_mem_recv`) and drained into the connection's `OutboundQueue` at the end of
+/// the loop tick (`nghttp2_session_mem_send`), in the clear or through TLS.
+///
+/// Streams map onto the same `Request`/`Response`/`RequestBody` types as HTTP/1. Bodiless
+/// requests whose route can answer synchronously are answered on the read path; others run in
+/// a task on the loop. Flow control: a stream's window is refunded as its handler reads, the
+/// connection's as bytes arrive (within a per-connection budget), so a slow handler holds back
+/// only its own stream.
+final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unchecked Sendable {
+    let fd: Int32
+    unowned let loop: EventLoop
+    let runtime: ServerRuntime
+    let info: ConnectionInfo
+    private let transport: ConnectionTransport
+    private let owner: ConnectionRegistry
+    @exclusivity(unchecked) var session: OpaquePointer?
+    @exclusivity(unchecked) var streams: [Int32: HTTP2Stream] = [:]
+    @exclusivity(unchecked) private var out = OutboundQueue()
+    @exclusivity(unchecked) private var flushScheduled = false
+    @exclusivity(unchecked) private var writeBlocked = false
+    @exclusivity(unchecked) private var interest: UInt32 = EPOLLIN.rawValue
+    @exclusivity(unchecked) private(set) var isClosed = false
+    @exclusivity(unchecked) private var inputClosed = false
+    /// A protocol error or goodbye: write what nghttp2 queued (GOAWAY), then close.
+    @exclusivity(unchecked) private var closeWhenDrained = false
+    @exclusivity(unchecked) private(set) var shuttingDown = false
+    @exclusivity(unchecked) private var lastActivity: UInt64
+    @exclusivity(unchecked) private var lastWriteProgress: UInt64
+    /// Request body bytes received and not yet read, across streams.
+    @exclusivity(unchecked) private var unreadBytes = 0
+    /// Connection-window bytes held back while `unreadBytes` is over budget.
+    @exclusivity(unchecked) private var connectionDebt = 0
+    /// Window refunds waiting for the next flush (never made inside nghttp2's callbacks).
+    @exclusivity(unchecked) private var streamRefunds: [(Int32, Int)] = []
+    @exclusivity(unchecked) private var connectionRefund = 0
+
+    /// Framed output waiting for the socket before nghttp2 is asked for more.
+    static let outputHighWatermark = 256 * 1024
+
+    init?(fd: Int32, loop: EventLoop, runtime: ServerRuntime, info: ConnectionInfo, owner: ConnectionRegistry,
+          transport: ConnectionTransport) {
+        self.fd = fd
+        self.loop = loop
+        self.runtime = runtime
+        self.info = info
+        self.owner = owner
+        self.transport = transport
+        lastActivity = loop.now
+        lastWriteProgress = loop.now
+        guard let session = HTTP2Session.makeServer(userData: Unmanaged.passUnretained(self).toOpaque(), runtime.limits)
+        else { return nil }
+        self.session = session
+    }
+
+    deinit { if let session { nghttp2_session_del(session) } }
+
+    /// Takes over from HTTP/1: `initial` is what was read past the switch point (the client
+    /// preface), `upgrade` the request that asked for `Upgrade: h2c`.
+    func start(initial: [UInt8], upgrade: HTTP2Upgrade?) {
+        if let upgrade {
+            out.append(HTTP2Upgrade.switchingProtocols)
+            guard acceptUpgrade(upgrade) else { closeWhenDrained = true; scheduleFlush(); return }
+        }
+        if !initial.isEmpty { initial.withUnsafeBytes { receive($0) } }
+        scheduleFlush()
+    }
+
+    // MARK: - Read path
+
+    func readable() {
+        guard !isClosed else { return }
+        let buffer = loop.readBuffer
+        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        if n > 0 {
+            lastActivity = loop.now
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            if case .tls(let tls) = transport {
+                let status = tls.feed(bytes, scratch: loop.readBuffer) { receive($0) }
+                switch status {
+                case .open: break
+                case .closed: inputEnded(); return
+                case .failed: close(); return
+                }
+            } else {
+                receive(bytes)
+            }
+            scheduleFlush()
+        } else if n == 0 {
+            inputEnded()
+        } else {
+            let e = cq_errno()
+            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
+            close()
+        }
+    }
+
+    /// Plaintext frames in: nghttp2 parses them and calls back (streams, headers, DATA).
+    private func receive(_ bytes: UnsafeRawBufferPointer) {
+        guard !isClosed, !closeWhenDrained, let session, let base = bytes.baseAddress else { return }
+        let rv = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
+        if rv < 0 {
+            // Bad frames, HPACK, floods: nghttp2 usually queued a GOAWAY already; make sure.
+            _ = nghttp2_session_terminate_session(session, H2.protocolError)
+            closeWhenDrained = true
+            scheduleFlush()
+        }
+    }
+
+    private func inputEnded() {
+        inputClosed = true
+        close()
+    }
+
+    // MARK: - Write path
+
+    func scheduleFlush() {
+        guard !flushScheduled, !isClosed else { return }
+        flushScheduled = true
+        loop.atTickEnd(self)
+    }
+
+    func tickEnd() {
+        flushScheduled = false
+        flush()
+    }
+
+    func writable() { flush() }
+
+    private var pendingOutput: Int { out.pendingBytes + transport.bufferedBytes }
+
+    /// Applies window refunds, pulls frames from nghttp2 while the socket keeps up, writes.
+    private func flush() {
+        guard !isClosed, let session else { return }
+        applyRefunds(session)
+        while true {
+            var pulled = false
+            while pendingOutput < Self.outputHighWatermark {
+                var data: UnsafePointer<UInt8>?
+                let n = nghttp2_session_mem_send(session, &data)
+                if n < 0 { close(); return }
+                guard n > 0, let data else { break }
+                let frames = UnsafeBufferPointer(start: data, count: n)
+                out.withTail { $0.append(contentsOf: frames) }
+                pulled = true
+            }
+            let before = pendingOutput
+            switch transport.write(&out, to: fd) {
+            case .drained:
+                writeBlocked = false
+                lastWriteProgress = loop.now
+            case .blocked:
+                writeBlocked = true
+                if pendingOutput != before { lastWriteProgress = loop.now }
+            case .failed:
+                close()
+                return
+            }
+            if writeBlocked || !pulled || nghttp2_session_want_write(session) == 0 { break }
+        }
+        if pendingOutput == 0 {
+            let idle = nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0
+            if closeWhenDrained || idle { close(); return }
+        }
+        updateInterest()
+    }
+
+    private func applyRefunds(_ session: OpaquePointer) {
+        for (id, count) in streamRefunds { _ = nghttp2_session_consume_stream(session, id, count) }
+        streamRefunds.removeAll(keepingCapacity: true)
+        if connectionRefund > 0 {
+            _ = nghttp2_session_consume_connection(session, connectionRefund)
+            connectionRefund = 0
+        }
+    }
+
+    private func updateInterest() {
+        guard !isClosed else { return }
+        var wanted: UInt32 = 0
+        // Stop reading a peer that does not read its answers (or that we are done with).
+        if !inputClosed && !closeWhenDrained && pendingOutput < Self.outputHighWatermark { wanted |= EPOLLIN.rawValue }
+        if writeBlocked { wanted |= EPOLLOUT.rawValue }
+        if wanted != interest {
+            interest = wanted
+            loop.modify(fd, events: wanted)
+        }
+    }
+
+    // MARK: - Flow control
+
+    /// A request body arrived for a stream whose handler may read it later.
+    func accountReceived(_ stream: HTTP2Stream?, _ streamID: Int32, _ count: Int) {
+        guard let stream else {
+            streamRefunds.append((streamID, count))
+            connectionRefund += count
+            return
+        }
+        stream.unread += count
+        unreadBytes += count
+        if unreadBytes <= runtime.limits.http2.connectionBufferBudget { connectionRefund += count } else { connectionDebt += count }
+    }
+
+    /// The handler read `count` bytes: refund the stream's window (and held-back connection window).
+    func bodyConsumed(_ stream: HTTP2Stream, count: Int) {
+        let n = min(count, stream.unread)
+        stream.unread -= n
+        unreadBytes -= n
+        if !stream.closed { streamRefunds.append((stream.id, n)) }
+        repayConnection(n)
+        scheduleFlush()
+    }
+
+    /// A stream ended with body bytes nobody will read.
+    func forgetUnread(_ stream: HTTP2Stream) {
+        guard stream.unread > 0 else { return }
+        unreadBytes -= stream.unread
+        repayConnection(stream.unread)
+        stream.unread = 0
+    }
+
+    private func repayConnection(_ n: Int) {
+        guard connectionDebt > 0 else { return }
+        let pay = min(connectionDebt, n)
+        connectionDebt -= pay
+        connectionRefund += pay
+    }
+
+    // MARK: - Lifecycle
+
+    func close() {
+        guard !isClosed else { return }
+        isClosed = true
+        loop.deregister(fd)
+        transport.closing()
+        Glibc.close(fd)
+        owner.remove(self)
+        let open = streams.values
+        streams.removeAll()
+        for stream in open { stream.closedByPeerOrConnection() }
+    }
+
+    /// Graceful shutdown: GOAWAY naming the last stream taken; those finish, then the close.
+    func beginShutdown() {
+        guard !isClosed, !shuttingDown, let session else { return }
+        shuttingDown = true
+        _ = nghttp2_submit_goaway(session, H2.flagNone, nghttp2_session_get_last_proc_stream_id(session), H2.noError, nil, 0)
+        scheduleFlush()
+    }
+
+    func tick(now: UInt64) {
+        guard !isClosed else { return }
+        let limits = runtime.limits
+        if let t = limits.writeTimeout, pendingOutput > 0, now &- lastWriteProgress > t { close(); return }
+        if streams.isEmpty && pendingOutput == 0 {
+            if shuttingDown { close(); return }
+            if let t = limits.idleTimeout, now &- lastActivity > t {
+                beginShutdown()
+                closeWhenDrained = true
+            }
+        }
+        if pendingOutput == 0, case .tls(let tls) = transport { tls.trimBuffers() }
+    }
+}

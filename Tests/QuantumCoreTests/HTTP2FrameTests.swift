@@ -1,0 +1,58 @@
+import Glibc
+import Quantum
+import QuantumTestSupport
+import XCTest
+
+/// Frame-level HTTP/2 cases with Python's `h2` as the peer (`Support/h2_frames.py`; the venv
+/// `scripts/deps.sh` makes, or `QUANTUM_H2_PYTHON`), and the shared h2spec-style probe.
+final class HTTP2FrameTests: XCTestCase {
+    static let routes = #"""
+    [{"match": [{"path": ["/big"]}], "handle": [{"handler": "test_stream", "total": 500000, "piece": 10000}]},
+     {"match": [{"path": ["/slow"]}], "handle": [{"handler": "test_sleep", "millis": 1500}]},
+     {"match": [{"path": ["/collect"]}], "handle": [{"handler": "test_echo", "mode": "collect"}]},
+     {"handle": [{"handler": "static_response", "body": "ok"}]}]
+    """#
+
+    static let python: String? = {
+        let candidates = [getenv("QUANTUM_H2_PYTHON").map { String(cString: $0) }, "/tmp/quantum-h2-venv/bin/python"]
+        return candidates.compactMap { $0 }.first { access($0, X_OK) == 0 && runProcess($0, ["-c", "import h2"]).status == 0 }
+    }()
+
+    static func script(_ parts: [String]) -> String {
+        var path = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        path.removeLast()
+        return (path + parts).joined(separator: "/")
+    }
+
+    private func run(_ cases: [String]) async throws {
+        guard let python = Self.python else { throw XCTSkip("Python with h2 not found (scripts/deps.sh makes /tmp/quantum-h2-venv)") }
+        try await withServer(routes: Self.routes, serverFields: HTTP2Tests.h2c, registry: coreTestRegistry()) { server in
+            let r = runProcess(python, [Self.script(["Support", "h2_frames.py"]), "--port", String(server.port)] + cases, timeout: 60)
+            for line in r.output.split(separator: "\n") where line.hasPrefix("FAIL") { XCTFail(String(line)) }
+            XCTAssertEqual(r.output.components(separatedBy: "PASS ").count - 1, cases.count, r.output)
+        }
+    }
+
+    func testFlowControlWindowsAreRespected() async throws { try await run(["flow_control_windows"]) }
+    func testSlowReaderDoesNotStallOtherStreams() async throws { try await run(["slow_reader_does_not_stall_others"]) }
+    func testRSTStreamLeavesOtherStreamsWorking() async throws { try await run(["rst_stream_leaves_others"]) }
+    func testBadHPACKIsAConnectionError() async throws { try await run(["bad_hpack_is_connection_error"]) }
+    func testStreamsOverTheLimitAreRefused() async throws { try await run(["too_many_streams_refused"]) }
+    func testContinuationFloodIsAnError() async throws { try await run(["continuation_flood_is_error"]) }
+    func testOversizedHeadersGet431() async throws { try await run(["oversized_headers_431"]) }
+
+    /// The shared h2spec-style probe (`../shared/tools/h2_probe.py`): every case passes.
+    func testH2ProbeReportsNoFailures() async throws {
+        guard let python = Self.python else { throw XCTSkip("Python with h2 not found") }
+        var repo = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        repo.removeLast(3)
+        let probe = (repo + ["..", "shared", "tools", "h2_probe.py"]).joined(separator: "/")
+        guard access(probe, R_OK) == 0 else { throw XCTSkip("\(probe) not found") }
+        try await withServer(routes: Self.routes, serverFields: HTTP2Tests.h2c, registry: coreTestRegistry()) { server in
+            let r = runProcess(python, [probe, "--port", String(server.port), "--path", "/"], timeout: 120)
+            let last = r.output.split(separator: "\n").last.map(String.init) ?? ""
+            print("h2_probe: \(last)")
+            XCTAssertTrue(last.contains(" 0 failed"), r.output)
+        }
+    }
+}
