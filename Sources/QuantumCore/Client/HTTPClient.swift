@@ -123,10 +123,16 @@ public final class HTTPClient: Sendable {
         }
         if !configuration.keepAlive && !request.headers.contains("connection") { head += "Connection: close\r\n".utf8 }
         head += "\r\n".utf8
+        // A small body already complete in memory goes out with the head, in one write.
+        var sentWhole = false
+        if let body = request.body, let length, length <= 64 * 1024, let whole = body.takeIfComplete(), whole.count == length {
+            head += whole
+            sentWhole = true
+        }
         connection.begin(head: head, bodiless: request.method == "HEAD", keepAlive: keepAlive)
         // Taken now: once this exchange ends, the pool may hand the connection to another one.
         let exchangeNumber = connection.exchangeNumber
-        if let body = request.body {
+        if let body = request.body, !sentWhole {
             // The body streams beside the response: a server may answer (or echo) while reading.
             let loop = connection.loop
             Task(executorPreference: loop) {
