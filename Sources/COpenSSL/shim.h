@@ -53,3 +53,6 @@ static inline STACK_OF(X509_NAME) *quantum_x509_name_list_new(void) { return sk_
 static inline int quantum_x509_name_list_push(STACK_OF(X509_NAME) *list, X509_NAME *name) { return sk_X509_NAME_push(list, name); }
 static inline unsigned long quantum_xn_flag_rfc2253(void) { return XN_FLAG_RFC2253; }
 static inline uint64_t quantum_ssl_no_ticket_option(void) { return SSL_OP_NO_TICKET; }
+
+/// A fresh ECDSA P-256 key (EVP_EC_gen is a variadic macro Swift cannot call).
+static inline EVP_PKEY *quantum_ec_p256_key(void) { return EVP_EC_gen("P-256"); }

@@ -1,7 +1,7 @@
 import QuantumCore
 
 /// `host`: the request's host (port ignored), case-insensitive; `*` stands for one label.
-public struct HostMatcher: MatcherModule {
+public struct HostMatcher: MatcherModule, HostNamesMatcher {
     public static let moduleID = "http.matchers.host"
 
     public var hosts: [String]

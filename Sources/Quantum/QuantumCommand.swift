@@ -1,7 +1,7 @@
 import Glibc
 import Synchronization
 
-/// The `quantum` command line: `run`, `validate`, `list-modules`, `version`, `help`.
+/// The `quantum` command line: `run`, `trust`, `validate`, `list-modules`, `version`, `help`.
 public struct QuantumCommand {
     public static let version = "0.1.0"
 
@@ -23,6 +23,14 @@ public struct QuantumCommand {
                                       http://127.0.0.1:8081, with the handler's prefix if any):
                                       --initial-sync compares both sides once, --realtime then
                                       follows changes both ways until SIGINT/SIGTERM.
+      trust [--print] [--config FILE] [--ca ID]
+                                      Print the local CA's root certificate (path and PEM) and, as
+                                      root, install it into the system store (Debian's
+                                      /usr/local/share/ca-certificates + update-ca-certificates).
+                                      --print only prints. The CA lives in $QUANTUM_DATA_DIR, else
+                                      $XDG_DATA_HOME/quantum or ~/.local/share/quantum, or where the
+                                      config's storage says; it is made if missing.
+      untrust [--ca ID]               Remove the root that `trust` installed.
       validate --config FILE          Load and provision a config without serving it.
       list-modules                    Print the module IDs this build knows.
       version                         Print the version.
@@ -67,6 +75,14 @@ public struct QuantumCommand {
                 let opts = try parse(rest, flags: ["--server": true, "--local-path": true, "--initial-sync": false, "--realtime": false,
                                                    "--token": true, "--client-id": true])
                 return try await SyncCommand(out: out, err: err).run(opts)
+            case "trust":
+                let opts = try parse(rest, flags: ["--print": false, "--config": true, "--ca": true])
+                let id = opts["--ca"] ?? "local"
+                let ca = try localCA(id: id, configPath: opts["--config"])
+                return try TrustCommand(out: out, err: err).trust(ca: ca, printOnly: opts["--print"] != nil)
+            case "untrust":
+                let opts = try parse(rest, flags: ["--ca": true])
+                return TrustCommand(out: out, err: err).untrust(ca: opts["--ca"] ?? "local")
             case "validate":
                 let opts = try parse(rest, flags: ["--config": true])
                 guard let path = opts["--config"] else { throw UsageError(message: "validate needs --config FILE") }
@@ -153,6 +169,25 @@ public struct QuantumCommand {
         } catch {
             throw ConfigFileError(path: path ?? "(built-in default)", underlying: error)
         }
+    }
+
+    /// The CA `id` where a config (or the default data directory) keeps it.
+    func localCA(id: String, configPath: String?) throws -> LocalCA {
+        var settings = LocalCA.Settings()
+        settings.id = id
+        let root: String
+        if let configPath {
+            let loaded = try load(configPath)
+            defer { loaded.context.cleanup() }
+            root = DataDirectory.root(for: id, in: loaded.config, workingDirectory: FileIO.currentDirectory())
+            let ca = loaded.config.apps.pki?.certificateAuthorities[id]
+            if let name = ca?.name { settings.name = name }
+            settings.rootCommonName = ca?.rootCommonName
+            settings.intermediateCommonName = ca?.intermediateCommonName
+        } else {
+            root = DataDirectory.resolve()
+        }
+        return try LocalCA(storageRoot: root.hasPrefix("/") ? root : FileIO.currentDirectory() + "/" + root, settings: settings)
     }
 
     struct ConfigFileError: Error, CustomStringConvertible {

@@ -59,6 +59,13 @@ public struct ServerConfig: Decodable, Sendable {
         case trustedProxiesStrict = "trusted_proxies_strict"
     }
 
+    /// A server made by the config itself (automatic HTTPS's redirect server), named by `path`.
+    public init(listen: [String], routes: RouteList, path: [any CodingKey]) {
+        self.listen = listen
+        self.routes = routes
+        self.path = path
+    }
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         path = decoder.codingPath
@@ -125,7 +132,7 @@ public struct ErrorRoutes: Decodable, Sendable {
     }
 }
 
-/// A server's `automatic_https` object (accepted; acted on once TLS lands).
+/// A server's `automatic_https` object: see `AutomaticHTTPS.apply` for what each member does.
 public struct AutomaticHTTPS: Decodable, Sendable {
     public var disable: Bool?
     public var disableRedirects: Bool?

@@ -2,7 +2,8 @@
 public struct QuantumConfig: Decodable, Sendable {
     public var admin: JSONValue?
     public var logging: JSONValue?
-    public var storage: JSONValue?
+    /// Caddy's global `storage` (file system only): where the local CA and managed certificates live.
+    public var storage: StorageConfig?
     public var apps: Apps
 
     enum CodingKeys: String, CodingKey, CaseIterable { case admin, logging, storage, apps }
@@ -11,16 +12,17 @@ public struct QuantumConfig: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         admin = try c.decodeIfPresent(JSONValue.self, forKey: .admin)
         logging = try c.decodeIfPresent(JSONValue.self, forKey: .logging)
-        storage = try c.decodeIfPresent(JSONValue.self, forKey: .storage)
+        storage = try c.decodeIfPresent(StorageConfig.self, forKey: .storage)
         apps = try c.decodeIfPresent(Apps.self, forKey: .apps) ?? Apps()
     }
 }
 
-/// `apps`: the HTTP app, plus apps accepted for compatibility until they land (tls, pki, events).
+/// `apps`: the HTTP, TLS and PKI apps, plus `events`, accepted for compatibility until it lands.
 public struct Apps: Decodable, Sendable {
     public static let known = ["events", "http", "pki", "tls"]
     public var http: HTTPAppConfig?
     public var tls: TLSAppConfig?
+    public var pki: PKIAppConfig?
     /// Apps Quantum accepts but does not run yet, by name.
     public var accepted: [String: JSONValue] = [:]
 
@@ -32,7 +34,8 @@ public struct Apps: Decodable, Sendable {
             switch key.stringValue {
             case "http": http = try c.decode(HTTPAppConfig.self, forKey: key)
             case "tls": tls = try c.decode(TLSAppConfig.self, forKey: key)
-            case "pki", "events": accepted[key.stringValue] = try c.decode(JSONValue.self, forKey: key)
+            case "pki": pki = try c.decode(PKIAppConfig.self, forKey: key)
+            case "events": accepted[key.stringValue] = try c.decode(JSONValue.self, forKey: key)
             default:
                 throw ConfigError(codingPath: decoder.codingPath + [key], "unknown app \"\(key.stringValue)\"; known: \(Apps.known.joined(separator: ", "))")
             }
@@ -60,9 +63,11 @@ public enum ConfigLoader {
         var decoder = ConfigDecoder()
         decoder.userInfo[.provisionContext] = context
         do {
-            let config = try decoder.decode(QuantumConfig.self, from: value)
+            var config = try decoder.decode(QuantumConfig.self, from: value)
             try validate(config)
-            let tls = try TLSRuntime.build(config, workingDirectory: workingDirectory)
+            let managed = try AutomaticHTTPSPlanner.apply(to: &config)
+            try validate(config)
+            let tls = try TLSRuntime.build(config, managed: managed, workingDirectory: workingDirectory)
             context.onCleanup { tls.stopWatching() }
             return LoadedConfig(config: config, context: context, tls: tls)
         } catch {

@@ -1,9 +1,9 @@
 /// Caddy's `apps.tls`. Quantum loads the manual certificates (`certificates.load_files`,
-/// `load_pem`, `load_folders`); the other members are accepted so Caddy configs load, and act
-/// once automation lands (ACME, the internal issuer).
+/// `load_pem`, `load_folders`) and automates the others with the `internal` issuer (ACME is a
+/// later step); the remaining members are accepted so Caddy configs load.
 public struct TLSAppConfig: Decodable, Sendable {
     public var certificates: CertificatesConfig?
-    public var automation: JSONValue?
+    public var automation: TLSAutomationConfig?
     public var sessionTickets: SessionTicketsConfig?
     public var cache: JSONValue?
     /// The JSON path of `apps.tls`, for errors found while loading certificates.
@@ -22,7 +22,7 @@ public struct TLSAppConfig: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         path = decoder.codingPath
         certificates = try c.decodeIfPresent(CertificatesConfig.self, forKey: .certificates)
-        automation = try c.decodeIfPresent(JSONValue.self, forKey: .automation)
+        automation = try c.decodeIfPresent(TLSAutomationConfig.self, forKey: .automation)
         sessionTickets = try c.decodeIfPresent(SessionTicketsConfig.self, forKey: .sessionTickets)
         cache = try c.decodeIfPresent(JSONValue.self, forKey: .cache)
         _ = try c.decodeIfPresent(Bool.self, forKey: .disableOCSPStapling)

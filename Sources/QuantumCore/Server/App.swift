@@ -21,6 +21,7 @@ public final class App: Sendable {
     public static func start(_ loaded: LoadedConfig, on group: EventLoopGroup) async throws -> App {
         var running: [RunningServer] = []
         let http = loaded.config.apps.http
+        try loaded.tls.startManaging()
         do {
             for name in (http?.servers.keys.sorted() ?? []) {
                 let config = http!.servers[name]!
@@ -45,6 +46,7 @@ public final class App: Sendable {
             }
         } catch {
             for server in running { for s in server.listeners { await s.shutdown(graceNanos: 0) } }
+            loaded.tls.stopWatching()
             throw error
         }
         let grace = http?.gracePeriod?.positiveNanos

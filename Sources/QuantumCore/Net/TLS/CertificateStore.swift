@@ -6,15 +6,19 @@ import Synchronization
 /// Handshakes read the current `Snapshot`; a reload from disk swaps in a new one, so a changed
 /// certificate is presented from the next handshake on without a restart.
 public final class CertificateStore: Sendable {
-    /// An immutable set of certificates indexed by name.
+    /// An immutable set of certificates indexed by name: the loaded ones first, so a name they
+    /// cover is never answered with a managed certificate (Caddy's precedence).
     final class Snapshot: Sendable {
         let certificates: [TLSCertificate]
+        /// Certificates automatic HTTPS obtained (the internal issuer's).
+        let managed: [TLSCertificate]
         let byName: [String: [TLSCertificate]]
 
-        init(_ certificates: [TLSCertificate]) {
+        init(_ certificates: [TLSCertificate], managed: [TLSCertificate] = []) {
             self.certificates = certificates
+            self.managed = managed
             var index: [String: [TLSCertificate]] = [:]
-            for cert in certificates { for name in cert.names { index[name, default: []].append(cert) } }
+            for cert in certificates + managed { for name in cert.names { index[name, default: []].append(cert) } }
             byName = index
         }
     }
@@ -37,11 +41,27 @@ public final class CertificateStore: Sendable {
         previous = stamps
         do {
             let loaded = try source.load()
-            current.withLock { $0 = Snapshot(loaded) }
+            current.withLock { $0 = Snapshot(loaded, managed: $0.managed) }
         } catch {
             let message = "quantum: keeping the loaded certificates: reload failed: \(error)\n"
             _ = message.withCString { Glibc.write(2, $0, strlen($0)) }
         }
+    }
+
+    /// Puts `certificate` in place of the managed one for the same first name (a renewal) or
+    /// beside the others.
+    func setManaged(_ certificate: TLSCertificate, for name: String) {
+        current.withLock { snap in
+            var managed = snap.managed.filter { $0.names.first != name }
+            managed.append(certificate)
+            snap = Snapshot(snap.certificates, managed: managed)
+        }
+    }
+
+    /// Whether a loaded (not managed) certificate covers `name`.
+    func hasLoadedCertificate(for name: String) -> Bool {
+        let snap = snapshot
+        return lookup(name, isEligible: { cert in snap.certificates.contains { $0 === cert } }) != nil
     }
 
     /// The certificate to present for `serverName` among those `isEligible` accepts: an exact
