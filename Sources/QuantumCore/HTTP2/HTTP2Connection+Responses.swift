@@ -142,25 +142,21 @@ extension HTTP2Connection {
 struct HTTP2BodyWriter: ResponseBodyWriter, @unchecked Sendable {
     let connection: HTTP2Connection
     let stream: HTTP2Stream
-    let declaredLength: Int?
-    private let written = Counter()
+    private let length: DeclaredLength
 
     init(connection: HTTP2Connection, stream: HTTP2Stream, declaredLength: Int?) {
         self.connection = connection
         self.stream = stream
-        self.declaredLength = declaredLength
+        length = DeclaredLength(declaredLength)
     }
-
-    final class Counter: @unchecked Sendable { var value = 0 }
 
     nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws {
         guard !bytes.isEmpty else { return }
-        written.value += bytes.count
-        if let declaredLength, written.value > declaredLength { throw HTTPError(500, "body longer than its Content-Length") }
+        try length.add(bytes.count)
         try await connection.writeBody(bytes, to: stream)
     }
 
     func checkComplete() throws {
-        if let declaredLength, written.value != declaredLength { throw HTTPError(500, "body shorter than its Content-Length") }
+        try length.finish()
     }
 }

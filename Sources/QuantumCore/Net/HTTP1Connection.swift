@@ -622,21 +622,17 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 struct HTTP1BodyWriter: ResponseBodyWriter, @unchecked Sendable {
     let connection: HTTP1Connection
     let chunked: Bool
-    let declaredLength: Int?
-    private let written = Counter()
+    private let length: DeclaredLength
 
     init(connection: HTTP1Connection, chunked: Bool, declaredLength: Int?) {
         self.connection = connection
         self.chunked = chunked
-        self.declaredLength = declaredLength
+        length = DeclaredLength(declaredLength)
     }
-
-    final class Counter: @unchecked Sendable { var value = 0 }
 
     nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws {
         guard !bytes.isEmpty else { return }
-        written.value += bytes.count
-        if let declaredLength, written.value > declaredLength { throw HTTPError(500, "body longer than its Content-Length") }
+        try length.add(bytes.count)
         if chunked {
             var framed = Array(String(bytes.count, radix: 16).utf8) + [13, 10]
             framed.reserveCapacity(framed.count + bytes.count + 2)
@@ -649,7 +645,7 @@ struct HTTP1BodyWriter: ResponseBodyWriter, @unchecked Sendable {
     }
 
     nonisolated(nonsending) func finishBody() async throws {
-        if let declaredLength, written.value != declaredLength { throw HTTPError(500, "body shorter than its Content-Length") }
+        try length.finish()
         if chunked { try await connection.writeBodyBytes(Array("0\r\n\r\n".utf8)) }
     }
 }
