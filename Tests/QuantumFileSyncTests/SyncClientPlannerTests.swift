@@ -1,0 +1,68 @@
+import Quantum
+import QuantumFileSync
+import XCTest
+
+/// The three-way compare, case by case, without a server.
+final class SyncClientPlannerTests: XCTestCase {
+    private func file(_ hash: String) -> LocalEntry { LocalEntry(isDirectory: false, hash: hash, size: 1, mtimeNanos: 0) }
+    private let dir = LocalEntry(isDirectory: true, hash: "", size: 0, mtimeNanos: 0)
+    private func remote(_ path: String, _ hash: String) -> FileMetadata { FileMetadata(path: path, size: 1, hash: hash, modified: "", isDirectory: false) }
+    private func remoteDir(_ path: String) -> FileMetadata { FileMetadata(path: path, size: 0, hash: "", modified: "", isDirectory: true) }
+    private func base(_ hash: String) -> ClientState.Entry { ClientState.Entry(isDirectory: false, hash: hash, size: 1, mtimeNanos: 0) }
+    private let baseDir = ClientState.Entry(isDirectory: true, hash: "", size: 0, mtimeNanos: 0)
+
+    private func plan(local: [String: LocalEntry] = [:], remote: [FileMetadata] = [], base: [String: ClientState.Entry] = [:]) -> [SyncAction] {
+        SyncPlanner.plan(local: local, remote: Dictionary(uniqueKeysWithValues: remote.map { ($0.path, $0) }), base: base)
+    }
+
+    func testFilesWithoutABase() {
+        XCTAssertEqual(plan(local: ["a": file("1")]), [.upload("a", ifMatch: nil)])
+        XCTAssertEqual(plan(remote: [remote("a", "1")]), [.download("a")])
+        XCTAssertEqual(plan(local: ["a": file("1")], remote: [remote("a", "1")]), [.remember("a")])
+        XCTAssertEqual(plan(local: ["a": file("1")], remote: [remote("a", "2")]), [.conflict("a")], "created on both sides, differently")
+    }
+
+    func testOneSideChanged() {
+        XCTAssertEqual(plan(local: ["a": file("1")], remote: [remote("a", "2")], base: ["a": base("1")]), [.download("a")])
+        XCTAssertEqual(plan(local: ["a": file("2")], remote: [remote("a", "1")], base: ["a": base("1")]), [.upload("a", ifMatch: "1")])
+        XCTAssertEqual(plan(local: ["a": file("2")], remote: [remote("a", "3")], base: ["a": base("1")]), [.conflict("a")])
+    }
+
+    func testDeletesAgainstChanges() {
+        XCTAssertEqual(plan(local: ["a": file("1")], base: ["a": base("1")]), [.deleteLocal("a")], "deleted on the server")
+        XCTAssertEqual(plan(remote: [remote("a", "1")], base: ["a": base("1")]), [.deleteRemote("a", ifMatch: "1")], "deleted here")
+        XCTAssertEqual(plan(local: ["a": file("2")], base: ["a": base("1")]), [.upload("a", ifMatch: nil)], "changed here beats a delete there")
+        XCTAssertEqual(plan(remote: [remote("a", "2")], base: ["a": base("1")]), [.download("a")], "changed there beats a delete here")
+        XCTAssertEqual(plan(base: ["a": base("1")]), [.forget("a")])
+    }
+
+    func testDirectories() {
+        XCTAssertEqual(plan(local: ["d": dir]), [.makeRemoteDirectory("d")])
+        XCTAssertEqual(plan(remote: [remoteDir("d")]), [.makeLocalDirectory("d")])
+        // Deleted on the server with nothing changed inside: one delete covers it.
+        XCTAssertEqual(plan(local: ["d": dir, "d/x": file("1")], base: ["d": baseDir, "d/x": base("1")]), [.deleteLocal("d")])
+        // ... but a file changed inside keeps the directory.
+        XCTAssertEqual(plan(local: ["d": dir, "d/x": file("2"), "d/y": file("1")], base: ["d": baseDir, "d/x": base("1"), "d/y": base("1")]),
+                       [.makeRemoteDirectory("d"), .upload("d/x", ifMatch: nil), .deleteLocal("d/y")])
+        // Deleted here; "d a" sorts between "d" and "d/x" and must not hide d/x.
+        XCTAssertEqual(plan(local: ["d a": file("1")], remote: [remoteDir("d"), remote("d/x", "1"), remote("d a", "1")],
+                            base: ["d": baseDir, "d/x": base("1"), "d a": base("1")]),
+                       [.deleteRemote("d", ifMatch: nil), .remember("d a")])
+        XCTAssertEqual(plan(local: ["d a": file("1")], remote: [remoteDir("d"), remote("d/x", "2"), remote("d a", "1")],
+                            base: ["d": baseDir, "d/x": base("1"), "d a": base("1")]),
+                       [.makeLocalDirectory("d"), .remember("d a"), .download("d/x")])
+        XCTAssertEqual(plan(local: ["p": dir], remote: [remote("p", "1")]), [.typeClash("p")])
+    }
+
+    func testEndpointParsing() throws {
+        let e = try SyncEndpoint("http://127.0.0.1:8081/sync/")
+        XCTAssertEqual(e.host, "127.0.0.1")
+        XCTAssertEqual(e.port, 8081)
+        XCTAssertEqual(e.apiTarget("list"), "/sync/api/list")
+        XCTAssertEqual(e.webSocketURL, "ws://127.0.0.1:8081/sync/ws")
+        XCTAssertEqual(try SyncEndpoint("http://[::1]").webSocketURL, "ws://[::1]/ws")
+        XCTAssertThrowsError(try SyncEndpoint("https://example.com"))
+        XCTAssertThrowsError(try SyncEndpoint("ftp://example.com"))
+        XCTAssertThrowsError(try SyncEndpoint("http://host:99999"))
+    }
+}
