@@ -58,6 +58,23 @@ final class SyncClientConflictTests: XCTestCase {
         b.remove(); await s.stop()
     }
 
+    func testANewLocalFileDoesNotOverwriteOneCreatedOnTheServerMeanwhile() async throws {
+        let s = try await SyncServer.start()
+        let b = try TestSyncClient(s, id: "bob")
+        try await b.client.synchronize()
+        // Both create the same new name while B is not running; the server's came first.
+        _ = try s.upload("idea.txt", "carol's idea", headers: [("X-Client-Id", "carol")])
+        try b.write("idea.txt", "bob's idea")
+        try await b.startRealtime()
+        try await eventually("both ideas kept") {
+            let copies = self.conflictCopies(s.listing(), of: "idea")
+            guard copies.count == 1, let copy = copies.first else { return false }
+            return s.file("idea.txt") == "carol's idea" && s.file(copy) == "bob's idea" && b.read("idea.txt") == "carol's idea" && b.read(copy) == "bob's idea"
+        }
+        await b.stop()
+        b.remove(); await s.stop()
+    }
+
     func testRealtimeEditsOfTheSameFileLoseNothing() async throws {
         let s = try await SyncServer.start()
         let a = try TestSyncClient(s, id: "alice"), b = try TestSyncClient(s, id: "bob")

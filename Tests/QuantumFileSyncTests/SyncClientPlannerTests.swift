@@ -1,3 +1,4 @@
+import Foundation
 import Quantum
 import QuantumFileSync
 import XCTest
@@ -64,5 +65,17 @@ final class SyncClientPlannerTests: XCTestCase {
         XCTAssertThrowsError(try SyncEndpoint("https://example.com"))
         XCTAssertThrowsError(try SyncEndpoint("ftp://example.com"))
         XCTAssertThrowsError(try SyncEndpoint("http://host:99999"))
+    }
+}
+
+/// The default client id is made once per folder and kept.
+final class SyncClientIdentityTests: XCTestCase {
+    func testStoredIdIsStableAndPerFolder() throws {
+        let a = NSTemporaryDirectory() + "quantum-sync-id-\(UUID().uuidString)", b = a + "-other"
+        defer { try? FileManager.default.removeItem(atPath: a); try? FileManager.default.removeItem(atPath: b) }
+        let first = try ClientIdentity.stored(in: a)
+        XCTAssertEqual(try ClientIdentity.stored(in: a), first)
+        XCTAssertNotEqual(try ClientIdentity.stored(in: b), first)
+        XCTAssertTrue(first.count > 7, first)
     }
 }

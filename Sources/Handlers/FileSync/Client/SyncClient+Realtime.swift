@@ -55,7 +55,11 @@ extension SyncClient {
         case .subscribed(let seq, let resync):
             isSubscribed = true
             subscriptions += 1
-            if resync {
+            if seq < state.lastSeq {
+                // The server's log restarted (a new root, its state removed): our seq means nothing there.
+                options.log("sync: the server is at seq \(seq), behind this client's \(state.lastSeq); comparing everything")
+                needsFullCompare = true
+            } else if resync {
                 // The server's history no longer reaches back to our seq: compare everything.
                 options.log("sync: server history does not reach seq \(state.lastSeq) (now \(seq)); comparing everything")
                 needsFullCompare = true

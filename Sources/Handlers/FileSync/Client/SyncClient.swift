@@ -105,7 +105,8 @@ public actor SyncClient {
             if action.movesSomething { progress.step(describe(action), bytes: local[action.path]?.size ?? remoteFiles[action.path]?.size ?? 0) }
         }
         // Everything up to `seq` is reflected in the list; later operations come with `since`.
-        state.lastSeq = max(state.lastSeq, seq)
+        // (Not `max` with the old value: after the server lost its history, that one is too high.)
+        state.lastSeq = seq
         hasBase = true
         saveState()
         progress.finish("sync: \(summary.changes) change\(summary.changes == 1 ? "" : "s") (\(summary.downloaded) down, \(summary.uploaded) up, "
