@@ -108,4 +108,52 @@ final class SyncClientOfflineTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: root)
         try? FileManager.default.removeItem(atPath: dir)
     }
+
+    func testAServerThatLostItsHistoryGetsAFullCompare() async throws {
+        let port = try freeTCPPort()
+        func startServer(_ root: String) async throws -> TestServer {
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+            return try await TestServer.start("""
+            {"apps": {"http": {"servers": {"srv0": {"listen": ["127.0.0.1:\(port)"],
+              "routes": [{"handle": [{"handler": "file_sync", "root": \(JSONValue.quote(root)), "enable_upload": true}]}]}}}}}
+            """)
+        }
+        let oldRoot = NSTemporaryDirectory() + "quantum-sync-old-\(UUID().uuidString)", newRoot = oldRoot + "-new"
+        defer { try? FileManager.default.removeItem(atPath: oldRoot); try? FileManager.default.removeItem(atPath: newRoot) }
+        var server = try await startServer(oldRoot)
+        let dir = NSTemporaryDirectory() + "quantum-sync-client-lost-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 0..<5 { try Data("\(i)".utf8).write(to: URL(fileURLWithPath: dir + "/f\(i).txt")) }
+        var options = SyncClient.Options(server: "http://127.0.0.1:\(port)", localPath: dir, clientID: "keeper")
+        options.firstBackoff = .milliseconds(100)
+        options.maxBackoff = .milliseconds(300)
+        let lines = LogLines()
+        options.log = { lines.append($0) }
+        let client = try SyncClient(options)
+        try await client.synchronize()
+        let task = Task { await client.runRealtime() }
+        // Its own five uploads come back through `since` and only advance its seq.
+        try await eventually("subscribed and at seq 5") {
+            let (subscriptions, seq) = (await client.subscriptions, await client.state.lastSeq)
+            return subscriptions == 1 && seq == 5
+        }
+        // The server is replaced by one with an empty root and a new log (seq 1 < 5).
+        await server.stop()
+        server = try await startServer(newRoot)
+        let put = try RawClient(port: port)
+        put.send("PUT /api/upload/fresh.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nfresh")
+        XCTAssertEqual(put.readResponse()?.status, 201)
+        // Seq 1 on the new server is not "already seen", and the old base means nothing there:
+        // a compare without a base — nothing is deleted, both sides get everything.
+        try await eventually("compared with the new server", timeout: 15) {
+            FileManager.default.fileExists(atPath: dir + "/fresh.txt")
+                && (0..<5).allSatisfy { FileManager.default.fileExists(atPath: newRoot + "/f\($0).txt") }
+        }
+        XCTAssertTrue(lines.all.contains { $0.contains("behind this client's") }, "\(lines.all)")
+        XCTAssertEqual((0..<5).compactMap { try? String(contentsOfFile: dir + "/f\($0).txt", encoding: .utf8) }, ["0", "1", "2", "3", "4"])
+        await client.stop()
+        await task.value
+        await server.stop()
+    }
 }

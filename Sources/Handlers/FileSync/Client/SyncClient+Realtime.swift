@@ -56,8 +56,13 @@ extension SyncClient {
             isSubscribed = true
             subscriptions += 1
             if seq < state.lastSeq {
-                // The server's log restarted (a new root, its state removed): our seq means nothing there.
-                options.log("sync: the server is at seq \(seq), behind this client's \(state.lastSeq); comparing everything")
+                // The server's log restarted (a new root, its state removed): our seq and our base
+                // mean nothing there. Compare as on a first run, so a file missing there is
+                // uploaded, not taken for a delete.
+                options.log("sync: the server is at seq \(seq), behind this client's \(state.lastSeq); comparing everything afresh")
+                state.files.removeAll()
+                state.lastSeq = 0
+                saveState()
                 needsFullCompare = true
             } else if resync {
                 // The server's history no longer reaches back to our seq: compare everything.
