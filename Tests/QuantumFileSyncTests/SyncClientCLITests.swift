@@ -37,7 +37,8 @@ final class SyncClientCLITests: XCTestCase {
         try await eventually("realtime download") { (try? String(contentsOfFile: dir + "/later.txt", encoding: .utf8)) == "later" }
         try Data("typed".utf8).write(to: URL(fileURLWithPath: dir + "/typed.txt"))
         try await eventually("realtime upload") { s.file("typed.txt") == "typed" }
-        XCTAssertTrue(try s.operations().contains { $0.path == "typed.txt" && $0.source == "cli" })
+        // (The file is in place a moment before its operation is logged.)
+        try await eventually("the upload is logged as cli's") { try s.operations().contains { $0.path == "typed.txt" && $0.source == "cli" } }
 
         let log = stopCleanly(process, stderr: stderr)
         XCTAssertTrue(log.contains("syncing \(dir) with http://127.0.0.1:\(s.port) as cli"), log)
