@@ -7,6 +7,7 @@ extension SyncClient {
     /// when this folder has no sync state yet, else a scan that sends what changed here while
     /// the client was not running (the server's side follows through `since`).
     public func runRealtime() async {
+        guard events == nil else { options.log("sync: realtime mode is already running"); return }
         let (stream, sink) = AsyncStream.makeStream(of: RealtimeConnection.Event.self)
         events = sink
         let watcher = LocalWatcher(tree: tree) { sink.yield(.local($0)) }

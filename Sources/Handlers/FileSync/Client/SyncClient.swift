@@ -8,7 +8,9 @@ import QuantumCore
 /// - `runRealtime()` subscribes to the server's operations and watches the folder, until `stop()`.
 ///
 /// An actor, and in realtime mode one task feeds it events in order, so a server operation
-/// and a local change are never applied at the same time. What it last synced lives in
+/// and a local change are never applied at the same time. (Do not call `synchronize()` while
+/// `runRealtime()` runs: actor methods interleave at their awaits; realtime mode runs its own
+/// full compares when it needs them.) What it last synced lives in
 /// `ClientState` (saved after every step), so a restarted client tells local changes from
 /// server changes and catches up with `since`.
 public actor SyncClient {
