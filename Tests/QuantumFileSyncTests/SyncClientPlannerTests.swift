@@ -79,3 +79,43 @@ final class SyncClientIdentityTests: XCTestCase {
         XCTAssertTrue(first.count > 7, first)
     }
 }
+
+/// The local folder: what may be synced, and what a crash leaves behind.
+final class SyncClientLocalTreeTests: XCTestCase {
+    func testPathsFromTheServerCannotLeaveTheFolder() throws {
+        let dir = NSTemporaryDirectory() + "quantum-sync-tree-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let tree = try LocalTree(root: dir)
+        for bad in ["../escape", "a/../../b", "/etc/passwd", "a//b", "./a", "", ".quantum-sync-client/state.json", ".quantum-sync-client",
+                    ".quantum-sync/operations.jsonl", "nul\u{0}byte", "new\nline"] {
+            XCTAssertFalse(tree.isSyncable(bad), bad)
+        }
+        for good in ["a", "a b/c d.txt", "ünï/cödé 📝", ".hidden", "..dots", "a/.quantum-sync-client"] {
+            XCTAssertTrue(tree.isSyncable(good), good)
+        }
+    }
+
+    func testADownloadCutShortLeavesOnlyATemporaryFileWhichTheNextStartRemoves() throws {
+        let dir = NSTemporaryDirectory() + "quantum-sync-tree-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir + "/.quantum-sync-client/tmp", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("half".utf8).write(to: URL(fileURLWithPath: dir + "/.quantum-sync-client/tmp/download-x"))
+        _ = try LocalTree(root: dir)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/.quantum-sync-client/tmp"), [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), [".quantum-sync-client"])
+    }
+
+    func testStateRoundTripsThroughItsFile() throws {
+        let dir = NSTemporaryDirectory() + "quantum-sync-state-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var state = ClientState()
+        state.lastSeq = 42
+        state.files["a b/ü.txt"] = ClientState.Entry(isDirectory: false, hash: "ab12", size: 3, mtimeNanos: 1_700_000_000_123_456_789)
+        state.files["a b"] = ClientState.Entry(isDirectory: true, hash: "", size: 0, mtimeNanos: 5)
+        try state.save(dir + "/state.json")
+        XCTAssertEqual(try ClientState.load(dir + "/state.json"), state)
+        XCTAssertNil(try ClientState.load(dir + "/missing.json"))
+    }
+}
