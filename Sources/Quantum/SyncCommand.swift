@@ -4,7 +4,7 @@ import QuantumFileSync
 
 /// `quantum sync`: runs a `SyncClient` for one folder — a full compare (`--initial-sync`), then
 /// realtime following (`--realtime`) until SIGINT/SIGTERM. With neither flag it does the
-/// compare once. The client id defaults to the host name, which is what conflict copies show.
+/// compare once. Without `--client-id` the folder's stored id is used (`ClientIdentity`).
 struct SyncCommand {
     let out: @Sendable (String) -> Void
     let err: @Sendable (String) -> Void
@@ -18,8 +18,10 @@ struct SyncCommand {
         }
         let realtime = opts["--realtime"] != nil
         let initial = opts["--initial-sync"] != nil || !realtime
-        var options = SyncClient.Options(server: server, localPath: path, clientID: opts["--client-id"] ?? Self.hostName(),
-                                         token: opts["--token"])
+        guard FileIO.isDirectory(path) else { throw QuantumCommand.FileError(description: "\(path) is not a directory") }
+        let id: String
+        do { id = try opts["--client-id"] ?? ClientIdentity.stored(in: path) } catch { throw QuantumCommand.FileError(description: "\(error)") }
+        var options = SyncClient.Options(server: server, localPath: path, clientID: id, token: opts["--token"])
         options.progress = SyncProgress.standardOutput()
         options.log = err
         let client: SyncClient
@@ -37,12 +39,5 @@ struct SyncCommand {
         err("quantum: syncing \(path) with \(server) as \(options.clientID) (realtime)")
         await client.runRealtime()
         return 0
-    }
-
-    static func hostName() -> String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count) == 0 else { return "client" }
-        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return name.isEmpty ? "client" : name
     }
 }

@@ -126,3 +126,28 @@ final class SyncClientTests: XCTestCase {
         noToken.remove(); await s.stop()
     }
 }
+
+/// Contents that are not small text: bytes survive both ways, and hashes match the server's.
+final class SyncClientLargeFileTests: XCTestCase {
+    func testSeveralMegabytesOfRandomBytesBothWays() async throws {
+        let s = try await SyncServer.start()
+        let a = try TestSyncClient(s, id: "big-a"), b = try TestSyncClient(s, id: "big-b")
+        let random = try XCTUnwrap(FileHandle(forReadingAtPath: "/dev/urandom"))
+        let bytes = Array(random.readData(ofLength: 6 << 20))
+        func hash(_ path: String) -> String? { (try? Digest.sha256(file: path)).map(Digest.hex) }
+        try Data(bytes).write(to: URL(fileURLWithPath: a.path("blob.bin")))
+        try await a.startRealtime()
+        try await b.startRealtime()
+        let original = Digest.hex(Digest.sha256(bytes))
+        try await eventually("B has the blob", timeout: 30) { hash(b.path("blob.bin")) == original }
+        var changed = bytes
+        changed[0] ^= 0xff
+        try Data(changed).write(to: URL(fileURLWithPath: b.path("blob.bin")))
+        let edited = Digest.hex(Digest.sha256(changed))
+        try await eventually("A has B's change", timeout: 30) { hash(a.path("blob.bin")) == edited }
+        let listed = try s.json(s.request("GET", "/api/list"))["files"]?.array.first { $0["path"]?.string == "blob.bin" }
+        XCTAssertEqual(listed?["hash"]?.string, edited)
+        await a.stop(); await b.stop()
+        a.remove(); b.remove(); await s.stop()
+    }
+}

@@ -9,6 +9,13 @@ public struct LocalEntry: Sendable, Equatable {
     public var size: Int
     public var mtimeNanos: Int64
 
+    public init(isDirectory: Bool, hash: String, size: Int, mtimeNanos: Int64) {
+        self.isDirectory = isDirectory
+        self.hash = hash
+        self.size = size
+        self.mtimeNanos = mtimeNanos
+    }
+
     /// The state entry that records this as synced.
     var synced: ClientState.Entry { ClientState.Entry(isDirectory: isDirectory, hash: hash, size: size, mtimeNanos: mtimeNanos) }
 }

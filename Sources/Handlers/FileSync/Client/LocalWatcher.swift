@@ -46,7 +46,9 @@ final class LocalWatcher: @unchecked Sendable {
 
     func stop() { stopped.store(true, ordering: .relaxed) }
 
-    private static let mask = UInt32(IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_MODIFY)
+    /// No `IN_MODIFY`, and a file's `IN_CREATE` is skipped below: a file is looked at once it
+    /// is closed after writing, so a half-written file is not uploaded first.
+    private static let mask = UInt32(IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB)
 
     private func addTree(_ relative: String) {
         let wd = inotify_add_watch(fd, relative.isEmpty ? tree.root : tree.absolute(relative), Self.mask | UInt32(IN_ONLYDIR))
@@ -97,6 +99,7 @@ final class LocalWatcher: @unchecked Sendable {
                 pending.append(.moved(from: from, to: path))
                 continue
             }
+            if event.mask & UInt32(IN_CREATE) != 0 && !isDirectory { continue }  // its IN_CLOSE_WRITE follows
             if isDirectory && event.mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 { addTree(path) }
             pending.append(.changed(path))
         }

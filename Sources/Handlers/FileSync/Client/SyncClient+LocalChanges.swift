@@ -80,6 +80,12 @@ extension SyncClient {
             do { try await remote.delete(path, ifMatch: nil) } catch let e as SyncClientError where e.status == 404 {}
             state.forget(path)
         }
+        if base == nil || base?.isDirectory == true, let existing = try await remote.metadata(path), !existing.isDirectory {
+            // New here, but the server has a file there already (made elsewhere, its operation
+            // not applied here yet). If-Match cannot say "must not exist", so look first.
+            if existing.hash == local.hash { state.files[path] = local.synced } else { try await keepBoth(path) }
+            return
+        }
         do {
             try await push(path, ifMatch: base.flatMap { $0.isDirectory ? nil : $0.hash })
         } catch let e as SyncClientError where e.status == 412 {

@@ -7,6 +7,7 @@ extension SyncClient {
     /// when this folder has no sync state yet, else a scan that sends what changed here while
     /// the client was not running (the server's side follows through `since`).
     public func runRealtime() async {
+        guard events == nil else { options.log("sync: realtime mode is already running"); return }
         let (stream, sink) = AsyncStream.makeStream(of: RealtimeConnection.Event.self)
         events = sink
         let watcher = LocalWatcher(tree: tree) { sink.yield(.local($0)) }
@@ -55,7 +56,16 @@ extension SyncClient {
         case .subscribed(let seq, let resync):
             isSubscribed = true
             subscriptions += 1
-            if resync {
+            if seq < state.lastSeq {
+                // The server's log restarted (a new root, its state removed): our seq and our base
+                // mean nothing there. Compare as on a first run, so a file missing there is
+                // uploaded, not taken for a delete.
+                options.log("sync: the server is at seq \(seq), behind this client's \(state.lastSeq); comparing everything afresh")
+                state.files.removeAll()
+                state.lastSeq = 0
+                saveState()
+                needsFullCompare = true
+            } else if resync {
                 // The server's history no longer reaches back to our seq: compare everything.
                 options.log("sync: server history does not reach seq \(state.lastSeq) (now \(seq)); comparing everything")
                 needsFullCompare = true

@@ -8,7 +8,9 @@ import QuantumCore
 /// - `runRealtime()` subscribes to the server's operations and watches the folder, until `stop()`.
 ///
 /// An actor, and in realtime mode one task feeds it events in order, so a server operation
-/// and a local change are never applied at the same time. What it last synced lives in
+/// and a local change are never applied at the same time. (Do not call `synchronize()` while
+/// `runRealtime()` runs: actor methods interleave at their awaits; realtime mode runs its own
+/// full compares when it needs them.) What it last synced lives in
 /// `ClientState` (saved after every step), so a restarted client tells local changes from
 /// server changes and catches up with `since`.
 public actor SyncClient {
@@ -105,7 +107,8 @@ public actor SyncClient {
             if action.movesSomething { progress.step(describe(action), bytes: local[action.path]?.size ?? remoteFiles[action.path]?.size ?? 0) }
         }
         // Everything up to `seq` is reflected in the list; later operations come with `since`.
-        state.lastSeq = max(state.lastSeq, seq)
+        // (Not `max` with the old value: after the server lost its history, that one is too high.)
+        state.lastSeq = seq
         hasBase = true
         saveState()
         progress.finish("sync: \(summary.changes) change\(summary.changes == 1 ? "" : "s") (\(summary.downloaded) down, \(summary.uploaded) up, "

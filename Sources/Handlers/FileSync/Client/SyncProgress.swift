@@ -2,6 +2,9 @@ import Glibc
 
 /// Reports a full sync's progress: a bar redrawn in place on a terminal, one plain line per
 /// step otherwise (logs and pipes should not fill with carriage returns).
+///
+/// Unchecked Sendable: one client's full compare drives it, one step at a time. The shared
+/// `silent` instance never touches its counters, so clients may share it.
 public final class SyncProgress: @unchecked Sendable {
     public enum Style: Sendable { case bar, lines, silent }
 
@@ -29,6 +32,7 @@ public final class SyncProgress: @unchecked Sendable {
     public static let silent = SyncProgress(style: .silent) { _ in }
 
     func begin(steps: Int) {
+        if style == .silent { return }
         total = steps
         done = 0
         bytes = 0
@@ -36,6 +40,7 @@ public final class SyncProgress: @unchecked Sendable {
     }
 
     func step(_ what: String, bytes moved: Int = 0) {
+        if style == .silent { return }
         done += 1
         bytes += moved
         switch style {

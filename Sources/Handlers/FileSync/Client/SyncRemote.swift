@@ -41,6 +41,16 @@ public struct SyncRemote: Sendable {
         return (seq, files.compactMap(FileMetadata.init(json:)))
     }
 
+    /// One path's metadata; nil when the server has nothing there.
+    public func metadata(_ path: String) async throws -> FileMetadata? {
+        do {
+            let doc = try await json("GET", endpoint.apiTarget("list") + "?path=" + QueryString.encode(path))
+            return doc["files"]?.arrayValue?.compactMap(FileMetadata.init(json:)).first { $0.path == path }
+        } catch let e as SyncClientError where e.status == 404 {
+            return nil
+        }
+    }
+
     /// Streams a file's bytes to `sink`; returns the hash the server announced (its ETag).
     public func download(_ path: String, into sink: (_ chunk: [UInt8]) throws -> Void) async throws -> String? {
         let response = try await send("GET", endpoint.apiTarget("download/" + PathCodec.escapePath(path)))

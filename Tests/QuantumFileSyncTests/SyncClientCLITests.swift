@@ -1,0 +1,76 @@
+import Foundation
+import Glibc
+import Quantum
+import QuantumFileSync
+import QuantumTestSupport
+import XCTest
+
+/// `quantum sync` as a program: the built binary against an in-process server.
+final class SyncClientCLITests: XCTestCase {
+    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent(".build/debug/quantum").path
+
+    func testBinaryInitialSyncThenRealtimeUntilSIGTERM() async throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: Self.binary), "no built binary at \(Self.binary)")
+        let s = try await SyncServer.start()
+        _ = try s.upload("from%20server/a.txt", "server file")
+        let dir = NSTemporaryDirectory() + "quantum-sync-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Data("local file".utf8).write(to: URL(fileURLWithPath: dir + "/local.txt"))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["sync", "--server", "http://127.0.0.1:\(s.port)", "--local-path", dir, "--initial-sync", "--realtime",
+                             "--client-id", "cli"]
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        try await eventually("initial sync both ways") {
+            (try? String(contentsOfFile: dir + "/from server/a.txt", encoding: .utf8)) == "server file" && s.file("local.txt") == "local file"
+        }
+        // Realtime: a server change arrives, a local change goes up.
+        _ = try s.upload("later.txt", "later", headers: [("X-Client-Id", "web")])
+        try await eventually("realtime download") { (try? String(contentsOfFile: dir + "/later.txt", encoding: .utf8)) == "later" }
+        try Data("typed".utf8).write(to: URL(fileURLWithPath: dir + "/typed.txt"))
+        try await eventually("realtime upload") { s.file("typed.txt") == "typed" }
+        // (The file is in place a moment before its operation is logged.)
+        try await eventually("the upload is logged as cli's") { try s.operations().contains { $0.path == "typed.txt" && $0.source == "cli" } }
+
+        let log = stopCleanly(process, stderr: stderr)
+        XCTAssertTrue(log.contains("syncing \(dir) with http://127.0.0.1:\(s.port) as cli"), log)
+        // Not a terminal: plain progress lines, no carriage returns.
+        let out = String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(out.contains("[1/3] "), out)
+        XCTAssertTrue(out.contains("download from server/a.txt"), out)
+        XCTAssertTrue(out.contains("upload local.txt"), out)
+        XCTAssertTrue(out.contains("sync: 3 changes (1 down, 1 up"), out)
+        XCTAssertFalse(out.contains("\r"), out)
+        await s.stop()
+    }
+
+    func testUsageErrors() async {
+        func run(_ args: [String]) async -> (Int32, String) {
+            let err = LogLines()
+            var command = QuantumCommand()
+            command.out = { _ in }
+            command.err = { err.append($0) }
+            let status = await command.run(args)
+            return (status, err.all.joined(separator: "\n"))
+        }
+        let noServer = await run(["sync", "--local-path", "/tmp"])
+        XCTAssertEqual(noServer.0, 2)
+        XCTAssertTrue(noServer.1.contains("sync needs --server URL"), noServer.1)
+        let https = await run(["sync", "--server", "https://example.com", "--local-path", "/tmp"])
+        XCTAssertEqual(https.0, 2)
+        XCTAssertTrue(https.1.contains("https is not supported yet"), https.1)
+        let missing = await run(["sync", "--server", "http://127.0.0.1:1", "--local-path", "/nonexistent/quantum-sync"])
+        XCTAssertEqual(missing.0, 1)
+        XCTAssertTrue(missing.1.contains("is not a directory"), missing.1)
+        let help = QuantumCommand.usage
+        XCTAssertTrue(help.contains("sync --server URL --local-path DIR [--initial-sync] [--realtime]"), help)
+    }
+}
