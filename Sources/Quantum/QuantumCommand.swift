@@ -18,11 +18,12 @@ public struct QuantumCommand {
                     [--header-up "Name: value"] [--header-down "Name: value"]
                                       Proxy ADDR (default :8080) to the upstreams, like
                                       `caddy reverse-proxy`; POLICY is a Caddy selection policy.
-      sync --server URL --local-path DIR [--initial-sync] [--realtime] [--token T] [--client-id ID]
+      sync --server URL --local-path DIR [--initial-sync] [--realtime] [--token T] [--client-id ID] [--ca FILE]
                                       Keep DIR in step with a file_sync server (URL like
                                       http://127.0.0.1:8081, with the handler's prefix if any):
                                       --initial-sync compares both sides once, --realtime then
-                                      follows changes both ways until SIGINT/SIGTERM.
+                                      follows changes both ways until SIGINT/SIGTERM. For an https
+                                      server, --ca FILE trusts FILE's roots (default: the system's).
       trust [--print] [--config FILE] [--ca ID]
                                       Print the local CA's root certificate (path and PEM) and, as
                                       root, install it into the system store (Debian's
@@ -73,7 +74,7 @@ public struct QuantumCommand {
                 return try await runServer([:], generated: json)
             case "sync":
                 let opts = try parse(rest, flags: ["--server": true, "--local-path": true, "--initial-sync": false, "--realtime": false,
-                                                   "--token": true, "--client-id": true])
+                                                   "--token": true, "--client-id": true, "--ca": true])
                 return try await SyncCommand(out: out, err: err).run(opts)
             case "trust":
                 let opts = try parse(rest, flags: ["--print": false, "--config": true, "--ca": true])

@@ -22,6 +22,7 @@ struct SyncCommand {
         let id: String
         do { id = try opts["--client-id"] ?? ClientIdentity.stored(in: path) } catch { throw QuantumCommand.FileError(description: "\(error)") }
         var options = SyncClient.Options(server: server, localPath: path, clientID: id, token: opts["--token"])
+        if let ca = opts["--ca"] { options.tls.trustRootsFile = ca }
         options.progress = SyncProgress.standardOutput()
         options.log = err
         let client: SyncClient

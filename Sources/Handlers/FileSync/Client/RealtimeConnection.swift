@@ -68,7 +68,8 @@ final class RealtimeConnection: Sendable {
     private func session() async throws -> Bool {
         var headers = HTTPFields()
         for field in remote.commonHeaders where !field.name.equalsIgnoringASCIICase("host") { headers.add(field.name, field.value) }
-        let socket = try await WebSocketClient.connect(to: remote.endpoint.webSocketURL, headers: headers, timeout: .seconds(10))
+        let socket = try await WebSocketClient.connect(to: remote.endpoint.webSocketURL, headers: headers, timeout: .seconds(10),
+                                                       tls: remote.tls)
         current.withLock { $0 = socket }
         defer { current.withLock { $0 = nil } }
         if stopped.load(ordering: .relaxed) { await socket.close(); return false }

@@ -21,6 +21,8 @@ public actor SyncClient {
         /// Names this client on the server (`X-Client-Id`, `Subscribe.client_id`) and in conflict copies.
         public var clientID: String
         public var token: String?
+        /// How an https server is checked (by default the system's trust roots).
+        public var tls = TLSClientConfiguration()
         /// How often a `{"type":"Ping"}` goes out; three intervals without any message drop the connection.
         public var pingInterval: Duration = .seconds(15)
         /// Reconnect delays double from `firstBackoff` up to `maxBackoff`.
@@ -65,7 +67,7 @@ public actor SyncClient {
 
     public init(_ options: Options) throws {
         self.options = options
-        remote = SyncRemote(endpoint: try SyncEndpoint(options.server), clientID: options.clientID, token: options.token)
+        remote = SyncRemote(endpoint: try SyncEndpoint(options.server), clientID: options.clientID, token: options.token, tls: options.tls)
         guard FileIO.isDirectory(options.localPath) else { throw SyncClientError.local("\(options.localPath) is not a directory") }
         tree = try LocalTree(root: options.localPath)
         statePath = tree.stateDirectory + "/state.json"

@@ -8,12 +8,19 @@ public struct SyncRemote: Sendable {
     public let clientID: String
     public let token: String?
     let http: HTTPClient
+    /// How an https server is checked (the WebSocket uses it too).
+    public let tls: TLSClientConfiguration
 
-    public init(endpoint: SyncEndpoint, clientID: String, token: String?, http: HTTPClient = HTTPClient(configuration: SyncRemote.configuration)) {
+    /// - tls: for https servers; by default the system's trust roots.
+    public init(endpoint: SyncEndpoint, clientID: String, token: String?, tls: TLSClientConfiguration = TLSClientConfiguration(),
+                http: HTTPClient? = nil) {
         self.endpoint = endpoint
         self.clientID = clientID
         self.token = token
-        self.http = http
+        self.tls = tls
+        var configuration = Self.configuration
+        if endpoint.isTLS { configuration.tls = tls }
+        self.http = http ?? HTTPClient(configuration: configuration)
     }
 
     /// Generous timeouts: a large download may be slow, but a dead server must not hang the client.

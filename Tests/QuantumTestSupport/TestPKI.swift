@@ -1,18 +1,16 @@
 import Foundation
 import Glibc
-import Quantum
-import QuantumTestSupport
 import XCTest
 
 /// A throw-away PKI made with the `openssl` CLI at test time, once per test process:
 /// a server CA with leaf certificates for SNI tests, and client CAs with client certificates.
-final class TestPKI: Sendable {
-    let dir: String
+public final class TestPKI: Sendable {
+    public let dir: String
 
     /// The shared instance (ECDSA P-256 keys: generating them takes milliseconds).
-    static let shared: TestPKI? = try? TestPKI()
+    public static let shared: TestPKI? = try? TestPKI()
 
-    static func get() throws -> TestPKI {
+    public static func get() throws -> TestPKI {
         guard let pki = shared else { throw XCTSkip("openssl CLI not available to make test certificates") }
         return pki
     }
@@ -31,17 +29,17 @@ final class TestPKI: Sendable {
         try makeLeaf("rogue", subject: "/CN=rogue", sans: "DNS:rogue", ca: "rogueca", client: true)
     }
 
-    func cert(_ name: String) -> String { "\(dir)/\(name).pem" }
-    func key(_ name: String) -> String { "\(dir)/\(name).key" }
+    public func cert(_ name: String) -> String { "\(dir)/\(name).pem" }
+    public func key(_ name: String) -> String { "\(dir)/\(name).key" }
 
     /// A CA certificate as base64 DER (Caddy's `trusted_ca_certs`).
-    func base64DER(_ name: String) throws -> String {
+    public func base64DER(_ name: String) throws -> String {
         let out = try openssl("openssl x509 -in \(cert(name)) -outform DER | base64 -w0")
         return out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Issues a fresh leaf (for reload tests) into `certPath`/`keyPath`.
-    func issue(subject: String, sans: String, certPath: String, keyPath: String) throws {
+    public func issue(subject: String, sans: String, certPath: String, keyPath: String) throws {
         try openssl("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout \(keyPath) -out \(keyPath).csr -subj '\(subject)'"
             + " && printf 'subjectAltName=\(sans)\\n' > \(keyPath).ext"
             + " && openssl x509 -req -in \(keyPath).csr -CA \(cert("ca")) -CAkey \(key("ca")) -CAcreateserial -out \(certPath).tmp -days 2 -extfile \(keyPath).ext"
@@ -67,50 +65,9 @@ final class TestPKI: Sendable {
     }
 }
 
-struct SystemErrorForTests: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+/// A failed setup step (a command, a temporary directory) in test support.
+public struct SystemErrorForTests: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
-/// `openssl s_client` against a local port: combined output and exit status.
-func sClient(port: Int, _ arguments: [String]) -> (status: Int32, output: String) {
-    let args = ["-c", "openssl s_client -connect 127.0.0.1:\(port) " + arguments.joined(separator: " ") + " < /dev/null 2>&1"]
-    return runProcess("/bin/sh", args, timeout: 20)
-}
-
-/// `curl` over HTTPS trusting the test CA; `resolve` maps names to 127.0.0.1.
-func curlTLS(_ pki: TestPKI, port: Int, host: String = "a.test", path: String = "/", _ extra: [String] = []) -> (status: Int32, output: String) {
-    runProcess("curl", ["-sS", "--max-time", "15", "--cacert", pki.cert("ca"), "--resolve", "\(host):\(port):127.0.0.1"]
-               + extra + ["https://\(host):\(port)\(path)"], timeout: 20)
-}
-
-/// A one-server TLS config: certificates `a` (tag "a"), `b` (tag "b") and `a2` (tag "second",
-/// same name as `a`) unless `certificates` says otherwise, and `policies` on `srv0`.
-func tlsConfig(_ pki: TestPKI, policies: String = "[{}]", routes: String = defaultTLSRoutes,
-               certificates: String? = nil, serverFields: String = "") -> String {
-    let certs = certificates ?? """
-    {"load_files": [
-      {"certificate": "\(pki.cert("a"))", "key": "\(pki.key("a"))", "tags": ["a"]},
-      {"certificate": "\(pki.cert("b"))", "key": "\(pki.key("b"))", "tags": ["b"]},
-      {"certificate": "\(pki.cert("a2"))", "key": "\(pki.key("a2"))", "tags": ["second"]}]}
-    """
-    let extra = serverFields.isEmpty ? "" : ", " + serverFields
-    return """
-    {"apps": {"tls": {"certificates": \(certs)},
-      "http": {"servers": {"srv0": {"listen": ["127.0.0.1:0"], "tls_connection_policies": \(policies),
-        "routes": \(routes)\(extra)}}}}}
-    """
-}
-
-let defaultTLSRoutes = """
-[{"handle": [{"handler": "static_response",
-  "body": "{http.request.scheme} {http.request.tls.version} {http.request.tls.server_name} {http.request.tls.proto} {http.request.tls.cipher_suite}"}]}]
-"""
-
-/// Runs `body` against a TLS server started from `json`, and always stops it.
-func withTLSServer(_ json: String, registry: ModuleRegistry = StandardModules.registry,
-                   _ body: (TestServer) async throws -> Void) async throws {
-    let server = try await TestServer.start(json, registry: registry)
-    do { try await body(server) } catch { await server.stop(); throw error }
-    await server.stop()
-}
