@@ -62,7 +62,10 @@ final class SyncClientPlannerTests: XCTestCase {
         XCTAssertEqual(e.apiTarget("list"), "/sync/api/list")
         XCTAssertEqual(e.webSocketURL, "ws://127.0.0.1:8081/sync/ws")
         XCTAssertEqual(try SyncEndpoint("http://[::1]").webSocketURL, "ws://[::1]/ws")
-        XCTAssertThrowsError(try SyncEndpoint("https://example.com"))
+        let secure = try SyncEndpoint("https://example.com/s")
+        XCTAssertEqual(secure.port, 443)
+        XCTAssertEqual(secure.hostHeader, "example.com")
+        XCTAssertEqual(secure.webSocketURL, "wss://example.com/s/ws")
         XCTAssertThrowsError(try SyncEndpoint("ftp://example.com"))
         XCTAssertThrowsError(try SyncEndpoint("http://host:99999"))
     }

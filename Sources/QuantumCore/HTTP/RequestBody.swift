@@ -18,11 +18,21 @@ extension BodySource {
 /// `request_body`), reads throw `HTTPError(413)`.
 public struct RequestBody: Sendable {
     let stream: BodyStream?
+    /// Set instead of `stream` for a body read from a file as it is sent.
+    let file: FileBodySource?
 
     /// A request without a body.
     public static let empty = RequestBody(stream: nil)
 
-    init(stream: BodyStream?) { self.stream = stream }
+    init(stream: BodyStream?) {
+        self.stream = stream
+        file = nil
+    }
+
+    init(file: FileBodySource) {
+        stream = nil
+        self.file = file
+    }
 
     /// A body held in memory (tests, rewritten requests).
     public init(bytes: [UInt8]) {
@@ -30,13 +40,18 @@ public struct RequestBody: Sendable {
         if !bytes.isEmpty { s.push(bytes) }
         s.finish()
         stream = s
+        file = nil
     }
 
     /// The declared length (`Content-Length`), nil when chunked or unknown.
-    public var knownLength: Int? { stream == nil ? 0 : stream!.knownLength }
+    public var knownLength: Int? {
+        if let file { return file.length }
+        return stream == nil ? 0 : stream!.knownLength
+    }
 
     /// The next chunk, or nil at the end.
     public nonisolated(nonsending) func next() async throws -> [UInt8]? {
+        if let file { return try await file.next() }
         guard let stream else { return nil }
         return try await stream.next()
     }
@@ -54,6 +69,7 @@ public struct RequestBody: Sendable {
     /// The whole body, taken at once, when it has already arrived complete and unread (call on
     /// the body's event loop); nil otherwise. Lets a proxy answer small bodies without streaming.
     public func takeIfComplete() -> [UInt8]? {
+        if file != nil { return nil }
         guard let stream else { return [] }
         return stream.takeIfComplete()
     }

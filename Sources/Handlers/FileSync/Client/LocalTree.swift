@@ -89,22 +89,6 @@ public struct LocalTree: Sendable {
         }
     }
 
-    /// A file's bytes and the entry describing exactly those bytes.
-    public func read(_ relative: String) throws -> (bytes: [UInt8], entry: LocalEntry) {
-        let bytes: [UInt8]
-        var before = stat(), after = stat()
-        do {
-            guard lstat(absolute(relative), &before) == 0 else { throw SystemError(operation: "stat", code: errno) }
-            bytes = try FileIO.readAll(absolute(relative))
-            guard lstat(absolute(relative), &after) == 0 else { throw SystemError(operation: "stat", code: errno) }
-        } catch { throw SyncClientError.local("cannot read \(relative): \(error)") }
-        // Written to while we read: these bytes are not what is there now, so no cache key.
-        let steady = before.st_mtim.tv_sec == after.st_mtim.tv_sec && before.st_mtim.tv_nsec == after.st_mtim.tv_nsec
-            && before.st_size == after.st_size && Int(after.st_size) == bytes.count
-        let mtime = steady ? Int64(after.st_mtim.tv_sec) * 1_000_000_000 + Int64(after.st_mtim.tv_nsec) : -1
-        return (bytes, LocalEntry(isDirectory: false, hash: Digest.hex(Digest.sha256(bytes)), size: bytes.count, mtimeNanos: mtime))
-    }
-
     // MARK: - Downloads
 
     /// A download in progress: a temporary file in the state directory, hashed as it is written.

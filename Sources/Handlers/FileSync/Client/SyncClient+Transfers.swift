@@ -24,11 +24,14 @@ extension SyncClient {
         return entry
     }
 
-    /// Uploads the local file at `path` (guarded by `ifMatch`) and records what was sent.
+    /// Uploads the local file at `path` (guarded by `ifMatch`), streamed from disk, and records
+    /// what the server now has. A file written to during the upload gets no cache key, so the
+    /// next compare hashes it again and sends the newer version.
     func push(_ path: String, ifMatch: String?) async throws {
-        let (bytes, entry) = try tree.read(path)
-        try await remote.upload(path, bytes, ifMatch: ifMatch)
-        state.files[path] = entry.synced
+        guard let before = tree.entry(path), !before.isDirectory else { throw SyncClientError.local("cannot read \(path)") }
+        let sent = try await remote.upload(path, file: tree.absolute(path), ifMatch: ifMatch)
+        state.files[path] = sent.hash == before.hash ? before.synced
+            : ClientState.Entry(isDirectory: false, hash: sent.hash, size: sent.size, mtimeNanos: -1)
     }
 
     /// Both sides changed `path`: keep ours under a conflict name, take the server's.

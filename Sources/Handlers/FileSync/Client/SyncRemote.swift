@@ -74,10 +74,12 @@ public struct SyncRemote: Sendable {
     /// Uploads a whole file. With `ifMatch` the server only replaces a file that still has that
     /// hash (412 otherwise: someone else changed it since this client last synced).
     @discardableResult
-    public func upload(_ path: String, _ bytes: [UInt8], ifMatch: String?) async throws -> FileMetadata {
+    public func upload(_ path: String, file: String, ifMatch: String?) async throws -> FileMetadata {
         var headers: [(String, String)] = [("Content-Type", "application/octet-stream")]
         if let ifMatch { headers.append(("If-Match", "\"\(ifMatch)\"")) }
-        let doc = try await json("PUT", endpoint.apiTarget("upload/" + PathCodec.escapePath(path)), body: bytes, headers: headers)
+        let body: RequestBody
+        do { body = try RequestBody(contentsOfFile: file) } catch { throw SyncClientError.local("cannot read \(path): \(error)") }
+        let doc = try await json("PUT", endpoint.apiTarget("upload/" + PathCodec.escapePath(path)), body: body, headers: headers)
         guard let meta = doc["metadata"].flatMap(FileMetadata.init(json:)) else { throw SyncClientError.badResponse("upload without metadata") }
         return meta
     }
@@ -94,19 +96,19 @@ public struct SyncRemote: Sendable {
 
     public func move(from: String, to: String) async throws {
         let body = JSONValue.object([("from", .string(from)), ("to", .string(to))]).serialized
-        _ = try await json("POST", endpoint.apiTarget("move"), body: Array(body.utf8), headers: [("Content-Type", "application/json")])
+        _ = try await json("POST", endpoint.apiTarget("move"), body: RequestBody(bytes: Array(body.utf8)), headers: [("Content-Type", "application/json")])
     }
 
     // MARK: - Plumbing
 
-    private func send(_ method: String, _ target: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async throws -> ClientResponse {
+    private func send(_ method: String, _ target: String, body: RequestBody? = nil, headers: [(String, String)] = []) async throws -> ClientResponse {
         var fields = commonHeaders
         for (n, v) in headers { fields.add(n, v) }
-        let request = ClientRequest(method: method, target: target, headers: fields, body: body.map { RequestBody(bytes: $0) })
+        let request = ClientRequest(method: method, target: target, headers: fields, body: body)
         return try await http.execute(request, host: endpoint.host, port: endpoint.port)
     }
 
-    private func json(_ method: String, _ target: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async throws -> JSONValue {
+    private func json(_ method: String, _ target: String, body: RequestBody? = nil, headers: [(String, String)] = []) async throws -> JSONValue {
         let response = try await send(method, target, body: body, headers: headers)
         guard (200..<300).contains(response.status) else { throw await failure(response) }
         let bytes = try await response.body.collect(upTo: 256 << 20)
