@@ -7,7 +7,8 @@ exit status 1 when any failed.
 
 The server's routes (HTTP2WebSocketTests.swift): /echo websocket_echo, /deflate the same with
 compression, /greeter test_ws_greeter (subprotocols chat, superchat), /flood test_ws_flood
-(50 binary messages of 64 KiB), anything else answers "plain".
+(50 binary messages of 64 KiB), anything else answers "plain". `proxy_echo` runs against a
+reverse proxy instead (QuantumReverseProxyTests).
 """
 import argparse
 import os
@@ -401,6 +402,26 @@ def case_flood_waits_for_reader(args):
         fin, rsv1, op, payload = p.next_frame(sid, 10)
         assert op == BINARY and len(payload) == 65536, f"message {i}: {op} {len(payload)}"
         assert struct.unpack(">I", payload[:4])[0] == i, f"message {i} out of order"
+    close_handshake(p, sid)
+
+
+def case_proxy_echo(args):
+    """Through `reverse_proxy` to an HTTP/1.1 upstream's websocket_echo at /ws (the proxy turns
+    the extended CONNECT into an Upgrade and the 101 into a 200); a plain GET on the same
+    connection meanwhile (the upstream answers its name, "W")."""
+    p = Peer(args)
+    sid = p.websocket("/ws")
+    headers = p.response(sid)
+    assert "sec-websocket-accept" not in headers and "upgrade" not in headers, f"HTTP/1.1 headers: {headers}"
+    p.send(sid, ws_frame(TEXT, b"through the proxy"))
+    p.expect_message(sid, TEXT, b"through the proxy")
+    get = p.request("/name")
+    assert p.pump(5, until=lambda: p.ended(get)) and p.body(get) == b"W", p.body(get)
+    blob = os.urandom(200000)
+    p.send(sid, ws_frame(BINARY, blob))
+    p.expect_message(sid, BINARY, blob)
+    p.send(sid, ws_frame(PING, b"up there?"))
+    p.expect_message(sid, PONG, b"up there?")
     close_handshake(p, sid)
 
 
