@@ -45,6 +45,7 @@ final class HTTP2WebSocketTests: XCTestCase {
     func testClientResetEndsOnlyThatSocket() async throws { try await run(["client_reset"]) }
     func testPeerEndStreamEndsTheSocket() async throws { try await run(["peer_end_stream"]) }
     func testInboundBackPressureThroughTheStreamWindow() async throws { try await run(["inbound_back_pressure"]) }
+    func testProtocolErrorClosesWith1002() async throws { try await run(["protocol_error_1002"]) }
 
     /// The server's sender waits for a client whose window stays closed: while the client
     /// stalls, only a few of the 50 × 64 KiB messages have been sent (the rest would be

@@ -354,6 +354,22 @@ def case_peer_end_stream(args):
     assert p.pump(5, until=lambda: p.ended(sid) or p.reset(sid) is not None), "server kept the stream open"
 
 
+def case_protocol_error_1002(args):
+    """Hostile bytes in the stream: an unmasked client frame gets close 1002 and END_STREAM;
+    the connection and its other streams are unharmed."""
+    p = Peer(args)
+    sid = p.websocket("/echo")
+    p.send(sid, bytes([0x81, 0x03]) + b"abc")  # no mask bit
+    fin, _, op, payload = p.next_frame(sid)
+    assert op == CLOSE and struct.unpack(">H", payload[:2])[0] == 1002, f"{op} {payload!r}"
+    assert p.pump(5, until=lambda: p.ended(sid) or p.reset(sid) is not None), "stream left open"
+    junk = p.websocket("/echo")
+    p.send(junk, os.urandom(4096), end=True)
+    p.pump(1, until=lambda: p.ended(junk) or p.reset(junk) is not None)
+    last = p.request("/x")
+    assert p.pump(5, until=lambda: p.ended(last)) and p.body(last) == b"plain", "connection harmed"
+
+
 def case_inbound_back_pressure(args):
     """A client that does not take its echoes: the server stops refunding the stream window
     once its answers back up, so what the client can push stays bounded; everything is echoed
