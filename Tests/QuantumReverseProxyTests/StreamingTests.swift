@@ -103,3 +103,22 @@ final class ManagedAtomicBox: @unchecked Sendable {
         set { lock.lock(); stored = newValue; lock.unlock() }
     }
 }
+
+/// RFC 8441 through the proxy: an HTTP/2 extended CONNECT (Python `h2`, the QuantumCore tests'
+/// `Support/h2_websocket.py`) tunnels to an HTTP/1.1 upstream WebSocket.
+final class HTTP2WebSocketProxyTests: XCTestCase {
+    func testExtendedConnectTunnelsToAnHTTP1Upstream() async throws {
+        let candidates = [getenv("QUANTUM_H2_PYTHON").map { String(cString: $0) }, "/tmp/quantum-h2-venv/bin/python"]
+        guard let python = candidates.compactMap({ $0 }).first(where: { access($0, X_OK) == 0 && runProcess($0, ["-c", "import h2"]).status == 0 })
+        else { throw XCTSkip("Python with h2 not found (scripts/deps.sh makes /tmp/quantum-h2-venv)") }
+        var path = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        path.removeLast(2)
+        let script = (path + ["QuantumCoreTests", "Support", "h2_websocket.py"]).joined(separator: "/")
+        let upstream = try await startUpstream("W")
+        let proxy = try await startProxy(upstreamsJSON([upstream]), serverFields: #""protocols": ["h1", "h2", "h2c"]"#)
+        let r = runProcess(python, [script, "--port", String(proxy.port), "proxy_echo"], timeout: 60)
+        for line in r.output.split(separator: "\n") where line.hasPrefix("FAIL") { XCTFail(String(line)) }
+        XCTAssertTrue(r.output.contains("PASS proxy_echo"), r.output)
+        await proxy.stop(); await upstream.stop()
+    }
+}

@@ -35,10 +35,12 @@ enum ForwardedHeaders {
 
     /// The headers sent upstream: hop-by-hop removed (the upgrade pair re-added for upgrades),
     /// `X-Forwarded-For/-Proto/-Host` set — extended only when the peer is a trusted proxy.
+    /// An HTTP/2 extended CONNECT (RFC 8441) becomes an HTTP/1.1 upgrade to its `:protocol`, as
+    /// Caddy does; a WebSocket one gets the `Sec-WebSocket-Key` HTTP/1.1 needs.
     static func upstreamHeaders(for request: Request, trusted: Bool, upstreamHost: String) -> HTTPFields {
         let source = request.headers
         let listed = connectionListed(source)
-        let upgrade = source.hasToken("upgrade", in: "connection") ? source["upgrade"] : nil
+        let upgrade = source.hasToken("upgrade", in: "connection") ? source["upgrade"] : request.connectProtocol
         var out = HTTPFields(capacity: source.count + 5)
         var priorFor = ""
         var hasProto = false, hasForwardedHost = false, hasHost = false, teTrailers = false
@@ -71,6 +73,9 @@ enum ForwardedHeaders {
         if let upgrade {
             out.add("Connection", "Upgrade")
             out.add("Upgrade", upgrade)
+            if WebSocketHandshake.isExtendedConnect(request) && !source.contains("sec-websocket-key") {
+                out.add("Sec-WebSocket-Key", WebSocketHandshake.makeKey())
+            }
         }
         let peer = request.connection.remoteHost
         out.add("X-Forwarded-For", priorFor.isEmpty ? peer : priorFor + ", " + peer)

@@ -24,7 +24,9 @@ struct ProxyAttempt {
             ops.apply(to: &upstreamRequest.headers) { Template($0).render(request, snapshot, unknown: .keep) }
         }
         let hasBody = request.body.knownLength != 0
-        let outgoing = ClientRequest(method: request.method, target: request.uri, headers: upstreamRequest.headers,
+        // RFC 8441: an extended CONNECT goes upstream as an HTTP/1.1 `GET` + `Upgrade`.
+        let method = request.connectProtocol == nil ? request.method : "GET"
+        let outgoing = ClientRequest(method: method, target: request.uri, headers: upstreamRequest.headers,
                                      body: hasBody ? request.body : nil)
         let sent = SystemClock.monotonicNanos()
         let response: ClientResponse
@@ -48,9 +50,14 @@ struct ProxyAttempt {
         var result = Response(status: response.status, headers: ForwardedHeaders.downstreamHeaders(response.headers, status: response.status))
         if let cookie = choice.setCookie { result.headers.add("Set-Cookie", cookie) }
         if response.status == 101 {
-            guard request.headers.contains("upgrade") else {
+            guard request.headers.contains("upgrade") || request.connectProtocol != nil else {
                 exchange.finish()
                 throw ProxyFailure(error: .malformedResponse("101 to a request that asked for no upgrade"), upstream: upstream)
+            }
+            if request.connectProtocol != nil {
+                // Back to HTTP/2: the stream opens with a 200; HTTP/1.1's handshake fields go.
+                result.status = 200
+                for name in ["Connection", "Upgrade", "Sec-WebSocket-Accept"] { result.headers.remove(name) }
             }
             result.upgrade = Upgrade(Tunnel(exchange: exchange, loop: context.loop, timeout: proxy.streamTimeout).run)
         } else if request.method == "HEAD" || response.status == 204 || response.status == 304 || response.status < 200 {

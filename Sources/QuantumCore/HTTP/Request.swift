@@ -40,6 +40,10 @@ public struct Request: Sendable {
     /// Host from the target or the Host header, with any port.
     public var host: String
     public var body: RequestBody
+    /// RFC 8441 extended CONNECT's `:protocol` (`websocket`) on an HTTP/2 stream; nil otherwise.
+    /// Such a request has method `CONNECT` (as Caddy shows it) and its stream becomes the
+    /// tunnel when a handler claims it with an upgrade response.
+    public var connectProtocol: String?
     public let connection: ConnectionInfo
     /// The method and URI before any rewrite (Caddy's `orig_*` placeholders; error routes use them).
     public let originalMethod: String

@@ -62,4 +62,5 @@ enum H2 {
     static let protocolError = UInt32(NGHTTP2_PROTOCOL_ERROR.rawValue)
     static let internalError = UInt32(NGHTTP2_INTERNAL_ERROR.rawValue)
     static let refusedStream = UInt32(NGHTTP2_REFUSED_STREAM.rawValue)
+    static let cancel = UInt32(NGHTTP2_CANCEL.rawValue)
 }

@@ -54,8 +54,10 @@ extension HTTP2Connection {
                 if !stream.trailers.isEmpty { body.trailers = stream.trailers }
                 body.finish()
             }
+            stream.tunnel?.peerEnded()
         case H2.data where endStream:
             stream.body?.finish()
+            stream.tunnel?.peerEnded()
         default:
             break
         }
@@ -63,6 +65,11 @@ extension HTTP2Connection {
     }
 
     func dataReceived(_ streamID: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        if let stream = streams[streamID], let tunnel = stream.tunnel {
+            accountReceived(stream, streamID, bytes.count)
+            tunnel.received(Array(bytes))
+            return 0
+        }
         guard let stream = streams[streamID], let body = stream.body, !body.discarding, !body.isFinished else {
             accountReceived(nil, streamID, bytes.count)
             return 0
@@ -83,10 +90,27 @@ extension HTTP2Connection {
     func frameSent(_ frame: UnsafePointer<nghttp2_frame>) {
         let hd = frame.pointee.hd
         guard hd.flags & H2.endStream != 0, hd.type == H2.data || hd.type == H2.headers,
-              let stream = streams[hd.stream_id], let body = stream.body, !body.isFinished, let session else { return }
+              let stream = streams[hd.stream_id], let session else { return }
+        if let tunnel = stream.tunnel, !tunnel.inboundEnded {
+            if tunnel.claimed { endTunnelAfterGrace(stream) } else { _ = nghttp2_submit_rst_stream(session, H2.flagNone, hd.stream_id, H2.noError) }
+            return
+        }
+        guard let body = stream.body, !body.isFinished else { return }
         body.discard()
         _ = nghttp2_submit_rst_stream(session, H2.flagNone, hd.stream_id, H2.noError)
     }
+
+    /// Our END_STREAM closed a tunnel's sending side: the peer normally ends its side too
+    /// (RFC 8441 §4 maps a TCP FIN to END_STREAM); one that does not is reset, so a
+    /// half-closed stream cannot linger.
+    private func endTunnelAfterGrace(_ stream: HTTP2Stream) {
+        _ = loop.schedule(afterNanoseconds: Self.tunnelEndGrace) { [self] in
+            guard !stream.closed, streams[stream.id] === stream else { return }
+            reset(stream, H2.noError)
+        }
+    }
+
+    static let tunnelEndGrace: UInt64 = 2_000_000_000
 
     /// The request headers are complete: answer inline when the route can, else in a task.
     func startRequest(_ stream: HTTP2Stream, endStream: Bool) {
@@ -94,8 +118,20 @@ extension HTTP2Connection {
             submit(Response(status: 431), on: stream, isHead: false)
             return
         }
+        if stream.method == "CONNECT" {
+            // RFC 8441: only `:protocol websocket` is a request handlers see. A plain CONNECT
+            // (a TCP tunnel to `:authority`, no `:path`) or another protocol is not served here.
+            guard let proto = stream.protocolName, proto.equalsIgnoringASCIICase("websocket") else {
+                submit(Response.text("CONNECT \(stream.protocolName.map { ":protocol \($0) " } ?? "")is not supported\n", status: 501),
+                       on: stream, isHead: false)
+                return
+            }
+            let tunnel = HTTP2Tunnel(connection: self, stream: stream)
+            stream.tunnel = tunnel
+            if endStream { tunnel.peerEnded() }
+        }
         var body: BodyStream?
-        if !endStream {
+        if !endStream && stream.tunnel == nil {
             let length = stream.headers["content-length"].flatMap { Int($0) }
             body = BodyStream(loop: loop, source: stream, knownLength: length)
             stream.body = body
@@ -118,8 +154,10 @@ extension HTTP2Connection {
             rawPath = String(rawPath[..<q])
         }
         let host = stream.authority.isEmpty ? (stream.headers["host"] ?? "") : stream.authority
-        return Request(method: stream.method, rawPath: rawPath, query: query, proto: "HTTP/2.0", headers: stream.headers,
-                       host: host, body: RequestBody(stream: body), connection: info)
+        var request = Request(method: stream.method, rawPath: rawPath, query: query, proto: "HTTP/2.0", headers: stream.headers,
+                              host: host, body: RequestBody(stream: body), connection: info)
+        request.connectProtocol = stream.protocolName
+        return request
     }
 
     /// `Upgrade: h2c`: the HTTP/1.1 request becomes stream 1, already half-closed by the client.

@@ -13,6 +13,10 @@ extension HTTP2Connection {
             submit(Response(status: failure.status), on: stream, isHead: false)
             return
         }
+        if let upgrade = response.upgrade, let tunnel = stream.tunnel, Self.opensTunnel(response.status) {
+            await runTunnel(tunnel, upgrade, response, on: stream)
+            return
+        }
         guard case .stream(let length, let producer) = response.body, !Self.isBodiless(response.status, stream.method) else {
             submit(response, on: stream, isHead: stream.method == "HEAD")
             return
@@ -28,6 +32,20 @@ extension HTTP2Connection {
         } catch {
             reset(stream, H2.internalError)
         }
+    }
+
+    /// A claim answers an extended CONNECT with 2xx (RFC 8441 §5), or with the HTTP/1.1 101 a
+    /// claimer built for an upgrade (the reverse proxy's upstream answer), sent as 200.
+    static func opensTunnel(_ status: Int) -> Bool { status == 101 || (200...299).contains(status) }
+
+    /// A claimed extended CONNECT: the 200 without END_STREAM, then the stream is the
+    /// claimer's byte stream until its closure returns; our END_STREAM follows what it wrote.
+    nonisolated(nonsending) func runTunnel(_ tunnel: HTTP2Tunnel, _ upgrade: Upgrade, _ response: Response,
+                                           on stream: HTTP2Stream) async {
+        guard submitHead(response, on: stream, length: nil, hasBody: true, tunnel: true) else { return }
+        tunnel.claimed = true
+        do { try await upgrade.run(tunnel) } catch {}
+        tunnel.closeAfterFlush()
     }
 
     static func isBodiless(_ status: Int, _ method: String) -> Bool {
@@ -52,10 +70,15 @@ extension HTTP2Connection {
     }
 
     /// Submits the HEADERS frame (with a DATA source when a body follows).
-    func submitHead(_ response: Response, on stream: HTTP2Stream, length: Int?, hasBody: Bool) -> Bool {
+    /// `tunnel`: the answer that opens a claimed extended CONNECT (200 for a 101; no length).
+    func submitHead(_ response: Response, on stream: HTTP2Stream, length: Int?, hasBody: Bool, tunnel: Bool = false) -> Bool {
         guard !isClosed, !stream.closed, let session else { return false }
         var status = response.status
-        if status < 200 || status > 999 || response.upgrade != nil { status = 500 }  // no 1xx/101 switch in HTTP/2
+        if tunnel {
+            if status == 101 { status = 200 }
+        } else if status < 200 || status > 999 || response.upgrade != nil {
+            status = 500  // no 1xx/101 switch in HTTP/2
+        }
         var fields = HTTP2HeaderBlock()
         fields.add(":status", String(status))
         var hasServer = false, hasDate = false
@@ -63,6 +86,7 @@ extension HTTP2Connection {
             let name = field.name.asciiLowercased()
             switch name {
             case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length": continue
+            case "sec-websocket-accept" where tunnel: continue  // HTTP/1.1's handshake proof; none in RFC 8441
             case "server": hasServer = true
             case "date": hasDate = true
             default: break
@@ -73,7 +97,7 @@ extension HTTP2Connection {
         if !hasDate { fields.add("date", String(decoding: loop.dateHeader, as: UTF8.self)) }
         if status == 304, let declared = response.headers["content-length"] {
             fields.add("content-length", declared)
-        } else if status != 204 && status != 304, let length {
+        } else if status != 204 && status != 304 && !tunnel, let length {
             fields.add("content-length", String(length))
         }
         var provider = nghttp2_data_provider()
@@ -101,6 +125,7 @@ extension HTTP2Connection {
             stream.drainWaiter = nil
             w.resume()
         }
+        stream.tunnel?.outputTaken()
         return n
     }
 

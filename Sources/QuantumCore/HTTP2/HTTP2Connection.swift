@@ -248,6 +248,7 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
         guard !isClosed, !shuttingDown, let session else { return }
         shuttingDown = true
         _ = nghttp2_submit_goaway(session, H2.flagNone, nghttp2_session_get_last_proc_stream_id(session), H2.noError, nil, 0)
+        for stream in streams.values { stream.tunnel?.serverShuttingDown() }  // WebSockets close with 1001
         scheduleFlush()
     }
 

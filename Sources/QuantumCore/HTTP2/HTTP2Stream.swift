@@ -20,6 +20,9 @@ final class HTTP2Stream: BodySource, @unchecked Sendable {
     @exclusivity(unchecked) var headerBytes = 0
     @exclusivity(unchecked) var headersTooLarge = false
     @exclusivity(unchecked) var body: BodyStream?
+    /// An extended CONNECT's stream as a byte stream (its DATA go here, not to `body`); a
+    /// handler may claim it. Dropped when the stream closes.
+    @exclusivity(unchecked) var tunnel: HTTP2Tunnel?
     /// Request body bytes received and not yet read by the handler.
     @exclusivity(unchecked) var unread = 0
 
@@ -87,6 +90,7 @@ final class HTTP2Stream: BodySource, @unchecked Sendable {
     func closedByPeerOrConnection() {
         closed = true
         body?.fail(HTTPError(499, "stream closed"))
+        if let t = tunnel { tunnel = nil; t.streamClosed() }
         if let w = drainWaiter { drainWaiter = nil; w.resume(throwing: HTTPError(499, "stream closed")) }
     }
 

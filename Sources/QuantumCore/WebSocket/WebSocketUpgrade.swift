@@ -2,8 +2,9 @@
 ///
 /// A request asking for a WebSocket travels the route chain like any other. A handler that
 /// wants it returns `WebSocketUpgrade.claim(request, ...)`: the 101 answer with the right
-/// headers and a closure the connection runs once the 101 is written. A handler that does not
-/// call `claim` leaves the request an ordinary one.
+/// headers (over HTTP/2, RFC 8441: a 200 to the extended CONNECT) and a closure the connection
+/// runs once that answer is written. A handler that does not call `claim` leaves the request
+/// an ordinary one.
 ///
 /// ```swift
 /// func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
@@ -29,11 +30,17 @@ public enum WebSocketUpgrade {
                              headers extraHeaders: HTTPFields = HTTPFields(),
                              handler: @escaping Handler) -> Response {
         if let rejection = WebSocketHandshake.validate(request) { return rejection }
-        let key = String(request.headers["sec-websocket-key"]!.trimmingOWS())
-        var response = Response(status: 101, headers: extraHeaders)
-        response.headers.set("Upgrade", "websocket")
-        response.headers.set("Connection", "Upgrade")
-        response.headers.set("Sec-WebSocket-Accept", WebSocketHandshake.acceptValue(forKey: key))
+        var response: Response
+        if WebSocketHandshake.isExtendedConnect(request) {
+            // HTTP/2 (RFC 8441 §5): a 2xx opens the socket on the stream; no accept value.
+            response = Response(status: 200, headers: extraHeaders)
+        } else {
+            let key = String(request.headers["sec-websocket-key"]!.trimmingOWS())
+            response = Response(status: 101, headers: extraHeaders)
+            response.headers.set("Upgrade", "websocket")
+            response.headers.set("Connection", "Upgrade")
+            response.headers.set("Sec-WebSocket-Accept", WebSocketHandshake.acceptValue(forKey: key))
+        }
 
         let offered = WebSocketHandshake.offeredSubprotocols(request)
         let chosen = subprotocols.first { offered.contains($0) }
