@@ -116,9 +116,11 @@ final class HTTP2WebSocketProxyTests: XCTestCase {
         let script = (path + ["QuantumCoreTests", "Support", "h2_websocket.py"]).joined(separator: "/")
         let upstream = try await startUpstream("W")
         let proxy = try await startProxy(upstreamsJSON([upstream]), serverFields: #""protocols": ["h1", "h2", "h2c"]"#)
-        let r = runProcess(python, [script, "--port", String(proxy.port), "proxy_echo"], timeout: 60)
-        for line in r.output.split(separator: "\n") where line.hasPrefix("FAIL") { XCTFail(String(line)) }
-        XCTAssertTrue(r.output.contains("PASS proxy_echo"), r.output)
+        for name in ["proxy_echo", "proxy_refused"] {
+            let r = runProcess(python, [script, "--port", String(proxy.port), name], timeout: 60)
+            for line in r.output.split(separator: "\n") where line.hasPrefix("FAIL") { XCTFail(String(line)) }
+            XCTAssertTrue(r.output.contains("PASS \(name)"), r.output)
+        }
         await proxy.stop(); await upstream.stop()
     }
 }

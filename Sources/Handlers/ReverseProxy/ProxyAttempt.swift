@@ -60,6 +60,11 @@ struct ProxyAttempt {
                 for name in ["Connection", "Upgrade", "Sec-WebSocket-Accept"] { result.headers.remove(name) }
             }
             result.upgrade = Upgrade(Tunnel(exchange: exchange, loop: context.loop, timeout: proxy.streamTimeout).run)
+        } else if request.connectProtocol != nil && (200..<300).contains(response.status) {
+            // Over HTTP/2 a 2xx would tell the client its tunnel is open; the upstream did not
+            // switch protocols, so that would hand it a page to read as frames.
+            exchange.finish()
+            throw ProxyFailure(error: .malformedResponse("the upstream answered \(response.status), not 101, to an upgrade"), upstream: upstream)
         } else if request.method == "HEAD" || response.status == 204 || response.status == 304 || response.status < 200 {
             // No body follows; a HEAD answer keeps the upstream's Content-Length.
             let declared = response.headers["content-length"].flatMap { Int($0) }

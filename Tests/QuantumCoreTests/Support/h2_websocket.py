@@ -441,6 +441,15 @@ def case_proxy_echo(args):
     close_handshake(p, sid)
 
 
+def case_proxy_refused(args):
+    """Through `reverse_proxy` to a path whose upstream does not switch protocols (it answers its
+    name with a 200): the client must get a 502, never a 2xx that would say the tunnel is open."""
+    p = Peer(args)
+    p.websocket("/name", expect="502")
+    get = p.request("/name")
+    assert p.pump(5, until=lambda: p.ended(get)) and p.body(get) == b"W", p.body(get)
+
+
 def case_shutdown_1001(args):
     """Prints READY with a socket open, then expects the server's close 1001 (graceful stop)."""
     p = Peer(args)
