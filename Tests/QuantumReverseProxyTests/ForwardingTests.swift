@@ -120,3 +120,17 @@ final class ForwardingTests: XCTestCase {
         XCTAssertEqual(loadError(#""upstreams": [{"dial": "a:1", "max_requests": 5}], "transport": {"protocol": "http", "dial_timeout": "2s", "response_header_timeout": 5000000000, "keep_alive": {"enabled": true, "max_idle_conns_per_host": 8, "idle_timeout": "30s"}, "max_response_header_size": 65536}, "flush_interval": -1"#), "")
     }
 }
+
+/// Upstream trailers reach the client through the proxy.
+final class TrailerForwardingTests: XCTestCase {
+    func testUpstreamTrailersPassThrough() async throws {
+        let canned = CannedUpstream("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n")
+        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(canned.port)"}]"#)
+        let client = try RawClient(port: proxy.port)
+        client.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        let raw = String(decoding: client.readAll(), as: UTF8.self)
+        XCTAssertTrue(raw.contains("hello"), raw)
+        XCTAssertTrue(raw.hasSuffix("0\r\nX-Checksum: 42\r\n\r\n"), raw)
+        await proxy.stop(); canned.stop()
+    }
+}

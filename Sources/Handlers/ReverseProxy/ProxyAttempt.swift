@@ -79,6 +79,7 @@ struct ProxyAttempt {
             result.body = .stream(length: response.body.knownLength) { writer in
                 do {
                     while let chunk = try await response.body.next() { try await writer.write(chunk) }
+                    if !response.body.trailers.isEmpty { writer.setTrailers(response.body.trailers) }
                     exchange.finish()
                 } catch {
                     exchange.finish()

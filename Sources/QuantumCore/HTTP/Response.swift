@@ -1,6 +1,29 @@
 /// Receives a streamed response body. Writes suspend while the peer is slow (back-pressure).
 public protocol ResponseBodyWriter: Sendable {
     nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws
+    /// Trailer fields to send after the body (a checksum known only at the end, an upstream's
+    /// trailers). Call before the producer returns. They travel on HTTP/2 and on chunked
+    /// HTTP/1.1 bodies; a body with a declared length over HTTP/1.1 has no room for them.
+    func setTrailers(_ fields: HTTPFields)
+}
+
+extension ResponseBodyWriter {
+    public func setTrailers(_ fields: HTTPFields) {}
+}
+
+/// Trailer fields a handler may send: valid names, no line breaks, nothing that frames or
+/// routes the message (RFC 9110 §6.5.1).
+enum TrailerFields {
+    static func allowed(_ fields: HTTPFields) -> [HTTPFields.Field] {
+        fields.fields.filter { f in
+            !f.name.isEmpty && f.name.utf8.allSatisfy(Token.isTChar) && f.value.utf8.allSatisfy(Token.isFieldValueByte)
+                && !forbidden.contains(where: { f.name.equalsIgnoringASCIICase($0) })
+        }
+    }
+
+    private static let forbidden = ["content-length", "transfer-encoding", "host", "content-type", "content-encoding",
+                                    "content-range", "trailer", "te", "connection", "keep-alive", "upgrade", "authorization",
+                                    "set-cookie", "cache-control", "expect", "max-forwards", "pragma", "range"]
 }
 
 /// Produces a body by writing to a `ResponseBodyWriter`.

@@ -117,6 +117,14 @@ extension HTTP2Connection {
         guard let n = stream.take(into: UnsafeMutableRawPointer(buf), length: length) else { return H2.temporalFailure }
         if stream.responseDrained && stream.ended {
             flags.pointee |= H2.eof
+            if !stream.responseTrailers.isEmpty, let session {
+                // The trailers end the stream instead of this DATA frame.
+                flags.pointee |= H2.noEndStream
+                var block = HTTP2HeaderBlock()
+                for f in stream.responseTrailers { block.add(f.name.asciiLowercased(), f.value) }
+                stream.responseTrailers = []
+                if block.withNV({ nv, count in nghttp2_submit_trailer(session, streamID, nv, count) }) != 0 { flags.pointee &= ~H2.noEndStream }
+            }
         } else if n == 0 {
             stream.deferred = true
             return H2.deferred
@@ -167,21 +175,28 @@ extension HTTP2Connection {
 struct HTTP2BodyWriter: ResponseBodyWriter, @unchecked Sendable {
     let connection: HTTP2Connection
     let stream: HTTP2Stream
-    private let length: DeclaredLength
+    private let state: BodyWriterState
 
     init(connection: HTTP2Connection, stream: HTTP2Stream, declaredLength: Int?) {
         self.connection = connection
         self.stream = stream
-        length = DeclaredLength(declaredLength)
+        state = BodyWriterState(declaredLength: declaredLength)
     }
 
     nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws {
         guard !bytes.isEmpty else { return }
-        try length.add(bytes.count)
+        try state.add(bytes.count)
         try await connection.writeBody(bytes, to: stream)
     }
 
+    /// Kept on the stream: nghttp2 sends them as a HEADERS frame after the last DATA.
+    func setTrailers(_ fields: HTTPFields) {
+        let allowed = TrailerFields.allowed(fields)
+        let stream = self.stream
+        if connection.loop.inEventLoop { stream.responseTrailers = allowed } else { connection.loop.execute { stream.responseTrailers = allowed } }
+    }
+
     func checkComplete() throws {
-        try length.finish()
+        try state.finish()
     }
 }

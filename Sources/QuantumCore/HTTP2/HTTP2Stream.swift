@@ -35,7 +35,8 @@ final class HTTP2Stream: BodySource, @unchecked Sendable {
     /// Response bytes queued in `chunks`, not yet framed.
     @exclusivity(unchecked) var buffered = 0
     @exclusivity(unchecked) var ended = false
-    @exclusivity(unchecked) var responseTrailers: HTTPFields?
+    /// Trailers the producer set, sent after the last DATA frame.
+    @exclusivity(unchecked) var responseTrailers: [HTTPFields.Field] = []
     /// nghttp2 was told to wait (`NGHTTP2_ERR_DEFERRED`) until more body arrives.
     @exclusivity(unchecked) var deferred = false
     @exclusivity(unchecked) var drainWaiter: UnsafeContinuation<Void, any Error>?

@@ -622,17 +622,17 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 struct HTTP1BodyWriter: ResponseBodyWriter, @unchecked Sendable {
     let connection: HTTP1Connection
     let chunked: Bool
-    private let length: DeclaredLength
+    private let state: BodyWriterState
 
     init(connection: HTTP1Connection, chunked: Bool, declaredLength: Int?) {
         self.connection = connection
         self.chunked = chunked
-        length = DeclaredLength(declaredLength)
+        state = BodyWriterState(declaredLength: declaredLength)
     }
 
     nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws {
         guard !bytes.isEmpty else { return }
-        try length.add(bytes.count)
+        try state.add(bytes.count)
         if chunked {
             var framed = Array(String(bytes.count, radix: 16).utf8) + [13, 10]
             framed.reserveCapacity(framed.count + bytes.count + 2)
@@ -644,8 +644,16 @@ struct HTTP1BodyWriter: ResponseBodyWriter, @unchecked Sendable {
         }
     }
 
+    func setTrailers(_ fields: HTTPFields) { state.trailers = TrailerFields.allowed(fields) }
+
     nonisolated(nonsending) func finishBody() async throws {
-        try length.finish()
-        if chunked { try await connection.writeBodyBytes(Array("0\r\n\r\n".utf8)) }
+        try state.finish()
+        guard chunked else { return }  // a declared length leaves no room for trailers
+        var last = Array("0\r\n".utf8)
+        for field in state.trailers {
+            last += field.name.utf8; last += ": ".utf8; last += field.value.utf8; last += [13, 10]
+        }
+        last += [13, 10]
+        try await connection.writeBodyBytes(last)
     }
 }

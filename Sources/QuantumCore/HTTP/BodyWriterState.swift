@@ -1,10 +1,13 @@
-/// Holds a streamed response body to the length its producer declared: a body that runs over
-/// or stops short is a handler bug, reported as a 500 instead of a corrupt message.
-final class DeclaredLength: @unchecked Sendable {
+/// What a streamed response body's writer keeps between writes: the bytes counted against the
+/// length its producer declared (running over or stopping short is a handler bug, reported as
+/// a 500 instead of a corrupt message), and the trailers to send once it ends.
+final class BodyWriterState: @unchecked Sendable {
     let declared: Int?
     private var written = 0
+    /// Set by the producer (`setTrailers`), sent after the last byte.
+    var trailers: [HTTPFields.Field] = []
 
-    init(_ declared: Int?) { self.declared = declared }
+    init(declaredLength: Int?) { declared = declaredLength }
 
     /// Counts `count` more bytes; throws when they go past the declared length.
     func add(_ count: Int) throws {
