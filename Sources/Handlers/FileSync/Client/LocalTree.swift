@@ -1,24 +1,9 @@
 import Glibc
 import QuantumCore
 
-/// One file or directory in the client's folder as it is now.
-public struct LocalEntry: Sendable, Equatable {
-    public var isDirectory: Bool
-    /// SHA-256 hex; empty for directories.
-    public var hash: String
-    public var size: Int
-    public var mtimeNanos: Int64
-
-    public init(isDirectory: Bool, hash: String, size: Int, mtimeNanos: Int64) {
-        self.isDirectory = isDirectory
-        self.hash = hash
-        self.size = size
-        self.mtimeNanos = mtimeNanos
-    }
-
-    /// The state entry that records this as synced.
-    var synced: ClientState.Entry { ClientState.Entry(isDirectory: isDirectory, hash: hash, size: size, mtimeNanos: mtimeNanos) }
-}
+/// One file or directory in the client's folder as it is now: the same fields the state keeps
+/// for what was last synced, so an entry is recorded as synced as it is.
+public typealias LocalEntry = ClientState.Entry
 
 /// The client's folder on disk. Paths are relative and `/`-separated like the server's; every
 /// path (ours or one the server sent) must pass `SyncPath`, so nothing lands outside the folder.

@@ -21,16 +21,18 @@ final class LocalWatcher: @unchecked Sendable {
     private let tree: LocalTree
     private let onChange: @Sendable ([LocalChange]) -> Void
     private let quietMillis: Int32
-    private let fd: Int32
-    private let stopped = Atomic<Bool>(false)
-    // Watcher thread only (and `start`, before the thread runs).
-    private var watches: [Int32: String] = [:]
+    private let inotify: InotifyTree
+    // The watcher thread only.
     private var pending: [LocalChange] = []
     private var movesFrom: [UInt32: String] = [:]
 
+    /// No `IN_MODIFY`, and a file's `IN_CREATE` is skipped below: a file is looked at once it
+    /// is closed after writing, so a half-written file is not uploaded first.
+    private static let mask = UInt32(IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB)
+
     init?(tree: LocalTree, quietMillis: Int32 = 100, onChange: @escaping @Sendable ([LocalChange]) -> Void) {
-        fd = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
-        guard fd >= 0 else { return nil }
+        guard let inotify = InotifyTree(root: tree.root, mask: Self.mask, include: { tree.isSyncable($0) }) else { return nil }
+        self.inotify = inotify
         self.tree = tree
         self.quietMillis = quietMillis
         self.onChange = onChange
@@ -38,78 +40,28 @@ final class LocalWatcher: @unchecked Sendable {
 
     /// Adds the watches (so nothing after this call is missed), then watches on a thread.
     func start() {
-        addTree("")
-        let thread = Thread { [self] in run() }
-        thread.name = "quantum-sync-client-watch"
-        thread.start()
+        inotify.start(threadName: "quantum-sync-client-watch", quietMillis: quietMillis,
+                      hasPending: { !self.pending.isEmpty || !self.movesFrom.isEmpty },
+                      event: { self.received($0) }, quiet: { self.flush() })
     }
 
-    func stop() { stopped.store(true, ordering: .relaxed) }
+    func stop() { inotify.stop() }
 
-    /// No `IN_MODIFY`, and a file's `IN_CREATE` is skipped below: a file is looked at once it
-    /// is closed after writing, so a half-written file is not uploaded first.
-    private static let mask = UInt32(IN_CREATE | IN_DELETE | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB)
-
-    private func addTree(_ relative: String) {
-        let wd = inotify_add_watch(fd, relative.isEmpty ? tree.root : tree.absolute(relative), Self.mask | UInt32(IN_ONLYDIR))
-        guard wd >= 0 else { return }
-        watches[wd] = relative
-        for name in LocalTree.entries(of: relative.isEmpty ? tree.root : tree.absolute(relative)) {
-            let child = relative.isEmpty ? name : relative + "/" + name
-            guard tree.isSyncable(child), tree.entry(child)?.isDirectory == true else { continue }
-            addTree(child)
+    private func received(_ event: InotifyTree.Event) {
+        guard event.hasName else { return }
+        let path = event.path
+        if event.has(IN_MOVED_FROM) {
+            movesFrom[event.cookie] = path
+            return
         }
-    }
-
-    private func run() {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 8)
-        defer { buffer.deallocate(); close(fd) }
-        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while !stopped.load(ordering: .relaxed) {
-            let busy = !pending.isEmpty || !movesFrom.isEmpty
-            if poll(&pfd, 1, busy ? quietMillis : 200) > 0 {
-                readEvents(buffer)
-                continue
-            }
-            if busy { flush() }
+        if event.has(IN_MOVED_TO), let from = movesFrom.removeValue(forKey: event.cookie) {
+            if event.isDirectory { inotify.renameWatches(from: from, to: path) }
+            pending.append(.moved(from: from, to: path))
+            return
         }
-    }
-
-    private func readEvents(_ buffer: UnsafeMutableRawBufferPointer) {
-        let n = read(fd, buffer.baseAddress, buffer.count)
-        guard n > 0 else { return }
-        var offset = 0
-        while offset + MemoryLayout<inotify_event>.size <= n {
-            let event = buffer.baseAddress!.advanced(by: offset).assumingMemoryBound(to: inotify_event.self).pointee
-            let nameLength = Int(event.len)
-            let namePointer = buffer.baseAddress!.advanced(by: offset + MemoryLayout<inotify_event>.size)
-            offset += MemoryLayout<inotify_event>.size + nameLength
-            if event.mask & UInt32(IN_IGNORED) != 0 { watches[event.wd] = nil; continue }
-            guard let directory = watches[event.wd], nameLength > 0 else { continue }
-            let name = String(decoding: UnsafeRawBufferPointer(start: namePointer, count: nameLength).prefix { $0 != 0 }, as: UTF8.self)
-            let path = directory.isEmpty ? name : directory + "/" + name
-            guard tree.isSyncable(path) else { continue }
-            let isDirectory = event.mask & UInt32(IN_ISDIR) != 0
-            if event.mask & UInt32(IN_MOVED_FROM) != 0 {
-                movesFrom[event.cookie] = path
-                continue
-            }
-            if event.mask & UInt32(IN_MOVED_TO) != 0, let from = movesFrom.removeValue(forKey: event.cookie) {
-                if isDirectory { renameWatches(from: from, to: path) }
-                pending.append(.moved(from: from, to: path))
-                continue
-            }
-            if event.mask & UInt32(IN_CREATE) != 0 && !isDirectory { continue }  // its IN_CLOSE_WRITE follows
-            if isDirectory && event.mask & UInt32(IN_CREATE | IN_MOVED_TO) != 0 { addTree(path) }
-            pending.append(.changed(path))
-        }
-    }
-
-    /// A directory renamed inside the folder keeps its watches; their paths move with it.
-    private func renameWatches(from: String, to: String) {
-        for (wd, path) in watches where path == from || path.hasPrefix(from + "/") {
-            watches[wd] = to + path.dropFirst(from.count)
-        }
+        if event.has(IN_CREATE) && !event.isDirectory { return }  // its IN_CLOSE_WRITE follows
+        if event.isDirectory && event.has(IN_CREATE | IN_MOVED_TO) { inotify.watch(path) }
+        pending.append(.changed(path))
     }
 
     private func flush() {

@@ -69,11 +69,11 @@ extension SyncClient {
                 do { try await remote.delete(path, ifMatch: base.hash) } catch let e as SyncClientError where e.status == 404 {}
             }
             try await remote.makeDirectory(path)
-            state.files[path] = local.synced
+            state.files[path] = local
             return
         }
         if let base, !base.isDirectory, base.hash == local.hash {
-            state.files[path] = local.synced  // same content (touched): refresh the cache key only
+            state.files[path] = local  // same content (touched): refresh the cache key only
             return
         }
         if base?.isDirectory == true {  // a directory became a file
@@ -83,7 +83,7 @@ extension SyncClient {
         if base == nil || base?.isDirectory == true, let existing = try await remote.metadata(path), !existing.isDirectory {
             // New here, but the server has a file there already (made elsewhere, its operation
             // not applied here yet). If-Match cannot say "must not exist", so look first.
-            if existing.hash == local.hash { state.files[path] = local.synced } else { try await keepBoth(path) }
+            if existing.hash == local.hash { state.files[path] = local } else { try await keepBoth(path) }
             return
         }
         do {

@@ -31,11 +31,11 @@ extension SyncClient {
             if m.isDirectory {
                 if local?.isDirectory == false { options.log("sync: \(m.path) is a file here, a directory on the server; left alone"); return }
                 try tree.makeDirectory(m.path)
-                if let e = tree.entry(m.path) { state.files[m.path] = e.synced }
+                if let e = tree.entry(m.path) { state.files[m.path] = e }
                 return
             }
             if let local, local.isDirectory { options.log("sync: \(m.path) is a directory here, a file on the server; left alone"); return }
-            if let local, local.hash == m.hash { state.files[m.path] = local.synced; return }
+            if let local, local.hash == m.hash { state.files[m.path] = local; return }
             // `fetch` sets a local change aside before it replaces the file.
             try await fetch(m.path)
         case .delete(let path):

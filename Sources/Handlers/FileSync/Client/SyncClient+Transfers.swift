@@ -20,7 +20,7 @@ extension SyncClient {
             do { try await setAside(path) } catch { download.discard(); throw error }
         }
         let entry = try tree.place(download, at: path)
-        state.files[path] = entry.synced
+        state.files[path] = entry
         return entry
     }
 
@@ -30,7 +30,7 @@ extension SyncClient {
     func push(_ path: String, ifMatch: String?) async throws {
         guard let before = tree.entry(path), !before.isDirectory else { throw SyncClientError.local("cannot read \(path)") }
         let sent = try await remote.upload(path, file: tree.absolute(path), ifMatch: ifMatch)
-        state.files[path] = sent.hash == before.hash ? before.synced
+        state.files[path] = sent.hash == before.hash ? before
             : ClientState.Entry(isDirectory: false, hash: sent.hash, size: sent.size, mtimeNanos: -1)
     }
 

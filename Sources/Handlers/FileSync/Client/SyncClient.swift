@@ -152,14 +152,14 @@ public actor SyncClient {
             }
         case .makeLocalDirectory(let p):
             try tree.makeDirectory(p)
-            if let e = tree.entry(p) { state.files[p] = e.synced }
+            if let e = tree.entry(p) { state.files[p] = e }
             summary.directories += 1
         case .makeRemoteDirectory(let p):
             try await remote.makeDirectory(p)
-            if let e = local[p] ?? tree.entry(p) { state.files[p] = e.synced }
+            if let e = local[p] ?? tree.entry(p) { state.files[p] = e }
             summary.directories += 1
         case .remember(let p):
-            if let e = local[p] { state.files[p] = e.synced }
+            if let e = local[p] { state.files[p] = e }
         case .forget(let p):
             state.files[p] = nil
         case .typeClash(let p):
