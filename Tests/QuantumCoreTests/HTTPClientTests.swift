@@ -1241,16 +1241,7 @@ final class ScriptedServer: @unchecked Sendable {
         func send(_ text: String) -> Bool { Sock.send(fd, text) }
 
         @discardableResult
-        func send(bytes: [UInt8]) -> Bool {
-            var off = 0
-            while off < bytes.count {
-                let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                off += n
-            }
-            return true
-        }
+        func send(bytes: [UInt8]) -> Bool { Sock.send(fd, bytes: bytes) }
 
         /// True when the client closes within `seconds` (without sending anything more).
         func waitForClose(seconds: Double) -> Bool { Sock.waitForClose(fd, seconds: seconds) == .closed }

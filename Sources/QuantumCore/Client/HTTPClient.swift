@@ -118,7 +118,7 @@ public final class HTTPClient: Sendable {
         let length = request.body?.knownLength
         if request.body != nil {
             if let length { head += "Content-Length: \(length)\r\n".utf8 } else { head += "Transfer-Encoding: chunked\r\n".utf8 }
-        } else if ["POST", "PUT", "PATCH"].contains(request.method) {
+        } else if request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {
             head += "Content-Length: 0\r\n".utf8
         }
         if !configuration.keepAlive && !request.headers.contains("connection") { head += "Connection: close\r\n".utf8 }

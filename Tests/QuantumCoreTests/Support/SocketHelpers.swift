@@ -59,8 +59,10 @@ enum Sock {
 
     /// Sends without raising SIGPIPE when the server has already closed; false on error.
     @discardableResult
-    static func send(_ fd: Int32, _ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+    static func send(_ fd: Int32, _ text: String) -> Bool { send(fd, bytes: Array(text.utf8)) }
+
+    @discardableResult
+    static func send(_ fd: Int32, bytes: [UInt8]) -> Bool {
         var off = 0
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
