@@ -57,6 +57,7 @@ public struct PathMatcher: MatcherModule {
     private static func match(_ c: Compiled, _ request: Request, _ context: Context, _ merged: inout String?) -> Bool {
         /// The decoded, lowercased path, cleaned the way the pattern needs (computed once).
         func path() -> String {
+            if isClean(request.rawPath) { return request.rawPath }
             if c.mergeSlashes {
                 if let merged { return merged }
                 merged = PathCodec.clean(lowercased(request.path))
@@ -66,9 +67,10 @@ public struct PathMatcher: MatcherModule {
         }
         switch c.kind {
         case .any: return true
-        case .exact(let p): return path() == p
-        case .prefix(let p): return path().hasPrefix(p)
-        case .suffix(let p): return path().hasSuffix(p)
+        // Bytes, as Go compares strings (String's `==` would equate canonically equivalent forms).
+        case .exact(let p): return path().utf8.elementsEqual(p.utf8)
+        case .prefix(let p): return path().utf8.starts(with: p.utf8)
+        case .suffix(let p): return path().utf8.reversed().starts(with: p.utf8.reversed())
         case .contains(let p): return p.isEmpty || path().contains(p)
         case .glob(let p): return Glob.match(p[...], Array(path().utf8)[...])
         case .escaped(let p):
@@ -76,6 +78,20 @@ public struct PathMatcher: MatcherModule {
             return EscapedGlob.match(p, Array(raw.utf8))
         case .template(let t): return match(compile(t.render(request, context)), request, context, &merged)
         }
+    }
+
+    /// True when the raw path is already decoded, lowercase and clean — the common case, matched
+    /// as it is: ASCII without `%` or capitals, starting with `/`, no `//` and no segment
+    /// starting with a dot.
+    static func isClean(_ rawPath: String) -> Bool {
+        guard rawPath.utf8.first == UInt8(ascii: "/") else { return false }
+        var previous: UInt8 = 0
+        for b in rawPath.utf8 {
+            if b >= 0x80 || b == UInt8(ascii: "%") || (b >= 65 && b <= 90) { return false }
+            if previous == UInt8(ascii: "/") && (b == UInt8(ascii: "/") || b == UInt8(ascii: ".")) { return false }
+            previous = b
+        }
+        return true
     }
 
     /// Lowercases like Go's `strings.ToLower`: ASCII fast, Unicode when the text has any.

@@ -16,19 +16,15 @@ enum ForwardedHeaders {
     }
 
     /// Field names the `Connection` header lists (besides `close`, `keep-alive` and `upgrade`):
-    /// they are hop-by-hop too.
-    static func connectionListed(_ headers: HTTPFields) -> [Substring] {
-        var listed: [Substring] = []
-        for field in headers where field.name.utf8.count == 10 && field.name.equalsIgnoringASCIICase("connection") {
-            var rest = Substring(field.value)
-            while !rest.isEmpty {
-                let comma = rest.firstIndex(of: ",") ?? rest.endIndex
-                let token = rest[..<comma].trimmingOWS()
-                rest = comma == rest.endIndex ? "" : rest[rest.index(after: comma)...]
-                if token.isEmpty || token.equalsIgnoringASCIICase("keep-alive") || token.equalsIgnoringASCIICase("close")
-                    || token.equalsIgnoringASCIICase("upgrade") { continue }
-                listed.append(token)
+    /// they are hop-by-hop too. Usually none, and then nothing is allocated.
+    static func connectionListed(_ headers: HTTPFields) -> [String] {
+        var listed: [String] = []
+        _ = headers.containsToken(in: "connection") { token in
+            if !ASCII.equalIgnoringCase(token, "keep-alive".utf8) && !ASCII.equalIgnoringCase(token, "close".utf8)
+                && !ASCII.equalIgnoringCase(token, "upgrade".utf8) {
+                listed.append(String(decoding: token, as: UTF8.self))
             }
+            return false
         }
         return listed
     }

@@ -108,12 +108,12 @@ public final class HTTPClient: Sendable {
         let keepAlive = configuration.keepAlive && !request.headers.hasToken("close", in: "connection")
         var head: [UInt8] = []
         head.reserveCapacity(512)
-        head += request.method.utf8; head.append(32)
-        head += request.target.utf8
+        head.appendUTF8(request.method); head.append(32)
+        head.appendUTF8(request.target)
         head += " HTTP/1.1\r\n".utf8
         for field in request.headers {
             if field.name.equalsIgnoringASCIICase("content-length") || field.name.equalsIgnoringASCIICase("transfer-encoding") { continue }
-            head += field.name.utf8; head += ": ".utf8; head += field.value.utf8; head += "\r\n".utf8
+            head.appendUTF8(field.name); head.append(58); head.append(32); head.appendUTF8(field.value); head.append(13); head.append(10)
         }
         let length = request.body?.knownLength
         if request.body != nil {

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Limits the HTTP/1 decoder enforces.
 public struct HTTP1Limits: Sendable {
     /// The request line plus header block (and, separately, the trailer block).
@@ -149,26 +151,41 @@ public struct HTTP1Decoder: Sendable {
         blockScanned = 0
     }
 
-    /// Scans on from where the last call stopped for the empty line that ends a header block.
-    /// Returns the absolute end index and the block's lines (relative to `start`), or nil for more.
-    private mutating func findBlockEnd(limit: Int, status: Int) throws(HTTP1ParseError) -> (end: Int, lines: [Range<Int>])? {
+    /// Scans on from where the last call stopped for the empty line that ends a header block,
+    /// collecting its lines (relative to `start`) in `blockLines`. Returns the absolute end index,
+    /// or nil for more. The lines stay in place so resetting them reuses their storage.
+    private mutating func findBlockEnd(limit: Int, status: Int) throws(HTTP1ParseError) -> Int? {
         let count = buffer.count - start
         var i = blockScanned
-        while i < count {
-            if i >= limit { throw HTTP1ParseError(status, "header block too large") }
-            let b = buffer[start + i]
-            if b == 10 {
-                guard i > blockLineStart, buffer[start + i - 1] == 13 else { throw HTTP1ParseError(400, "bare LF in header block") }
-                let line = blockLineStart..<(i - 1)
-                if line.isEmpty { return (start + i + 1, blockLines) }
+        var end: Int?
+        try buffer.withUnsafeBufferPointer { (all) throws(HTTP1ParseError) in
+            let p = UnsafeBufferPointer(rebasing: all[start...])
+            let base = p.baseAddress!
+            while i < count {
+                // Jump to the next LF; every byte skipped must not be a CR (bare CR is refused).
+                let scanEnd = min(count, limit)
+                guard i < scanEnd else { throw HTTP1ParseError(status, "header block too large") }
+                let lf = memchr(base + i, 10, scanEnd - i).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base }
+                let stop = lf ?? scanEnd
+                if let cr = memchr(base + i, 13, stop - i) {
+                    let at = UnsafePointer(cr.assumingMemoryBound(to: UInt8.self)) - base
+                    if at + 1 < count, at + 1 != stop { throw HTTP1ParseError(400, "bare CR in header block") }
+                }
+                guard let lf else {
+                    i = scanEnd
+                    if scanEnd == limit && count > limit { throw HTTP1ParseError(status, "header block too large") }
+                    break
+                }
+                guard lf > blockLineStart, p[lf - 1] == 13 else { throw HTTP1ParseError(400, "bare LF in header block") }
+                let line = blockLineStart..<(lf - 1)
+                if line.isEmpty { end = start + lf + 1; return }
                 blockLines.append(line)
                 if blockLines.count > limits.maxHeaderCount + 1 { throw HTTP1ParseError(431, "too many header fields") }
-                blockLineStart = i + 1
-            } else if b == 13, i + 1 < count, buffer[start + i + 1] != 10 {
-                throw HTTP1ParseError(400, "bare CR in header block")
+                blockLineStart = lf + 1
+                i = lf + 1
             }
-            i += 1
         }
+        if let end { return end }
         // Stop before a trailing CR so the check above sees the byte after it.
         blockScanned = (count > 0 && buffer[start + count - 1] == 13) ? count - 1 : count
         if count >= limit { throw HTTP1ParseError(status, "header block too large") }
@@ -182,10 +199,10 @@ public struct HTTP1Decoder: Sendable {
         }
         // Quick reject for a line that cannot start a message.
         if !Token.isTChar(buffer[start]) { throw HTTP1ParseError(decodesResponses ? 502 : 400, "invalid start line") }
-        guard let (end, lines) = try findBlockEnd(limit: limits.maxHeaderBytes, status: decodesResponses ? 502 : 431) else { return nil }
-        if decodesResponses { return try decodeResponseHead(end: end, lines: lines) }
+        guard let end = try findBlockEnd(limit: limits.maxHeaderBytes, status: decodesResponses ? 502 : 431) else { return nil }
+        if decodesResponses { return try decodeResponseHead(end: end) }
         let head = try buffer.withUnsafeBufferPointer { (p) throws(HTTP1ParseError) -> RequestHead in
-            try HeadParser.parse(p, lines: lines, offset: start)
+            try HeadParser.parse(p, lines: blockLines, offset: start)
         }
         start = end
         resetBlock()
@@ -197,10 +214,10 @@ public struct HTTP1Decoder: Sendable {
         return .head(head)
     }
 
-    private mutating func decodeResponseHead(end: Int, lines: [Range<Int>]) throws(HTTP1ParseError) -> Event? {
+    private mutating func decodeResponseHead(end: Int) throws(HTTP1ParseError) -> Event? {
         let bodiless = nextResponseIsBodiless
         let head = try buffer.withUnsafeBufferPointer { (p) throws(HTTP1ParseError) -> ResponseHead in
-            try ResponseHeadParser.parse(p, lines: lines, offset: start, bodiless: bodiless)
+            try ResponseHeadParser.parse(p, lines: blockLines, offset: start, bodiless: bodiless)
         }
         start = end
         resetBlock()
@@ -252,10 +269,10 @@ public struct HTTP1Decoder: Sendable {
     }
 
     private mutating func decodeTrailers() throws(HTTP1ParseError) -> Event? {
-        guard let (end, lines) = try findBlockEnd(limit: limits.maxHeaderBytes, status: 431) else { return nil }
+        guard let end = try findBlockEnd(limit: limits.maxHeaderBytes, status: 431) else { return nil }
         var trailers = HTTPFields()
         try buffer.withUnsafeBufferPointer { (p) throws(HTTP1ParseError) in
-            for line in lines {
+            for line in blockLines {
                 let (name, value) = try HeadParser.field(p, (line.lowerBound + start)..<(line.upperBound + start))
                 trailers.add(name, value)
             }

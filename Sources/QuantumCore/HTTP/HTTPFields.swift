@@ -54,8 +54,29 @@ public struct HTTPFields: Sendable, Sequence, Equatable {
 
     /// True when a comma-separated header `name` contains `token` (case-insensitive).
     public func hasToken(_ token: String, in name: String) -> Bool {
-        for value in values(name) {
-            for part in value.split(separator: ",") where part.trimmingOWS().equalsIgnoringASCIICase(token) { return true }
+        containsToken(in: name) { ASCII.equalIgnoringCase($0, token.utf8) }
+    }
+
+    /// Calls `body` with each comma-separated token of the fields `name` — as bytes, spaces and
+    /// tabs trimmed, empty ones skipped — until it returns true. Allocates nothing: this runs on
+    /// `Connection` and `TE` for every proxied request.
+    public func containsToken(in name: String, where body: (UnsafeBufferPointer<UInt8>) -> Bool) -> Bool {
+        for field in fields where field.name.equalsIgnoringASCIICase(name) {
+            var value = field.value
+            let found = value.withUTF8 { bytes -> Bool in
+                var i = 0
+                while i < bytes.count {
+                    var end = i
+                    while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+                    var a = i, b = end
+                    while a < b && (bytes[a] == 32 || bytes[a] == 9) { a += 1 }
+                    while b > a && (bytes[b - 1] == 32 || bytes[b - 1] == 9) { b -= 1 }
+                    if a < b && body(UnsafeBufferPointer(rebasing: bytes[a..<b])) { return true }
+                    i = end + 1
+                }
+                return false
+            }
+            if found { return true }
         }
         return false
     }

@@ -13,9 +13,9 @@ struct HTTP2HeaderBlock {
     /// Adds a field; `name` must already be lowercase (HTTP/2 requires it).
     mutating func add(_ name: String, _ value: String) {
         let n = bytes.count
-        bytes.append(contentsOf: name.utf8)
+        bytes.appendUTF8(name)
         let v = bytes.count
-        bytes.append(contentsOf: value.utf8)
+        bytes.appendUTF8(value)
         spans.append((n..<v, v..<bytes.count))
     }
 

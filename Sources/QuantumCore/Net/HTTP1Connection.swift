@@ -413,9 +413,9 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
                 case 17 where name.equalsIgnoringASCIICase("transfer-encoding"): continue
                 default: break
                 }
-                buf.append(contentsOf: name.utf8)
+                buf.appendUTF8(name)
                 buf.append(58); buf.append(32)
-                buf.append(contentsOf: field.value.utf8)
+                buf.appendUTF8(field.value)
                 buf.append(13); buf.append(10)
             }
             if !hasServer { buf.append(contentsOf: Self.serverLine) }
@@ -424,7 +424,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
                 // No framing: 101's Upgrade/Connection come from the handler.
             } else if status == 304 {
                 if let declared = response.headers["content-length"] {
-                    buf.append(contentsOf: Self.contentLengthName); buf.append(contentsOf: declared.utf8); buf.append(13); buf.append(10)
+                    buf.append(contentsOf: Self.contentLengthName); buf.appendUTF8(declared); buf.append(13); buf.append(10)
                 }
             } else if let length {
                 buf.append(contentsOf: Self.contentLengthName)
