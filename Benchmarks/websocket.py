@@ -3,7 +3,11 @@
 round trips with many clients, and the time for one broadcast to reach every client.
 
 Usage: websocket.py QUANTUM_BINARY [--idle 10000] [--echo-clients 100] [--echo-messages 200]
-                    [--broadcast-clients 1000] [--rounds 50] [--port 18090]
+                    [--broadcast-clients 1000] [--rounds 50] [--floor-runs 3] [--port 18090]
+
+The broadcast is also measured against ws_broadcast_floor.c (a C server that only does one
+write() per member, on as many epoll loops as cores), in alternating runs with the same client:
+the floor is what loopback TCP allows on this machine.
 
 The clients are raw sockets on one epoll loop in this process (no WebSocket library: parsing
 a 2-byte header costs less than a library's per-message overhead), so the figures include some
@@ -95,6 +99,44 @@ def build_native_client():
     return out if r.returncode == 0 else None
 
 
+def native_broadcast(native, port, a):
+    out = subprocess.run([native, str(port), str(a.broadcast_clients), str(a.rounds)],
+                         capture_output=True, text=True, timeout=300)
+    return json.loads(out.stdout) if out.returncode == 0 else {"error": out.stderr.strip()}
+
+
+def build_floor_server():
+    """Benchmarks/ws_broadcast_floor.c: one write() per member and nothing else, in C."""
+    import shutil
+    if not shutil.which("cc"):
+        return None
+    source = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ws_broadcast_floor.c")
+    out = os.path.join(tempfile.gettempdir(), "quantum_ws_broadcast_floor")
+    r = subprocess.run(["cc", "-O2", "-pthread", source, "-o", out], capture_output=True, text=True)
+    return out if r.returncode == 0 else None
+
+
+def compare_with_floor(native, floor, a):
+    """Alternates runs against Quantum and the C floor server (as many loops as cores), so
+    both see the same machine: the ratio says how close Quantum is to what the kernel allows."""
+    port = a.port + 1
+    server = subprocess.Popen([floor, str(port), str(os.cpu_count() or 1)])
+    try:
+        time.sleep(0.3)
+        runs = {"quantum": [], "floor": []}
+        for _ in range(a.floor_runs):
+            runs["quantum"].append(native_broadcast(native, a.port, a)["last_receiver_ms"])
+            runs["floor"].append(native_broadcast(native, port, a)["last_receiver_ms"])
+        med = lambda xs: sorted(xs)[len(xs) // 2]
+        summary = {name: {"p50_median": med([r["p50"] for r in rs]), "p99_median": med([r["p99"] for r in rs]), "runs": rs}
+                   for name, rs in runs.items()}
+        summary["p99_ratio_quantum_to_floor"] = round(summary["quantum"]["p99_median"] / summary["floor"]["p99_median"], 2)
+        return summary
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 def python_broadcast(a, ep):
     members = [connect(a.port, "/room") for _ in range(a.broadcast_clients)]
     for s in members:
@@ -134,6 +176,8 @@ def main():
     ap.add_argument("--echo-messages", type=int, default=200)
     ap.add_argument("--broadcast-clients", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=50)
+    ap.add_argument("--floor-runs", type=int, default=3,
+                    help="alternating broadcast runs against Quantum and ws_broadcast_floor.c (0: none)")
     a = ap.parse_args()
 
     cfg = {"apps": {"http": {"servers": {"ws": {"listen": [f"127.0.0.1:{a.port}"], "routes": [
@@ -210,10 +254,11 @@ def main():
         # 1,000 sockets would add ~10 ms of its own.
         native = build_native_client()
         if native:
-            out = subprocess.run([native, str(a.port), str(a.broadcast_clients), str(a.rounds)],
-                                 capture_output=True, text=True, timeout=300)
-            results["broadcast"] = json.loads(out.stdout) if out.returncode == 0 else {"error": out.stderr.strip()}
+            results["broadcast"] = native_broadcast(native, a.port, a)
             results["broadcast"]["client"] = "native (swiftc -O)"
+            floor = build_floor_server()
+            if floor and a.floor_runs > 0:
+                results["broadcast_vs_floor"] = compare_with_floor(native, floor, a)
         else:
             results["broadcast"] = python_broadcast(a, ep)
             results["broadcast"]["client"] = "python"
