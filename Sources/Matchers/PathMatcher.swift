@@ -1,3 +1,4 @@
+import Glibc
 import QuantumCore
 
 /// `path`: Caddy's path patterns on the cleaned, decoded path, case-insensitively.
@@ -68,9 +69,9 @@ public struct PathMatcher: MatcherModule {
         switch c.kind {
         case .any: return true
         // Bytes, as Go compares strings (String's `==` would equate canonically equivalent forms).
-        case .exact(let p): return path().utf8.elementsEqual(p.utf8)
-        case .prefix(let p): return path().utf8.starts(with: p.utf8)
-        case .suffix(let p): return path().utf8.reversed().starts(with: p.utf8.reversed())
+        case .exact(let p): let s = path(); return s.utf8.count == p.utf8.count && hasPrefix(s, p)
+        case .prefix(let p): return hasPrefix(path(), p)
+        case .suffix(let p): return hasSuffix(path(), p)
         case .contains(let p): return p.isEmpty || path().contains(p)
         case .glob(let p): return Glob.match(p[...], Array(path().utf8)[...])
         case .escaped(let p):
@@ -84,14 +85,31 @@ public struct PathMatcher: MatcherModule {
     /// as it is: ASCII without `%` or capitals, starting with `/`, no `//` and no segment
     /// starting with a dot.
     static func isClean(_ rawPath: String) -> Bool {
-        guard rawPath.utf8.first == UInt8(ascii: "/") else { return false }
-        var previous: UInt8 = 0
-        for b in rawPath.utf8 {
-            if b >= 0x80 || b == UInt8(ascii: "%") || (b >= 65 && b <= 90) { return false }
-            if previous == UInt8(ascii: "/") && (b == UInt8(ascii: "/") || b == UInt8(ascii: ".")) { return false }
-            previous = b
+        // Through a pointer: iterating `String.UTF8View` costs several times more per byte.
+        rawPath.utf8.withContiguousStorageIfAvailable { bytes in
+            guard bytes.first == UInt8(ascii: "/") else { return false }
+            var previous: UInt8 = 0
+            for b in bytes {
+                if b >= 0x80 || b == UInt8(ascii: "%") || (b >= 65 && b <= 90) { return false }
+                if previous == UInt8(ascii: "/") && (b == UInt8(ascii: "/") || b == UInt8(ascii: ".")) { return false }
+                previous = b
+            }
+            return true
+        } ?? false
+    }
+
+    /// Byte comparisons, as Go compares strings (String's own would equate canonically
+    /// equivalent forms, and walk grapheme clusters to do so).
+    static func hasPrefix(_ s: String, _ prefix: String) -> Bool {
+        var s = s, prefix = prefix
+        return s.withUTF8 { a in prefix.withUTF8 { b in a.count >= b.count && (b.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, b.count) == 0) } }
+    }
+
+    static func hasSuffix(_ s: String, _ suffix: String) -> Bool {
+        var s = s, suffix = suffix
+        return s.withUTF8 { a in
+            suffix.withUTF8 { b in a.count >= b.count && (b.isEmpty || memcmp(a.baseAddress! + (a.count - b.count), b.baseAddress!, b.count) == 0) }
         }
-        return true
     }
 
     /// Lowercases like Go's `strings.ToLower`: ASCII fast, Unicode when the text has any.

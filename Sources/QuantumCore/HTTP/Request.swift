@@ -1,5 +1,6 @@
-/// Facts about the connection a request arrived on.
-public struct ConnectionInfo: Sendable {
+/// Facts about the connection a request arrived on. A class: made once per connection and
+/// shared by its requests, so copying a request copies one reference, not two addresses.
+public final class ConnectionInfo: Sendable {
     public let remoteAddress: SocketAddress
     public let localAddress: SocketAddress
     public let isTLS: Bool
@@ -25,6 +26,9 @@ public struct ConnectionInfo: Sendable {
 
     /// The same connection once its TLS handshake is done.
     public func with(tls: TLSInfo) -> ConnectionInfo { ConnectionInfo(self, tls: tls) }
+
+    /// For requests made in code (tests, internal subrequests) rather than read from a socket.
+    public static let unspecified = ConnectionInfo(remoteAddress: .unspecified, localAddress: .unspecified)
 }
 
 /// An HTTP request as handlers see it. A value: handlers that rewrite it pass a changed copy to `next`.
@@ -51,7 +55,7 @@ public struct Request: Sendable {
 
     public init(method: String, rawPath: String, query: String = "", proto: String = "HTTP/1.1",
                 headers: HTTPFields = HTTPFields(), host: String = "", body: RequestBody = .empty,
-                connection: ConnectionInfo = ConnectionInfo(remoteAddress: .unspecified, localAddress: .unspecified)) {
+                connection: ConnectionInfo = .unspecified) {
         self.method = method
         self.rawPath = rawPath
         self.query = query
