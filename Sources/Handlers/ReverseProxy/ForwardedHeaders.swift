@@ -4,13 +4,19 @@ import QuantumCore
 /// back — Caddy's `prepareRequest` / `addForwardedHeaders` rules. Each direction is one pass
 /// into a list sized up front: this runs twice per proxied request.
 enum ForwardedHeaders {
-    /// RFC 9110 §7.6.1 connection-specific fields, plus Caddy's extra list.
-    static let hopByHop = ["Alt-Svc", "Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate",
-                           "Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade"]
-
+    /// RFC 9110 §7.6.1 connection-specific fields, plus Caddy's extra list: `Alt-Svc`,
+    /// `Connection`, `Proxy-Connection`, `Keep-Alive`, `Proxy-Authenticate`,
+    /// `Proxy-Authorization`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`. Literals by
+    /// length rather than a static list: this runs for every field of every proxied message.
     static func isHopByHop(_ name: String) -> Bool {
         switch name.utf8.count {
-        case 2, 7, 10, 16, 17, 18, 19: return hopByHop.contains { name.equalsIgnoringASCIICase($0) }
+        case 2: return name.equalsIgnoringASCIICase("te")
+        case 7: return name.equalsIgnoringASCIICase("alt-svc") || name.equalsIgnoringASCIICase("trailer") || name.equalsIgnoringASCIICase("upgrade")
+        case 10: return name.equalsIgnoringASCIICase("connection") || name.equalsIgnoringASCIICase("keep-alive")
+        case 16: return name.equalsIgnoringASCIICase("proxy-connection")
+        case 17: return name.equalsIgnoringASCIICase("transfer-encoding")
+        case 18: return name.equalsIgnoringASCIICase("proxy-authenticate")
+        case 19: return name.equalsIgnoringASCIICase("proxy-authorization")
         default: return false
         }
     }

@@ -106,30 +106,32 @@ public final class HTTPClient: Sendable {
 
     private nonisolated(nonsending) func exchange(_ request: ClientRequest, on connection: HTTPClientConnection) async throws -> ClientResponse {
         let keepAlive = configuration.keepAlive && !request.headers.hasToken("close", in: "connection")
-        var head: [UInt8] = []
-        head.reserveCapacity(512)
-        head.appendUTF8(request.method); head.append(32)
-        head.appendUTF8(request.target)
-        head += " HTTP/1.1\r\n".utf8
-        for field in request.headers {
-            if field.name.equalsIgnoringASCIICase("content-length") || field.name.equalsIgnoringASCIICase("transfer-encoding") { continue }
-            head.appendUTF8(field.name); head.append(58); head.append(32); head.appendUTF8(field.value); head.append(13); head.append(10)
-        }
         let length = request.body?.knownLength
-        if request.body != nil {
-            if let length { head += "Content-Length: \(length)\r\n".utf8 } else { head += "Transfer-Encoding: chunked\r\n".utf8 }
-        } else if request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {
-            head += "Content-Length: 0\r\n".utf8
-        }
-        if !configuration.keepAlive && !request.headers.contains("connection") { head += "Connection: close\r\n".utf8 }
-        head += "\r\n".utf8
         // A small body already complete in memory goes out with the head, in one write.
-        var sentWhole = false
-        if let body = request.body, let length, length <= 64 * 1024, let whole = body.takeIfComplete(), whole.count == length {
-            head += whole
-            sentWhole = true
+        var whole: [UInt8]?
+        if let body = request.body, let length, length <= 64 * 1024, let bytes = body.takeIfComplete(), bytes.count == length {
+            whole = bytes
         }
-        connection.begin(head: head, bodiless: request.method == "HEAD", keepAlive: keepAlive)
+        let closeAfter = !configuration.keepAlive && !request.headers.contains("connection")
+        // Written straight into the connection's output buffer: no array per request.
+        connection.begin(bodiless: request.method == "HEAD", keepAlive: keepAlive) { head in
+            head.appendUTF8(request.method); head.append(32)
+            head.appendUTF8(request.target)
+            head += " HTTP/1.1\r\n".utf8
+            for field in request.headers {
+                if field.name.equalsIgnoringASCIICase("content-length") || field.name.equalsIgnoringASCIICase("transfer-encoding") { continue }
+                head.appendUTF8(field.name); head.append(58); head.append(32); head.appendUTF8(field.value); head.append(13); head.append(10)
+            }
+            if request.body != nil {
+                if let length { head += "Content-Length: \(length)\r\n".utf8 } else { head += "Transfer-Encoding: chunked\r\n".utf8 }
+            } else if request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {
+                head += "Content-Length: 0\r\n".utf8
+            }
+            if closeAfter { head += "Connection: close\r\n".utf8 }
+            head += "\r\n".utf8
+            if let whole { head += whole }
+        }
+        let sentWhole = whole != nil
         // Taken now: once this exchange ends, the pool may hand the connection to another one.
         let exchangeNumber = connection.exchangeNumber
         if let body = request.body, !sentWhole {

@@ -74,8 +74,9 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         }
     }
 
-    /// Starts an exchange: queues the request head (and no body yet).
-    func begin(head requestHead: [UInt8], bodiless: Bool, keepAlive: Bool) {
+    /// Starts an exchange: `writeHead` appends the request head (and perhaps a small body) to
+    /// the output buffer.
+    func begin(bodiless: Bool, keepAlive: Bool, writeHead: (inout [UInt8]) -> Void) {
         phase = .busy
         exchangeNumber += 1
         head = nil
@@ -87,7 +88,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         decoder.nextResponseIsBodiless = bodiless
         lastRead = loop.now
         lastWriteProgress = loop.now
-        out.append(requestHead)
+        out.withTail(writeHead)
         scheduleFlush()
         updateInterest()
     }

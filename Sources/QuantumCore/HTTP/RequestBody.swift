@@ -89,8 +89,7 @@ final class BodyStream: @unchecked Sendable {
     let loop: EventLoop?
     weak var source: (any BodySource)?
     let knownLength: Int?
-    @exclusivity(unchecked) private var chunks: [[UInt8]] = []
-    @exclusivity(unchecked) private var head = 0
+    @exclusivity(unchecked) private var chunks = ChunkQueue()
     @exclusivity(unchecked) private(set) var bufferedBytes = 0
     @exclusivity(unchecked) private(set) var isFinished = false
     @exclusivity(unchecked) private(set) var failure: (any Error)?
@@ -141,7 +140,6 @@ final class BodyStream: @unchecked Sendable {
         discarding = true
         if bufferedBytes > 0 { source?.bodyConsumed(self, count: bufferedBytes) }
         chunks.removeAll()
-        head = 0
         bufferedBytes = 0
     }
 
@@ -151,7 +149,7 @@ final class BodyStream: @unchecked Sendable {
         if let loop, !loop.inEventLoop {
             return try await withUnsafeThrowingContinuation { c in loop.execute { self.nextOnLoop(c) } }
         }
-        if head < chunks.count {
+        if !chunks.isEmpty {
             let chunk = take()
             try checkLimit(chunk.count)
             return chunk
@@ -162,7 +160,7 @@ final class BodyStream: @unchecked Sendable {
     }
 
     private func nextOnLoop(_ c: UnsafeContinuation<[UInt8]?, any Error>) {
-        if head < chunks.count { deliver(take(), to: c); return }
+        if !chunks.isEmpty { deliver(take(), to: c); return }
         if let failure { c.resume(throwing: failure); return }
         if isFinished { c.resume(returning: nil); return }
         waiter = c
@@ -182,10 +180,7 @@ final class BodyStream: @unchecked Sendable {
     func takeIfComplete() -> [UInt8]? {
         guard isFinished, failure == nil, consumed == 0, maxBytes == nil, trailers.isEmpty else { return nil }
         if let loop, !loop.inEventLoop { return nil }
-        var all: [UInt8] = []
-        if chunks.count - head == 1 { all = chunks[head] } else { for c in chunks[head...] { all += c } }
-        chunks.removeAll()
-        head = 0
+        let all = chunks.removeAllJoined()
         bufferedBytes = 0
         consumed = all.count
         source?.bodyConsumed(self, count: all.count)
@@ -193,10 +188,8 @@ final class BodyStream: @unchecked Sendable {
     }
 
     private func take() -> [UInt8] {
-        let chunk = chunks[head]
-        head += 1
+        let chunk = chunks.removeFirst()
         bufferedBytes -= chunk.count
-        if head == chunks.count { chunks.removeAll(keepingCapacity: true); head = 0 }
         source?.bodyConsumed(self, count: chunk.count)
         if bufferedBytes < Self.lowWatermark { source?.bodyDrained(self) }
         return chunk
