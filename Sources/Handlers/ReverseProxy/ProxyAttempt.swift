@@ -102,8 +102,8 @@ struct ProxyAttempt {
 final class UpstreamExchange: @unchecked Sendable {
     private let state: UpstreamState
     /// Set once the upstream answered (loop thread, before the response leaves the handler).
-    var response: ClientResponse?
-    private var finished = false
+    @exclusivity(unchecked) var response: ClientResponse?
+    @exclusivity(unchecked) private var finished = false
 
     init(_ state: UpstreamState) {
         self.state = state

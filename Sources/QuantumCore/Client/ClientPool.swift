@@ -2,8 +2,8 @@
 /// Loop-confined: requests take and return connections without a lock.
 final class ClientPool {
     /// A class per address, so taking and returning a connection mutates in place.
-    private final class IdleList { var connections: [HTTPClientConnection] = [] }
-    private var idle: [String: IdleList] = [:]
+    private final class IdleList { @exclusivity(unchecked) var connections: [HTTPClientConnection] = [] }
+    @exclusivity(unchecked) private var idle: [String: IdleList] = [:]
     private let maxIdlePerHost: Int
     /// The `HTTPClient` this pool belongs to (its unique number).
     let owner: Int

@@ -13,7 +13,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     private let configuration: HTTPClient.Configuration
     /// Plain TCP, or TLS to an https server.
     private let transport: ConnectionTransport
-    private weak var pool: ClientPool?
+    @exclusivity(unchecked) private weak var pool: ClientPool?
 
     @exclusivity(unchecked) private var phase = Phase.connecting
     @exclusivity(unchecked) private var decoder: HTTP1Decoder

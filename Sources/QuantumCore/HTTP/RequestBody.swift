@@ -87,7 +87,7 @@ public struct RequestBody: Sendable {
 /// Loop-confined buffer between the connection (producer) and a handler (consumer).
 final class BodyStream: @unchecked Sendable {
     let loop: EventLoop?
-    weak var source: (any BodySource)?
+    @exclusivity(unchecked) weak var source: (any BodySource)?
     let knownLength: Int?
     @exclusivity(unchecked) private var chunks = ChunkQueue()
     @exclusivity(unchecked) private(set) var bufferedBytes = 0
