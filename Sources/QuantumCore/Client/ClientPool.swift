@@ -5,6 +5,8 @@ final class ClientPool {
     private final class IdleList { @exclusivity(unchecked) var connections: [HTTPClientConnection] = [] }
     @exclusivity(unchecked) private var idle: [String: IdleList] = [:]
     private let maxIdlePerHost: Int
+    /// Shut down: connections finishing an exchange close instead of waiting here.
+    @exclusivity(unchecked) private var isClosed = false
     /// The `HTTPClient` this pool belongs to (its unique number).
     let owner: Int
 
@@ -23,6 +25,7 @@ final class ClientPool {
     }
 
     func checkIn(_ connection: HTTPClientConnection) {
+        guard !isClosed else { connection.close(); return }
         let list: IdleList
         if let existing = idle[connection.key] { list = existing } else { list = IdleList(); idle[connection.key] = list }
         guard list.connections.count < maxIdlePerHost else { connection.close(); return }
@@ -37,6 +40,7 @@ final class ClientPool {
     func idleCount(_ key: String) -> Int { idle[key]?.connections.count ?? 0 }
 
     func closeAll() {
+        isClosed = true
         let all = idle.values.flatMap { $0.connections }
         idle = [:]
         for c in all { c.close() }

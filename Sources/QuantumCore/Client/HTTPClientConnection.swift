@@ -13,7 +13,9 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     private let configuration: HTTPClient.Configuration
     /// Plain TCP, or TLS to an https server.
     private let transport: ConnectionTransport
-    @exclusivity(unchecked) private weak var pool: ClientPool?
+    /// Strong, not weak: a weak reference would give the pool a side table and make every
+    /// retain of it slower. Dropped on close; a pool that was shut down closes what comes back.
+    @exclusivity(unchecked) private var pool: ClientPool?
 
     @exclusivity(unchecked) private var phase = Phase.connecting
     @exclusivity(unchecked) private var decoder: HTTP1Decoder
@@ -69,7 +71,9 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
             }
             connectWaiter = c
             if let t = configuration.dialTimeout {
-                timer = loop.schedule(afterNanoseconds: t) { [weak self] in self?.fail(.connectTimeout) }
+                // Captured strongly (no weak reference, so no side table): the timer is cancelled on
+                // success or close, and a cancelled timer's closure only lives to its deadline.
+                timer = loop.schedule(afterNanoseconds: t) { self.fail(.connectTimeout) }
             }
         }
     }
@@ -109,8 +113,8 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     func requestFinished() {
         requestEnded = true
         if head == nil, phase == .busy, let t = configuration.responseHeaderTimeout {
-            timer = loop.schedule(afterNanoseconds: t) { [weak self] in
-                guard let self, self.head == nil, self.phase == .busy else { return }
+            timer = loop.schedule(afterNanoseconds: t) {
+                guard self.head == nil, self.phase == .busy else { return }
                 self.fail(.responseHeaderTimeout)
             }
         }
@@ -389,9 +393,11 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         Glibc.close(fd)
         out = OutboundQueue()
         body?.fail(HTTPClientError.connectionClosed)
+        body = nil  // the stream holds its source strongly: no cycle left behind
         if let c = connectWaiter { connectWaiter = nil; c.resume(throwing: HTTPClientError.connectionClosed) }
         if let h = headWaiter { headWaiter = nil; h.resume(throwing: HTTPClientError.connectionClosed) }
         if let d = drainWaiter { drainWaiter = nil; d.resume(throwing: HTTPClientError.connectionClosed) }
         if wasIdle { pool?.remove(self) }
+        pool = nil
     }
 }

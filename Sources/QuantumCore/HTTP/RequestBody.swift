@@ -8,6 +8,16 @@ protocol BodySource: AnyObject {
     func bodyConsumed(_ stream: BodyStream, count: Int)
 }
 
+/// Forwards to a source without keeping it alive (HTTP/2 streams, which reach their connection
+/// through an unowned reference and must not outlive it).
+final class WeakBodySource: BodySource {
+    weak var target: (any BodySource)?
+    init(_ target: any BodySource) { self.target = target }
+    func bodyReaderWaiting(_ stream: BodyStream) { target?.bodyReaderWaiting(stream) }
+    func bodyDrained(_ stream: BodyStream) { target?.bodyDrained(stream) }
+    func bodyConsumed(_ stream: BodyStream, count: Int) { target?.bodyConsumed(stream, count: count) }
+}
+
 extension BodySource {
     func bodyConsumed(_ stream: BodyStream, count: Int) {}
 }
@@ -87,7 +97,10 @@ public struct RequestBody: Sendable {
 /// Loop-confined buffer between the connection (producer) and a handler (consumer).
 final class BodyStream: @unchecked Sendable {
     let loop: EventLoop?
-    @exclusivity(unchecked) weak var source: (any BodySource)?
+    /// Strong: a weak reference would give every connection a side table, making each of its
+    /// retains slower. Connections drop their streams when they close, which ends the cycle;
+    /// a source that must not be kept alive passes a `WeakBodySource`.
+    @exclusivity(unchecked) var source: (any BodySource)?
     let knownLength: Int?
     @exclusivity(unchecked) private var chunks = ChunkQueue()
     @exclusivity(unchecked) private(set) var bufferedBytes = 0

@@ -133,7 +133,7 @@ extension HTTP2Connection {
         var body: BodyStream?
         if !endStream && stream.tunnel == nil {
             let length = stream.headers["content-length"].flatMap { Int($0) }
-            body = BodyStream(loop: loop, source: stream, knownLength: length)
+            body = BodyStream(loop: loop, source: WeakBodySource(stream), knownLength: length)
             stream.body = body
         }
         let request = makeRequest(stream, body)

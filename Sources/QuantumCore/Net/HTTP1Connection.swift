@@ -553,6 +553,10 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         owner.remove(self)
         receivingBody?.fail(HTTPError(499, "connection closed"))
         receivingBody = nil
+        // Requests never started go too (their body streams hold this connection strongly).
+        for case .request(_, let stream?) in queue[queueHead...] { stream.fail(HTTPError(499, "connection closed")) }
+        queue.removeAll()
+        queueHead = 0
         upgraded?.received(nil)
         if let w = waiter { waiter = nil; w.resume(returning: nil) }
         if let w = drainWaiter { drainWaiter = nil; w.resume(throwing: HTTPError(499, "connection closed")) }
