@@ -86,19 +86,17 @@ enum ForwardedHeaders {
         return out
     }
 
-    /// The upstream's response headers as the client gets them.
-    static func downstreamHeaders(_ upstream: HTTPFields, status: Int) -> HTTPFields {
-        let listed = connectionListed(upstream)
-        var out = HTTPFields(capacity: upstream.count + 2)
-        for field in upstream {
-            if isHopByHop(field.name) { continue }
-            if !listed.isEmpty && listed.contains(where: { field.name.equalsIgnoringASCIICase($0) }) { continue }
-            out.add(field.name, field.value)
+    /// Turns the upstream's response headers into the client's, in place: hop-by-hop fields
+    /// and those `Connection` lists go; a `101` keeps its upgrade pair.
+    static func prepareDownstream(_ headers: inout HTTPFields, status: Int) {
+        let listed = connectionListed(headers)
+        let upgrade = status == 101 ? headers["upgrade"] : nil
+        headers.removeAll { field in
+            isHopByHop(field.name) || (!listed.isEmpty && listed.contains { field.name.equalsIgnoringASCIICase($0) })
         }
-        if status == 101, let upgrade = upstream["upgrade"] {
-            out.add("Connection", "Upgrade")
-            out.add("Upgrade", upgrade)
+        if let upgrade {
+            headers.add("Connection", "Upgrade")
+            headers.add("Upgrade", upgrade)
         }
-        return out
     }
 }

@@ -17,37 +17,41 @@ struct ProxyAttempt {
         let usesPlaceholders = proxy.headers != nil
         if usesPlaceholders { for (name, value) in ProxyPlaceholders.upstream(upstream) { context.placeholders[name] = value } }
 
-        var upstreamRequest = request
-        upstreamRequest.headers = ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort)
+        var upstreamHeaders = ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort)
         if let ops = proxy.headers?.request {
             let snapshot = context
-            ops.apply(to: &upstreamRequest.headers) { Template($0).render(request, snapshot, unknown: .keep) }
+            ops.apply(to: &upstreamHeaders) { Template($0).render(request, snapshot, unknown: .keep) }
         }
         let hasBody = request.body.knownLength != 0
         // RFC 8441: an extended CONNECT goes upstream as an HTTP/1.1 `GET` + `Upgrade`.
         let method = request.connectProtocol == nil ? request.method : "GET"
-        let outgoing = ClientRequest(method: method, target: request.uri, headers: upstreamRequest.headers,
+        let outgoing = ClientRequest(method: method, target: request.uri, headers: upstreamHeaders,
                                      body: hasBody ? request.body : nil)
         let sent = SystemClock.monotonicNanos()
-        let response: ClientResponse
+        var received: ClientResponse
         do {
-            response = try await proxy.client.execute(outgoing, host: upstream.host, port: upstream.port, loop: context.loop)
+            received = try await proxy.client.execute(outgoing, host: upstream.host, port: upstream.port, loop: context.loop)
         } catch let error as HTTPClientError {
             exchange.finish()
             throw ProxyFailure(error: error, upstream: upstream)
         }
+        // Taken out of the response, so the list is this request's alone and is filtered in place.
+        var headers = received.headers
+        received.headers = HTTPFields()
+        let response = received
         exchange.response = response
         let latency = SystemClock.monotonicNanos() &- sent
         if let passive = proxy.passive, passive.isFailure(status: response.status, latencyNanos: latency) {
             passive.recordFailure(upstream, loop: context.loop)
         }
         if usesPlaceholders {
-            for (name, value) in ProxyPlaceholders.response(status: response.status, headers: response.headers, latencyNanos: latency) {
+            for (name, value) in ProxyPlaceholders.response(status: response.status, headers: headers, latencyNanos: latency) {
                 context.placeholders[name] = value
             }
         }
 
-        var result = Response(status: response.status, headers: ForwardedHeaders.downstreamHeaders(response.headers, status: response.status))
+        ForwardedHeaders.prepareDownstream(&headers, status: response.status)
+        var result = Response(status: response.status, headers: headers)
         if let cookie = choice.setCookie { result.headers.add("Set-Cookie", cookie) }
         if response.status == 101 {
             guard request.headers.contains("upgrade") || request.connectProtocol != nil else {
@@ -67,7 +71,7 @@ struct ProxyAttempt {
             throw ProxyFailure(error: .malformedResponse("the upstream answered \(response.status), not 101, to an upgrade"), upstream: upstream)
         } else if request.method == "HEAD" || response.status == 204 || response.status == 304 || response.status < 200 {
             // No body follows; a HEAD answer keeps the upstream's Content-Length.
-            let declared = response.headers["content-length"].flatMap { Int($0) }
+            let declared = result.headers["content-length"].flatMap { Int($0) }
             exchange.finish()
             result.body = .stream(length: declared) { _ in }
         } else if let whole = response.body.takeIfComplete() {

@@ -65,6 +65,7 @@ public final class HTTPClient: Sendable {
         return try await executeOnLoop(request, host: host, port: port, loop: loop)
     }
 
+    @inline(__always)
     private nonisolated(nonsending) func executeOnLoop(_ request: ClientRequest, host: String, port: Int,
                                                        loop: EventLoop) async throws -> ClientResponse {
         let key = "\(host):\(port)"
@@ -104,6 +105,7 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    @inline(__always)
     private nonisolated(nonsending) func exchange(_ request: ClientRequest, on connection: HTTPClientConnection) async throws -> ClientResponse {
         let keepAlive = configuration.keepAlive && !request.headers.hasToken("close", in: "connection")
         let length = request.body?.knownLength
