@@ -7,6 +7,7 @@ struct ProxyAttempt {
     let context: Context
     let choice: SelectionPolicy.Choice
 
+    @inline(__always)
     nonisolated(nonsending) func run() async throws -> Response {
         let upstream = choice.upstream
         let exchange = UpstreamExchange(upstream.state)

@@ -29,6 +29,7 @@ final class ProxyEngine: Sendable {
         upstream.state.isHealthyByActiveChecks && !upstream.isFull && !(passive?.isUnhealthy(upstream) ?? false)
     }
 
+    @inline(__always)
     nonisolated(nonsending) func handle(_ request: Request, _ context: Context) async throws -> Response {
         let start = SystemClock.monotonicNanos()
         var attempts = 0

@@ -70,6 +70,7 @@ public final class ServerRuntime: Sendable {
     }
 
     /// Runs the request through the routes; errors go to the error routes, then to a bare status.
+    @inline(__always)
     nonisolated(nonsending) public func respond(_ request: Request, context: Context) async -> Response {
         var context = prepare(request, context)
         if strictSNIHost && misdirected(request) {
