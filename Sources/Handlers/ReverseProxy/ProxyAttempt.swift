@@ -1,25 +1,21 @@
 import QuantumCore
 
-/// One try at one upstream: send the request, turn the upstream's answer into ours.
-struct ProxyAttempt {
-    let proxy: ProxyEngine
-    let request: Request
-    let context: Context
-    let choice: SelectionPolicy.Choice
-
+extension ProxyEngine {
+    /// One try at one upstream: send the request, turn the upstream's answer into ours. (A
+    /// method, not a value holding the request: copying a request per attempt costs retains.)
     @inline(__always)
-    nonisolated(nonsending) func run() async throws -> Response {
+    nonisolated(nonsending) func attempt(_ choice: SelectionPolicy.Choice, _ request: Request, _ context: Context) async throws -> Response {
         let upstream = choice.upstream
         let exchange = UpstreamExchange(upstream.state)
         let trusted = context[PeerIsTrustedProxy.self] == true
-            || proxy.trustedProxies.contains { $0.contains(request.connection.remoteAddress.bytes) }
+            || trustedProxies.contains { $0.contains(request.connection.remoteAddress.bytes) }
         // Placeholders cost a dictionary per request: built only when header ops may use them.
-        var context = self.context
-        let usesPlaceholders = proxy.headers != nil
+        var context = context
+        let usesPlaceholders = self.headers != nil
         if usesPlaceholders { for (name, value) in ProxyPlaceholders.upstream(upstream) { context.placeholders[name] = value } }
 
         var upstreamHeaders = ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort)
-        if let ops = proxy.headers?.request {
+        if let ops = self.headers?.request {
             let snapshot = context
             ops.apply(to: &upstreamHeaders) { Template($0).render(request, snapshot, unknown: .keep) }
         }
@@ -31,7 +27,7 @@ struct ProxyAttempt {
         let sent = SystemClock.monotonicNanos()
         var received: ClientResponse
         do {
-            received = try await proxy.client.execute(outgoing, host: upstream.host, port: upstream.port, loop: context.loop)
+            received = try await client.execute(outgoing, host: upstream.host, port: upstream.port, loop: context.loop)
         } catch let error as HTTPClientError {
             exchange.finish()
             throw ProxyFailure(error: error, upstream: upstream)
@@ -42,7 +38,7 @@ struct ProxyAttempt {
         let response = received
         exchange.response = response
         let latency = SystemClock.monotonicNanos() &- sent
-        if let passive = proxy.passive, passive.isFailure(status: response.status, latencyNanos: latency) {
+        if let passive = passive, passive.isFailure(status: response.status, latencyNanos: latency) {
             passive.recordFailure(upstream, loop: context.loop)
         }
         if usesPlaceholders {
@@ -64,7 +60,7 @@ struct ProxyAttempt {
                 result.status = 200
                 for name in ["Connection", "Upgrade", "Sec-WebSocket-Accept"] { result.headers.remove(name) }
             }
-            result.upgrade = Upgrade(Tunnel(exchange: exchange, loop: context.loop, timeout: proxy.streamTimeout).run)
+            result.upgrade = Upgrade(Tunnel(exchange: exchange, loop: context.loop, timeout: streamTimeout).run)
         } else if request.connectProtocol != nil && (200..<300).contains(response.status) {
             // Over HTTP/2 a 2xx would tell the client its tunnel is open; the upstream did not
             // switch protocols, so that would hand it a page to read as frames.
@@ -92,7 +88,7 @@ struct ProxyAttempt {
                 }
             }
         }
-        if let ops = proxy.headers?.response, ops.require?.matches(result) ?? true {
+        if let ops = self.headers?.response, ops.require?.matches(result) ?? true {
             let snapshot = context, before = result
             ops.ops.apply(to: &result.headers) { Template($0).render(request, snapshot, unknown: .keep, response: before) }
         }

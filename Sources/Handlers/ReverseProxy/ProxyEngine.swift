@@ -6,22 +6,26 @@ final class ProxyEngine: Sendable {
     let upstreams: [Upstream]
     let loadBalancing: LoadBalancing
     let policy: SelectionPolicy
+    let healthChecks: HealthChecks
     let passive: PassiveHealthCheck?
+    let transport: HTTPTransport
     let headers: Headers?
     let trustedProxies: [CIDR]
     let streamTimeout: CaddyDuration?
     let client: HTTPClient
 
-    init(upstreams: [Upstream], loadBalancing: LoadBalancing, passive: PassiveHealthCheck?, headers: Headers?,
-         trustedProxies: [CIDR], streamTimeout: CaddyDuration?, client: HTTPClient) {
+    init(upstreams: [Upstream], loadBalancing: LoadBalancing, healthChecks: HealthChecks, transport: HTTPTransport, headers: Headers?,
+         trustedProxies: [CIDR], streamTimeout: CaddyDuration?) {
         self.upstreams = upstreams
         self.loadBalancing = loadBalancing
         policy = loadBalancing.selectionPolicy ?? SelectionPolicy(.random)
-        self.passive = passive
+        self.healthChecks = healthChecks
+        passive = healthChecks.passive
+        self.transport = transport
         self.headers = headers
         self.trustedProxies = trustedProxies
         self.streamTimeout = streamTimeout
-        self.client = client
+        client = HTTPClient.shared(transport.configuration)
     }
 
     /// Healthy by the active checker and this handler's passive thresholds, and not full.
@@ -38,7 +42,7 @@ final class ProxyEngine: Sendable {
             let failure: ProxyFailure
             if let choice = policy.select(upstreams, request, context, isAvailable: isAvailable) {
                 do {
-                    return try await ProxyAttempt(proxy: self, request: request, context: context, choice: choice).run()
+                    return try await attempt(choice, request, context)
                 } catch let f as ProxyFailure {
                     failure = f
                     passive?.recordFailure(choice.upstream, loop: context.loop)

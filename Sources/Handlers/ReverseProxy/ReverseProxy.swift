@@ -11,15 +11,16 @@ public struct ReverseProxy: HandlerModule {
     public static let moduleID = "http.handlers.reverse_proxy"
 
     public var upstreams: [Upstream] { engine.upstreams }
-    public let loadBalancing: LoadBalancing
-    public let healthChecks: HealthChecks
-    public let transport: HTTPTransport
+    public var loadBalancing: LoadBalancing { engine.loadBalancing }
+    public var healthChecks: HealthChecks { engine.healthChecks }
+    public var transport: HTTPTransport { engine.transport }
     public var headers: Headers? { engine.headers }
     public var trustedProxies: [CIDR] { engine.trustedProxies }
     /// Closes tunnelled upgrades after this long (`stream_timeout`).
     public var streamTimeout: CaddyDuration? { engine.streamTimeout }
 
-    /// Everything a request needs, behind one reference (the handler is copied per request).
+    /// The whole configuration and everything a request needs, behind one reference: the
+    /// handler value is copied per request, so it holds nothing else.
     let engine: ProxyEngine
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -32,11 +33,8 @@ public struct ReverseProxy: HandlerModule {
 
     public init(upstreams: [Upstream], loadBalancing: LoadBalancing = LoadBalancing(), healthChecks: HealthChecks = HealthChecks(),
                 transport: HTTPTransport = HTTPTransport(), headers: Headers? = nil, trustedProxies: [CIDR] = []) {
-        self.loadBalancing = loadBalancing
-        self.healthChecks = healthChecks
-        self.transport = transport
-        engine = ProxyEngine(upstreams: upstreams, loadBalancing: loadBalancing, passive: healthChecks.passive, headers: headers,
-                             trustedProxies: trustedProxies, streamTimeout: nil, client: HTTPClient.shared(transport.configuration))
+        engine = ProxyEngine(upstreams: upstreams, loadBalancing: loadBalancing, healthChecks: healthChecks, transport: transport,
+                             headers: headers, trustedProxies: trustedProxies, streamTimeout: nil)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,9 +44,9 @@ public struct ReverseProxy: HandlerModule {
             throw ConfigError(codingPath: decoder.codingPath + [key], "reverse_proxy field \"\(key.stringValue)\" is not supported yet")
         }
         let upstreams = try c.decodeIfPresent([Upstream].self, forKey: .upstreams) ?? []
-        loadBalancing = try c.decodeIfPresent(LoadBalancing.self, forKey: .loadBalancing) ?? LoadBalancing()
-        healthChecks = try c.decodeIfPresent(HealthChecks.self, forKey: .healthChecks) ?? HealthChecks()
-        transport = try c.decodeIfPresent(HTTPTransport.self, forKey: .transport) ?? HTTPTransport()
+        let loadBalancing = try c.decodeIfPresent(LoadBalancing.self, forKey: .loadBalancing) ?? LoadBalancing()
+        let healthChecks = try c.decodeIfPresent(HealthChecks.self, forKey: .healthChecks) ?? HealthChecks()
+        let transport = try c.decodeIfPresent(HTTPTransport.self, forKey: .transport) ?? HTTPTransport()
         let headers = try c.decodeIfPresent(Headers.self, forKey: .headers)
         let trustedProxies = try CIDR.parseList(try c.decodeIfPresent([String].self, forKey: .trustedProxies) ?? [],
                                                 at: decoder.codingPath + [CodingKeys.trustedProxies])
@@ -62,8 +60,8 @@ public struct ReverseProxy: HandlerModule {
             throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.loadBalancing],
                               "weighted_round_robin needs one weight per upstream (\(weights.count) weights, \(upstreams.count) upstreams)")
         }
-        engine = ProxyEngine(upstreams: upstreams, loadBalancing: loadBalancing, passive: healthChecks.passive, headers: headers,
-                             trustedProxies: trustedProxies, streamTimeout: streamTimeout, client: HTTPClient.shared(transport.configuration))
+        engine = ProxyEngine(upstreams: upstreams, loadBalancing: loadBalancing, healthChecks: healthChecks, transport: transport,
+                             headers: headers, trustedProxies: trustedProxies, streamTimeout: streamTimeout)
     }
 
     public mutating func provision(_ context: ProvisionContext) throws {
