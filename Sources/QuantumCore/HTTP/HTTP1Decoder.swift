@@ -156,11 +156,12 @@ public struct HTTP1Decoder: Sendable {
     /// or nil for more. The lines stay in place so resetting them reuses their storage.
     private mutating func findBlockEnd(limit: Int, status: Int) throws(HTTP1ParseError) -> Int? {
         let count = buffer.count - start
+        if count == 0 { return nil }
         var i = blockScanned
         var end: Int?
         try buffer.withUnsafeBufferPointer { (all) throws(HTTP1ParseError) in
             let p = UnsafeBufferPointer(rebasing: all[start...])
-            let base = p.baseAddress!
+            guard let base = p.baseAddress else { return }
             while i < count {
                 // Jump to the next LF; every byte skipped must not be a CR (bare CR is refused).
                 let scanEnd = min(count, limit)
