@@ -24,7 +24,9 @@ extension ProxyEngine {
         let method = request.connectProtocol == nil ? request.method : "GET"
         let outgoing = ClientRequest(method: method, target: request.uri, headers: upstreamHeaders,
                                      body: hasBody ? request.body : nil)
-        let sent = SystemClock.monotonicNanos()
+        // Latency is read only by passive health checks and placeholders.
+        let measuresLatency = passive != nil || usesPlaceholders
+        let sent = measuresLatency ? SystemClock.monotonicNanos() : 0
         var received: ClientResponse
         do {
             received = try await client.execute(outgoing, host: upstream.host, port: upstream.port, loop: context.loop)
@@ -37,7 +39,7 @@ extension ProxyEngine {
         received.headers = HTTPFields()
         let response = received
         exchange.response = response
-        let latency = SystemClock.monotonicNanos() &- sent
+        let latency = measuresLatency ? SystemClock.monotonicNanos() &- sent : 0
         if let passive = passive, passive.isFailure(status: response.status, latencyNanos: latency) {
             passive.recordFailure(upstream, loop: context.loop)
         }

@@ -35,7 +35,8 @@ final class ProxyEngine: Sendable {
 
     @inline(__always)
     nonisolated(nonsending) func handle(_ request: Request, _ context: Context) async throws -> Response {
-        let start = SystemClock.monotonicNanos()
+        // The loop's time of this tick: `try_duration` counts in milliseconds, a clock read costs.
+        let start = context.loop?.now ?? SystemClock.monotonicNanos()
         var attempts = 0
         while true {
             attempts += 1
