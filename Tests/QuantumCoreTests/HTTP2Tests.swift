@@ -135,11 +135,14 @@ final class HTTP2Tests: XCTestCase {
     }
 
     func testGracefulShutdownSendsGOAWAYAndFinishesStreams() async throws {
-        let routes = #"[{"handle": [{"handler": "test_sleep", "millis": 800, "body": "finished"}]}]"#
+        let key = "h2-goaway-\(UInt64.random(in: 0...UInt64.max))"
+        let routes = #"[{"handle": [{"handler": "test_sleep", "millis": 800, "body": "finished", "key": "\#(key)"}]}]"#
         let server = try await TestServer.start(routes: routes, serverFields: Self.h2c, registry: coreTestRegistry())
         let port = server.port
         let client = Task.detached { runProcess("nghttp", ["-v", "http://127.0.0.1:\(port)/"], timeout: 20) }
-        try await Task.sleep(nanoseconds: 300_000_000)
+        // Stop only once the stream is running (starting nghttp can take a while on a busy machine).
+        for _ in 0..<200 where Board.shared.value(key + ".started") == 0 { try await Task.sleep(nanoseconds: 50_000_000) }
+        XCTAssertEqual(Board.shared.value(key + ".started"), 1, "the request never reached the handler")
         await server.stop()
         let r = await client.value
         XCTAssertTrue(r.output.contains("recv GOAWAY"), r.output)
