@@ -57,20 +57,26 @@ class Peer:
                 data = self.sock.recv(65536)
             except socket.timeout:
                 break
-            except OSError:
+            except OSError:  # ssl.SSLError included
                 self.closed = True
                 break
             if not data:
                 self.closed = True
                 break
-            for ev in self.conn.receive_data(data):
+            for ev in self.receive(data):
                 self.events.append(ev)
-                if isinstance(ev, h2.events.RemoteSettingsChanged):
-                    self.remote_settings_seen = True
-                if self.auto_ack and isinstance(ev, h2.events.DataReceived) and ev.flow_controlled_length:
-                    self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                self.on_event(ev)
             self.flush()
         return until() if until else True
+
+    def receive(self, data):
+        return self.conn.receive_data(data)
+
+    def on_event(self, ev):
+        if isinstance(ev, h2.events.RemoteSettingsChanged):
+            self.remote_settings_seen = True
+        if self.auto_ack and isinstance(ev, h2.events.DataReceived) and ev.flow_controlled_length:
+            self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
 
     def request(self, path, method="GET", end=True, extra=()):
         sid = self.conn.get_next_available_stream_id()

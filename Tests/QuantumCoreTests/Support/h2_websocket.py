@@ -24,6 +24,8 @@ import h2.connection
 import h2.events
 import h2.settings
 
+import h2_frames  # beside this script: the shared Peer.flush/pump
+
 TEXT, BINARY, CLOSE, PING, PONG, CONT = 1, 2, 8, 9, 10, 0
 
 
@@ -72,7 +74,7 @@ class Frames:
             self.buf = self.buf[off + n:]
 
 
-class Peer:
+class Peer(h2_frames.Peer):
     """An h2 client connection (h2c by prior knowledge, or TLS with ALPN h2)."""
 
     def __init__(self, args, auto_ack=True, timeout=5.0):
@@ -96,43 +98,17 @@ class Peer:
         self.pump(2, until=lambda: self.conn.remote_settings.enable_connect_protocol == 1)
         assert self.conn.remote_settings.enable_connect_protocol == 1, "no SETTINGS_ENABLE_CONNECT_PROTOCOL"
 
-    def flush(self):
-        data = self.conn.data_to_send()
-        if data:
-            try:
-                self.sock.sendall(data)
-            except OSError:
-                self.closed = True
-
-    def pump(self, seconds=0.3, until=None):
-        deadline = time.time() + seconds
-        while time.time() < deadline and not self.closed:
-            if until and until():
-                return True
-            self.sock.settimeout(max(0.01, deadline - time.time()))
-            try:
-                data = self.sock.recv(65536)
-            except socket.timeout:
-                break
-            except (OSError, ssl.SSLError):
-                self.closed = True
-                break
-            if not data:
-                self.closed = True
-                break
-            for ev in self.receive(data):
-                self.events.append(ev)
-                if isinstance(ev, h2.events.DataReceived):
-                    self.received_bytes[ev.stream_id] = self.received_bytes.get(ev.stream_id, 0) + len(ev.data)
-                    if ev.stream_id in self.frames:
-                        self.frames[ev.stream_id].feed(ev.data)
-                    if ev.flow_controlled_length:
-                        if self.auto_ack:
-                            self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
-                        else:
-                            self.unacked[ev.stream_id] = self.unacked.get(ev.stream_id, 0) + ev.flow_controlled_length
-            self.flush()
-        return until() if until else True
+    # flush() and pump() come from h2_frames.Peer; this peer's events feed WebSocket frames.
+    def on_event(self, ev):
+        if isinstance(ev, h2.events.DataReceived):
+            self.received_bytes[ev.stream_id] = self.received_bytes.get(ev.stream_id, 0) + len(ev.data)
+            if ev.stream_id in self.frames:
+                self.frames[ev.stream_id].feed(ev.data)
+            if ev.flow_controlled_length:
+                if self.auto_ack:
+                    self.conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                else:
+                    self.unacked[ev.stream_id] = self.unacked.get(ev.stream_id, 0) + ev.flow_controlled_length
 
     def receive(self, data):
         """Feeds h2 one frame at a time: after a graceful GOAWAY, streams already open may still
