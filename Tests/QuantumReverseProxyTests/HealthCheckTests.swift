@@ -20,6 +20,21 @@ final class HealthCheckTests: XCTestCase {
         await proxy.stop(); await a.stop(); await b.stop()
     }
 
+    func testActiveVerdictEndsWithTheLastCheckerOfAnAddress() async throws {
+        let a = try await startUpstream("RA"), b = try await startUpstream("RB")
+        TestSwitch.set("RA", 503)
+        let checked = try await startProxy(upstreamsJSON([a, b]) + """
+        , "load_balancing": {"selection_policy": {"policy": "first"}},
+          "health_checks": {"active": {"uri": "/health", "interval": "100ms"}}
+        """)
+        let unchecked = try await startProxy(upstreamsJSON([a, b]) + #", "load_balancing": {"selection_policy": {"policy": "first"}}"#)
+        XCTAssertTrue(try eventually { try get(unchecked.port).bodyText == "RB" }, "the shared active verdict takes RA down")
+        await checked.stop()
+        XCTAssertEqual(try get(unchecked.port).bodyText, "RA", "nobody probes RA any more: it is healthy again")
+        TestSwitch.set("RA", 200)
+        await unchecked.stop(); await a.stop(); await b.stop()
+    }
+
     func testExpectStatusAndBody() async throws {
         let a = try await startUpstream("EA"), b = try await startUpstream("EB")
         // EA's /health body is "EA": an expect_body of "^EB$" fails it; EB passes.

@@ -67,11 +67,25 @@ final class ActiveHealthChecker: Sendable {
         client = HTTPClient(configuration: configuration)
     }
 
+    /// Distinct upstream states this checker probes (an address named twice counts once).
+    private var states: [UpstreamState] {
+        var seen = Set<ObjectIdentifier>()
+        return upstreams.map(\.state).filter { seen.insert(ObjectIdentifier($0)).inserted }
+    }
+
     func start() {
+        for state in states { state.retainChecker() }
         Task(executorPreference: loop) { await self.run() }
     }
 
-    func stop() { stopped.store(true, ordering: .relaxed) }
+    /// Ends the probes; an address no other checker probes is healthy again (Caddy resets active
+    /// health when a config unloads).
+    func stop() {
+        guard !stopped.exchange(true, ordering: .relaxed) else { return }
+        streaks.withLock { _ in
+            for state in states { state.releaseChecker() }
+        }
+    }
 
     private func run() async {
         let interval = UInt64(max(1_000_000, check.interval?.nanoseconds ?? 30_000_000_000))
@@ -108,14 +122,13 @@ final class ActiveHealthChecker: Sendable {
 
     private func record(_ upstream: Upstream, healthy: Bool) {
         let needPasses = max(1, check.passes ?? 1), needFails = max(1, check.fails ?? 1)
-        let flip: Bool? = streaks.withLock { all in
+        streaks.withLock { all in
+            guard !stopped.load(ordering: .relaxed) else { return }
             var s = all[upstream.hostPort] ?? (0, 0)
             if healthy { s.passes += 1; s.fails = 0 } else { s.fails += 1; s.passes = 0 }
             all[upstream.hostPort] = s
-            if healthy && s.passes >= needPasses { return true }
-            if !healthy && s.fails >= needFails { return false }
-            return nil
+            if healthy && s.passes >= needPasses { upstream.state.setActiveVerdict(true) }
+            if !healthy && s.fails >= needFails { upstream.state.setActiveVerdict(false) }
         }
-        if let flip { upstream.state.activeHealthy.store(flip, ordering: .relaxed) }
     }
 }

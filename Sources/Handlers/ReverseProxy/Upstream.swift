@@ -3,7 +3,8 @@ import Synchronization
 
 /// One backend (`{"dial": "10.0.0.1:8080", "max_requests": 100}`). Its health and load live in
 /// an `UpstreamState` shared by every handler that names the same address — across config
-/// reloads too, as Caddy's global upstream pool.
+/// reloads too, as Caddy's global upstream pool (the active checks' verdict lasts only as long
+/// as some checker probes the address).
 public struct Upstream: Sendable, Decodable {
     public let dial: String
     public let maxRequests: Int
@@ -53,8 +54,27 @@ public final class UpstreamState: Sendable {
     let fails = Atomic<Int>(0)
     /// The verdict of the active health checker (upstreams start healthy, as in Caddy).
     let activeHealthy = Atomic<Bool>(true)
+    /// Active checkers probing this address: the verdict is reset to healthy when the last one
+    /// stops, so a config without active checks never inherits a "down" nobody will lift.
+    private let checkers = Mutex<Int>(0)
 
     init(address: String) { self.address = address }
+
+    /// A checker starts probing this address.
+    func retainChecker() { checkers.withLock { $0 += 1 } }
+
+    /// A checker stopped; the last one leaves the address healthy.
+    func releaseChecker() {
+        checkers.withLock { count in
+            count -= 1
+            if count == 0 { activeHealthy.store(true, ordering: .relaxed) }
+        }
+    }
+
+    /// Records a checker's verdict unless every checker has stopped meanwhile.
+    func setActiveVerdict(_ healthy: Bool) {
+        checkers.withLock { count in if count > 0 { activeHealthy.store(healthy, ordering: .relaxed) } }
+    }
 
     public var isHealthyByActiveChecks: Bool { activeHealthy.load(ordering: .relaxed) }
     public var failCount: Int { fails.load(ordering: .relaxed) }
