@@ -7,23 +7,11 @@ extension ProxyEngine {
     nonisolated(nonsending) func attempt(_ choice: SelectionPolicy.Choice, _ request: Request, _ context: Context) async throws -> Response {
         let upstream = choice.upstream
         let exchange = UpstreamExchange(upstream.state)
-        let trusted = context[PeerIsTrustedProxy.self] == true
-            || trustedProxies.contains { $0.contains(request.connection.remoteAddress.bytes) }
         // Placeholders cost a dictionary per request: built only when header ops may use them.
         var context = context
         let usesPlaceholders = self.headers != nil
         if usesPlaceholders { for (name, value) in ProxyPlaceholders.upstream(upstream) { context.placeholders[name] = value } }
-
-        var upstreamHeaders = ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort)
-        if let ops = self.headers?.request {
-            let snapshot = context
-            ops.apply(to: &upstreamHeaders) { Template($0).render(request, snapshot, unknown: .keep) }
-        }
-        let hasBody = request.body.knownLength != 0
-        // RFC 8441: an extended CONNECT goes upstream as an HTTP/1.1 `GET` + `Upgrade`.
-        let method = request.connectProtocol == nil ? request.method : "GET"
-        let outgoing = ClientRequest(method: method, target: request.uri, headers: upstreamHeaders,
-                                     body: hasBody ? request.body : nil)
+        let outgoing = upstreamRequest(request, to: upstream, context)
         // Latency is read only by passive health checks and placeholders.
         let measuresLatency = passive != nil || usesPlaceholders
         let sent = measuresLatency ? SystemClock.monotonicNanos() : 0
@@ -35,7 +23,7 @@ extension ProxyEngine {
             throw ProxyFailure(error: error, upstream: upstream)
         }
         // Taken out of the response, so the list is this request's alone and is filtered in place.
-        var headers = received.headers
+        let headers = received.headers
         received.headers = HTTPFields()
         let response = received
         exchange.response = response
@@ -48,7 +36,29 @@ extension ProxyEngine {
                 context.placeholders[name] = value
             }
         }
+        return try downstreamResponse(response, headers: consume headers, exchange, choice, request, context)
+    }
 
+    /// The request as it goes to `upstream`: forwarding headers, then the `headers.request` ops.
+    func upstreamRequest(_ request: Request, to upstream: Upstream, _ context: Context) -> ClientRequest {
+        let trusted = context[PeerIsTrustedProxy.self] == true
+            || trustedProxies.contains { $0.contains(request.connection.remoteAddress.bytes) }
+        var upstreamHeaders = ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort)
+        if let ops = self.headers?.request {
+            ops.apply(to: &upstreamHeaders) { Template($0).render(request, context, unknown: .keep) }
+        }
+        let hasBody = request.body.knownLength != 0
+        // RFC 8441: an extended CONNECT goes upstream as an HTTP/1.1 `GET` + `Upgrade`.
+        let method = request.connectProtocol == nil ? request.method : "GET"
+        return ClientRequest(method: method, target: request.uri, headers: upstreamHeaders, body: hasBody ? request.body : nil)
+    }
+
+    /// Our answer from the upstream's: its headers (taken out of `response`) filtered, its body
+    /// passed on, the exchange released when the body ends; then the `headers.response` ops.
+    @inline(__always)
+    func downstreamResponse(_ response: ClientResponse, headers: consuming HTTPFields, _ exchange: UpstreamExchange,
+                            _ choice: SelectionPolicy.Choice, _ request: Request, _ context: Context) throws -> Response {
+        let upstream = choice.upstream
         ForwardedHeaders.prepareDownstream(&headers, status: response.status)
         var result = Response(status: response.status, headers: headers)
         if let cookie = choice.setCookie { result.headers.add("Set-Cookie", cookie) }

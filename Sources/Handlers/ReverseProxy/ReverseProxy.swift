@@ -7,7 +7,7 @@ import QuantumHandlers
 ///
 /// Errors: no available upstream → 503; the upstream refused, reset or sent garbage → 502; a
 /// timeout → 504. Error routes see `{http.reverse_proxy.*}`.
-public struct ReverseProxy: HandlerModule {
+public struct ReverseProxy: HandlerModule, SynchronousHandler {
     public static let moduleID = "http.handlers.reverse_proxy"
 
     public var upstreams: [Upstream] { engine.upstreams }
@@ -77,6 +77,13 @@ public struct ReverseProxy: HandlerModule {
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
         try await engine.handle(request, context)
+    }
+
+    /// Always nil: a request it can take goes out now and is answered later through the
+    /// context's deferral (no task); any other runs through `handle`.
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+        engine.startDeferred(request, context)
+        return nil
     }
 }
 

@@ -135,6 +135,9 @@ public struct Headers: HandlerModule, SynchronousHandler {
         return finish(ownsScope ? context.applyPendingResponseHeaders(to: response) : response, request, context)
     }
 
+    /// Request ops only: the answer of `next` goes back untouched.
+    public var passesResponsesThrough: Bool { response == nil }
+
     /// Response ops that are neither deferred nor conditional apply before `next`, as in Caddy:
     /// a later handler's header of the same name wins over them.
     private var writesEarly: Bool { response != nil && response?.deferred != true && response?.require == nil }

@@ -53,6 +53,8 @@ public struct Rewrite: HandlerModule, SynchronousHandler {
         try next(rewrite(request, context), context)
     }
 
+    public var passesResponsesThrough: Bool { true }
+
     /// The rewritten request (exposed for tests and for handlers that embed rewriting).
     public func rewrite(_ original: Request, _ context: Context) -> Request {
         var r = original

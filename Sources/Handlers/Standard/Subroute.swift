@@ -29,4 +29,7 @@ public struct Subroute: HandlerModule, SynchronousHandler {
     public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
         try embedded.runSynchronously(request, context: context, next: next)
     }
+
+    /// Its routes' answers are its answers (their own handlers decide about the deferral).
+    public var passesResponsesThrough: Bool { true }
 }

@@ -30,6 +30,8 @@ public struct Vars: HandlerModule, SynchronousHandler {
         try next(request, assigned(request, context))
     }
 
+    public var passesResponsesThrough: Bool { true }
+
     private func assigned(_ request: Request, _ context: Context) -> Context {
         var context = context
         for (name, template) in values { context.vars[name] = template.render(request, context) }

@@ -91,6 +91,9 @@ public struct FileServer: HandlerModule, SynchronousHandler {
         }
     }
 
+    /// `pass_thru` hands over to `next` and returns its answer as it is.
+    public var passesResponsesThrough: Bool { true }
+
     // MARK: - Deciding
 
     enum Step {

@@ -105,8 +105,37 @@ public final class HTTPClient: Sendable {
         }
     }
 
+    /// Sends a bodiless request on an idle pooled connection to `host:port` and calls
+    /// `completion` on `loop` once the response head arrived (with whatever of the body came in
+    /// the same read), or the exchange failed. Returns false, calling nothing, when no idle
+    /// connection is at hand: dialing takes the async `execute`. Call on `loop`.
+    ///
+    /// Nothing suspends: a reverse proxy answers from here without a task.
+    public func startOnIdleConnection(_ request: ClientRequest, host: String, port: Int, loop: EventLoop,
+                                      completion: @escaping (Result<ClientResponse, HTTPClientError>) -> Void) -> Bool {
+        guard request.body == nil, loop.inEventLoop, let connection = pool(on: loop).checkOut("\(host):\(port)") else { return false }
+        let exchangeNumber = send(request, on: connection)
+        connection.onResponse { result in
+            completion(result.map { head, body in
+                ClientResponse(status: head.status, reason: head.reason, headers: head.headers, body: body,
+                               connection: connection, exchange: exchangeNumber)
+            })
+        }
+        return true
+    }
+
     @inline(__always)
     private nonisolated(nonsending) func exchange(_ request: ClientRequest, on connection: HTTPClientConnection) async throws -> ClientResponse {
+        let exchangeNumber = send(request, on: connection)
+        let (responseHead, body) = try await connection.response()
+        return ClientResponse(status: responseHead.status, reason: responseHead.reason, headers: responseHead.headers,
+                              body: body, connection: connection, exchange: exchangeNumber)
+    }
+
+    /// Starts an exchange: writes the head (and a small complete body) into the connection's
+    /// output, streams a larger body behind it. Returns the exchange's number.
+    @inline(__always)
+    private func send(_ request: ClientRequest, on connection: HTTPClientConnection) -> Int {
         let keepAlive = configuration.keepAlive && !request.headers.hasToken("close", in: "connection")
         let length = request.body?.knownLength
         // A small body already complete in memory goes out with the head, in one write.
@@ -161,9 +190,7 @@ public final class HTTPClient: Sendable {
         } else {
             connection.requestFinished()
         }
-        let (responseHead, body) = try await connection.response()
-        return ClientResponse(status: responseHead.status, reason: responseHead.reason, headers: responseHead.headers,
-                              body: body, connection: connection, exchange: exchangeNumber)
+        return exchangeNumber
     }
 
     /// This client's pool on `loop`. Pools are keyed by the client's address, which a later

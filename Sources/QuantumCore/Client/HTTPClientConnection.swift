@@ -22,6 +22,9 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     @exclusivity(unchecked) private var out = OutboundQueue()
     @exclusivity(unchecked) private var connectWaiter: UnsafeContinuation<Void, any Error>?
     @exclusivity(unchecked) private var headWaiter: UnsafeContinuation<(ResponseHead, RequestBody), any Error>?
+    /// The callback form of `headWaiter` (`onResponse`), called once this read has been decoded.
+    @exclusivity(unchecked) private var headCallback: ResponseCallback?
+    @exclusivity(unchecked) private var callbackHead: (ResponseHead, RequestBody)?
     @exclusivity(unchecked) private var head: ResponseHead?
     @exclusivity(unchecked) private var body: BodyStream?
     @exclusivity(unchecked) private var drainWaiter: UnsafeContinuation<Void, any Error>?
@@ -127,6 +130,29 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         if let head { return (head, RequestBody(stream: body)) }
         guard phase == .busy else { throw HTTPClientError.connectionClosed }
         return try await withUnsafeThrowingContinuation { c in headWaiter = c }
+    }
+
+    typealias ResponseCallback = (Result<(ResponseHead, RequestBody), HTTPClientError>) -> Void
+
+    /// `response()` without a task: `callback` runs on the loop once the head has arrived and
+    /// the bytes read with it are decoded (so a small body is complete), or on failure.
+    func onResponse(_ callback: @escaping ResponseCallback) {
+        guard phase == .busy else { callback(.failure(.connectionClosed)); return }
+        headCallback = callback
+    }
+
+    /// Calls the response callback: with the head once it came, else with `error`. Last thing a
+    /// caller does, since the callback may start the next exchange on this very connection.
+    private func answerCallback(orFail error: HTTPClientError?) {
+        guard let callback = headCallback else { return }
+        if let head = callbackHead {
+            headCallback = nil
+            callbackHead = nil
+            callback(.success(head))
+        } else if let error {
+            headCallback = nil
+            callback(.failure(error))
+        }
     }
 
     /// The caller is done with the response of exchange `number`: a body not read to its end
@@ -254,6 +280,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
             handle(event)
         }
         updateInterest()
+        answerCallback(orFail: nil)
     }
 
     private func handle(_ event: HTTP1Decoder.Event) {
@@ -280,6 +307,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
                 body = BodyStream(loop: loop, source: self, knownLength: length)
             }
             if let w = headWaiter { headWaiter = nil; w.resume(returning: (h, RequestBody(stream: body))) }
+            if headCallback != nil { callbackHead = (h, RequestBody(stream: body)) }
         case .body(let bytes):
             body?.push(bytes)
         case .end(let trailers):
@@ -373,13 +401,14 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
 
     private func fail(_ error: HTTPClientError) {
         guard phase != .closed else { return }
-        let c = connectWaiter, h = headWaiter, d = drainWaiter
-        connectWaiter = nil; headWaiter = nil; drainWaiter = nil
+        let c = connectWaiter, h = headWaiter, d = drainWaiter, callback = headCallback, early = callbackHead
+        connectWaiter = nil; headWaiter = nil; drainWaiter = nil; headCallback = nil; callbackHead = nil
         body?.fail(error)
         close()
         c?.resume(throwing: error)
         h?.resume(throwing: error)
         d?.resume(throwing: error)
+        if let callback { callback(early.map { .success($0) } ?? .failure(error)) }
     }
 
     func close() {
@@ -399,5 +428,6 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         if let d = drainWaiter { drainWaiter = nil; d.resume(throwing: HTTPClientError.connectionClosed) }
         if wasIdle { pool?.remove(self) }
         pool = nil
+        answerCallback(orFail: .connectionClosed)
     }
 }

@@ -3,9 +3,13 @@ import Glibc
 
 /// One HTTP/1.1 connection on its loop: the read path parses synchronously and hands request
 /// heads to one long-lived task, which runs the handler chain and writes responses in order.
-final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConnection, @unchecked Sendable {
+final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConnection, DeferredResponseOwner, @unchecked Sendable {
     private enum Pending {
         case request(RequestHead, BodyStream?)
+        /// A deferred request handed back to the async chain, with its handler's note.
+        case fallBack(RequestHead, (any Sendable)?)
+        /// A deferred answer whose body streams: written by the task.
+        case answer(RequestHead, Response)
         case parseError(HTTP1ParseError)
     }
 
@@ -37,6 +41,13 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     @exclusivity(unchecked) private var expectContinueBody: BodyStream?
     @exclusivity(unchecked) private var upgraded: UpgradedStream?
     @exclusivity(unchecked) private var claimedUpgrade: Upgrade?
+    /// Offered to the synchronous chain (made on first use).
+    @exclusivity(unchecked) private var deferralOffer: ResponseDeferral?
+    /// A request answered later (`ResponseDeferral`): reading pauses until it is settled.
+    @exclusivity(unchecked) private var deferred: DeferredResponse?
+    @exclusivity(unchecked) private var deferredHead: RequestHead?
+    /// Settled while the chain that took it was still running.
+    @exclusivity(unchecked) private var earlyOutcome: DeferredOutcome?
     /// h2c by prior knowledge: the first bytes are checked for the HTTP/2 client preface.
     @exclusivity(unchecked) private var checkPreface: Bool
     // Timekeeping (monotonic ns).
@@ -102,7 +113,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         inputClosed = true
         receivingBody?.fail(HTTPError(400, "connection closed before the body ended"))
         upgraded?.received(nil)
-        if let w = waiter { waiter = nil; w.resume(returning: nil) }
+        // A deferred answer still goes out (then the connection ends).
+        if deferred == nil, let w = waiter { waiter = nil; w.resume(returning: nil) }
         updateInterest()
     }
 
@@ -134,7 +146,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     /// Decodes buffered input while nothing asks to pause.
     private func process() {
-        while !isClosed && !parseFailed && !awaitingUpgradeDecision && upgraded == nil {
+        while !isClosed && !parseFailed && !awaitingUpgradeDecision && deferred == nil && upgraded == nil {
             if let body = receivingBody, body.isOverHighWatermark { break }
             if queue.count - queueHead >= Self.maxPipelined { break }
             // Answers the peer is not reading back up here: stop reading its requests too.
@@ -223,7 +235,10 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     func updateInterest() {
         guard !isClosed else { return }
         var wanted: UInt32 = 0
+        // Waiting for a deferred answer reads on (changing epoll interest costs two syscalls per
+        // request) until a backlog of undecoded bytes builds up.
         let paused = parseFailed || awaitingUpgradeDecision
+            || (deferred != nil && decoder.bufferedByteCount >= BodyStream.highWatermark)
             || (receivingBody?.isOverHighWatermark ?? false)
             || queue.count - queueHead >= Self.maxPipelined
             || pendingOutput >= BodyStream.highWatermark
@@ -275,6 +290,14 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
                 let keepGoing = await handle(head, stream)
                 if claimedUpgrade != nil { break }
                 if !keepGoing || isClosed { finish(); return }
+            case .fallBack(let head, let note):
+                let keepGoing = await handle(head, nil, note: note)
+                if claimedUpgrade != nil { break }
+                if !keepGoing || isClosed { finish(); return }
+            case .answer(let head, let response):
+                let keepGoing = await handle(head, nil, answer: response)
+                if claimedUpgrade != nil { break }
+                if !keepGoing || isClosed { finish(); return }
             }
             if claimedUpgrade != nil { break }
         }
@@ -288,10 +311,18 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         finish()
     }
 
-    /// Runs one request; returns whether the connection stays open for the next one.
-    private nonisolated(nonsending) func handle(_ head: RequestHead, _ stream: BodyStream?) async -> Bool {
-        let request = makeRequest(head, stream)
-        var response = await runtime.respond(request, context: Context(loop: loop))
+    /// Runs one request (or writes the `answer` a deferred handler gave it); returns whether the
+    /// connection stays open for the next one.
+    private nonisolated(nonsending) func handle(_ head: RequestHead, _ stream: BodyStream?, note: (any Sendable)? = nil,
+                                                answer: Response? = nil) async -> Bool {
+        var response: Response
+        if let answer {
+            response = answer
+        } else {
+            var context = Context(loop: loop)
+            if let note { context[DeferralNote.self] = note }
+            response = await runtime.respond(makeRequest(head, stream), context: context)
+        }
         if response.abort { close(); return false }
         if let failure = stream?.failure as? HTTPError, failure.status != 499 {
             // The body turned out malformed: that, not the handler's answer, is the response.
@@ -448,12 +479,34 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     /// Returns false to hand the request to the task instead.
     private func answerInline(_ head: RequestHead) -> Bool {
         guard waiter != nil, queueHead == queue.count, !shuttingDown, runtime.inlineChain != nil else { return false }
-        guard var response = runtime.respondInline(makeRequest(head, nil), context: Context(loop: loop)) else { return false }
-        if response.abort { close(); return true }
+        let offer = deferralOffer ?? ResponseDeferral(owner: self)
+        deferralOffer = offer
+        offer.isOpen = true
+        let answer = runtime.respondInline(makeRequest(head, nil), context: Context(loop: loop, deferral: offer))
+        offer.isOpen = false
+        if let taken = deferred {
+            if answer == nil {
+                deferredHead = head
+                if let outcome = earlyOutcome { earlyOutcome = nil; apply(outcome) }
+                return true
+            }
+            taken.owner = nil  // taken, yet answered at once: the answer stands
+            deferred = nil
+            earlyOutcome = nil
+        }
+        guard let response = answer else { return false }
         if case .stream = response.body { return false }
         guard response.upgrade == nil else { return false }
+        writeInline(response, head)
+        return true
+    }
+
+    /// Writes a response that needs no task (bytes, a file or nothing) on the read path.
+    private func writeInline(_ response: Response, _ head: RequestHead) {
+        var response = response
+        if response.abort { close(); return }
         if response.status == 101 { response.status = 500 }
-        let keepAlive = head.keepAlive && !response.closeConnection && !inputClosed
+        let keepAlive = head.keepAlive && !response.closeConnection && !inputClosed && !shuttingDown
         let framing = appendHead(response, isHead: head.method == "HEAD", minorVersion: head.minorVersion, keepAlive: keepAlive)
         if !framing.bodyWritten {
             if case .bytes(let b) = response.body { out.append(b) }
@@ -464,7 +517,38 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             parseFailed = true  // read nothing more: the connection ends once the output drains
             finish()
         }
-        return true
+    }
+
+    // MARK: - DeferredResponseOwner
+
+    func takeDeferral() -> DeferredResponse? {
+        guard deferred == nil, !isClosed else { return nil }
+        let d = DeferredResponse(owner: self)
+        deferred = d
+        return d
+    }
+
+    func settle(_ d: DeferredResponse, _ outcome: DeferredOutcome) {
+        guard d === deferred, !isClosed else { return }
+        // Still inside the chain call that took it: `answerInline` applies it on return.
+        if deferredHead == nil { earlyOutcome = outcome; return }
+        apply(outcome)
+        if !isClosed { process() }
+    }
+
+    /// Ends the wait for the deferred request: its answer goes out, or it goes to the task.
+    private func apply(_ outcome: DeferredOutcome) {
+        guard let head = deferredHead else { return }
+        deferred = nil
+        deferredHead = nil
+        switch outcome {
+        case .fallBack(let note):
+            enqueue(.fallBack(head, note))
+        case .response(let response):
+            var streams = response.upgrade != nil
+            if case .stream = response.body { streams = true }
+            if streams { enqueue(.answer(head, response)) } else { writeInline(response, head) }
+        }
     }
 
     private func makeRequest(_ head: RequestHead, _ stream: BodyStream?) -> Request {
@@ -558,6 +642,9 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         queue.removeAll()
         queueHead = 0
         upgraded?.received(nil)
+        deferred?.owner = nil  // its answer has nowhere to go
+        deferred = nil
+        earlyOutcome = nil
         if let w = waiter { waiter = nil; w.resume(returning: nil) }
         if let w = drainWaiter { drainWaiter = nil; w.resume(throwing: HTTPError(499, "connection closed")) }
     }
@@ -566,7 +653,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     func beginShutdown() {
         shuttingDown = true
         upgraded?.beginShutdown()
-        if let w = waiter, decoder.isIdle || inputClosed {
+        if let w = waiter, deferred == nil, decoder.isIdle || inputClosed {
             waiter = nil
             w.resume(returning: nil)
         }
@@ -585,6 +672,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         }
         if upgraded != nil { return }
         if let t = limits.writeTimeout, pendingOutput > 0, now &- lastWriteProgress > t { close(); return }
+        if deferred != nil { return }  // its handler's own timeouts apply
         if waiter != nil && decoder.isIdle && pendingOutput == 0 {
             if let t = limits.idleTimeout, now &- lastRead > t { close() }
             return

@@ -28,7 +28,15 @@ public struct Context: Sendable {
     /// The loop running this request, when it came from a connection (loops live for the process).
     public unowned(unsafe) var loop: EventLoop?
 
+    /// Offered by an HTTP/1.1 connection while it runs the synchronous chain (nil elsewhere).
+    public internal(set) var deferral: ResponseDeferral?
+
     public init(loop: EventLoop? = nil) { self.loop = loop }
+
+    init(loop: EventLoop, deferral: ResponseDeferral?) {
+        self.loop = loop
+        self.deferral = deferral
+    }
 
     private mutating func unique() -> Storage {
         if let s = storage {

@@ -19,9 +19,31 @@ public struct SyncNext: Sendable {
 /// switch and are answered on the read path (the synchronous fast path of DESIGN.md).
 ///
 /// `respondSynchronously` must have no side effects when it returns nil or throws: the request
-/// is then handled again, asynchronously, from the first route.
+/// is then handled again, asynchronously, from the first route — unless it took the context's
+/// `deferral`, and so answers later.
 public protocol SynchronousHandler: Handler {
     func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response?
+
+    /// True when this handler returns what its `next` returned unchanged (or answers by
+    /// itself): handlers after it may then answer later through `Context.deferral`. False by
+    /// default, which hides the deferral from them.
+    var passesResponsesThrough: Bool { get }
+}
+
+extension SynchronousHandler {
+    public var passesResponsesThrough: Bool { false }
+}
+
+extension SyncNext {
+    /// This chain with the context's deferral withdrawn.
+    var withoutDeferral: SyncNext {
+        SyncNext { request, context in
+            guard context.deferral != nil else { return try self(request, context) }
+            var context = context
+            context.deferral = nil
+            return try self(request, context)
+        }
+    }
 }
 
 extension RouteList {
@@ -34,7 +56,7 @@ extension RouteList {
             var chain = route.terminal ? SyncNext.emptyResponse : rest
             for handler in route.handlers.reversed() {
                 guard let sync = handler as? any SynchronousHandler else { chain = .unavailable; break }
-                let inner = chain
+                let inner = sync.passesResponsesThrough ? chain : chain.withoutDeferral
                 chain = SyncNext { request, context in try sync.respondSynchronously(request, context: context, next: inner) }
             }
             let handlersChain = chain
