@@ -29,9 +29,13 @@ struct HoldHandler: HandlerModule {
     var ms: Int
     var body: String?
     nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        HoldHandler.hits.withLock { $0[body ?? "held", default: 0] += 1 }
         try await Task.sleep(nanoseconds: UInt64(ms) * 1_000_000)
         return Response.text(body ?? "held")
     }
+
+    /// Requests received per body text (a test's upstream name).
+    static let hits = Mutex<[String: Int]>([:])
 }
 
 /// `test_count_body`: reads the request body in chunks and answers how many bytes came.

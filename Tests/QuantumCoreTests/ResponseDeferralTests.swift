@@ -1,0 +1,108 @@
+import Glibc
+import Quantum
+import QuantumTestSupport
+import XCTest
+
+/// `test_later`: takes the connection's deferral and settles it after `ms` on the loop —
+/// `answer` with "later", `fallback` hands the request to `handle` with a note. Without a
+/// deferral it answers asynchronously with what it saw.
+private struct LaterHandler: HandlerModule, SynchronousHandler {
+    static let moduleID = "http.handlers.test_later"
+    var mode: String
+    var ms: Int?
+    /// A `Board` key counting answers that found their connection gone.
+    var cancelKey: String?
+
+    func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+        guard let loop = context.loop, let later = context.deferral?.take() else { return nil }
+        let mode = self.mode, cancelKey = self.cancelKey
+        _ = loop.schedule(afterNanoseconds: UInt64(ms ?? 50) * 1_000_000) {
+            if let cancelKey, later.isCancelled { Board.shared.add(cancelKey, 1) }
+            if mode == "fallback" { later.fallBack(note: "from-sync") } else { later.succeed(Response.text("later")) }
+        }
+        return nil
+    }
+
+    nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        Response.text("async:" + ((context[DeferralNote.self] as? String) ?? "none"))
+    }
+}
+
+final class ResponseDeferralTests: XCTestCase {
+    private var registry: ModuleRegistry {
+        var r = coreTestRegistry()
+        r.register(LaterHandler.self)
+        return r
+    }
+
+    func testADeferredAnswerKeepsPipelinedRequestsInOrder() async throws {
+        try await withServer(routes: """
+        [{"match": [{"path": ["/later"]}], "handle": [{"handler": "test_later", "mode": "answer", "ms": 150}], "terminal": true},
+         {"handle": [{"handler": "static_response", "body": "now"}]}]
+        """, registry: registry) { server in
+            let client = try RawClient(port: server.port)
+            client.send("GET /later HTTP/1.1\r\nHost: a\r\n\r\nGET /now HTTP/1.1\r\nHost: a\r\n\r\nGET /later HTTP/1.1\r\nHost: a\r\n\r\n")
+            XCTAssertEqual(client.readResponse()?.bodyText, "later")
+            XCTAssertEqual(client.readResponse()?.bodyText, "now")
+            XCTAssertEqual(client.readResponse()?.bodyText, "later")
+        }
+    }
+
+    func testFallBackRunsTheAsyncChainWithTheNote() async throws {
+        try await withServer(routes: #"[{"handle": [{"handler": "test_later", "mode": "fallback"}]}]"#, registry: registry) { server in
+            let client = try RawClient(port: server.port)
+            client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /queued HTTP/1.1\r\nHost: a\r\n\r\n")
+            XCTAssertEqual(client.readResponse()?.bodyText, "async:from-sync")
+            XCTAssertEqual(client.readResponse()?.bodyText, "async:none", "read while the task was busy: no deferral offered")
+            client.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n")
+            XCTAssertEqual(client.readResponse()?.bodyText, "async:from-sync", "the connection offers deferrals again")
+        }
+    }
+
+    func testAHandlerEditingResponsesHidesTheDeferralFromTheHandlersAfterIt() async throws {
+        try await withServer(routes: """
+        [{"match": [{"path": ["/edited"]}], "handle": [{"handler": "headers", "response": {"set": {"X-Edited": ["yes"]}}},
+                                                      {"handler": "test_later", "mode": "answer"}], "terminal": true},
+         {"handle": [{"handler": "headers", "request": {"set": {"X-In": ["1"]}}}, {"handler": "test_later", "mode": "answer"}]}]
+        """, registry: registry) { server in
+            let edited = try XCTUnwrap(freshGet(server.port, "/edited"))
+            XCTAssertEqual(edited.bodyText, "async:none", "the headers handler would never see a deferred answer")
+            XCTAssertEqual(edited.header("X-Edited"), "yes")
+            XCTAssertEqual(freshGet(server.port, "/plain")?.bodyText, "later", "request ops leave responses alone")
+        }
+    }
+
+    func testTheAnswerStillGoesOutAfterTheClientHalfCloses() async throws {
+        try await withServer(routes: #"[{"handle": [{"handler": "test_later", "mode": "answer", "ms": 100}]}]"#, registry: registry) { server in
+            let client = try RawClient(port: server.port)
+            client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            client.shutdownWrite()
+            XCTAssertEqual(client.readResponse()?.bodyText, "later")
+            XCTAssertTrue(client.isClosedByPeer(), "then the connection ends")
+        }
+    }
+
+    func testAnAnswerForAClosedConnectionIsDropped() async throws {
+        let key = "deferral-cancel-\(UUID())"
+        try await withServer(routes: """
+        [{"match": [{"path": ["/slow"]}], "handle": [{"handler": "test_later", "mode": "answer", "ms": 300, "cancelKey": "\(key)"}], "terminal": true},
+         {"handle": [{"handler": "static_response", "body": "ok"}]}]
+        """, registry: registry) { server in
+            do {
+                let client = try RawClient(port: server.port)
+                client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+                usleep(50_000)
+                // Reset, not a FIN (which would read as a half-close that still wants its answer).
+                var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+            }
+            XCTAssertTrue(eventuallyTrue { Board.shared.value(key) == 1 }, "the handler saw its connection gone")
+            XCTAssertEqual(freshGet(server.port)?.bodyText, "ok")
+        }
+    }
+
+    private func eventuallyTrue(_ condition: () -> Bool) -> Bool {
+        for _ in 0..<100 where !condition() { usleep(20_000) }
+        return condition()
+    }
+}

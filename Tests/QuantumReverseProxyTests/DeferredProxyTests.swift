@@ -1,0 +1,65 @@
+import Quantum
+import QuantumTestSupport
+import XCTest
+
+/// Requests answered from an idle pooled upstream connection without a task (the deferred
+/// path): the second request on a keep-alive client connection finds the first one's upstream
+/// connection idle on the same loop, so it takes that path.
+final class DeferredProxyTests: XCTestCase {
+    private func send(_ client: RawClient, _ target: String = "/", method: String = "GET") -> HTTPTestResponse? {
+        client.send("\(method) \(target) HTTP/1.1\r\nHost: site.test\r\n\r\n")
+        return client.readResponse(isHead: method == "HEAD")
+    }
+
+    func testRoundRobinAdvancesOncePerRequestWhicheverPathItTakes() async throws {
+        let a = try await startUpstream("QA"), b = try await startUpstream("QB")
+        let proxy = try await startProxy(upstreamsJSON([a, b]) + #", "load_balancing": {"selection_policy": {"policy": "round_robin"}}"#)
+        let client = try RawClient(port: proxy.port)
+        // The first request to each upstream dials (handed to the async path with its choice);
+        // the later ones go out on pooled connections.
+        let seen = (0..<6).map { _ in send(client)?.bodyText ?? "-" }
+        XCTAssertTrue(seen == ["QA", "QB", "QA", "QB", "QA", "QB"] || seen == ["QB", "QA", "QB", "QA", "QB", "QA"], "\(seen)")
+        await proxy.stop(); await a.stop(); await b.stop()
+    }
+
+    func testAFailedDeferredAttemptCountsAsTheFirstAttempt() async throws {
+        let upstream = try await startUpstream("QT")
+        let proxy = try await startProxy(upstreamsJSON([upstream]) + #", "transport": {"protocol": "http", "response_header_timeout": "150ms"}"#,
+                                         errors: #"[{"handle": [{"handler": "static_response", "body": "{http.error.status_code} from {http.reverse_proxy.upstream.hostport}"}]}]"#)
+        let client = try RawClient(port: proxy.port)
+        XCTAssertEqual(send(client)?.status, 200)
+        let failed = try XCTUnwrap(send(client, "/hold"))
+        XCTAssertEqual(failed.status, 504)
+        XCTAssertEqual(failed.bodyText, "504 from 127.0.0.1:\(upstream.port)", "error routes see the deferred attempt's upstream")
+        usleep(300_000)
+        XCTAssertEqual(HoldHandler.hits.withLock { $0["QT"] }, 1, "no second attempt without retries")
+        await proxy.stop(); await upstream.stop()
+    }
+
+    func testResponseEditsBeforeTheProxyApplyToEveryAnswer() async throws {
+        let upstream = try await startUpstream("QH")
+        let proxy = try await TestServer.start(routes: """
+        [{"handle": [{"handler": "headers", "response": {"set": {"X-Edge": ["1"]}}},
+                     {"handler": "reverse_proxy", \(upstreamsJSON([upstream]))}]}]
+        """, registry: proxyTestRegistry)
+        let client = try RawClient(port: proxy.port)
+        for _ in 0..<3 {
+            let r = try XCTUnwrap(send(client))
+            XCTAssertEqual(r.bodyText, "QH")
+            XCTAssertEqual(r.header("X-Edge"), "1")
+        }
+        await proxy.stop(); await upstream.stop()
+    }
+
+    func testHEADKeepsTheUpstreamsContentLength() async throws {
+        let upstream = try await startUpstream("QHEAD")
+        let proxy = try await startProxy(upstreamsJSON([upstream]))
+        let client = try RawClient(port: proxy.port)
+        XCTAssertEqual(send(client)?.bodyText, "QHEAD")
+        let head = try XCTUnwrap(send(client, method: "HEAD"))
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.header("Content-Length"), "5")
+        XCTAssertEqual(send(client)?.bodyText, "QHEAD", "the connection is still in step")
+        await proxy.stop(); await upstream.stop()
+    }
+}
