@@ -35,7 +35,7 @@ extension ProxyEngine {
         let exchange = UpstreamExchange(upstream.state)
         let outgoing = upstreamRequest(request, to: upstream, context)
         let started = client.startOnIdleConnection(outgoing, host: upstream.host, port: upstream.port, loop: loop) { result in
-            switch result {
+            switch consume result {
             case .success(var received):
                 let headers = received.headers
                 received.headers = HTTPFields()

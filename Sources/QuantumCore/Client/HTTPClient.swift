@@ -112,15 +112,10 @@ public final class HTTPClient: Sendable {
     ///
     /// Nothing suspends: a reverse proxy answers from here without a task.
     public func startOnIdleConnection(_ request: ClientRequest, host: String, port: Int, loop: EventLoop,
-                                      completion: @escaping (Result<ClientResponse, HTTPClientError>) -> Void) -> Bool {
+                                      completion: @escaping (consuming Result<ClientResponse, HTTPClientError>) -> Void) -> Bool {
         guard request.body == nil, loop.inEventLoop, let connection = pool(on: loop).checkOut("\(host):\(port)") else { return false }
-        let exchangeNumber = send(request, on: connection)
-        connection.onResponse { result in
-            completion(result.map { head, body in
-                ClientResponse(status: head.status, reason: head.reason, headers: head.headers, body: body,
-                               connection: connection, exchange: exchangeNumber)
-            })
-        }
+        _ = send(request, on: connection)
+        connection.onResponse(completion)
         return true
     }
 

@@ -24,7 +24,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     @exclusivity(unchecked) private var headWaiter: UnsafeContinuation<(ResponseHead, RequestBody), any Error>?
     /// The callback form of `headWaiter` (`onResponse`), called once this read has been decoded.
     @exclusivity(unchecked) private var headCallback: ResponseCallback?
-    @exclusivity(unchecked) private var callbackHead: (ResponseHead, RequestBody)?
+    @exclusivity(unchecked) private var callbackResponse: ClientResponse?
     @exclusivity(unchecked) private var head: ResponseHead?
     @exclusivity(unchecked) private var body: BodyStream?
     @exclusivity(unchecked) private var drainWaiter: UnsafeContinuation<Void, any Error>?
@@ -132,7 +132,8 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         return try await withUnsafeThrowingContinuation { c in headWaiter = c }
     }
 
-    typealias ResponseCallback = (Result<(ResponseHead, RequestBody), HTTPClientError>) -> Void
+    /// Consuming, so a callee taking the response apart owns its header list outright.
+    typealias ResponseCallback = (consuming Result<ClientResponse, HTTPClientError>) -> Void
 
     /// `response()` without a task: `callback` runs on the loop once the head has arrived and
     /// the bytes read with it are decoded (so a small body is complete), or on failure.
@@ -141,14 +142,14 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         headCallback = callback
     }
 
-    /// Calls the response callback: with the head once it came, else with `error`. Last thing a
-    /// caller does, since the callback may start the next exchange on this very connection.
+    /// Calls the response callback: with the response once its head came, else with `error`.
+    /// Last thing a caller does, since the callback may start the next exchange on this very
+    /// connection.
     private func answerCallback(orFail error: HTTPClientError?) {
         guard let callback = headCallback else { return }
-        if let head = callbackHead {
+        if let response = callbackResponse.take() {
             headCallback = nil
-            callbackHead = nil
-            callback(.success(head))
+            callback(.success(consume response))
         } else if let error {
             headCallback = nil
             callback(.failure(error))
@@ -307,7 +308,10 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
                 body = BodyStream(loop: loop, source: self, knownLength: length)
             }
             if let w = headWaiter { headWaiter = nil; w.resume(returning: (h, RequestBody(stream: body))) }
-            if headCallback != nil { callbackHead = (h, RequestBody(stream: body)) }
+            if headCallback != nil {
+                callbackResponse = ClientResponse(status: h.status, reason: h.reason, headers: h.headers, body: RequestBody(stream: body),
+                                                  connection: self, exchange: exchangeNumber)
+            }
         case .body(let bytes):
             body?.push(bytes)
         case .end(let trailers):
@@ -401,8 +405,8 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
 
     private func fail(_ error: HTTPClientError) {
         guard phase != .closed else { return }
-        let c = connectWaiter, h = headWaiter, d = drainWaiter, callback = headCallback, early = callbackHead
-        connectWaiter = nil; headWaiter = nil; drainWaiter = nil; headCallback = nil; callbackHead = nil
+        let c = connectWaiter, h = headWaiter, d = drainWaiter, callback = headCallback, early = callbackResponse.take()
+        connectWaiter = nil; headWaiter = nil; drainWaiter = nil; headCallback = nil
         body?.fail(error)
         close()
         c?.resume(throwing: error)

@@ -87,8 +87,11 @@ enum HeadParser {
         let rawPath = pathStart == queryStart ? "/" : string(p, pathStart..<queryStart)
         let hasQuery = queryStart < pathEnd
         let query = hasQuery ? string(p, (queryStart + 1)..<pathEnd) : ""
+        // The usual origin-form target without a query is the path itself: one string, not two.
+        let target = pathStart == targetRange.lowerBound && queryStart == targetRange.upperBound && pathStart < queryStart
+            ? rawPath : string(p, targetRange)
         return RequestHead(
-            method: method, target: string(p, targetRange), rawPath: rawPath, query: query, hasQuery: hasQuery,
+            method: method, target: target, rawPath: rawPath, query: query, hasQuery: hasQuery,
             minorVersion: minor, headers: headers, authority: authority, framing: framing, keepAlive: keepAlive,
             expectContinue: minor == 1 && expectContinue, hasUpgrade: hasUpgrade)
     }

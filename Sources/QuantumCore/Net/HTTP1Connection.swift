@@ -161,7 +161,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
                 break
             }
             guard let event else { break }
-            switch event {
+            switch consume event {
             case .head(let head):
                 var stream: BodyStream?
                 switch head.framing {
@@ -538,9 +538,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     /// Ends the wait for the deferred request: its answer goes out, or it goes to the task.
     private func apply(_ outcome: DeferredOutcome) {
-        guard let head = deferredHead else { return }
+        guard let head = deferredHead.take() else { return }
         deferred = nil
-        deferredHead = nil
         switch outcome {
         case .fallBack(let note):
             enqueue(.fallBack(head, note))

@@ -86,7 +86,11 @@ public struct Context: Sendable {
     }
 
     public subscript<K: ContextKey>(_ key: K.Type) -> K.Value? {
-        get { storage?.extensions[ObjectIdentifier(key)] as? K.Value }
+        get {
+            // Most requests have no storage: no dynamic cast of a nil then.
+            guard let value = storage?.extensions[ObjectIdentifier(key)] else { return nil }
+            return value as? K.Value
+        }
         set { unique().extensions[ObjectIdentifier(key)] = newValue }
     }
 }
