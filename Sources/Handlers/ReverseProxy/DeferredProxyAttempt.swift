@@ -34,6 +34,7 @@ extension ProxyEngine {
         let upstream = choice.upstream
         let exchange = UpstreamExchange(upstream.state)
         let outgoing = upstreamRequest(request, to: upstream, context)
+        let proxied = ProxiedRequest(request, context)
         let started = client.startOnIdleConnection(outgoing, host: upstream.host, port: upstream.port, loop: loop) { result in
             switch consume result {
             case .success(var received):
@@ -41,7 +42,7 @@ extension ProxyEngine {
                 received.headers = HTTPFields()
                 exchange.response = received
                 do {
-                    promise.succeed(try self.downstreamResponse(received, headers: consume headers, exchange, choice, request, context))
+                    promise.succeed(try self.downstreamResponse(received, headers: consume headers, exchange, choice, proxied))
                 } catch {
                     exchange.finish()
                     promise.fallBack(note: ProxyHandoff(engine: id, choice: choice, failure: error as? ProxyFailure))

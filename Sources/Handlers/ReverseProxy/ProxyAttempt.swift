@@ -36,7 +36,12 @@ extension ProxyEngine {
                 context.placeholders[name] = value
             }
         }
-        return try downstreamResponse(response, headers: consume headers, exchange, choice, request, context)
+        var result = try downstreamResponse(response, headers: consume headers, exchange, choice, ProxiedRequest(request, context))
+        if let ops = self.headers?.response, ops.require?.matches(result) ?? true {
+            let snapshot = context, before = result
+            ops.ops.apply(to: &result.headers) { Template($0).render(request, snapshot, unknown: .keep, response: before) }
+        }
+        return result
     }
 
     /// The request as it goes to `upstream`: forwarding headers, then the `headers.request` ops.
@@ -53,32 +58,32 @@ extension ProxyEngine {
         return ClientRequest(method: method, target: request.uri, headers: upstreamHeaders, body: hasBody ? request.body : nil)
     }
 
-    /// Our answer from the upstream's: its headers (taken out of `response`) filtered, its body
-    /// passed on, the exchange released when the body ends; then the `headers.response` ops.
+    /// Our answer from the upstream's (before the `headers.response` ops): its headers (taken
+    /// out of `response`) filtered, its body passed on, the exchange released when the body ends.
     @inline(__always)
     func downstreamResponse(_ response: ClientResponse, headers: consuming HTTPFields, _ exchange: UpstreamExchange,
-                            _ choice: SelectionPolicy.Choice, _ request: Request, _ context: Context) throws -> Response {
+                            _ choice: SelectionPolicy.Choice, _ request: ProxiedRequest) throws -> Response {
         let upstream = choice.upstream
         ForwardedHeaders.prepareDownstream(&headers, status: response.status)
         var result = Response(status: response.status, headers: headers)
         if let cookie = choice.setCookie { result.headers.add("Set-Cookie", cookie) }
         if response.status == 101 {
-            guard request.headers.contains("upgrade") || request.connectProtocol != nil else {
+            guard request.asksUpgrade else {
                 exchange.finish()
                 throw ProxyFailure(error: .malformedResponse("101 to a request that asked for no upgrade"), upstream: upstream)
             }
-            if request.connectProtocol != nil {
+            if request.isExtendedConnect {
                 // Back to HTTP/2: the stream opens with a 200; HTTP/1.1's handshake fields go.
                 result.status = 200
                 for name in ["Connection", "Upgrade", "Sec-WebSocket-Accept"] { result.headers.remove(name) }
             }
-            result.upgrade = Upgrade(Tunnel(exchange: exchange, loop: context.loop, timeout: streamTimeout).run)
-        } else if request.connectProtocol != nil && (200..<300).contains(response.status) {
+            result.upgrade = Upgrade(Tunnel(exchange: exchange, loop: request.loop, timeout: streamTimeout).run)
+        } else if request.isExtendedConnect && (200..<300).contains(response.status) {
             // Over HTTP/2 a 2xx would tell the client its tunnel is open; the upstream did not
             // switch protocols, so that would hand it a page to read as frames.
             exchange.finish()
             throw ProxyFailure(error: .malformedResponse("the upstream answered \(response.status), not 101, to an upgrade"), upstream: upstream)
-        } else if request.method == "HEAD" || response.status == 204 || response.status == 304 || response.status < 200 {
+        } else if request.isHead || response.status == 204 || response.status == 304 || response.status < 200 {
             // No body follows; a HEAD answer keeps the upstream's Content-Length.
             let declared = result.headers["content-length"].flatMap { Int($0) }
             exchange.finish()
@@ -100,11 +105,24 @@ extension ProxyEngine {
                 }
             }
         }
-        if let ops = self.headers?.response, ops.require?.matches(result) ?? true {
-            let snapshot = context, before = result
-            ops.ops.apply(to: &result.headers) { Template($0).render(request, snapshot, unknown: .keep, response: before) }
-        }
         return result
+    }
+}
+
+/// What shaping an upstream's answer needs to know of the request: a few facts, cheaper to
+/// keep until the answer comes than the request itself.
+struct ProxiedRequest {
+    let isHead: Bool
+    /// It asked for a protocol switch (`Upgrade`, or HTTP/2's extended CONNECT).
+    let asksUpgrade: Bool
+    let isExtendedConnect: Bool
+    unowned(unsafe) let loop: EventLoop?
+
+    init(_ request: Request, _ context: Context) {
+        isHead = request.method == "HEAD"
+        isExtendedConnect = request.connectProtocol != nil
+        asksUpgrade = isExtendedConnect || request.headers.contains("upgrade")
+        loop = context.loop
     }
 }
 
