@@ -2,6 +2,8 @@
 #include <sched.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <sys/random.h>
+#include <time.h>
 #include "CQuantumLinux.h"
 
 int cq_available_cpus(void) {
@@ -16,4 +18,21 @@ int cq_available_cpus(void) {
 
 void cq_set_thread_name(const char *name) {
     pthread_setname_np(pthread_self(), name);
+}
+
+static __thread unsigned long long cq_random_state;
+static __thread int cq_random_seeded;
+
+unsigned long long cq_fast_random(void) {
+    if (!cq_random_seeded) {
+        if (getrandom(&cq_random_state, sizeof(cq_random_state), 0) != sizeof(cq_random_state)) {
+            struct timespec t;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            cq_random_state = (unsigned long long)t.tv_nsec * 0x9e3779b97f4a7c15ull ^ (unsigned long long)pthread_self();
+        }
+        cq_random_seeded = 1;
+    }
+    cq_random_state += 0xa0761d6478bd642full;
+    unsigned __int128 t = (unsigned __int128)cq_random_state * (cq_random_state ^ 0xe7037ed1a0b428dbull);
+    return (unsigned long long)(t >> 64) ^ (unsigned long long)t;
 }

@@ -25,6 +25,10 @@ int cq_available_cpus(void);
 /// Names the calling thread (shown by top, perf, /proc; at most 15 bytes).
 void cq_set_thread_name(const char *name);
 
+/// A fast per-thread pseudo-random number (wyrand, seeded once per thread from getrandom):
+/// for load balancing and the like, never for secrets.
+unsigned long long cq_fast_random(void);
+
 static inline int cq_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
     return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }

@@ -113,6 +113,7 @@ public struct SelectionPolicy: Sendable, Decodable {
         func viaFallback() -> Choice? {
             (fallback?.policy ?? SelectionPolicy(.random)).select(upstreams, request, context, isAvailable: isAvailable)
         }
+        var rng = FastRandom()
         switch kind {
         case .random:
             // Reservoir sampling: uniform among the available ones without building a list.
@@ -120,12 +121,12 @@ public struct SelectionPolicy: Sendable, Decodable {
             var seen = 0
             for u in upstreams where isAvailable(u) {
                 seen += 1
-                if seen == 1 || Int.random(in: 0..<seen) == 0 { chosen = u }
+                if seen == 1 || Int.random(in: 0..<seen, using: &rng) == 0 { chosen = u }
             }
             return pick(chosen)
         case .randomChoose(let n):
             let available = upstreams.filter(isAvailable)
-            let sample = available.count <= n ? available : Array(available.shuffled().prefix(n))
+            let sample = available.count <= n ? available : Array(available.shuffled(using: &rng).prefix(n))
             return pick(sample.min { $0.activeRequests < $1.activeRequests })
         case .leastConn:
             // Fewest requests in flight; ties broken at random (reservoir sampling).
@@ -137,7 +138,7 @@ public struct SelectionPolicy: Sendable, Decodable {
                 if n < bestCount { best = u; bestCount = n; ties = 1 }
                 else if n == bestCount {
                     ties += 1
-                    if Int.random(in: 0..<ties) == 0 { best = u }
+                    if Int.random(in: 0..<ties, using: &rng) == 0 { best = u }
                 }
             }
             return pick(best)

@@ -502,8 +502,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     }
 
     /// Writes a response that needs no task (bytes, a file or nothing) on the read path.
-    private func writeInline(_ response: Response, _ head: RequestHead) {
-        var response = response
+    private func writeInline(_ response: consuming Response, _ head: RequestHead) {
         if response.abort { close(); return }
         if response.status == 101 { response.status = 500 }
         let keepAlive = head.keepAlive && !response.closeConnection && !inputClosed && !shuttingDown
