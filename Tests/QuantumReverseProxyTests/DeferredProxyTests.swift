@@ -36,6 +36,20 @@ final class DeferredProxyTests: XCTestCase {
         await proxy.stop(); await upstream.stop()
     }
 
+    func testTryDurationCountsFromTheDeferredAttempt() async throws {
+        let upstream = try await startUpstream("QD")
+        // The deferred attempt times out after 300 ms, past the 250 ms try_duration: no retry.
+        let proxy = try await startProxy(upstreamsJSON([upstream]) + """
+        , "transport": {"protocol": "http", "response_header_timeout": "300ms"}, "load_balancing": {"try_duration": "250ms"}
+        """)
+        let client = try RawClient(port: proxy.port)
+        XCTAssertEqual(send(client)?.status, 200)
+        XCTAssertEqual(send(client, "/hold")?.status, 504)
+        usleep(300_000)
+        XCTAssertEqual(HoldHandler.hits.withLock { $0["QD"] }, 1, "the try_duration had passed when the attempt failed")
+        await proxy.stop(); await upstream.stop()
+    }
+
     func testResponseEditsBeforeTheProxyApplyToEveryAnswer() async throws {
         let upstream = try await startUpstream("QH")
         let proxy = try await TestServer.start(routes: """

@@ -1,18 +1,20 @@
 import QuantumCore
 
 /// What a deferred attempt leaves for the async run of a request it handed back: the upstream
-/// it already chose (so `round_robin` and friends do not advance twice) and, when it failed,
-/// why (so the retry rules see one attempt, not zero).
+/// it already chose (so `round_robin` and friends do not advance twice), when it failed, why
+/// (so the retry rules see one attempt, not zero), and when it began (`try_duration`).
 struct ProxyHandoff: Sendable {
     let engine: ObjectIdentifier
     let choice: SelectionPolicy.Choice?
     let failure: ProxyFailure?
+    let started: UInt64
 }
 
 extension ProxyEngine {
     /// Whether a request can be proxied with no task at all: nothing per request needs more than
-    /// the loop (no header ops and their placeholders, no passive checks timing the answer).
-    var defersSimpleRequests: Bool { headers == nil && passive == nil }
+    /// the loop (no header ops and their placeholders, no passive checks timing the answer), and
+    /// pooled connections exist to send it on.
+    var defersSimpleRequests: Bool { headers == nil && passive == nil && client.configuration.keepAlive }
 
     /// The synchronous attempt: when the connection offers a deferral and the request is a plain
     /// GET or HEAD, it goes out at once on an idle pooled connection and the upstream's answer
@@ -20,43 +22,45 @@ extension ProxyEngine {
     /// is handed back to the async path with what was decided. Does nothing when it cannot
     /// take the request, leaving it to the async path untouched.
     func startDeferred(_ request: Request, _ context: Context) {
+        // Offers come only with bodiless HTTP/1.1 requests that ask for no upgrade today; the
+        // checks keep this path right if other connections make offers.
         guard defersSimpleRequests, let loop = context.loop, request.method == "GET" || request.method == "HEAD",
               request.body.knownLength == 0, request.connectProtocol == nil, !request.headers.contains("upgrade"),
               let promise = context.deferral?.take()
         else { return }
-        // The request is ours from here: it gets an answer or a handoff, exactly once.
-        let id = ObjectIdentifier(self)
+        // The request is ours from here: it gets an answer or is handed back, exactly once.
+        let id = ObjectIdentifier(self), began = loop.now
         guard let choice = policy.select(upstreams, request, context, isAvailable: isAvailable) else {
             let failure = ProxyFailure(error: nil, upstream: nil, status: 503, message: "no upstreams available")
-            promise.fallBack(note: ProxyHandoff(engine: id, choice: nil, failure: failure))
+            promise.handBack(note: ProxyHandoff(engine: id, choice: nil, failure: failure, started: began))
             return
         }
         let upstream = choice.upstream
         let exchange = UpstreamExchange(upstream.state)
         let outgoing = upstreamRequest(request, to: upstream, context)
         let proxied = ProxiedRequest(request, context)
-        let started = client.startOnIdleConnection(outgoing, host: upstream.host, port: upstream.port, loop: loop) { result in
+        let sent = client.startOnIdleConnection(outgoing, host: upstream.host, port: upstream.port, loop: loop) { result in
             switch consume result {
             case .success(var received):
-                let headers = received.headers
-                received.headers = HTTPFields()
+                let headers = received.takeHeaders()
                 exchange.response = received
                 do {
                     promise.succeed(try self.downstreamResponse(received, headers: consume headers, exchange, choice, proxied))
                 } catch {
                     exchange.finish()
-                    promise.fallBack(note: ProxyHandoff(engine: id, choice: choice, failure: error as? ProxyFailure))
+                    promise.handBack(note: ProxyHandoff(engine: id, choice: choice, failure: error as? ProxyFailure, started: began))
                 }
             case .failure(let error):
                 exchange.finish()
-                // A pooled connection the upstream had closed: the async attempt dials a new one.
+                // A pooled connection the upstream had closed is no failed attempt: the async run
+                // tries the same upstream again (and dials if the next pooled one is stale too).
                 let failure = error == .staleConnection ? nil : ProxyFailure(error: error, upstream: upstream)
-                promise.fallBack(note: ProxyHandoff(engine: id, choice: choice, failure: failure))
+                promise.handBack(note: ProxyHandoff(engine: id, choice: choice, failure: failure, started: began))
             }
         }
-        if !started {
+        if !sent {
             exchange.finish()
-            promise.fallBack(note: ProxyHandoff(engine: id, choice: choice, failure: nil))
+            promise.handBack(note: ProxyHandoff(engine: id, choice: choice, failure: nil, started: began))
         }
     }
 }

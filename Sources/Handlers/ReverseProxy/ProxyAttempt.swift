@@ -22,9 +22,7 @@ extension ProxyEngine {
             exchange.finish()
             throw ProxyFailure(error: error, upstream: upstream)
         }
-        // Taken out of the response, so the list is this request's alone and is filtered in place.
-        let headers = received.headers
-        received.headers = HTTPFields()
+        let headers = received.takeHeaders()
         let response = received
         exchange.response = response
         let latency = measuresLatency ? SystemClock.monotonicNanos() &- sent : 0

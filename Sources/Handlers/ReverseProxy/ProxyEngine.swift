@@ -35,18 +35,17 @@ final class ProxyEngine: Sendable {
 
     @inline(__always)
     nonisolated(nonsending) func handle(_ request: Request, _ context: Context) async throws -> Response {
-        // The loop's time of this tick: `try_duration` counts in milliseconds, a clock read costs.
-        let start = context.loop?.now ?? SystemClock.monotonicNanos()
         // A deferred attempt (`startDeferred`) that handed the request back counts as the first.
-        var handoff = context[DeferralNote.self] as? ProxyHandoff
+        var handoff = context[HandBackNote.self] as? ProxyHandoff
         if handoff?.engine != ObjectIdentifier(self) { handoff = nil }
+        // The loop's time of this tick: `try_duration` counts in milliseconds, a clock read costs.
+        let start = handoff?.started ?? context.loop?.now ?? SystemClock.monotonicNanos()
         var attempts = 0
         while true {
             attempts += 1
             let failure: ProxyFailure
             if attempts == 1, let failed = handoff?.failure {
-                failure = failed
-                if let upstream = failed.upstream { passive?.recordFailure(upstream, loop: context.loop) }
+                failure = failed  // (no passive checks to tell: they rule deferral out)
             } else if let choice = (attempts == 1 ? handoff?.choice : nil) ?? policy.select(upstreams, request, context, isAvailable: isAvailable) {
                 do {
                     return try await attempt(choice, request, context)

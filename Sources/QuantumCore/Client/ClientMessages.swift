@@ -30,6 +30,14 @@ public struct ClientResponse: Sendable {
     let connection: HTTPClientConnection
     let exchange: Int
 
+    /// Moves the headers out (leaving none): the caller's list is then its alone, to filter in
+    /// place without copying it.
+    public mutating func takeHeaders() -> HTTPFields {
+        let taken = headers
+        headers = HTTPFields()
+        return taken
+    }
+
     /// After a `101 Switching Protocols`: sends raw bytes on the upgraded connection.
     public nonisolated(nonsending) func writeUpgraded(_ bytes: [UInt8]) async throws {
         let connection = self.connection

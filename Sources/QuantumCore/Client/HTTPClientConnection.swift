@@ -25,6 +25,8 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     /// The callback form of `headWaiter` (`onResponse`), called once this read has been decoded.
     @exclusivity(unchecked) private var headCallback: ResponseCallback?
     @exclusivity(unchecked) private var callbackResponse: ClientResponse?
+    /// Inside a TLS session's `feed`, whose scratch space is the loop's read buffer.
+    @exclusivity(unchecked) private var feeding = false
     @exclusivity(unchecked) private var head: ResponseHead?
     @exclusivity(unchecked) private var body: BodyStream?
     @exclusivity(unchecked) private var drainWaiter: UnsafeContinuation<Void, any Error>?
@@ -145,7 +147,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     /// Calls the response callback: with the response once its head came, else with `error`.
     /// Last thing a caller does, since the callback may start the next exchange on this very
     /// connection.
-    private func answerCallback(orFail error: HTTPClientError?) {
+    private func deliverResponse(orFail error: HTTPClientError?) {
         guard let callback = headCallback else { return }
         if let response = callbackResponse.take() {
             headCallback = nil
@@ -178,7 +180,11 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             guard case .tls(let session) = transport else { receivedPlain(bytes); return }
             let wasHandshaking = !session.handshakeDone
+            // The response callback waits until the TLS session is done with the loop's buffer.
+            feeding = true
             let status = session.feed(bytes, scratch: buffer) { receivedPlain($0) }
+            feeding = false
+            deliverResponse(orFail: nil)
             guard phase != .closed else { return }
             switch status {
             case .open: flush()
@@ -281,7 +287,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
             handle(event)
         }
         updateInterest()
-        answerCallback(orFail: nil)
+        if !feeding { deliverResponse(orFail: nil) }
     }
 
     private func handle(_ event: HTTP1Decoder.Event) {
@@ -432,6 +438,6 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         if let d = drainWaiter { drainWaiter = nil; d.resume(throwing: HTTPClientError.connectionClosed) }
         if wasIdle { pool?.remove(self) }
         pool = nil
-        answerCallback(orFail: .connectionClosed)
+        deliverResponse(orFail: .connectionClosed)
     }
 }

@@ -3,13 +3,13 @@ import Glibc
 
 /// One HTTP/1.1 connection on its loop: the read path parses synchronously and hands request
 /// heads to one long-lived task, which runs the handler chain and writes responses in order.
-final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConnection, DeferredResponseOwner, @unchecked Sendable {
+final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConnection, PromiseOwner, @unchecked Sendable {
     private enum Pending {
         case request(RequestHead, BodyStream?)
         /// A deferred request handed back to the async chain, with its handler's note.
-        case fallBack(RequestHead, (any Sendable)?)
+        case handBack(RequestHead, (any Sendable)?)
         /// A deferred answer whose body streams: written by the task.
-        case answer(RequestHead, Response)
+        case promisedAnswer(RequestHead, Response)
         case parseError(HTTP1ParseError)
     }
 
@@ -42,12 +42,14 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     @exclusivity(unchecked) private var upgraded: UpgradedStream?
     @exclusivity(unchecked) private var claimedUpgrade: Upgrade?
     /// Offered to the synchronous chain (made on first use).
-    @exclusivity(unchecked) private var deferralOffer: ResponseDeferral?
-    /// A request answered later (`ResponseDeferral`): reading pauses until it is settled.
-    @exclusivity(unchecked) private var deferred: DeferredResponse?
-    @exclusivity(unchecked) private var deferredHead: RequestHead?
+    @exclusivity(unchecked) private var deferralOffer: DeferralOffer?
+    /// The promise of a request answered later (`DeferralOffer`), by identity: the promise holds
+    /// this connection until settled, not the other way round, so one dropped unsettled goes
+    /// away and hands the request back. Decoding pauses meanwhile.
+    @exclusivity(unchecked) private var promised: ObjectIdentifier?
+    @exclusivity(unchecked) private var promisedHead: RequestHead?
     /// Settled while the chain that took it was still running.
-    @exclusivity(unchecked) private var earlyOutcome: DeferredOutcome?
+    @exclusivity(unchecked) private var earlyOutcome: PromiseOutcome?
     /// h2c by prior knowledge: the first bytes are checked for the HTTP/2 client preface.
     @exclusivity(unchecked) private var checkPreface: Bool
     // Timekeeping (monotonic ns).
@@ -114,7 +116,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         receivingBody?.fail(HTTPError(400, "connection closed before the body ended"))
         upgraded?.received(nil)
         // A deferred answer still goes out (then the connection ends).
-        if deferred == nil, let w = waiter { waiter = nil; w.resume(returning: nil) }
+        if promised == nil, let w = waiter { waiter = nil; w.resume(returning: nil) }
         updateInterest()
     }
 
@@ -146,7 +148,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     /// Decodes buffered input while nothing asks to pause.
     private func process() {
-        while !isClosed && !parseFailed && !awaitingUpgradeDecision && deferred == nil && upgraded == nil {
+        while !isClosed && !parseFailed && !awaitingUpgradeDecision && promised == nil && upgraded == nil {
             if let body = receivingBody, body.isOverHighWatermark { break }
             if queue.count - queueHead >= Self.maxPipelined { break }
             // Answers the peer is not reading back up here: stop reading its requests too.
@@ -238,7 +240,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         // Waiting for a deferred answer reads on (changing epoll interest costs two syscalls per
         // request) until a backlog of undecoded bytes builds up.
         let paused = parseFailed || awaitingUpgradeDecision
-            || (deferred != nil && decoder.bufferedByteCount >= BodyStream.highWatermark)
+            || (promised != nil && decoder.bufferedByteCount >= BodyStream.highWatermark)
             || (receivingBody?.isOverHighWatermark ?? false)
             || queue.count - queueHead >= Self.maxPipelined
             || pendingOutput >= BodyStream.highWatermark
@@ -282,24 +284,20 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     private nonisolated(nonsending) func serve() async {
         while let pending = await nextPending() {
+            let keepGoing: Bool
             switch pending {
             case .parseError(let error):
                 writeErrorAndClose(error)
                 return
             case .request(let head, let stream):
-                let keepGoing = await handle(head, stream)
-                if claimedUpgrade != nil { break }
-                if !keepGoing || isClosed { finish(); return }
-            case .fallBack(let head, let note):
-                let keepGoing = await handle(head, nil, note: note)
-                if claimedUpgrade != nil { break }
-                if !keepGoing || isClosed { finish(); return }
-            case .answer(let head, let response):
-                let keepGoing = await handle(head, nil, answer: response)
-                if claimedUpgrade != nil { break }
-                if !keepGoing || isClosed { finish(); return }
+                keepGoing = await handle(head, stream)
+            case .handBack(let head, let note):
+                keepGoing = await handle(head, nil, note: note)
+            case .promisedAnswer(let head, let response):
+                keepGoing = await handle(head, nil, answer: response)
             }
             if claimedUpgrade != nil { break }
+            if !keepGoing || isClosed { finish(); return }
         }
         // Run a claimed upgrade here, out of the request's scope, so the request, its response
         // and their headers are not kept alive for the upgraded connection's whole life.
@@ -320,7 +318,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             response = answer
         } else {
             var context = Context(loop: loop)
-            if let note { context[DeferralNote.self] = note }
+            if let note { context[HandBackNote.self] = note }
             response = await runtime.respond(makeRequest(head, stream), context: context)
         }
         if response.abort { close(); return false }
@@ -475,23 +473,22 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     }
 
     /// The synchronous fast path: answers a bodiless request on the read path when the
-    /// connection's task is idle and every handler on its route can answer without suspending.
-    /// Returns false to hand the request to the task instead.
+    /// connection's task is idle and every handler on its route can answer without suspending,
+    /// or promises an answer (`DeferralOffer`). Returns false to hand the request to the task.
     private func answerInline(_ head: RequestHead) -> Bool {
         guard waiter != nil, queueHead == queue.count, !shuttingDown, runtime.inlineChain != nil else { return false }
-        let offer = deferralOffer ?? ResponseDeferral(owner: self)
+        let offer = deferralOffer ?? DeferralOffer(owner: self)
         deferralOffer = offer
         offer.isOpen = true
         let answer = runtime.respondInline(makeRequest(head, nil), context: Context(loop: loop, deferral: offer))
         offer.isOpen = false
-        if let taken = deferred {
+        if promised != nil {
             if answer == nil {
-                deferredHead = head
+                promisedHead = head
                 if let outcome = earlyOutcome { earlyOutcome = nil; apply(outcome) }
                 return true
             }
-            taken.owner = nil  // taken, yet answered at once: the answer stands
-            deferred = nil
+            promised = nil  // taken, yet answered at once: the answer stands
             earlyOutcome = nil
         }
         guard let response = answer else { return false }
@@ -518,34 +515,39 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         }
     }
 
-    // MARK: - DeferredResponseOwner
+    // MARK: - PromiseOwner
 
-    func takeDeferral() -> DeferredResponse? {
-        guard deferred == nil, !isClosed else { return nil }
-        let d = DeferredResponse(owner: self)
-        deferred = d
-        return d
+    func makePromise() -> ResponsePromise? {
+        guard promised == nil, !isClosed else { return nil }
+        let promise = ResponsePromise(owner: self)
+        promised = ObjectIdentifier(promise)
+        return promise
     }
 
-    func settle(_ d: DeferredResponse, _ outcome: DeferredOutcome) {
-        guard d === deferred, !isClosed else { return }
+    func awaits(_ promise: ObjectIdentifier) -> Bool { promise == promised && !isClosed }
+
+    func settle(_ promise: ObjectIdentifier, _ outcome: PromiseOutcome) {
+        guard awaits(promise) else { return }
         // Still inside the chain call that took it: `answerInline` applies it on return.
-        if deferredHead == nil { earlyOutcome = outcome; return }
+        if promisedHead == nil { earlyOutcome = outcome; return }
         apply(outcome)
         if !isClosed { process() }
     }
 
-    /// Ends the wait for the deferred request: its answer goes out, or it goes to the task.
-    private func apply(_ outcome: DeferredOutcome) {
-        guard let head = deferredHead.take() else { return }
-        deferred = nil
+    /// Ends the wait for the promised answer: it goes out, or the request goes to the task.
+    private func apply(_ outcome: PromiseOutcome) {
+        guard let head = promisedHead.take() else { return }
+        promised = nil
         switch outcome {
-        case .fallBack(let note):
-            enqueue(.fallBack(head, note))
-        case .response(let response):
-            var streams = response.upgrade != nil
-            if case .stream = response.body { streams = true }
-            if streams { enqueue(.answer(head, response)) } else { writeInline(response, head) }
+        case .handBack(let note):
+            enqueue(.handBack(head, note))
+        case .response(var response):
+            if response.upgrade != nil {
+                // Promises are only offered for requests that asked for no protocol switch.
+                response.upgrade = nil
+                response.status = 500
+            }
+            if case .stream = response.body { enqueue(.promisedAnswer(head, response)) } else { writeInline(response, head) }
         }
     }
 
@@ -640,8 +642,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         queue.removeAll()
         queueHead = 0
         upgraded?.received(nil)
-        deferred?.owner = nil  // its answer has nowhere to go
-        deferred = nil
+        promised = nil  // its answer has nowhere to go
         earlyOutcome = nil
         if let w = waiter { waiter = nil; w.resume(returning: nil) }
         if let w = drainWaiter { drainWaiter = nil; w.resume(throwing: HTTPError(499, "connection closed")) }
@@ -651,7 +652,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     func beginShutdown() {
         shuttingDown = true
         upgraded?.beginShutdown()
-        if let w = waiter, deferred == nil, decoder.isIdle || inputClosed {
+        if let w = waiter, promised == nil, decoder.isIdle || inputClosed {
             waiter = nil
             w.resume(returning: nil)
         }
@@ -670,7 +671,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         }
         if upgraded != nil { return }
         if let t = limits.writeTimeout, pendingOutput > 0, now &- lastWriteProgress > t { close(); return }
-        if deferred != nil { return }  // its handler's own timeouts apply
+        if promised != nil { return }  // its handler's own timeouts apply
         if waiter != nil && decoder.isIdle && pendingOutput == 0 {
             if let t = limits.idleTimeout, now &- lastRead > t { close() }
             return

@@ -29,11 +29,11 @@ public struct Context: Sendable {
     public unowned(unsafe) var loop: EventLoop?
 
     /// Offered by an HTTP/1.1 connection while it runs the synchronous chain (nil elsewhere).
-    public internal(set) var deferral: ResponseDeferral?
+    public internal(set) var deferral: DeferralOffer?
 
     public init(loop: EventLoop? = nil) { self.loop = loop }
 
-    init(loop: EventLoop, deferral: ResponseDeferral?) {
+    init(loop: EventLoop, deferral: DeferralOffer?) {
         self.loop = loop
         self.deferral = deferral
     }

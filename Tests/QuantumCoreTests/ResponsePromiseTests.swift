@@ -4,8 +4,9 @@ import QuantumTestSupport
 import XCTest
 
 /// `test_later`: takes the connection's deferral and settles it after `ms` on the loop —
-/// `answer` with "later", `fallback` hands the request to `handle` with a note. Without a
-/// deferral it answers asynchronously with what it saw.
+/// `answer` with "later", `handback` hands the request to `handle` with a note, `offloop`
+/// answers from another thread, `drop` lets the promise go unsettled. Without a deferral it
+/// answers asynchronously with what it saw.
 private struct LaterHandler: HandlerModule, SynchronousHandler {
     static let moduleID = "http.handlers.test_later"
     var mode: String
@@ -16,19 +17,24 @@ private struct LaterHandler: HandlerModule, SynchronousHandler {
     func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
         guard let loop = context.loop, let later = context.deferral?.take() else { return nil }
         let mode = self.mode, cancelKey = self.cancelKey
+        if mode == "drop" { return nil }
+        if mode == "offloop" {
+            Task.detached { try? await Task.sleep(nanoseconds: 20_000_000); later.succeed(Response.text("from afar")) }
+            return nil
+        }
         _ = loop.schedule(afterNanoseconds: UInt64(ms ?? 50) * 1_000_000) {
             if let cancelKey, later.isCancelled { Board.shared.add(cancelKey, 1) }
-            if mode == "fallback" { later.fallBack(note: "from-sync") } else { later.succeed(Response.text("later")) }
+            if mode == "handback" { later.handBack(note: "from-sync") } else { later.succeed(Response.text("later")) }
         }
         return nil
     }
 
     nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
-        Response.text("async:" + ((context[DeferralNote.self] as? String) ?? "none"))
+        Response.text("async:" + ((context[HandBackNote.self] as? String) ?? "none"))
     }
 }
 
-final class ResponseDeferralTests: XCTestCase {
+final class ResponsePromiseTests: XCTestCase {
     private var registry: ModuleRegistry {
         var r = coreTestRegistry()
         r.register(LaterHandler.self)
@@ -48,14 +54,30 @@ final class ResponseDeferralTests: XCTestCase {
         }
     }
 
-    func testFallBackRunsTheAsyncChainWithTheNote() async throws {
-        try await withServer(routes: #"[{"handle": [{"handler": "test_later", "mode": "fallback"}]}]"#, registry: registry) { server in
+    func testHandBackRunsTheAsyncChainWithTheNote() async throws {
+        try await withServer(routes: #"[{"handle": [{"handler": "test_later", "mode": "handback"}]}]"#, registry: registry) { server in
             let client = try RawClient(port: server.port)
             client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /queued HTTP/1.1\r\nHost: a\r\n\r\n")
             XCTAssertEqual(client.readResponse()?.bodyText, "async:from-sync")
             XCTAssertEqual(client.readResponse()?.bodyText, "async:none", "read while the task was busy: no deferral offered")
             client.send("GET /again HTTP/1.1\r\nHost: a\r\n\r\n")
             XCTAssertEqual(client.readResponse()?.bodyText, "async:from-sync", "the connection offers deferrals again")
+        }
+    }
+
+    func testAPromiseSettledFromAnotherThreadIsAnsweredOnItsLoop() async throws {
+        try await withServer(routes: #"[{"handle": [{"handler": "test_later", "mode": "offloop"}]}]"#, registry: registry) { server in
+            let client = try RawClient(port: server.port)
+            for _ in 0..<3 {
+                client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+                XCTAssertEqual(client.readResponse()?.bodyText, "from afar")
+            }
+        }
+    }
+
+    func testAPromiseDroppedUnsettledHandsTheRequestBack() async throws {
+        try await withServer(routes: #"[{"handle": [{"handler": "test_later", "mode": "drop"}]}]"#, registry: registry) { server in
+            XCTAssertEqual(freshGet(server.port)?.bodyText, "async:none", "no client waits forever on a lost promise")
         }
     }
 

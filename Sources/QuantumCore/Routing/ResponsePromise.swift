@@ -1,0 +1,76 @@
+/// Lets a synchronous handler answer after its chain has returned — from the event loop, once
+/// I/O the loop already drives completes — so the request never needs a task. This is how
+/// `reverse_proxy` serves a reply from a pooled upstream connection, as nginx does: no
+/// suspension, no second pass through the routes.
+///
+/// An HTTP/1.1 connection offers one in `Context.deferral` while it runs the synchronous chain.
+/// The chain hides it from the handlers after one that edits what its `next` returned (see
+/// `SynchronousHandler.passesResponsesThrough`), since that edit would be skipped.
+public final class DeferralOffer: @unchecked Sendable {
+    /// The connection, alive whenever `isOpen` is (it opens the offer only around its own call).
+    unowned(unsafe) let owner: any PromiseOwner
+    /// True only during the synchronous chain call the offer was made for.
+    @exclusivity(unchecked) var isOpen = false
+
+    init(owner: any PromiseOwner) { self.owner = owner }
+
+    /// Takes the request over. The handler then returns nil from `respondSynchronously` and
+    /// settles the promise once, on the context's loop. Nil when the offer has lapsed (the chain
+    /// call it was made for has returned) or was already taken.
+    public func take() -> ResponsePromise? {
+        guard isOpen else { return nil }
+        return owner.makePromise()
+    }
+}
+
+/// A response promised through `DeferralOffer.take()`. Settle it once; settling again does
+/// nothing, and a promise dropped unsettled hands its request back (so no client waits forever
+/// on a handler that lost track of it).
+public final class ResponsePromise: @unchecked Sendable {
+    /// Strong until settled: the connection waits for this answer.
+    @exclusivity(unchecked) private var owner: (any PromiseOwner)?
+
+    init(owner: any PromiseOwner) { self.owner = owner }
+
+    deinit { settle(.handBack(nil)) }
+
+    /// The answer. A `.stream` body is written by the connection's task.
+    public func succeed(_ response: Response) { settle(.response(response)) }
+
+    /// Nothing reached the client yet: the request runs through the asynchronous chain from its
+    /// first route instead, with `note` in its context under `HandBackNote` (what the handler
+    /// already decided or learned, so it neither repeats nor loses it).
+    public func handBack(note: (any Sendable)? = nil) { settle(.handBack(note)) }
+
+    /// The connection went away (or the promise was settled): an answer would be dropped.
+    /// Read on the loop.
+    public var isCancelled: Bool { owner.map { !$0.awaits(ObjectIdentifier(self)) } ?? true }
+
+    private func settle(_ outcome: PromiseOutcome) {
+        guard let owner else { return }
+        self.owner = nil
+        let id = ObjectIdentifier(self)
+        if owner.loop.inEventLoop {
+            owner.settle(id, outcome)
+        } else {
+            owner.loop.execute { owner.settle(id, outcome) }
+        }
+    }
+}
+
+/// What a handler left for the asynchronous run of a request it handed back.
+public enum HandBackNote: ContextKey { public typealias Value = any Sendable }
+
+enum PromiseOutcome: Sendable {
+    case response(Response)
+    case handBack((any Sendable)?)
+}
+
+/// A connection that can wait for a promised response (loop-confined).
+protocol PromiseOwner: AnyObject, Sendable {
+    var loop: EventLoop { get }
+    func makePromise() -> ResponsePromise?
+    /// Whether `promise` is the one this connection still waits for.
+    func awaits(_ promise: ObjectIdentifier) -> Bool
+    func settle(_ promise: ObjectIdentifier, _ outcome: PromiseOutcome)
+}
