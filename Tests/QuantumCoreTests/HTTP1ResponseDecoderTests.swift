@@ -253,6 +253,25 @@ final class HTTP1ResponseDecoderTests: XCTestCase {
         XCTAssertFalse(decoder.readsUntilClose)
     }
 
+    func testFieldsAsABlockLeaveOutFramingConnectionSpecificAndFilteredFields() throws {
+        var decoder = HTTP1Decoder(decodesResponses: true)
+        decoder.nextResponseFieldFilter = { $0.count == 7 && String(decoding: $0, as: UTF8.self).lowercased() == "alt-svc" }
+        // `X-Secret` comes before the `Connection` that names it.
+        decoder.append(Array(("HTTP/1.1 200 OK\r\nX-Secret: s\r\nServer: up\r\nConnection: keep-alive, x-secret\r\n"
+            + "Alt-Svc: h3\r\nX-Kept:  spaced  \r\nContent-Length: 2\r\nSet-Cookie: a=1\r\n\r\nok").utf8))
+        guard case .response(let head)? = try decoder.next() else { return XCTFail("no head") }
+        XCTAssertTrue(head.headers.isEmpty)
+        let block = try XCTUnwrap(head.fieldBlock)
+        XCTAssertEqual(String(decoding: block.bytes, as: UTF8.self), "Server: up\r\nX-Kept: spaced\r\nSet-Cookie: a=1\r\n")
+        XCTAssertEqual(block.count, 3)
+        XCTAssertTrue(block.hasServer)
+        XCTAssertFalse(block.hasDate)
+        XCTAssertEqual(block.contentLength, 2)
+        XCTAssertEqual(block.fields, HTTPFields([("Server", "up"), ("X-Kept", "spaced"), ("Set-Cookie", "a=1")]))
+        XCTAssertEqual(head.framing, .length(2), "framing is read as ever")
+        XCTAssertEqual(try decoder.next(), .body(Array("ok".utf8)))
+    }
+
     func testReplyToHEADHasNoBody() {
         let options = Options(bodiless: true)
         let sized = verify("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", options)

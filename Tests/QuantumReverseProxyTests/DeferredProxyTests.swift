@@ -50,6 +50,28 @@ final class DeferredProxyTests: XCTestCase {
         await proxy.stop(); await upstream.stop()
     }
 
+    func testAnswersFromPooledConnectionsCarryTheSameFields() async throws {
+        let upstream = CannedUpstream("HTTP/1.1 200 OK\r\nServer: canned\r\nX-Secret: s\r\nConnection: keep-alive, X-Secret\r\n"
+            + "Keep-Alive: timeout=5\r\nAlt-Svc: h3=\":443\"\r\nX-Kept:  spaced value  \r\nContent-Length: 2\r\n"
+            + "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\nok", keepAlive: true)
+        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(upstream.port)"}]"#)
+        let client = try RawClient(port: proxy.port)
+        // The first answer comes through the task (no pooled connection yet), the second as bytes.
+        let first = try XCTUnwrap(send(client)), second = try XCTUnwrap(send(client))
+        for r in [first, second] {
+            XCTAssertEqual(r.bodyText, "ok")
+            XCTAssertNil(r.header("X-Secret"), "named by Connection")
+            XCTAssertNil(r.header("Keep-Alive"))
+            XCTAssertNil(r.header("Alt-Svc"))
+            XCTAssertEqual(r.header("X-Kept"), "spaced value")
+            XCTAssertEqual(r.headers.filter { $0.0 == "Server" }.map(\.1), ["canned"])
+            XCTAssertEqual(r.headers.filter { $0.0 == "Set-Cookie" }.map(\.1), ["a=1", "b=2"])
+        }
+        XCTAssertEqual(first.headers.filter { $0.0 != "Date" }.map { "\($0.0): \($0.1)" },
+                       second.headers.filter { $0.0 != "Date" }.map { "\($0.0): \($0.1)" })
+        await proxy.stop(); upstream.stop()
+    }
+
     func testResponseEditsBeforeTheProxyApplyToEveryAnswer() async throws {
         let upstream = try await startUpstream("QH")
         let proxy = try await TestServer.start(routes: """

@@ -135,7 +135,8 @@ final class CannedUpstream: @unchecked Sendable {
     let fd: Int32
     let port: Int
 
-    init(_ response: String) {
+    /// Answers every request with `response`; one per connection, or all on it (`keepAlive`).
+    init(_ response: String, keepAlive: Bool = false) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         var one: Int32 = 1
@@ -154,14 +155,17 @@ final class CannedUpstream: @unchecked Sendable {
             while true {
                 let c = accept(listener, nil, nil)
                 if c < 0 { return }
-                var head: [UInt8] = []
                 var buf = [UInt8](repeating: 0, count: 4096)
-                while !head.ends(with: [13, 10, 13, 10]) {
-                    let n = read(c, &buf, buf.count)
-                    if n <= 0 { break }
-                    head += buf[0..<n]
-                }
-                _ = bytes.withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
+                repeat {
+                    var head: [UInt8] = []
+                    while !head.ends(with: [13, 10, 13, 10]) {
+                        let n = read(c, &buf, buf.count)
+                        if n <= 0 { break }
+                        head += buf[0..<n]
+                    }
+                    if head.isEmpty { break }
+                    _ = bytes.withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
+                } while keepAlive
                 close(c)
             }
         }

@@ -1,11 +1,13 @@
 import QuantumCore
 
 /// What a deferred attempt leaves for the async run of a request it handed back: the upstream
-/// it already chose (so `round_robin` and friends do not advance twice), when it failed, why
-/// (so the retry rules see one attempt, not zero), and when it began (`try_duration`).
+/// it already chose (so `round_robin` and friends do not advance twice) with the request still
+/// counted against it (`least_conn`, `max_requests` see no gap), or why it failed (so the retry
+/// rules see one attempt, not zero), and when it began (`try_duration`).
 struct ProxyHandoff: Sendable {
     let engine: ObjectIdentifier
     let choice: SelectionPolicy.Choice?
+    let exchange: UpstreamExchange?
     let failure: ProxyFailure?
     let started: UInt64
 }
@@ -32,14 +34,16 @@ extension ProxyEngine {
         let id = ObjectIdentifier(self), began = loop.now
         guard let choice = policy.select(upstreams, request, context, isAvailable: isAvailable) else {
             let failure = ProxyFailure(error: nil, upstream: nil, status: 503, message: "no upstreams available")
-            promise.handBack(note: ProxyHandoff(engine: id, choice: nil, failure: failure, started: began))
+            promise.handBack(note: ProxyHandoff(engine: id, choice: nil, exchange: nil, failure: failure, started: began))
             return
         }
         let upstream = choice.upstream
         let exchange = UpstreamExchange(upstream.state)
         let outgoing = upstreamRequest(request, to: upstream, context)
         let proxied = ProxiedRequest(request, context)
-        let sent = client.startOnIdleConnection(outgoing, host: upstream.host, port: upstream.port, loop: loop) { result in
+        // The answer's fields stay bytes (no header ops here to read them), hop-by-hop ones left out.
+        let sent = client.startOnIdleConnection(outgoing, host: upstream.host, port: upstream.port, loop: loop,
+                                                fieldFilter: { ForwardedHeaders.isHopByHop($0) }) { result in
             switch consume result {
             case .success(var received):
                 let headers = received.takeHeaders()
@@ -48,19 +52,23 @@ extension ProxyEngine {
                     promise.succeed(try self.downstreamResponse(received, headers: consume headers, exchange, choice, proxied))
                 } catch {
                     exchange.finish()
-                    promise.handBack(note: ProxyHandoff(engine: id, choice: choice, failure: error as? ProxyFailure, started: began))
+                    promise.handBack(note: ProxyHandoff(engine: id, choice: choice, exchange: nil, failure: error as? ProxyFailure,
+                                                        started: began))
                 }
             case .failure(let error):
-                exchange.finish()
                 // A pooled connection the upstream had closed is no failed attempt: the async run
                 // tries the same upstream again (and dials if the next pooled one is stale too).
-                let failure = error == .staleConnection ? nil : ProxyFailure(error: error, upstream: upstream)
-                promise.handBack(note: ProxyHandoff(engine: id, choice: choice, failure: failure, started: began))
+                if error == .staleConnection {
+                    promise.handBack(note: ProxyHandoff(engine: id, choice: choice, exchange: exchange, failure: nil, started: began))
+                } else {
+                    exchange.finish()
+                    let failure = ProxyFailure(error: error, upstream: upstream)
+                    promise.handBack(note: ProxyHandoff(engine: id, choice: choice, exchange: nil, failure: failure, started: began))
+                }
             }
         }
         if !sent {
-            exchange.finish()
-            promise.handBack(note: ProxyHandoff(engine: id, choice: choice, failure: nil, started: began))
+            promise.handBack(note: ProxyHandoff(engine: id, choice: choice, exchange: exchange, failure: nil, started: began))
         }
     }
 }

@@ -9,14 +9,23 @@ enum ForwardedHeaders {
     /// `Proxy-Authorization`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`. Literals by
     /// length rather than a static list: this runs for every field of every proxied message.
     static func isHopByHop(_ name: String) -> Bool {
-        switch name.utf8.count {
-        case 2: return name.equalsIgnoringASCIICase("te")
-        case 7: return name.equalsIgnoringASCIICase("alt-svc") || name.equalsIgnoringASCIICase("trailer") || name.equalsIgnoringASCIICase("upgrade")
-        case 10: return name.equalsIgnoringASCIICase("connection") || name.equalsIgnoringASCIICase("keep-alive")
-        case 16: return name.equalsIgnoringASCIICase("proxy-connection")
-        case 17: return name.equalsIgnoringASCIICase("transfer-encoding")
-        case 18: return name.equalsIgnoringASCIICase("proxy-authenticate")
-        case 19: return name.equalsIgnoringASCIICase("proxy-authorization")
+        var name = name
+        return name.withUTF8 { isHopByHop($0) }
+    }
+
+    /// The same, on a name's bytes (the client's `FieldBlock` filter for forwarded answers).
+    @Sendable static func isHopByHop(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        func equals(_ s: StaticString) -> Bool {
+            ASCII.equalIgnoringCase(name, UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
+        }
+        switch name.count {
+        case 2: return equals("te")
+        case 7: return equals("alt-svc") || equals("trailer") || equals("upgrade")
+        case 10: return equals("connection") || equals("keep-alive")
+        case 16: return equals("proxy-connection")
+        case 17: return equals("transfer-encoding")
+        case 18: return equals("proxy-authenticate")
+        case 19: return equals("proxy-authorization")
         default: return false
         }
     }

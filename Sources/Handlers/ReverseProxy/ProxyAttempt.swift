@@ -4,9 +4,11 @@ extension ProxyEngine {
     /// One try at one upstream: send the request, turn the upstream's answer into ours. (A
     /// method, not a value holding the request: copying a request per attempt costs retains.)
     @inline(__always)
-    nonisolated(nonsending) func attempt(_ choice: SelectionPolicy.Choice, _ request: Request, _ context: Context) async throws -> Response {
+    nonisolated(nonsending) func attempt(_ choice: SelectionPolicy.Choice, _ request: Request, _ context: Context,
+                                         counted: UpstreamExchange? = nil) async throws -> Response {
         let upstream = choice.upstream
-        let exchange = UpstreamExchange(upstream.state)
+        // A handed-back request is already counted in flight (`counted`).
+        let exchange = counted ?? UpstreamExchange(upstream.state)
         // Placeholders cost a dictionary per request: built only when header ops may use them.
         var context = context
         let usesPlaceholders = self.headers != nil
@@ -64,6 +66,7 @@ extension ProxyEngine {
         let upstream = choice.upstream
         ForwardedHeaders.prepareDownstream(&headers, status: response.status)
         var result = Response(status: response.status, headers: headers)
+        result.forwardedFields = response.fieldBlock
         if let cookie = choice.setCookie { result.headers.add("Set-Cookie", cookie) }
         if response.status == 101 {
             guard request.asksUpgrade else {
@@ -83,7 +86,7 @@ extension ProxyEngine {
             throw ProxyFailure(error: .malformedResponse("the upstream answered \(response.status), not 101, to an upgrade"), upstream: upstream)
         } else if request.isHead || response.status == 204 || response.status == 304 || response.status < 200 {
             // No body follows; a HEAD answer keeps the upstream's Content-Length.
-            let declared = result.headers["content-length"].flatMap { Int($0) }
+            let declared = result.headers["content-length"].flatMap { Int($0) } ?? response.fieldBlock?.contentLength
             exchange.finish()
             result.body = .stream(length: declared) { _ in }
         } else if let whole = response.body.takeIfComplete() {

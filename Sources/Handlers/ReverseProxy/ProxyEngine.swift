@@ -48,7 +48,7 @@ final class ProxyEngine: Sendable {
                 failure = failed  // (no passive checks to tell: they rule deferral out)
             } else if let choice = (attempts == 1 ? handoff?.choice : nil) ?? policy.select(upstreams, request, context, isAvailable: isAvailable) {
                 do {
-                    return try await attempt(choice, request, context)
+                    return try await attempt(choice, request, context, counted: attempts == 1 ? handoff?.exchange : nil)
                 } catch let f as ProxyFailure {
                     failure = f
                     passive?.recordFailure(choice.upstream, loop: context.loop)

@@ -25,6 +25,8 @@ public struct ClientResponse: Sendable {
     public var status: Int
     public var reason: String
     public var headers: HTTPFields
+    /// The fields as bytes instead of `headers`, when the exchange asked for them.
+    public var fieldBlock: FieldBlock?
     /// The response body; after a `101` the raw bytes of the upgraded connection.
     public var body: RequestBody
     let connection: HTTPClientConnection

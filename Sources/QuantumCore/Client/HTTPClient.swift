@@ -110,11 +110,13 @@ public final class HTTPClient: Sendable {
     /// the same read), or the exchange failed. Returns false, calling nothing, when no idle
     /// connection is at hand: dialing takes the async `execute`. Call on `loop`.
     ///
-    /// Nothing suspends: a reverse proxy answers from here without a task.
+    /// Nothing suspends: a reverse proxy answers from here without a task. With `fieldFilter`,
+    /// the response's fields come as a `FieldBlock` (less those the filter drops), not strings.
     public func startOnIdleConnection(_ request: ClientRequest, host: String, port: Int, loop: EventLoop,
+                                      fieldFilter: FieldBlock.Filter? = nil,
                                       completion: @escaping (consuming Result<ClientResponse, HTTPClientError>) -> Void) -> Bool {
         guard request.body == nil, loop.inEventLoop, let connection = pool(on: loop).checkOut("\(host):\(port)") else { return false }
-        _ = send(request, on: connection)
+        _ = send(request, on: connection, fieldFilter: fieldFilter)
         connection.onResponse(completion)
         return true
     }
@@ -130,7 +132,7 @@ public final class HTTPClient: Sendable {
     /// Starts an exchange: writes the head (and a small complete body) into the connection's
     /// output, streams a larger body behind it. Returns the exchange's number.
     @inline(__always)
-    private func send(_ request: ClientRequest, on connection: HTTPClientConnection) -> Int {
+    private func send(_ request: ClientRequest, on connection: HTTPClientConnection, fieldFilter: FieldBlock.Filter? = nil) -> Int {
         let keepAlive = configuration.keepAlive && !request.headers.hasToken("close", in: "connection")
         let length = request.body?.knownLength
         // A small body already complete in memory goes out with the head, in one write.
@@ -140,7 +142,7 @@ public final class HTTPClient: Sendable {
         }
         let closeAfter = !configuration.keepAlive && !request.headers.contains("connection")
         // Written straight into the connection's output buffer: no array per request.
-        connection.begin(bodiless: request.method == "HEAD", keepAlive: keepAlive) { head in
+        connection.begin(bodiless: request.method == "HEAD", keepAlive: keepAlive, fieldFilter: fieldFilter) { head in
             head.appendUTF8(request.method); head.append(32)
             head.appendUTF8(request.target)
             head += " HTTP/1.1\r\n".utf8

@@ -85,7 +85,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
 
     /// Starts an exchange: `writeHead` appends the request head (and perhaps a small body) to
     /// the output buffer.
-    func begin(bodiless: Bool, keepAlive: Bool, writeHead: (inout [UInt8]) -> Void) {
+    func begin(bodiless: Bool, keepAlive: Bool, fieldFilter: FieldBlock.Filter? = nil, writeHead: (inout [UInt8]) -> Void) {
         phase = .busy
         exchangeNumber += 1
         head = nil
@@ -95,6 +95,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         receivedResponseBytes = false
         requestKeepAlive = keepAlive
         decoder.nextResponseIsBodiless = bodiless
+        decoder.nextResponseFieldFilter = fieldFilter
         lastRead = loop.now
         lastWriteProgress = loop.now
         out.withTail(writeHead)
@@ -315,8 +316,8 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
             }
             if let w = headWaiter { headWaiter = nil; w.resume(returning: (h, RequestBody(stream: body))) }
             if headCallback != nil {
-                callbackResponse = ClientResponse(status: h.status, reason: h.reason, headers: h.headers, body: RequestBody(stream: body),
-                                                  connection: self, exchange: exchangeNumber)
+                callbackResponse = ClientResponse(status: h.status, reason: h.reason, headers: h.headers, fieldBlock: h.fieldBlock,
+                                                  body: RequestBody(stream: body), connection: self, exchange: exchangeNumber)
             }
         case .body(let bytes):
             body?.push(bytes)

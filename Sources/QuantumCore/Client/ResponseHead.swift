@@ -13,6 +13,9 @@ public struct ResponseHead: Sendable, Equatable {
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
     public var minorVersion: Int
     public var headers: HTTPFields
+    /// The fields as bytes instead of `headers` (which is then empty), when the exchange asked
+    /// for them (`FieldBlock`).
+    public var fieldBlock: FieldBlock?
     public var framing: Framing
     /// The server keeps the connection open after this response.
     public var keepAlive: Bool
@@ -23,7 +26,8 @@ public struct ResponseHead: Sendable, Equatable {
 enum ResponseHeadParser {
     typealias Bytes = UnsafeBufferPointer<UInt8>
 
-    static func parse(_ p: Bytes, lines: [Range<Int>], offset: Int, bodiless: Bool) throws(HTTP1ParseError) -> ResponseHead {
+    static func parse(_ p: Bytes, lines: [Range<Int>], offset: Int, bodiless: Bool,
+                      forwarding filter: FieldBlock.Filter? = nil) throws(HTTP1ParseError) -> ResponseHead {
         guard let first = lines.first else { throw HTTP1ParseError(502, "empty response") }
         let line = (first.lowerBound + offset)..<(first.upperBound + offset)
         // "HTTP/1.x SP 3DIGIT SP reason" (the space before an empty reason is optional in practice).
@@ -44,7 +48,22 @@ enum ResponseHeadParser {
         }
         for i in reasonStart..<line.upperBound where !Token.isFieldValueByte(p[i]) { throw HTTP1ParseError(502, "malformed reason phrase") }
 
-        var headers = HTTPFields(capacity: lines.count - 1)
+        var headers = HTTPFields(capacity: filter == nil ? lines.count - 1 : 0)
+        var block = filter.map { _ in FieldBlock(capacity: (lines.last?.upperBound ?? 0) - first.upperBound) }
+        // Fields `Connection` names are connection-specific: left out of a block (they may come
+        // before `Connection` itself, so it is read first).
+        var listed: [Range<Int>] = []
+        if block != nil {
+            for relative in lines.dropFirst() {
+                let fieldLine = (relative.lowerBound + offset)..<(relative.upperBound + offset)
+                guard let (name, value) = try? HeadParser.fieldRanges(p, fieldLine), name.count == 10,
+                      HeadParser.equals(p, name, "connection") else { continue }
+                HeadParser.forEachToken(p, value) { token in
+                    if !HeadParser.equals(p, token, "close") && !HeadParser.equals(p, token, "keep-alive")
+                        && !HeadParser.equals(p, token, "upgrade") { listed.append(token) }
+                }
+            }
+        }
         var contentLength: Int?
         var codings: [Bool] = []  // per transfer coding: is it `chunked`
         var sawClose = false
@@ -72,8 +91,22 @@ enum ResponseHeadParser {
             default:
                 break
             }
-            headers.add(HeadParser.string(p, name), HeadParser.string(p, value))
+            if let filter {
+                // What the writer frames itself goes, whatever the filter says.
+                switch name.count {
+                case 10 where HeadParser.equals(p, name, "connection"): continue
+                case 14 where HeadParser.equals(p, name, "content-length"): continue
+                case 17 where HeadParser.equals(p, name, "transfer-encoding"): continue
+                default: break
+                }
+                if filter(UnsafeBufferPointer(rebasing: p[name])) { continue }
+                if !listed.isEmpty && listed.contains(where: { HeadParser.equalsIgnoringCase(p, name, $0) }) { continue }
+                block!.append(p, name: name, value: value)
+            } else {
+                headers.add(HeadParser.string(p, name), HeadParser.string(p, value))
+            }
         }
+        block?.contentLength = contentLength
         let keepAlive = !sawClose && (minor == 1 || sawKeepAlive)
         let framing: ResponseHead.Framing
         if bodiless || status < 200 || status == 204 || status == 304 {
@@ -89,7 +122,7 @@ enum ResponseHeadParser {
             framing = .untilClose
         }
         return ResponseHead(status: status, reason: HeadParser.string(p, reasonStart..<line.upperBound), minorVersion: minor,
-                            headers: headers, framing: framing, keepAlive: keepAlive && framing != .untilClose)
+                            headers: headers, fieldBlock: block, framing: framing, keepAlive: keepAlive && framing != .untilClose)
     }
 
     private static func number(_ p: Bytes, _ r: Range<Int>) -> Int? {

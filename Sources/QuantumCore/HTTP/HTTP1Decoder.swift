@@ -43,6 +43,8 @@ public struct HTTP1Decoder: Sendable {
     public let decodesResponses: Bool
     /// Response mode: the next response answers a HEAD request, so it has no body.
     public var nextResponseIsBodiless = false
+    /// Response mode: the next response's fields go into a `FieldBlock`, less those this drops.
+    public var nextResponseFieldFilter: FieldBlock.Filter?
     private var buffer: [UInt8] = []
     private var start = 0
     /// Header-block scan progress, relative to `start`, so a slow sender costs linear time.
@@ -216,9 +218,9 @@ public struct HTTP1Decoder: Sendable {
     }
 
     private mutating func decodeResponseHead(end: Int) throws(HTTP1ParseError) -> Event? {
-        let bodiless = nextResponseIsBodiless
+        let bodiless = nextResponseIsBodiless, filter = nextResponseFieldFilter
         let head = try buffer.withUnsafeBufferPointer { (p) throws(HTTP1ParseError) -> ResponseHead in
-            try ResponseHeadParser.parse(p, lines: blockLines, offset: start, bodiless: bodiless)
+            try ResponseHeadParser.parse(p, lines: blockLines, offset: start, bodiless: bodiless, forwarding: filter)
         }
         start = end
         resetBlock()

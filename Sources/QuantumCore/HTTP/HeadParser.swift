@@ -102,6 +102,11 @@ enum HeadParser {
         String(decoding: UnsafeBufferPointer(rebasing: p[r]), as: UTF8.self)
     }
 
+    /// ASCII case-insensitive comparison of two ranges of `p`.
+    static func equalsIgnoringCase(_ p: Bytes, _ a: Range<Int>, _ b: Range<Int>) -> Bool {
+        a.count == b.count && ASCII.equalIgnoringCase(UnsafeBufferPointer(rebasing: p[a]), UnsafeBufferPointer(rebasing: p[b]))
+    }
+
     /// ASCII case-insensitive comparison of bytes with a lowercase literal of letters, digits and `-`.
     @inline(__always) static func equals(_ p: Bytes, _ r: Range<Int>, _ lower: StaticString) -> Bool {
         guard r.count == lower.utf8CodeUnitCount else { return false }

@@ -67,6 +67,9 @@ public struct Response: Sendable {
     public var abort = false
     /// When set with status 101, the connection switches to this after the head.
     public var upgrade: Upgrade?
+    /// Fields forwarded as bytes, written before `headers` (the reverse proxy's answers to
+    /// promised HTTP/1.1 requests; other writers turn them into fields).
+    package var forwardedFields: FieldBlock?
 
     public init(status: Int = 200, headers: HTTPFields = HTTPFields(), body: ResponseBody = .empty) {
         self.status = status

@@ -82,20 +82,22 @@ extension HTTP2Connection {
         var fields = HTTP2HeaderBlock()
         fields.add(":status", String(status))
         var hasServer = false, hasDate = false
-        for field in response.headers {
+        func add(_ field: HTTPFields.Field) {
             let name = field.name.asciiLowercased()
             switch name {
-            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length": continue
-            case "sec-websocket-accept" where tunnel: continue  // HTTP/1.1's handshake proof; none in RFC 8441
+            case "connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length": return
+            case "sec-websocket-accept" where tunnel: return  // HTTP/1.1's handshake proof; none in RFC 8441
             case "server": hasServer = true
             case "date": hasDate = true
             default: break
             }
             fields.add(name, field.value)
         }
+        if let forwarded = response.forwardedFields { for field in forwarded.fields { add(field) } }
+        for field in response.headers { add(field) }
         if !hasServer { fields.add("server", "Quantum") }
         if !hasDate { fields.add("date", String(decoding: loop.dateHeader, as: UTF8.self)) }
-        if status == 304, let declared = response.headers["content-length"] {
+        if status == 304, let declared = response.headers["content-length"] ?? response.forwardedFields?.contentLength.map(String.init) {
             fields.add("content-length", declared)
         } else if status != 204 && status != 304 && !tunnel, let length {
             fields.add("content-length", String(length))

@@ -432,6 +432,11 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         out.withTail { buf in
             Self.appendStatusLine(status, to: &buf)
             var hasDate = false, hasServer = false
+            if let block = response.forwardedFields {
+                buf.append(contentsOf: block.bytes)
+                hasDate = block.hasDate
+                hasServer = block.hasServer
+            }
             for field in response.headers {
                 let name = field.name
                 switch name.utf8.count {
@@ -454,6 +459,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             } else if status == 304 {
                 if let declared = response.headers["content-length"] {
                     buf.append(contentsOf: Self.contentLengthName); buf.appendUTF8(declared); buf.append(13); buf.append(10)
+                } else if let declared = response.forwardedFields?.contentLength {
+                    buf.append(contentsOf: Self.contentLengthName); Self.appendDecimal(declared, to: &buf); buf.append(13); buf.append(10)
                 }
             } else if let length {
                 buf.append(contentsOf: Self.contentLengthName)

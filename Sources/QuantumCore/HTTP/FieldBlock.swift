@@ -1,0 +1,49 @@
+/// Header fields kept as the bytes they go out as — `Name: value` and CRLF each — for passing a
+/// message's fields on without a `String` per name and value: how the reverse proxy forwards
+/// an upstream's answer on its fastest path. The client fills one when asked for (see
+/// `HTTPClient.startOnIdleConnection`), leaving out what the writer frames itself
+/// (`Content-Length`, `Transfer-Encoding`, `Connection`), the fields `Connection` names, and
+/// whatever the caller's filter drops.
+public struct FieldBlock: Sendable, Equatable {
+    /// Tells the fields to leave out, by name.
+    public typealias Filter = @Sendable (UnsafeBufferPointer<UInt8>) -> Bool
+
+    public private(set) var bytes: [UInt8] = []
+    public private(set) var count = 0
+    /// Whether a `Date` or `Server` field is among them (the writer then adds none of its own).
+    public private(set) var hasDate = false
+    public private(set) var hasServer = false
+    /// The `Content-Length` the message declared (left out of the block).
+    public internal(set) var contentLength: Int?
+
+    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    mutating func append(_ p: UnsafeBufferPointer<UInt8>, name: Range<Int>, value: Range<Int>) {
+        if name.count == 4 && HeadParser.equals(p, name, "date") { hasDate = true }
+        if name.count == 6 && HeadParser.equals(p, name, "server") { hasServer = true }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[name]))
+        bytes.append(58); bytes.append(32)
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[value]))
+        bytes.append(13); bytes.append(10)
+        count += 1
+    }
+
+    /// The fields as strings, for a writer that needs them one by one (HTTP/2).
+    public var fields: HTTPFields {
+        var fields = HTTPFields(capacity: count)
+        var lineStart = 0
+        var i = 0
+        while i + 1 < bytes.count {
+            guard bytes[i] == 13 && bytes[i + 1] == 10 else { i += 1; continue }
+            let line = bytes[lineStart..<i]
+            if let colon = line.firstIndex(of: 58) {
+                let valueStart = colon + 2 <= i ? colon + 2 : i
+                fields.add(String(decoding: bytes[lineStart..<colon], as: UTF8.self),
+                           String(decoding: bytes[valueStart..<i], as: UTF8.self))
+            }
+            i += 2
+            lineStart = i
+        }
+        return fields
+    }
+}
