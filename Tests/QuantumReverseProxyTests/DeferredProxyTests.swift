@@ -72,6 +72,22 @@ final class DeferredProxyTests: XCTestCase {
         await proxy.stop(); upstream.stop()
     }
 
+    func testRequestsFromEitherPathReachTheUpstreamAlike() async throws {
+        let upstream = try await startUpstream("QE")
+        let proxy = try await startProxy(upstreamsJSON([upstream]))
+        let client = try RawClient(port: proxy.port)
+        func echo() -> String? {
+            client.send("GET /echo HTTP/1.1\r\nHost: site.test\r\nConnection: keep-alive, X-Up\r\nX-Up: secret\r\n"
+                + "Keep-Alive: 5\r\nContent-Length: 0\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n")
+            return client.readResponse()?.bodyText
+        }
+        // The first goes out from the task (no pooled connection yet), the second from the read path.
+        let first = echo(), second = echo()
+        XCTAssertEqual(first, "QE|127.0.0.1|http|site.test|site.test||", "hop-by-hop and untrusted X-Forwarded-For dropped")
+        XCTAssertEqual(second, first)
+        await proxy.stop(); await upstream.stop()
+    }
+
     func testResponseEditsBeforeTheProxyApplyToEveryAnswer() async throws {
         let upstream = try await startUpstream("QH")
         let proxy = try await TestServer.start(routes: """

@@ -39,7 +39,7 @@ extension ProxyEngine {
         }
         let upstream = choice.upstream
         let exchange = UpstreamExchange(upstream.state)
-        let outgoing = upstreamRequest(request, to: upstream, context)
+        let outgoing = upstreamRequest(request, to: upstream, context, asBytes: true)
         let proxied = ProxiedRequest(request, context)
         // The answer's fields stay bytes (no header ops here to read them), hop-by-hop ones left out.
         let sent = client.startOnIdleConnection(outgoing, host: upstream.host, port: upstream.port, loop: loop,

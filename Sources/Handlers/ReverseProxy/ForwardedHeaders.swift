@@ -48,11 +48,10 @@ enum ForwardedHeaders {
     /// `X-Forwarded-For/-Proto/-Host` set — extended only when the peer is a trusted proxy.
     /// An HTTP/2 extended CONNECT (RFC 8441) becomes an HTTP/1.1 upgrade to its `:protocol`, as
     /// Caddy does; a WebSocket one gets the `Sec-WebSocket-Key` HTTP/1.1 needs.
-    static func upstreamHeaders(for request: Request, trusted: Bool, upstreamHost: String) -> HTTPFields {
+    static func upstreamHeaders<Fields: HeaderFieldSink>(for request: Request, trusted: Bool, upstreamHost: String, into out: inout Fields) {
         let source = request.headers
         let listed = connectionListed(source)
         let upgrade = source.hasToken("upgrade", in: "connection") ? source["upgrade"] : request.connectProtocol
-        var out = HTTPFields(capacity: source.count + 5)
         var priorFor = ""
         var hasProto = false, hasForwardedHost = false, hasHost = false, teTrailers = false
         for field in source {
@@ -92,7 +91,6 @@ enum ForwardedHeaders {
         out.add("X-Forwarded-For", priorFor.isEmpty ? peer : priorFor + ", " + peer)
         if !hasProto { out.add("X-Forwarded-Proto", request.scheme) }
         if !hasForwardedHost { out.add("X-Forwarded-Host", request.host) }
-        return out
     }
 
     /// Turns the upstream's response headers into the client's, in place: hop-by-hop fields

@@ -45,17 +45,27 @@ extension ProxyEngine {
     }
 
     /// The request as it goes to `upstream`: forwarding headers, then the `headers.request` ops.
-    func upstreamRequest(_ request: Request, to upstream: Upstream, _ context: Context) -> ClientRequest {
+    /// Without ops the headers may go as bytes (`asBytes`): nothing reads them one by one.
+    func upstreamRequest(_ request: Request, to upstream: Upstream, _ context: Context, asBytes: Bool = false) -> ClientRequest {
         let trusted = context[PeerIsTrustedProxy.self] == true
             || trustedProxies.contains { $0.contains(request.connection.remoteAddress.bytes) }
-        var upstreamHeaders = ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort)
-        if let ops = self.headers?.request {
-            ops.apply(to: &upstreamHeaders) { Template($0).render(request, context, unknown: .keep) }
-        }
         let hasBody = request.body.knownLength != 0
         // RFC 8441: an extended CONNECT goes upstream as an HTTP/1.1 `GET` + `Upgrade`.
         let method = request.connectProtocol == nil ? request.method : "GET"
-        return ClientRequest(method: method, target: request.uri, headers: upstreamHeaders, body: hasBody ? request.body : nil)
+        var outgoing = ClientRequest(method: method, target: request.uri, body: hasBody ? request.body : nil)
+        if asBytes, self.headers?.request == nil {
+            var block = FieldBlock(capacity: 64 + 48 * request.headers.count)
+            ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort, into: &block)
+            outgoing.fieldBlock = block
+        } else {
+            var fields = HTTPFields(capacity: request.headers.count + 5)
+            ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort, into: &fields)
+            if let ops = self.headers?.request {
+                ops.apply(to: &fields) { Template($0).render(request, context, unknown: .keep) }
+            }
+            outgoing.headers = fields
+        }
+        return outgoing
     }
 
     /// Our answer from the upstream's (before the `headers.response` ops): its headers (taken

@@ -6,6 +6,8 @@ public struct ClientRequest: Sendable {
     /// Sent as given, in order (include `Host`). The client writes the body framing itself:
     /// `Content-Length` when the body's length is known, else `Transfer-Encoding: chunked`.
     public var headers: HTTPFields
+    /// More fields, as bytes, sent after `headers` (the reverse proxy's fastest path).
+    public var fieldBlock: FieldBlock?
     /// Nil for no body. Read once: a request whose body was consumed cannot be replayed.
     public var body: RequestBody?
 

@@ -150,6 +150,7 @@ public final class HTTPClient: Sendable {
                 if field.name.equalsIgnoringASCIICase("content-length") || field.name.equalsIgnoringASCIICase("transfer-encoding") { continue }
                 head.appendUTF8(field.name); head.append(58); head.append(32); head.appendUTF8(field.value); head.append(13); head.append(10)
             }
+            if let block = request.fieldBlock { head += block.bytes }
             if request.body != nil {
                 if let length { head += "Content-Length: \(length)\r\n".utf8 } else { head += "Transfer-Encoding: chunked\r\n".utf8 }
             } else if request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {

@@ -56,8 +56,10 @@ enum ResponseHeadParser {
         if block != nil {
             for relative in lines.dropFirst() {
                 let fieldLine = (relative.lowerBound + offset)..<(relative.upperBound + offset)
-                guard let (name, value) = try? HeadParser.fieldRanges(p, fieldLine), name.count == 10,
-                      HeadParser.equals(p, name, "connection") else { continue }
+                // Only `Connection:` lines are validated here (all are, below).
+                guard fieldLine.count > 10, p[fieldLine.lowerBound + 10] == UInt8(ascii: ":"),
+                      HeadParser.equals(p, fieldLine.lowerBound..<(fieldLine.lowerBound + 10), "connection"),
+                      let (_, value) = try? HeadParser.fieldRanges(p, fieldLine) else { continue }
                 HeadParser.forEachToken(p, value) { token in
                     if !HeadParser.equals(p, token, "close") && !HeadParser.equals(p, token, "keep-alive")
                         && !HeadParser.equals(p, token, "upgrade") { listed.append(token) }

@@ -1,10 +1,10 @@
 /// Header fields kept as the bytes they go out as — `Name: value` and CRLF each — for passing a
-/// message's fields on without a `String` per name and value: how the reverse proxy forwards
-/// an upstream's answer on its fastest path. The client fills one when asked for (see
-/// `HTTPClient.startOnIdleConnection`), leaving out what the writer frames itself
-/// (`Content-Length`, `Transfer-Encoding`, `Connection`), the fields `Connection` names, and
-/// whatever the caller's filter drops.
-public struct FieldBlock: Sendable, Equatable {
+/// message's fields on without a `String` per name and value, or an array of them: how the
+/// reverse proxy forwards requests and answers on its fastest path. The client fills one from
+/// a response when asked (see `HTTPClient.startOnIdleConnection`), leaving out what the writer
+/// frames itself (`Content-Length`, `Transfer-Encoding`, `Connection`), the fields `Connection`
+/// names, and whatever the caller's filter drops. Framing fields never enter a block.
+public struct FieldBlock: Sendable, Equatable, HeaderFieldSink {
     /// Tells the fields to leave out, by name.
     public typealias Filter = @Sendable (UnsafeBufferPointer<UInt8>) -> Bool
 
@@ -16,7 +16,22 @@ public struct FieldBlock: Sendable, Equatable {
     /// The `Content-Length` the message declared (left out of the block).
     public internal(set) var contentLength: Int?
 
-    init(capacity: Int) { bytes.reserveCapacity(capacity) }
+    public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+    public mutating func add(_ name: String, _ value: String) {
+        switch name.utf8.count {
+        case 4 where name.equalsIgnoringASCIICase("date"): hasDate = true
+        case 6 where name.equalsIgnoringASCIICase("server"): hasServer = true
+        case 14 where name.equalsIgnoringASCIICase("content-length"): return
+        case 17 where name.equalsIgnoringASCIICase("transfer-encoding"): return
+        default: break
+        }
+        bytes.appendUTF8(name)
+        bytes.append(58); bytes.append(32)
+        bytes.appendUTF8(value)
+        bytes.append(13); bytes.append(10)
+        count += 1
+    }
 
     mutating func append(_ p: UnsafeBufferPointer<UInt8>, name: Range<Int>, value: Range<Int>) {
         if name.count == 4 && HeadParser.equals(p, name, "date") { hasDate = true }

@@ -1,5 +1,10 @@
+/// Where header fields are written one by one: a list of strings, or bytes on their way out.
+public protocol HeaderFieldSink {
+    mutating func add(_ name: String, _ value: String)
+}
+
 /// An ordered list of header fields; names compare case-insensitively (ASCII), repeats kept.
-public struct HTTPFields: Sendable, Sequence, Equatable {
+public struct HTTPFields: Sendable, Sequence, Equatable, HeaderFieldSink {
     public struct Field: Sendable, Equatable {
         public var name: String
         public var value: String
