@@ -88,6 +88,21 @@ final class DeferredProxyTests: XCTestCase {
         await proxy.stop(); await upstream.stop()
     }
 
+    func testAStreamedAnswerFromAPooledConnectionGoesThroughTheTask() async throws {
+        let upstream = try await startUpstream("QS")
+        let proxy = try await startProxy(upstreamsJSON([upstream]))
+        let client = try RawClient(port: proxy.port)
+        XCTAssertEqual(send(client)?.bodyText, "QS")
+        // 3,000,000 bytes, chunked by the upstream: more than one read, so the answer streams.
+        let streamed = try XCTUnwrap(send(client, "/stream"))
+        XCTAssertEqual(streamed.status, 200)
+        XCTAssertEqual(streamed.body.count, 3_000_000)
+        XCTAssertEqual(streamed.header("Transfer-Encoding"), "chunked")
+        XCTAssertEqual(streamed.headers.filter { $0.0 == "Server" }.map(\.1), ["Quantum"], "the upstream's Server, once")
+        XCTAssertEqual(send(client)?.bodyText, "QS", "the connection is still in step")
+        await proxy.stop(); await upstream.stop()
+    }
+
     func testResponseEditsBeforeTheProxyApplyToEveryAnswer() async throws {
         let upstream = try await startUpstream("QH")
         let proxy = try await TestServer.start(routes: """
