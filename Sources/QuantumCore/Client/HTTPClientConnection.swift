@@ -8,7 +8,9 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     private enum Phase { case connecting, idle, busy, upgraded, closed }
 
     let fd: Int32
-    unowned let loop: EventLoop
+    /// Strong: an unowned reference costs an atomic liveness check on every use, and the
+    /// loop's registration of this connection, the only way back, ends when it closes.
+    let loop: EventLoop
     let key: String
     private let configuration: HTTPClient.Configuration
     /// Plain TCP, or TLS to an https server.

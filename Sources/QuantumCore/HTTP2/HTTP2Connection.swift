@@ -13,7 +13,9 @@ import Glibc
 /// only its own stream.
 final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unchecked Sendable {
     let fd: Int32
-    unowned let loop: EventLoop
+    /// Strong: an unowned reference costs an atomic liveness check on every use, and the
+    /// loop's registration of this connection, the only way back, ends when it closes.
+    let loop: EventLoop
     let runtime: ServerRuntime
     let info: ConnectionInfo
     private let transport: ConnectionTransport

@@ -14,7 +14,9 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     }
 
     let fd: Int32
-    unowned let loop: EventLoop
+    /// Strong: an unowned reference costs an atomic liveness check on every use, and the
+    /// loop's registration of this connection, the only way back, ends when it closes.
+    let loop: EventLoop
     let runtime: ServerRuntime
     /// Gains its TLS facts when the handshake completes.
     @exclusivity(unchecked) private(set) var info: ConnectionInfo
