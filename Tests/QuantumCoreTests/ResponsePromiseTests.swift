@@ -104,6 +104,22 @@ final class ResponsePromiseTests: XCTestCase {
         }
     }
 
+    func testPipelinedRequestsBeforeAHalfCloseAreAllAnswered() async throws {
+        try await withServer(routes: """
+        [{"match": [{"path": ["/later"]}], "handle": [{"handler": "test_later", "mode": "answer", "ms": 50}], "terminal": true},
+         {"match": [{"path": ["/async"]}], "handle": [{"handler": "test_later", "mode": "handback"}], "terminal": true},
+         {"handle": [{"handler": "static_response", "body": "now"}]}]
+        """, registry: registry) { server in
+            let client = try RawClient(port: server.port)
+            client.send(["/later", "/now", "/async", "/later", "/now"].map { "GET \($0) HTTP/1.1\r\nHost: a\r\n\r\n" }.joined())
+            client.shutdownWrite()
+            let bodies = (0..<5).map { _ in client.readResponse()?.bodyText ?? "-" }
+            // The fourth arrives while the task runs the handed-back third: no offer, the async path.
+            XCTAssertEqual(bodies, ["later", "now", "async:from-sync", "async:none", "now"])
+            XCTAssertTrue(client.isClosedByPeer(), "then the connection ends")
+        }
+    }
+
     func testAnAnswerForAClosedConnectionIsDropped() async throws {
         let key = "deferral-cancel-\(UUID())"
         try await withServer(routes: """

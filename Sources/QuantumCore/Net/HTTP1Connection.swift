@@ -113,6 +113,10 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         decoder.append(bytes)
     }
 
+    /// The peer may still be owed answers: its input is open, or requests it sent before it
+    /// closed it are still here (pipelined requests and then a half-close all get answered).
+    private var peerAwaitsMore: Bool { !inputClosed || decoder.bufferedByteCount > 0 || queueHead < queue.count }
+
     private func inputEnded() {
         inputClosed = true
         receivingBody?.fail(HTTPError(400, "connection closed before the body ended"))
@@ -340,7 +344,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         var streams = false
         if case .stream = response.body { streams = true }
         let bodyComplete = stream == nil || stream!.isFinished
-        let keepAlive = head.keepAlive && !response.closeConnection && !shuttingDown && (bodyComplete || streams) && !inputClosed
+        let keepAlive = head.keepAlive && !response.closeConnection && !shuttingDown && (bodyComplete || streams) && peerAwaitsMore
         do {
             try await write(response, isHead: head.method == "HEAD", minorVersion: head.minorVersion, keepAlive: keepAlive || isUpgrade)
         } catch {
@@ -353,7 +357,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             claimedUpgrade = upgrade  // `serve` runs it once this request's frame is gone
             return false
         }
-        return keepAlive && bodyConsumed && !inputClosed
+        return keepAlive && bodyConsumed && peerAwaitsMore
     }
 
     private nonisolated(nonsending) func runUpgrade(_ upgrade: Upgrade) async {
@@ -511,7 +515,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     private func writeInline(_ response: consuming Response, _ head: RequestHead) {
         if response.abort { close(); return }
         if response.status == 101 { response.status = 500 }
-        let keepAlive = head.keepAlive && !response.closeConnection && !inputClosed && !shuttingDown
+        let keepAlive = head.keepAlive && !response.closeConnection && peerAwaitsMore && !shuttingDown
         let framing = appendHead(response, isHead: head.method == "HEAD", minorVersion: head.minorVersion, keepAlive: keepAlive)
         if !framing.bodyWritten {
             if case .bytes(let b) = response.body { out.append(b) }
