@@ -26,8 +26,9 @@ extension ProxyEngine {
     func startDeferred(_ request: Request, _ context: Context) {
         // Offers come only with bodiless HTTP/1.1 requests that ask for no upgrade today; the
         // checks keep this path right if other connections make offers.
-        guard defersSimpleRequests, let loop = context.loop, request.method == "GET" || request.method == "HEAD",
-              request.body.knownLength == 0, request.connectProtocol == nil, !request.headers.contains("upgrade"),
+        guard defersSimpleRequests, context.deferral != nil, let loop = context.loop else { return }
+        let proxied = ProxiedRequest(request, context)
+        guard !proxied.asksUpgrade, proxied.isHead || request.method == "GET", request.body.knownLength == 0,
               let promise = context.deferral?.take()
         else { return }
         // The request is ours from here: it gets an answer or is handed back, exactly once.
@@ -40,7 +41,6 @@ extension ProxyEngine {
         let upstream = choice.upstream
         let exchange = UpstreamExchange(upstream.state)
         let outgoing = upstreamRequest(request, to: upstream, context, asBytes: true)
-        let proxied = ProxiedRequest(request, context)
         // The answer's fields stay bytes (no header ops here to read them), hop-by-hop ones left out.
         let sent = client.startOnIdleConnection(outgoing, host: upstream.host, port: upstream.port, loop: loop,
                                                 fieldFilter: { ForwardedHeaders.isHopByHop($0) }) { result in
