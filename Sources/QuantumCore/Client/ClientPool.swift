@@ -15,9 +15,20 @@ final class ClientPool {
         self.owner = owner
     }
 
-    /// The most recently used idle connection to `key`, if any.
-    func checkOut(_ key: String) -> HTTPClientConnection? {
-        guard let list = idle[key] else { return nil }
+    /// The list last checked out from, by address: a proxy sends to the same upstream again
+    /// and again, and this spares it building and hashing the key each time.
+    @exclusivity(unchecked) private var recent: (host: String, port: Int, list: IdleList)?
+
+    /// The most recently used idle connection to `host:port`, if any.
+    func checkOut(host: String, port: Int) -> HTTPClientConnection? {
+        let list: IdleList
+        if let recent, recent.port == port, recent.host == host {
+            list = recent.list
+        } else {
+            guard let found = idle[HTTPClient.poolKey(host: host, port: port)] else { return nil }
+            recent = (host, port, found)
+            list = found
+        }
         while let connection = list.connections.popLast() {
             if !connection.isClosed { return connection }
         }
@@ -43,6 +54,7 @@ final class ClientPool {
         isClosed = true
         let all = idle.values.flatMap { $0.connections }
         idle = [:]
+        recent = nil
         for c in all { c.close() }
     }
 }

@@ -68,19 +68,18 @@ public final class HTTPClient: Sendable {
     @inline(__always)
     private nonisolated(nonsending) func executeOnLoop(_ request: ClientRequest, host: String, port: Int,
                                                        loop: EventLoop) async throws -> ClientResponse {
-        let key = "\(host):\(port)"
         let pool = pool(on: loop)
         var attempt = 0
         while true {
             attempt += 1
             let connection: HTTPClientConnection
             // The retry after a stale connection dials: the next pooled one may be just as stale.
-            if attempt == 1, let idle = pool.checkOut(key) {
+            if attempt == 1, let idle = pool.checkOut(host: host, port: port) {
                 connection = idle
             } else {
                 let fd = try Sockets.connect(host: host, port: port)
-                connection = HTTPClientConnection(fd: fd, loop: loop, key: key, configuration: configuration, pool: pool,
-                                                  transport: try transport(host: host, fd: fd))
+                connection = HTTPClientConnection(fd: fd, loop: loop, key: Self.poolKey(host: host, port: port),
+                                                  configuration: configuration, pool: pool, transport: try transport(host: host, fd: fd))
                 try await connection.connect()
             }
             do {
@@ -115,7 +114,7 @@ public final class HTTPClient: Sendable {
     public func startOnIdleConnection(_ request: ClientRequest, host: String, port: Int, loop: EventLoop,
                                       fieldFilter: FieldBlock.Filter? = nil,
                                       completion: @escaping (consuming Result<ClientResponse, HTTPClientError>) -> Void) -> Bool {
-        guard request.body == nil, loop.inEventLoop, let connection = pool(on: loop).checkOut("\(host):\(port)") else { return false }
+        guard request.body == nil, loop.inEventLoop, let connection = pool(on: loop).checkOut(host: host, port: port) else { return false }
         _ = send(request, on: connection, fieldFilter: fieldFilter)
         connection.onResponse(completion)
         return true
@@ -191,6 +190,9 @@ public final class HTTPClient: Sendable {
         return exchangeNumber
     }
 
+    /// How connections to `host:port` are filed in a pool.
+    static func poolKey(host: String, port: Int) -> String { "\(host):\(port)" }
+
     /// This client's pool on `loop`. Pools are keyed by the client's address, which a later
     /// client may reuse: a pool some earlier client left there is not ours.
     private func pool(on loop: EventLoop) -> ClientPool {
@@ -210,7 +212,7 @@ public final class HTTPClient: Sendable {
     /// Idle connections to `host:port` on `loop` (for tests and diagnostics).
     public func idleConnectionCount(host: String, port: Int, loop: EventLoop) async -> Int {
         // The real pool, made here if need be: a stand-in stored under our key would take its place.
-        await loop.submit { self.pool(on: loop).idleCount("\(host):\(port)") }
+        await loop.submit { self.pool(on: loop).idleCount(Self.poolKey(host: host, port: port)) }
     }
 
     /// Closes every idle connection; connections in use close when their exchange ends.

@@ -31,13 +31,15 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     private let remoteWork = Mutex<[RemoteWork]>([])
     private let stopRequested = Atomic<Bool>(false)
 
-    @exclusivity(unchecked) private var handlers: [Int32: any LoopIOHandler] = [:]
+    @exclusivity(unchecked) private var handlers = HandlerTable()
     @exclusivity(unchecked) private var jobs: [UnownedJob] = []
     @exclusivity(unchecked) private var spareJobs: [UnownedJob] = []
     @exclusivity(unchecked) private var tickEndWork: [any TickEndWork] = []
     @exclusivity(unchecked) private var spareTickEndWork: [any TickEndWork] = []
     @exclusivity(unchecked) private var timers = TimerHeap()
     @exclusivity(unchecked) private var locals: [ObjectIdentifier: AnyObject] = [:]
+    /// The last `local` asked for: a proxy's pool is looked up on every request.
+    @exclusivity(unchecked) private var recentLocal: (key: ObjectIdentifier, value: AnyObject)?
     @exclusivity(unchecked) private var nextTickAt: UInt64 = 0
     /// The monotonic clock read once per wake-up: timestamps for timeouts, not for measuring.
     @exclusivity(unchecked) public private(set) var now: UInt64 = SystemClock.monotonicNanos()
@@ -155,13 +157,20 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// An object kept for `key` on this loop, made on first use (loop thread only): per-loop
     /// state such as client connection pools, reached without a lock.
     func local<T: AnyObject>(_ key: ObjectIdentifier, make: () -> T) -> T {
-        if let existing = locals[key] as? T { return existing }
-        let value = make()
-        locals[key] = value
+        if let recentLocal, recentLocal.key == key, let existing = recentLocal.value as? T { return existing }
+        let value: T
+        if let existing = locals[key] as? T { value = existing } else {
+            value = make()
+            locals[key] = value
+        }
+        recentLocal = (key, value)
         return value
     }
 
-    func removeLocal(_ key: ObjectIdentifier) -> AnyObject? { locals.removeValue(forKey: key) }
+    func removeLocal(_ key: ObjectIdentifier) -> AnyObject? {
+        if recentLocal?.key == key { recentLocal = nil }
+        return locals.removeValue(forKey: key)
+    }
 
     /// Calls `work.tickEnd()` at the end of the current loop iteration (used to batch writes).
     func atTickEnd(_ work: any TickEndWork) { tickEndWork.append(work) }
@@ -203,7 +212,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         if now >= nextTickAt {
             nextTickAt = now + 1_000_000_000
             dateHeader = HTTPDate.now()
-            for handler in handlers.values { handler.tick(now: now) }
+            handlers.forEach { $0.tick(now: now) }
         }
         armTimerFD(timers.peek?.deadline ?? nextTickAt)
     }
@@ -314,5 +323,28 @@ struct TimerHeap {
             items.swapAt(i, m); i = m
         }
         return top
+    }
+}
+
+/// Handlers by file descriptor. Descriptors are small integers the kernel hands out lowest
+/// first, so an array indexed by them finds a handler without hashing: this runs for every event.
+struct HandlerTable {
+    private var slots: [(any LoopIOHandler)?] = []
+
+    subscript(fd: Int32) -> (any LoopIOHandler)? {
+        get { fd >= 0 && Int(fd) < slots.count ? slots[Int(fd)] : nil }
+        set {
+            let i = Int(fd)
+            guard i >= 0 else { return }
+            if i >= slots.count {
+                guard newValue != nil else { return }
+                slots.append(contentsOf: repeatElement(nil, count: i + 1 - slots.count))
+            }
+            slots[i] = newValue
+        }
+    }
+
+    func forEach(_ body: (any LoopIOHandler) -> Void) {
+        for case let handler? in slots { body(handler) }
     }
 }

@@ -498,7 +498,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         if promised != nil {
             if answer == nil {
                 promisedHead = head
-                if let outcome = earlyOutcome { earlyOutcome = nil; apply(outcome) }
+                if let outcome = earlyOutcome.take() { apply(outcome) }
                 return true
             }
             promised = nil  // taken, yet answered at once: the answer stands
@@ -539,19 +539,19 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     func awaits(_ promise: ObjectIdentifier) -> Bool { promise == promised && !isClosed }
 
-    func settle(_ promise: ObjectIdentifier, _ outcome: PromiseOutcome) {
+    func settle(_ promise: ObjectIdentifier, _ outcome: consuming PromiseOutcome) {
         guard awaits(promise) else { return }
         // Still inside the chain call that took it: `answerInline` applies it on return.
-        if promisedHead == nil { earlyOutcome = outcome; return }
+        if promisedHead == nil { earlyOutcome = consume outcome; return }
         apply(outcome)
         if !isClosed { process() }
     }
 
     /// Ends the wait for the promised answer: it goes out, or the request goes to the task.
-    private func apply(_ outcome: PromiseOutcome) {
+    private func apply(_ outcome: consuming PromiseOutcome) {
         guard let head = promisedHead.take() else { return }
         promised = nil
-        switch outcome {
+        switch consume outcome {
         case .handBack(let note):
             enqueue(.handBack(head, note))
         case .response(var response):

@@ -35,7 +35,7 @@ public final class ResponsePromise: @unchecked Sendable {
     deinit { settle(.handBack(nil)) }
 
     /// The answer. A `.stream` body is written by the connection's task.
-    public func succeed(_ response: Response) { settle(.response(response)) }
+    public func succeed(_ response: consuming Response) { settle(.response(response)) }
 
     /// Nothing reached the client yet: the request runs through the asynchronous chain from its
     /// first route instead, with `note` in its context under `HandBackNote` (what the handler
@@ -46,13 +46,14 @@ public final class ResponsePromise: @unchecked Sendable {
     /// Read on the loop.
     public var isCancelled: Bool { owner.map { !$0.awaits(ObjectIdentifier(self)) } ?? true }
 
-    private func settle(_ outcome: PromiseOutcome) {
+    private func settle(_ outcome: consuming PromiseOutcome) {
         guard let owner else { return }
         self.owner = nil
         let id = ObjectIdentifier(self)
         if owner.loop.inEventLoop {
             owner.settle(id, outcome)
         } else {
+            let outcome = copy outcome
             owner.loop.execute { owner.settle(id, outcome) }
         }
     }
@@ -72,5 +73,5 @@ protocol PromiseOwner: AnyObject, Sendable {
     func makePromise() -> ResponsePromise?
     /// Whether `promise` is the one this connection still waits for.
     func awaits(_ promise: ObjectIdentifier) -> Bool
-    func settle(_ promise: ObjectIdentifier, _ outcome: PromiseOutcome)
+    func settle(_ promise: ObjectIdentifier, _ outcome: consuming PromiseOutcome)
 }
