@@ -40,10 +40,13 @@ extension ProxyEngine {
         }
         let upstream = choice.upstream
         let exchange = UpstreamExchange(upstream.state)
-        let outgoing = upstreamRequest(request, to: upstream, context, asBytes: true)
-        // The answer's fields stay bytes (no header ops here to read them), hop-by-hop ones left out.
-        let sent = client.startOnIdleConnection(outgoing, host: upstream.host, port: upstream.port, loop: loop,
-                                                fieldFilter: { ForwardedHeaders.isHopByHop($0) }) { result in
+        let trusted = peerIsTrusted(request, context)
+        // Both heads stay bytes (no header ops here to read them): the request's is written
+        // straight out, the answer's fields come as a block, hop-by-hop ones left out.
+        let sent = client.startOnIdleConnection(host: upstream.host, port: upstream.port, loop: loop, isHeadRequest: proxied.isHead,
+                                                fieldFilter: { ForwardedHeaders.isHopByHop($0) }) { head in
+            ForwardedHeaders.writeUpstreamHead(for: request, trusted: trusted, upstreamHost: upstream.hostPort, into: &head)
+        } completion: { result in
             switch consume result {
             case .success(var received):
                 let headers = received.takeHeaders()

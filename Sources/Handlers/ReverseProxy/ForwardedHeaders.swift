@@ -93,6 +93,21 @@ enum ForwardedHeaders {
         if !hasForwardedHost { out.add("X-Forwarded-Host", request.host) }
     }
 
+    /// A bodiless request's whole head as it goes upstream, as bytes: request line, the fields
+    /// `upstreamHeaders` gives, the empty line.
+    static func writeUpstreamHead(for request: Request, trusted: Bool, upstreamHost: String, into head: inout [UInt8]) {
+        head.appendUTF8(request.method)
+        head.append(32)
+        head.appendUTF8(request.rawPath)
+        if !request.query.isEmpty {
+            head.append(63)
+            head.appendUTF8(request.query)
+        }
+        head.appendStatic(" HTTP/1.1\r\n")
+        upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstreamHost, into: &head)
+        head.append(13); head.append(10)
+    }
+
     /// Turns the upstream's response headers into the client's, in place: hop-by-hop fields
     /// and those `Connection` lists go; a `101` keeps its upgrade pair.
     static func prepareDownstream(_ headers: inout HTTPFields, status: Int) {

@@ -45,27 +45,24 @@ extension ProxyEngine {
     }
 
     /// The request as it goes to `upstream`: forwarding headers, then the `headers.request` ops.
-    /// Without ops the headers may go as bytes (`asBytes`): nothing reads them one by one.
-    func upstreamRequest(_ request: Request, to upstream: Upstream, _ context: Context, asBytes: Bool = false) -> ClientRequest {
-        let trusted = context[PeerIsTrustedProxy.self] == true
-            || trustedProxies.contains { $0.contains(request.connection.remoteAddress.bytes) }
+    func upstreamRequest(_ request: Request, to upstream: Upstream, _ context: Context) -> ClientRequest {
         let hasBody = request.body.knownLength != 0
         // RFC 8441: an extended CONNECT goes upstream as an HTTP/1.1 `GET` + `Upgrade`.
         let method = request.connectProtocol == nil ? request.method : "GET"
         var outgoing = ClientRequest(method: method, target: request.uri, body: hasBody ? request.body : nil)
-        if asBytes, self.headers?.request == nil {
-            var block = FieldBlock(capacity: 64 + 48 * request.headers.count)
-            ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort, into: &block)
-            outgoing.fieldBlock = block
-        } else {
-            var fields = HTTPFields(capacity: request.headers.count + 5)
-            ForwardedHeaders.upstreamHeaders(for: request, trusted: trusted, upstreamHost: upstream.hostPort, into: &fields)
-            if let ops = self.headers?.request {
-                ops.apply(to: &fields) { Template($0).render(request, context, unknown: .keep) }
-            }
-            outgoing.headers = fields
+        var fields = HTTPFields(capacity: request.headers.count + 5)
+        ForwardedHeaders.upstreamHeaders(for: request, trusted: peerIsTrusted(request, context), upstreamHost: upstream.hostPort,
+                                         into: &fields)
+        if let ops = self.headers?.request {
+            ops.apply(to: &fields) { Template($0).render(request, context, unknown: .keep) }
         }
+        outgoing.headers = fields
         return outgoing
+    }
+
+    /// Whether the client is a proxy whose `X-Forwarded-*` fields are extended, not replaced.
+    func peerIsTrusted(_ request: Request, _ context: Context) -> Bool {
+        context[PeerIsTrustedProxy.self] == true || trustedProxies.contains { $0.contains(request.connection.remoteAddress.bytes) }
     }
 
     /// Our answer from the upstream's (before the `headers.response` ops): its headers (taken
@@ -99,7 +96,7 @@ extension ProxyEngine {
             let declared = result.headers["content-length"].flatMap { Int($0) } ?? response.fieldBlock?.contentLength
             exchange.finish()
             result.body = .stream(length: declared) { _ in }
-        } else if let whole = response.body.takeIfComplete() {
+        } else if let whole = response.completeBody ?? response.body.takeIfComplete() {
             // The common small answer: already all here, so no stream and the upstream
             // connection is back in its pool before the client's response is even written.
             exchange.finish()

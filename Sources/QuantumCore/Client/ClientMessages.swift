@@ -6,8 +6,6 @@ public struct ClientRequest: Sendable {
     /// Sent as given, in order (include `Host`). The client writes the body framing itself:
     /// `Content-Length` when the body's length is known, else `Transfer-Encoding: chunked`.
     public var headers: HTTPFields
-    /// More fields, as bytes, sent after `headers` (the reverse proxy's fastest path).
-    public var fieldBlock: FieldBlock?
     /// Nil for no body. Read once: a request whose body was consumed cannot be replayed.
     public var body: RequestBody?
 
@@ -31,6 +29,10 @@ public struct ClientResponse: Sendable {
     public var fieldBlock: FieldBlock?
     /// The response body; after a `101` the raw bytes of the upgraded connection.
     public var body: RequestBody
+    /// The whole body, when it arrived with the head of a response delivered by callback
+    /// (`HTTPClient.startOnIdleConnection`); `body` is then empty. Saves a stream per small
+    /// answer, which a proxy would only drain again at once.
+    public var completeBody: [UInt8]?
     let connection: HTTPClientConnection
     let exchange: Int
 

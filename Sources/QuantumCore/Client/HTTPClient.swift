@@ -105,17 +105,24 @@ public final class HTTPClient: Sendable {
     }
 
     /// Sends a bodiless request on an idle pooled connection to `host:port` and calls
-    /// `completion` on `loop` once the response head arrived (with whatever of the body came in
-    /// the same read), or the exchange failed. Returns false, calling nothing, when no idle
-    /// connection is at hand: dialing takes the async `execute`. Call on `loop`.
+    /// `completion` on `loop` once the response head arrived (with the whole body when it came
+    /// in the same read: `ClientResponse.completeBody`), or the exchange failed. Returns false,
+    /// calling nothing, when no idle connection is at hand: dialing takes the async `execute`.
+    /// Call on `loop`.
     ///
-    /// Nothing suspends: a reverse proxy answers from here without a task. With `fieldFilter`,
-    /// the response's fields come as a `FieldBlock` (less those the filter drops), not strings.
-    public func startOnIdleConnection(_ request: ClientRequest, host: String, port: Int, loop: EventLoop,
-                                      fieldFilter: FieldBlock.Filter? = nil,
+    /// Nothing suspends and nothing is built twice: `writeHead` appends the request line, the
+    /// fields and the empty line straight into the connection's output (asking for no
+    /// `Connection: close`), so a reverse proxy forwards a request as bytes, without a task.
+    /// With `fieldFilter`, the response's fields come as a `FieldBlock` (less those the filter
+    /// drops), not strings. `isHeadRequest` tells a response without a body is coming.
+    public func startOnIdleConnection(host: String, port: Int, loop: EventLoop, isHeadRequest: Bool = false,
+                                      fieldFilter: FieldBlock.Filter? = nil, writeHead: (inout [UInt8]) -> Void,
                                       completion: @escaping (consuming Result<ClientResponse, HTTPClientError>) -> Void) -> Bool {
-        guard request.body == nil, loop.inEventLoop, let connection = pool(on: loop).checkOut(host: host, port: port) else { return false }
-        _ = send(request, on: connection, fieldFilter: fieldFilter)
+        guard configuration.keepAlive, loop.inEventLoop, let connection = pool(on: loop).checkOut(host: host, port: port) else {
+            return false
+        }
+        connection.begin(bodiless: isHeadRequest, keepAlive: true, fieldFilter: fieldFilter, writeHead: writeHead)
+        connection.requestFinished()
         connection.onResponse(completion)
         return true
     }
@@ -131,7 +138,7 @@ public final class HTTPClient: Sendable {
     /// Starts an exchange: writes the head (and a small complete body) into the connection's
     /// output, streams a larger body behind it. Returns the exchange's number.
     @inline(__always)
-    private func send(_ request: ClientRequest, on connection: HTTPClientConnection, fieldFilter: FieldBlock.Filter? = nil) -> Int {
+    private func send(_ request: ClientRequest, on connection: HTTPClientConnection) -> Int {
         let keepAlive = configuration.keepAlive && !request.headers.hasToken("close", in: "connection")
         let length = request.body?.knownLength
         // A small body already complete in memory goes out with the head, in one write.
@@ -141,7 +148,7 @@ public final class HTTPClient: Sendable {
         }
         let closeAfter = !configuration.keepAlive && !request.headers.contains("connection")
         // Written straight into the connection's output buffer: no array per request.
-        connection.begin(bodiless: request.method == "HEAD", keepAlive: keepAlive, fieldFilter: fieldFilter) { head in
+        connection.begin(bodiless: request.method == "HEAD", keepAlive: keepAlive) { head in
             head.appendUTF8(request.method); head.append(32)
             head.appendUTF8(request.target)
             head += " HTTP/1.1\r\n".utf8
@@ -149,7 +156,6 @@ public final class HTTPClient: Sendable {
                 if field.name.equalsIgnoringASCIICase("content-length") || field.name.equalsIgnoringASCIICase("transfer-encoding") { continue }
                 head.appendUTF8(field.name); head.append(58); head.append(32); head.appendUTF8(field.value); head.append(13); head.append(10)
             }
-            if let block = request.fieldBlock { head += block.bytes }
             if request.body != nil {
                 if let length { head += "Content-Length: \(length)\r\n".utf8 } else { head += "Transfer-Encoding: chunked\r\n".utf8 }
             } else if request.method == "POST" || request.method == "PUT" || request.method == "PATCH" {

@@ -307,6 +307,13 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
                 let rest = decoder.takeRemaining()
                 if !rest.isEmpty { stream.push(rest) }
                 if inputClosed { stream.finish() }
+            } else if headCallback != nil, case .length = h.framing, let whole = decoder.takeWholeBody() {
+                // A small answer, all here: no stream for it, and the exchange is over.
+                callbackResponse = ClientResponse(status: h.status, reason: h.reason, headers: h.headers, fieldBlock: h.fieldBlock,
+                                                  body: .empty, completeBody: whole, connection: self, exchange: exchangeNumber)
+                responseEnded = true
+                finishExchangeIfDone()
+                return
             } else {
                 var length: Int?
                 switch h.framing {

@@ -19,18 +19,15 @@ public struct FieldBlock: Sendable, Equatable, HeaderFieldSink {
     public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
     public mutating func add(_ name: String, _ value: String) {
+        let before = bytes.count
+        bytes.add(name, value)
+        guard bytes.count != before else { return }  // a framing field, left out
+        count += 1
         switch name.utf8.count {
         case 4 where name.equalsIgnoringASCIICase("date"): hasDate = true
         case 6 where name.equalsIgnoringASCIICase("server"): hasServer = true
-        case 14 where name.equalsIgnoringASCIICase("content-length"): return
-        case 17 where name.equalsIgnoringASCIICase("transfer-encoding"): return
         default: break
         }
-        bytes.appendUTF8(name)
-        bytes.append(58); bytes.append(32)
-        bytes.appendUTF8(value)
-        bytes.append(13); bytes.append(10)
-        count += 1
     }
 
     mutating func append(_ p: UnsafeBufferPointer<UInt8>, name: Range<Int>, value: Range<Int>) {
@@ -60,5 +57,22 @@ public struct FieldBlock: Sendable, Equatable, HeaderFieldSink {
             lineStart = i
         }
         return fields
+    }
+}
+
+/// A head being written as bytes takes fields too: `Name: value` and CRLF each. Framing fields
+/// (`Content-Length`, `Transfer-Encoding`) are left out, since whoever writes the head frames
+/// the body.
+extension Array: HeaderFieldSink where Element == UInt8 {
+    public mutating func add(_ name: String, _ value: String) {
+        switch name.utf8.count {
+        case 14 where name.equalsIgnoringASCIICase("content-length"): return
+        case 17 where name.equalsIgnoringASCIICase("transfer-encoding"): return
+        default: break
+        }
+        appendUTF8(name)
+        append(58); append(32)
+        appendUTF8(value)
+        append(13); append(10)
     }
 }

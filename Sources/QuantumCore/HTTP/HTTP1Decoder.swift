@@ -99,6 +99,18 @@ public struct HTTP1Decoder: Sendable {
         return .end(HTTPFields())
     }
 
+    /// Right after a head whose body has a known length: the whole body, when all of it is
+    /// already buffered, taken at once. The message is then over (no `.body` or `.end` event
+    /// follows). Nil, taking nothing, otherwise.
+    public mutating func takeWholeBody() -> [UInt8]? {
+        guard case .fixed(let remaining) = state, buffer.count - start >= remaining else { return nil }
+        let body = Array(buffer[start..<start + remaining])
+        start += remaining
+        state = .head
+        resetBlock()
+        return body
+    }
+
     /// True while a response body runs until the connection closes.
     public var readsUntilClose: Bool { if case .untilClose = state { return true } else { return false } }
 
@@ -162,37 +174,55 @@ public struct HTTP1Decoder: Sendable {
         var i = blockScanned
         var end: Int?
         try buffer.withUnsafeBufferPointer { (all) throws(HTTP1ParseError) in
-            let p = UnsafeBufferPointer(rebasing: all[start...])
-            guard let base = p.baseAddress else { return }
+            guard let base = all.baseAddress.map({ $0 + start }) else { return }
             while i < count {
-                // Jump to the next LF; every byte skipped must not be a CR (bare CR is refused).
                 let scanEnd = min(count, limit)
                 guard i < scanEnd else { throw HTTP1ParseError(status, "header block too large") }
-                let lf = memchr(base + i, 10, scanEnd - i).map { UnsafePointer($0.assumingMemoryBound(to: UInt8.self)) - base }
-                let stop = lf ?? scanEnd
-                if let cr = memchr(base + i, 13, stop - i) {
-                    let at = UnsafePointer(cr.assumingMemoryBound(to: UInt8.self)) - base
-                    if at + 1 < count, at + 1 != stop { throw HTTP1ParseError(400, "bare CR in header block") }
-                }
-                guard let lf else {
+                let k = Self.lineBreak(base, from: i, to: scanEnd)
+                if k == scanEnd {
                     i = scanEnd
                     if scanEnd == limit && count > limit { throw HTTP1ParseError(status, "header block too large") }
-                    break
+                    return
                 }
-                guard lf > blockLineStart, p[lf - 1] == 13 else { throw HTTP1ParseError(400, "bare LF in header block") }
-                let line = blockLineStart..<(lf - 1)
-                if line.isEmpty { end = start + lf + 1; return }
+                // A line ends in CR LF; a CR or LF on its own is refused.
+                guard base[k] == 13 else { throw HTTP1ParseError(400, "bare LF in header block") }
+                if k + 1 == scanEnd {
+                    // The byte after the CR is still to come, or past the limit.
+                    if scanEnd == limit && count > limit { throw HTTP1ParseError(status, "header block too large") }
+                    i = k
+                    return
+                }
+                guard base[k + 1] == 10 else { throw HTTP1ParseError(400, "bare CR in header block") }
+                let line = blockLineStart..<k
+                if line.isEmpty { end = start + k + 2; return }
                 blockLines.append(line)
                 if blockLines.count > limits.maxHeaderCount + 1 { throw HTTP1ParseError(431, "too many header fields") }
-                blockLineStart = lf + 1
-                i = lf + 1
+                blockLineStart = k + 2
+                i = k + 2
             }
         }
         if let end { return end }
-        // Stop before a trailing CR so the check above sees the byte after it.
-        blockScanned = (count > 0 && buffer[start + count - 1] == 13) ? count - 1 : count
+        blockScanned = i
         if count >= limit { throw HTTP1ParseError(status, "header block too large") }
         return nil
+    }
+
+    /// The index of the first CR or LF in `base[from..<end]`, or `end`: eight bytes at a time
+    /// (header lines are short, so this beats two `memchr` calls per line).
+    @inline(__always)
+    private static func lineBreak(_ base: UnsafePointer<UInt8>, from: Int, to end: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var i = from
+        while i + 8 <= end {
+            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self).littleEndian
+            let cr = word ^ (ones &* 13), lf = word ^ (ones &* 10)
+            // A byte of `cr` or `lf` is zero where the word has a CR or LF; the lowest flag is exact.
+            let found = ((cr &- ones) & ~cr | (lf &- ones) & ~lf) & highs
+            if found != 0 { return i + found.trailingZeroBitCount >> 3 }
+            i += 8
+        }
+        while i < end && base[i] != 13 && base[i] != 10 { i += 1 }
+        return i
     }
 
     private mutating func decodeHead() throws(HTTP1ParseError) -> Event? {

@@ -159,16 +159,17 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             if queue.count - queueHead >= Self.maxPipelined { break }
             // Answers the peer is not reading back up here: stop reading its requests too.
             if pendingOutput >= BodyStream.highWatermark { break }
-            let event: HTTP1Decoder.Event?
+            let event: HTTP1Decoder.Event
             do {
-                event = try decoder.next()
+                // Bound straight from the call: an optional bound later is copied, head and all.
+                guard let next = try decoder.next() else { break }
+                event = next
             } catch {
                 parseFailed = true
                 receivingBody?.fail(HTTPError(error.status, error.reason))
                 enqueue(.parseError(error))
                 break
             }
-            guard let event else { break }
             switch consume event {
             case .head(let head):
                 var stream: BodyStream?
@@ -376,8 +377,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         let date = loop.dateHeader
         out.withTail { buf in
             Self.appendStatusLine(error.status, to: &buf)
-            buf.append(contentsOf: Self.serverLine)
-            buf.append(contentsOf: Self.dateName); buf.append(contentsOf: date)
+            buf.appendStatic(Self.serverLine)
+            buf.appendStatic(Self.dateName); buf.append(contentsOf: date)
             buf.append(contentsOf: "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
         }
         finish()
@@ -458,26 +459,26 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
                 buf.appendUTF8(field.value)
                 buf.append(13); buf.append(10)
             }
-            if !hasServer { buf.append(contentsOf: Self.serverLine) }
-            if !hasDate { buf.append(contentsOf: Self.dateName); buf.append(contentsOf: dateHeader); buf.append(13); buf.append(10) }
+            if !hasServer { buf.appendStatic(Self.serverLine) }
+            if !hasDate { buf.appendStatic(Self.dateName); buf.append(contentsOf: dateHeader); buf.append(13); buf.append(10) }
             if status == 101 || status == 204 || status < 200 {
                 // No framing: 101's Upgrade/Connection come from the handler.
             } else if status == 304 {
                 if let declared = response.headers["content-length"] {
-                    buf.append(contentsOf: Self.contentLengthName); buf.appendUTF8(declared); buf.append(13); buf.append(10)
+                    buf.appendStatic(Self.contentLengthName); buf.appendUTF8(declared); buf.append(13); buf.append(10)
                 } else if let declared = response.forwardedFields?.contentLength {
-                    buf.append(contentsOf: Self.contentLengthName); Self.appendDecimal(declared, to: &buf); buf.append(13); buf.append(10)
+                    buf.appendStatic(Self.contentLengthName); Self.appendDecimal(declared, to: &buf); buf.append(13); buf.append(10)
                 }
             } else if let length {
-                buf.append(contentsOf: Self.contentLengthName)
+                buf.appendStatic(Self.contentLengthName)
                 Self.appendDecimal(length, to: &buf)
                 buf.append(13); buf.append(10)
             } else if framing.chunked {
-                buf.append(contentsOf: Self.chunkedLine)
+                buf.appendStatic(Self.chunkedLine)
             }
             if status != 101 {
-                if framing.closeAfter { buf.append(contentsOf: Self.connectionClose) }
-                else if minorVersion == 0 { buf.append(contentsOf: Self.connectionKeepAlive) }
+                if framing.closeAfter { buf.appendStatic(Self.connectionClose) }
+                else if minorVersion == 0 { buf.appendStatic(Self.connectionKeepAlive) }
             }
             buf.append(13); buf.append(10)
             if let inlineBody { buf.append(contentsOf: inlineBody) }
@@ -695,12 +696,13 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     // MARK: - Constant bytes
 
-    private static let serverLine = Array("Server: Quantum\r\n".utf8)
-    private static let dateName = Array("Date: ".utf8)
-    private static let contentLengthName = Array("Content-Length: ".utf8)
-    private static let chunkedLine = Array("Transfer-Encoding: chunked\r\n".utf8)
-    private static let connectionClose = Array("Connection: close\r\n".utf8)
-    private static let connectionKeepAlive = Array("Connection: keep-alive\r\n".utf8)
+    // Literals, not arrays: a static array is reached through `swift_once`, a call each time on Linux.
+    private static var serverLine: StaticString { "Server: Quantum\r\n" }
+    private static var dateName: StaticString { "Date: " }
+    private static var contentLengthName: StaticString { "Content-Length: " }
+    private static var chunkedLine: StaticString { "Transfer-Encoding: chunked\r\n" }
+    private static var connectionClose: StaticString { "Connection: close\r\n" }
+    private static var connectionKeepAlive: StaticString { "Connection: keep-alive\r\n" }
     private static let statusLines: [[UInt8]] = (0..<600).map { Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8) }
 
     static func appendStatusLine(_ status: Int, to buf: inout [UInt8]) {
