@@ -347,6 +347,27 @@ final class HTTP1DecoderTests: XCTestCase {
         assertRejected(chunked + "X-A: a\nX-B: b\r\n\r\n", 400)
     }
 
+    /// Long values are checked eight bytes at a time: a bad byte is caught at every offset, and
+    /// the bytes a value may hold (tab, obs-text) still pass there.
+    func testEveryOffsetOfALongValueIsChecked() {
+        let prefix = Array("GET / HTTP/1.1\r\nHost: h\r\nX-Long: ".utf8), suffix = Array("\r\n\r\n".utf8)
+        for offset in 0..<24 {
+            for bad: UInt8 in [0, 1, 0x1f, 0x7f] {
+                var value = [UInt8](repeating: UInt8(ascii: "a"), count: 24)
+                value[offset] = bad
+                XCTAssertEqual(verify(prefix + value + suffix).errorStatus, 400, "byte \(bad) at \(offset)")
+            }
+            for fine: UInt8 in [9, 0x80, 0xe9, 0xff, 0x20, 0x7e] where !(fine == 9 || fine == 0x20) || (offset > 0 && offset < 23) {
+                var value = [UInt8](repeating: UInt8(ascii: "a"), count: 24)
+                value[offset] = fine
+                let trace = verify(prefix + value + suffix)
+                XCTAssertNil(trace.errorStatus, "byte \(fine) at \(offset)")
+                XCTAssertEqual(trace.heads.first?.headers["x-long"].map { Array($0.utf8) }, String(decoding: value, as: UTF8.self).utf8.map { $0 },
+                               "byte \(fine) at \(offset)")
+            }
+        }
+    }
+
     // MARK: - Limits
 
     func testHeaderBlockSizeLimit() {

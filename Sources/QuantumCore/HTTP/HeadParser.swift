@@ -182,6 +182,17 @@ enum HeadParser {
         while i < end && (p[i] == 32 || p[i] == 9) { i += 1 }
         while end > i && (p[end - 1] == 32 || p[end - 1] == 9) { end -= 1 }
         var j = i
+        if let base = p.baseAddress {
+            // Eight bytes at a time while none is a control byte or DEL; a word with one (a tab,
+            // perhaps) is judged byte by byte below.
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            while j + 8 <= end {
+                let word = UnsafeRawPointer(base + j).loadUnaligned(as: UInt64.self)
+                let del = word ^ (ones &* 0x7f)
+                if ((word &- ones &* 0x20) & ~word | (del &- ones) & ~del) & highs != 0 { break }
+                j += 8
+            }
+        }
         while j < end {
             if !Token.isFieldValueByte(p[j]) { throw HTTP1ParseError(400, "invalid header value") }
             j += 1

@@ -9,14 +9,14 @@ public protocol ContextKey {
 /// A value type with one copy-on-write box allocated on the first write, so passing it down
 /// a chain costs at most one reference count.
 public struct Context: Sendable {
-    final class Storage: @unchecked Sendable {
+    @usableFromInline final class Storage: @unchecked Sendable {
         var vars: [String: String] = [:]
         var placeholders: [String: String] = [:]
         var groups: Set<String> = []
         var tails: [Next] = []
         var syncTails: [SyncNext] = []
         var scope: RequestScope?
-        var extensions: [ObjectIdentifier: any Sendable] = [:]
+        @usableFromInline var extensions: [ObjectIdentifier: any Sendable] = [:]
 
         init() {}
         init(copying o: Storage) {
@@ -24,7 +24,7 @@ public struct Context: Sendable {
         }
     }
 
-    private var storage: Storage?
+    @usableFromInline var storage: Storage?
     /// The loop running this request, when it came from a connection (loops live for the process).
     public unowned(unsafe) var loop: EventLoop?
 
@@ -38,7 +38,7 @@ public struct Context: Sendable {
         self.deferral = deferral
     }
 
-    private mutating func unique() -> Storage {
+    @usableFromInline mutating func unique() -> Storage {
         if let s = storage {
             if isKnownUniquelyReferenced(&storage) { return s }
             let copy = Storage(copying: s)
@@ -85,6 +85,9 @@ public struct Context: Sendable {
         set { unique().scope = newValue }
     }
 
+    /// Inlinable, so a lookup is specialised for its key where it is made (a generic call costs
+    /// metadata lookups, and proxies make one per request).
+    @inlinable
     public subscript<K: ContextKey>(_ key: K.Type) -> K.Value? {
         get {
             // Most requests have no storage: no dynamic cast of a nil then.
