@@ -50,7 +50,8 @@ extension ProxyEngine {
             switch consume result {
             case .success(var received):
                 let headers = received.takeHeaders()
-                exchange.response = received
+                // A whole body means the upstream exchange is over: nothing left to discard.
+                if received.completeBody == nil { exchange.response = received }
                 do {
                     promise.succeed(try self.downstreamResponse(received, headers: consume headers, exchange, choice, proxied))
                 } catch {
