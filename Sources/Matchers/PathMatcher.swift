@@ -51,8 +51,10 @@ public struct PathMatcher: MatcherModule {
 
     public func matches(_ request: Request, context: inout Context) -> Bool {
         var merged: String?
-        for c in compiled where Self.match(c, request, context, &merged) { return true }
-        return false
+        return compiled.withUnsafeBufferPointer { all in
+            for i in all.indices where Self.match(all[i], request, context, &merged) { return true }
+            return false
+        }
     }
 
     private static func match(_ c: Compiled, _ request: Request, _ context: Context, _ merged: inout String?) -> Bool {

@@ -32,47 +32,71 @@ extension ProxyEngine {
               let promise = context.deferral?.take()
         else { return }
         // The request is ours from here: it gets an answer or is handed back, exactly once.
-        let id = ObjectIdentifier(self), began = loop.now
+        let began = loop.now
         guard let choice = policy.select(upstreams, request, context, isAvailable: isAvailable) else {
             let failure = ProxyFailure(error: nil, upstream: nil, status: 503, message: "no upstreams available")
-            promise.handBack(note: ProxyHandoff(engine: id, choice: nil, exchange: nil, failure: failure, started: began))
+            promise.handBack(note: ProxyHandoff(engine: ObjectIdentifier(self), choice: nil, exchange: nil, failure: failure, started: began))
             return
         }
         let upstream = choice.upstream
-        let exchange = UpstreamExchange(upstream.state)
+        let exchange = DeferredProxyExchange(engine: self, promise: promise, choice: choice, proxied: proxied, began: began)
         let trusted = peerIsTrusted(request, context)
         // Both heads stay bytes (no header ops here to read them): the request's is written
         // straight out, the answer's fields come as a block, hop-by-hop ones left out.
         let sent = client.startOnIdleConnection(host: upstream.host, port: upstream.port, loop: loop, isHeadRequest: proxied.isHead,
                                                 fieldFilter: { ForwardedHeaders.isHopByHop($0) }) { head in
             ForwardedHeaders.writeUpstreamHead(for: request, trusted: trusted, upstreamHost: upstream.hostPort, into: &head)
-        } completion: { result in
-            switch consume result {
-            case .success(var received):
-                let headers = received.takeHeaders()
-                // A whole body means the upstream exchange is over: nothing left to discard.
-                if received.completeBody == nil { exchange.response = received }
-                do {
-                    promise.succeed(try self.downstreamResponse(received, headers: consume headers, exchange, choice, proxied))
-                } catch {
-                    exchange.finish()
-                    promise.handBack(note: ProxyHandoff(engine: id, choice: choice, exchange: nil, failure: error as? ProxyFailure,
-                                                        started: began))
-                }
-            case .failure(let error):
-                // A pooled connection the upstream had closed is no failed attempt: the async run
-                // tries the same upstream again (and dials if the next pooled one is stale too).
-                if error == .staleConnection {
-                    promise.handBack(note: ProxyHandoff(engine: id, choice: choice, exchange: exchange, failure: nil, started: began))
-                } else {
-                    exchange.finish()
-                    let failure = ProxyFailure(error: error, upstream: upstream)
-                    promise.handBack(note: ProxyHandoff(engine: id, choice: choice, exchange: nil, failure: failure, started: began))
-                }
+        } completion: { exchange.receive($0) }
+        if !sent { exchange.handBack(keepingCount: true, failure: nil) }
+    }
+}
+
+/// A deferred attempt's hold on its upstream, and the receiver of the upstream's answer: one
+/// object per attempt (the callback captures only it, so it needs no context of its own).
+final class DeferredProxyExchange: UpstreamExchange, @unchecked Sendable {
+    private let engine: ProxyEngine
+    private let promise: ResponsePromise
+    private let choice: SelectionPolicy.Choice
+    private let proxied: ProxiedRequest
+    private let began: UInt64
+
+    init(engine: ProxyEngine, promise: ResponsePromise, choice: SelectionPolicy.Choice, proxied: ProxiedRequest, began: UInt64) {
+        self.engine = engine
+        self.promise = promise
+        self.choice = choice
+        self.proxied = proxied
+        self.began = began
+        super.init(choice.upstream.state)
+    }
+
+    func receive(_ result: consuming Result<ClientResponse, HTTPClientError>) {
+        switch consume result {
+        case .success(var received):
+            let headers = received.takeHeaders()
+            // A whole body means the upstream exchange is over: nothing left to discard.
+            if received.completeBody == nil { response = received }
+            do {
+                promise.succeed(try engine.downstreamResponse(received, headers: consume headers, self, choice, proxied))
+            } catch {
+                finish()
+                handBack(keepingCount: false, failure: error as? ProxyFailure)
+            }
+        case .failure(let error):
+            // A pooled connection the upstream had closed is no failed attempt: the async run
+            // tries the same upstream again (and dials if the next pooled one is stale too).
+            if error == .staleConnection {
+                handBack(keepingCount: true, failure: nil)
+            } else {
+                finish()
+                handBack(keepingCount: false, failure: ProxyFailure(error: error, upstream: choice.upstream))
             }
         }
-        if !sent {
-            promise.handBack(note: ProxyHandoff(engine: id, choice: choice, exchange: exchange, failure: nil, started: began))
-        }
+    }
+
+    /// Gives the request to the async path, still counted against the upstream when it will go
+    /// there again (`keepingCount`).
+    func handBack(keepingCount: Bool, failure: ProxyFailure?) {
+        promise.handBack(note: ProxyHandoff(engine: ObjectIdentifier(engine), choice: choice, exchange: keepingCount ? self : nil,
+                                            failure: failure, started: began))
     }
 }

@@ -138,10 +138,10 @@ struct ProxiedRequest {
 /// owning the upstream response until it ends. Whatever happens downstream — streamed to the
 /// end, the client gone, the response dropped unwritten — both are released exactly once
 /// (the connection back to its pool if its exchange ended cleanly).
-final class UpstreamExchange: @unchecked Sendable {
+class UpstreamExchange: @unchecked Sendable {
     private let state: UpstreamState
     /// Set once the upstream answered (loop thread, before the response leaves the handler).
-    @exclusivity(unchecked) var response: ClientResponse?
+    @exclusivity(unchecked) final var response: ClientResponse?
     @exclusivity(unchecked) private var finished = false
 
     init(_ state: UpstreamState) {
@@ -149,7 +149,7 @@ final class UpstreamExchange: @unchecked Sendable {
         state.requests.add(1, ordering: .relaxed)
     }
 
-    func finish() {
+    final func finish() {
         guard !finished else { return }
         finished = true
         response?.discard()

@@ -18,8 +18,11 @@ public struct MatcherSet: Sendable, Decodable {
     }
 
     public func matches(_ request: Request, context: inout Context) throws -> Bool {
-        for m in matchers where try !m.matches(request, context: &context) { return false }
-        return true
+        // Through the buffer: a loop over the array copies each matcher out (retains apiece).
+        try matchers.withUnsafeBufferPointer { all in
+            for i in all.indices where try !all[i].matches(request, context: &context) { return false }
+            return true
+        }
     }
 }
 
@@ -30,8 +33,10 @@ public struct MatcherSets: Sendable {
 
     public func matches(_ request: Request, context: inout Context) throws -> Bool {
         if sets.isEmpty { return true }
-        for set in sets where try set.matches(request, context: &context) { return true }
-        return false
+        return try sets.withUnsafeBufferPointer { all in
+            for i in all.indices where try all[i].matches(request, context: &context) { return true }
+            return false
+        }
     }
 }
 
