@@ -17,7 +17,7 @@ final class ClientPool {
 
     /// The list last checked out from, by address: a proxy sends to the same upstream again
     /// and again, and this spares it building and hashing the key each time.
-    @exclusivity(unchecked) private var recent: (host: String, port: Int, list: IdleList)?
+    @exclusivity(unchecked) private var recent: (host: String, port: Int, key: String, list: IdleList)?
 
     /// The most recently used idle connection to `host:port`, if any.
     func checkOut(host: String, port: Int) -> HTTPClientConnection? {
@@ -25,8 +25,9 @@ final class ClientPool {
         if let recent, recent.port == port, recent.host == host {
             list = recent.list
         } else {
-            guard let found = idle[HTTPClient.poolKey(host: host, port: port)] else { return nil }
-            recent = (host, port, found)
+            let key = HTTPClient.poolKey(host: host, port: port)
+            guard let found = idle[key] else { return nil }
+            recent = (host, port, key, found)
             list = found
         }
         while let connection = list.connections.popLast() {
@@ -38,7 +39,8 @@ final class ClientPool {
     func checkIn(_ connection: HTTPClientConnection) {
         guard !isClosed else { connection.close(); return }
         let list: IdleList
-        if let existing = idle[connection.key] { list = existing } else { list = IdleList(); idle[connection.key] = list }
+        if let recent, recent.key == connection.key { list = recent.list }
+        else if let existing = idle[connection.key] { list = existing } else { list = IdleList(); idle[connection.key] = list }
         guard list.connections.count < maxIdlePerHost else { connection.close(); return }
         list.connections.append(connection)
     }

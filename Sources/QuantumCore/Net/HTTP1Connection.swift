@@ -347,7 +347,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         let bodyComplete = stream == nil || stream!.isFinished
         let keepAlive = head.keepAlive && !response.closeConnection && !shuttingDown && (bodyComplete || streams) && peerAwaitsMore
         do {
-            try await write(response, isHead: head.method == "HEAD", minorVersion: head.minorVersion, keepAlive: keepAlive || isUpgrade)
+            try await write(response, isHead: head.isHead, minorVersion: head.minorVersion, keepAlive: keepAlive || isUpgrade)
         } catch {
             close()
             return false
@@ -517,7 +517,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         if response.abort { close(); return }
         if response.status == 101 { response.status = 500 }
         let keepAlive = head.keepAlive && !response.closeConnection && peerAwaitsMore && !shuttingDown
-        let framing = appendHead(response, isHead: head.method == "HEAD", minorVersion: head.minorVersion, keepAlive: keepAlive)
+        let framing = appendHead(response, isHead: head.isHead, minorVersion: head.minorVersion, keepAlive: keepAlive)
         if !framing.bodyWritten {
             if case .bytes(let b) = response.body { out.append(b) }
             if case .file(let region) = response.body { out.append(region) }
