@@ -98,10 +98,17 @@ final class SelectionPolicyTests: XCTestCase {
     func testLeastConnAvoidsBusyUpstreams() async throws {
         let proxy = try await proxy(#"{"policy": "least_conn"}"#)
         defer { Task { await proxy.stop() } }
-        // Two long requests occupy two upstreams; the next short one goes to the third.
+        // Two long requests occupy two upstreams; the next short one goes to the third. The
+        // second is sent once the first is counted: two requests choosing at the same instant on
+        // two loops may both see the same upstream idle (as in Caddy, choosing and counting are
+        // not one atomic step).
         let port = proxy.port
-        let held = (0..<2).map { _ in Task.detached { try get(port, "/hold").bodyText } }
-        usleep(150_000)
+        var held: [Task<String, any Error>] = []
+        for _ in 0..<2 {
+            held.append(Task.detached { try get(port, "/hold").bodyText })
+            usleep(100_000)
+        }
+        usleep(50_000)
         let free = try get(port).bodyText
         let busy = try await [held[0].value, held[1].value]
         XCTAssertEqual(Set(busy).count, 2, "the two held requests went to different upstreams")

@@ -212,7 +212,8 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         if now >= nextTickAt {
             nextTickAt = now + 1_000_000_000
             dateHeader = HTTPDate.now()
-            handlers.forEach { $0.tick(now: now) }
+            let current = handlers  // a tick may close connections, changing the table
+            current.forEach { $0.tick(now: now) }
         }
         armTimerFD(timers.peek?.deadline ?? nextTickAt)
     }
