@@ -127,7 +127,7 @@ struct ProxiedRequest {
     unowned(unsafe) let loop: EventLoop?
 
     init(_ request: Request, _ context: Context) {
-        isHead = request.method.utf8.count == 4 && request.method == "HEAD"
+        isHead = RequestHead.isHead(request.method)
         isExtendedConnect = request.connectProtocol != nil
         asksUpgrade = isExtendedConnect || request.headers.contains("upgrade")
         loop = context.loop

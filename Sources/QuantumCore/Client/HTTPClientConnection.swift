@@ -299,6 +299,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
             timer?.cancel()
             timer = nil
             head = h
+            var whole: [UInt8]?
             if h.status == 101 {
                 // The connection now carries the upgraded protocol's raw bytes.
                 phase = .upgraded
@@ -307,13 +308,8 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
                 let rest = decoder.takeRemaining()
                 if !rest.isEmpty { stream.push(rest) }
                 if inputClosed { stream.finish() }
-            } else if headCallback != nil, case .length = h.framing, let whole = decoder.takeWholeBody() {
-                // A small answer, all here: no stream for it, and the exchange is over.
-                callbackResponse = ClientResponse(status: h.status, reason: h.reason, headers: h.headers, fieldBlock: h.fieldBlock,
-                                                  body: .empty, completeBody: whole, connection: self, exchange: exchangeNumber)
-                responseEnded = true
-                finishExchangeIfDone()
-                return
+            } else if headCallback != nil, case .length = h.framing, let taken = decoder.takeWholeBody() {
+                whole = taken  // a small answer, all here: no stream for it
             } else {
                 var length: Int?
                 switch h.framing {
@@ -326,7 +322,13 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
             if let w = headWaiter { headWaiter = nil; w.resume(returning: (h, RequestBody(stream: body))) }
             if headCallback != nil {
                 callbackResponse = ClientResponse(status: h.status, reason: h.reason, headers: h.headers, fieldBlock: h.fieldBlock,
-                                                  body: RequestBody(stream: body), connection: self, exchange: exchangeNumber)
+                                                  body: RequestBody(stream: body), completeBody: whole, connection: self,
+                                                  exchange: exchangeNumber)
+            }
+            if whole != nil {
+                // The exchange is over with its head.
+                responseEnded = true
+                finishExchangeIfDone()
             }
         case .body(let bytes):
             body?.push(bytes)

@@ -211,14 +211,11 @@ public struct HTTP1Decoder: Sendable {
     /// (header lines are short, so this beats two `memchr` calls per line).
     @inline(__always)
     private static func lineBreak(_ base: UnsafePointer<UInt8>, from: Int, to end: Int) -> Int {
-        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         var i = from
         while i + 8 <= end {
-            let word = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self).littleEndian
-            let cr = word ^ (ones &* 13), lf = word ^ (ones &* 10)
-            // A byte of `cr` or `lf` is zero where the word has a CR or LF; the lowest flag is exact.
-            let found = ((cr &- ones) & ~cr | (lf &- ones) & ~lf) & highs
-            if found != 0 { return i + found.trailingZeroBitCount >> 3 }
+            let word = ByteWord.load(base + i)
+            let found = ByteWord.equal(word, 13) | ByteWord.equal(word, 10)
+            if found != 0 { return i + ByteWord.firstFlagged(found) }
             i += 8
         }
         while i < end && base[i] != 13 && base[i] != 10 { i += 1 }

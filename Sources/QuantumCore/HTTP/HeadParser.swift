@@ -185,11 +185,9 @@ enum HeadParser {
         if let base = p.baseAddress {
             // Eight bytes at a time while none is a control byte or DEL; a word with one (a tab,
             // perhaps) is judged byte by byte below.
-            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
             while j + 8 <= end {
-                let word = UnsafeRawPointer(base + j).loadUnaligned(as: UInt64.self)
-                let del = word ^ (ones &* 0x7f)
-                if ((word &- ones &* 0x20) & ~word | (del &- ones) & ~del) & highs != 0 { break }
+                let word = ByteWord.load(base + j)
+                if ByteWord.below(word, 0x20) | ByteWord.equal(word, 0x7f) != 0 { break }
                 j += 8
             }
         }

@@ -21,8 +21,11 @@ public struct RequestHead: Sendable, Equatable {
     /// The request carries an `Upgrade` header (a handler may claim it).
     public var hasUpgrade: Bool
 
-    /// A `HEAD` request, asked per answer: the length test first spares `GET` a string comparison call.
-    public var isHead: Bool { method.utf8.count == 4 && method == "HEAD" }
+    /// A `HEAD` request, asked per answer.
+    public var isHead: Bool { Self.isHead(method) }
+
+    /// Whether `method` is `HEAD`: the length test first spares `GET` a string comparison call.
+    @inlinable public static func isHead(_ method: String) -> Bool { method.utf8.count == 4 && method == "HEAD" }
 }
 
 /// Why a request could not be parsed; `status` is what the client gets before the close.

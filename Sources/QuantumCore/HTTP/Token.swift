@@ -22,3 +22,29 @@ enum Token {
         }
     }
 }
+
+/// Eight bytes tested at once (SWAR): each test sets the high bit of the bytes that match, and
+/// the lowest set bit always marks a true match (bits above it may be false ones, from borrows).
+/// Header scanning uses it: lines are short, and a word per step beats a byte or a call per line.
+enum ByteWord {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    @inline(__always) static func load(_ p: UnsafePointer<UInt8>) -> UInt64 {
+        UnsafeRawPointer(p).loadUnaligned(as: UInt64.self).littleEndian
+    }
+
+    /// Flags the bytes equal to `byte`.
+    @inline(__always) static func equal(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+        let x = word ^ (ones &* UInt64(byte))
+        return (x &- ones) & ~x & highs
+    }
+
+    /// Flags the bytes below `limit` (at most 128).
+    @inline(__always) static func below(_ word: UInt64, _ limit: UInt8) -> UInt64 {
+        (word &- ones &* UInt64(limit)) & ~word & highs
+    }
+
+    /// The index in the word of the lowest flagged byte.
+    @inline(__always) static func firstFlagged(_ flags: UInt64) -> Int { flags.trailingZeroBitCount >> 3 }
+}
