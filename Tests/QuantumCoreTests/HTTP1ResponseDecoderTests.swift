@@ -272,6 +272,23 @@ final class HTTP1ResponseDecoderTests: XCTestCase {
         XCTAssertEqual(try decoder.next(), .body(Array("ok".utf8)))
     }
 
+    /// Lines already in outgoing form are copied in runs; every way a run can end keeps the
+    /// fields, their order and their normalised form exactly.
+    func testFieldBlockRunsEndAtDroppedAndRewrittenLines() throws {
+        var decoder = HTTP1Decoder(decodesResponses: true)
+        decoder.nextResponseFieldFilter = { $0.count == 4 && String(decoding: $0, as: UTF8.self).lowercased() == "drop" }
+        decoder.append(Array(("HTTP/1.1 200 OK\r\nA: 1\r\nDate: d\r\nDrop: x\r\nB: 2\r\nC:\t3\r\nD: 4\r\n"
+            + "E:5\r\nF: \r\nG: 7 \r\nContent-Length: 0\r\nH: 8\r\nI: 9\r\n\r\n").utf8))
+        guard case .response(let head)? = try decoder.next() else { return XCTFail("no head") }
+        let block = try XCTUnwrap(head.fieldBlock)
+        XCTAssertEqual(String(decoding: block.bytes, as: UTF8.self),
+                       "A: 1\r\nDate: d\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: \r\nG: 7\r\nH: 8\r\nI: 9\r\n")
+        XCTAssertEqual(block.count, 10)
+        XCTAssertTrue(block.hasDate, "a name inside a run is still noted")
+        XCTAssertFalse(block.hasServer)
+        XCTAssertEqual(block.fields.count, 10)
+    }
+
     func testReplyToHEADHasNoBody() {
         let options = Options(bodiless: true)
         let sized = verify("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", options)

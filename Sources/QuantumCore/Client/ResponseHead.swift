@@ -68,6 +68,9 @@ enum ResponseHeadParser {
         }
         var contentLength: Int?
         var codings: [Bool] = []  // per transfer coding: is it `chunked`
+        // Kept lines already in their outgoing form, not yet copied (CRLFs included).
+        var run = 0..<0
+        var runLines = 0
         var sawClose = false
         var sawKeepAlive = false
         for relative in lines.dropFirst() {
@@ -101,13 +104,28 @@ enum ResponseHeadParser {
                 case 17 where HeadParser.equals(p, name, "transfer-encoding"): continue
                 default: break
                 }
-                if filter(UnsafeBufferPointer(rebasing: p[name])) { continue }
-                if !listed.isEmpty && listed.contains(where: { HeadParser.equalsIgnoringCase(p, name, $0) }) { continue }
-                block!.append(p, name: name, value: value)
+                let kept = !filter(UnsafeBufferPointer(rebasing: p[name]))
+                    && (listed.isEmpty || !listed.contains(where: { HeadParser.equalsIgnoringCase(p, name, $0) }))
+                let verbatim = kept && value.lowerBound == name.upperBound + 2 && p[name.upperBound + 1] == 32
+                    && value.upperBound == fieldLine.upperBound
+                // A run ends at a line that is not copied as it stands or does not follow it.
+                if runLines > 0 && !(verbatim && run.upperBound == fieldLine.lowerBound) {
+                    block!.appendVerbatim(p, run, count: runLines)
+                    runLines = 0
+                }
+                if verbatim {
+                    if runLines == 0 { run = fieldLine.lowerBound..<fieldLine.lowerBound }
+                    run = run.lowerBound..<(fieldLine.upperBound + 2)
+                    runLines += 1
+                    block!.note(p, name: name)
+                } else if kept {
+                    block!.append(p, name: name, value: value)
+                }
             } else {
                 headers.add(HeadParser.string(p, name), HeadParser.string(p, value))
             }
         }
+        if runLines > 0 { block!.appendVerbatim(p, run, count: runLines) }
         block?.contentLength = contentLength
         let keepAlive = !sawClose && (minor == 1 || sawKeepAlive)
         let framing: ResponseHead.Framing

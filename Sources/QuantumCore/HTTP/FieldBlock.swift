@@ -31,13 +31,25 @@ public struct FieldBlock: Sendable, Equatable, HeaderFieldSink {
     }
 
     mutating func append(_ p: UnsafeBufferPointer<UInt8>, name: Range<Int>, value: Range<Int>) {
-        if name.count == 4 && HeadParser.equals(p, name, "date") { hasDate = true }
-        if name.count == 6 && HeadParser.equals(p, name, "server") { hasServer = true }
+        note(p, name: name)
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[name]))
         bytes.append(58); bytes.append(32)
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[value]))
         bytes.append(13); bytes.append(10)
         count += 1
+    }
+
+    /// Lines already in the form `append` writes (`Name: value` CRLF, validated), copied as
+    /// they stand: a run of adjacent ones costs one copy. Their names went to `note` first.
+    mutating func appendVerbatim(_ p: UnsafeBufferPointer<UInt8>, _ lines: Range<Int>, count: Int) {
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: p[lines]))
+        self.count += count
+    }
+
+    /// Remembers whether a field about to go in is `Date` or `Server`.
+    @inline(__always) mutating func note(_ p: UnsafeBufferPointer<UInt8>, name: Range<Int>) {
+        if name.count == 4 && HeadParser.equals(p, name, "date") { hasDate = true }
+        if name.count == 6 && HeadParser.equals(p, name, "server") { hasServer = true }
     }
 
     /// The fields as strings, for a writer that needs them one by one (HTTP/2).
