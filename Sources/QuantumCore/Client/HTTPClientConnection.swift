@@ -177,7 +177,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         case .idle, .busy, .upgraded: break
         }
         let buffer = loop.readBuffer
-        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        let n = Sockets.receive(fd, into: buffer.baseAddress, count: buffer.count)
         if n > 0 {
             lastRead = loop.now
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])

@@ -77,7 +77,7 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     func readable() {
         guard !isClosed else { return }
         let buffer = loop.readBuffer
-        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        let n = Sockets.receive(fd, into: buffer.baseAddress, count: buffer.count)
         if n > 0 {
             lastActivity = loop.now
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])

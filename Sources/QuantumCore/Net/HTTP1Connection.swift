@@ -86,7 +86,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     func readable() {
         guard !isClosed else { return }
         let buffer = loop.readBuffer
-        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        let n = Sockets.receive(fd, into: buffer.baseAddress, count: buffer.count)
         if n > 0 {
             lastRead = loop.now
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])

@@ -2,7 +2,7 @@ import CQuantumLinux
 import Glibc
 
 /// Bytes and file ranges waiting to be written to a socket, in order. Small byte pieces
-/// coalesce; runs of byte chunks go out with one `write`/`writev`; file ranges with `sendfile`.
+/// coalesce; runs of byte chunks go out with one `send`/`sendmsg`; file ranges with `sendfile`.
 struct OutboundQueue {
     private enum Chunk {
         case bytes([UInt8])
@@ -85,7 +85,7 @@ struct OutboundQueue {
                 while run < chunks.count && run < 64, case .bytes = chunks[run] { run += 1 }
                 if run == 1 {
                     wanted = bytes.count - offset
-                    result = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, wanted) }
+                    result = bytes.withUnsafeBytes { Sockets.send(fd, $0.baseAddress! + offset, count: wanted) }
                 } else {
                     (result, wanted) = writeRun(fd, run)
                 }
@@ -131,7 +131,7 @@ struct OutboundQueue {
         return done
     }
 
-    /// `writev` of the first `run` byte chunks.
+    /// One `sendmsg` of the first `run` byte chunks.
     private func writeRun(_ fd: Int32, _ run: Int) -> (Int, Int) {
         var total = 0
         let written: Int = withUnsafeTemporaryAllocation(of: iovec.self, capacity: run) { iov in
@@ -144,7 +144,7 @@ struct OutboundQueue {
                     }
                     total += b.count - skip
                 }
-                return writev(fd, iov.baseAddress, Int32(run))
+                return Sockets.send(fd, iov.baseAddress, count: Int32(run))
             }
         }
         return (written, total)

@@ -82,7 +82,7 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
         }
         guard phase != .closed else { return }
         let buffer = loop.readBuffer
-        let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+        let n = Sockets.receive(fd, into: buffer.baseAddress, count: buffer.count)
         if n > 0 {
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             guard case .tls(let session) = transport else { receivedPlain(bytes); return }

@@ -156,7 +156,7 @@ final class TLSSession {
             var data: UnsafeMutablePointer<CChar>?
             let length = quantum_bio_mem_data(wbio, &data)
             guard length > 0, let data else { return .drained }
-            let n = Glibc.write(fd, data, length)
+            let n = Sockets.send(fd, data, count: length)
             if n == length { _ = quantum_bio_reset(wbio); return .drained }
             if n > 0 { discard(n); return .blocked }
             let e = cq_errno()
