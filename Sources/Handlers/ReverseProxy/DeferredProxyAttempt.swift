@@ -38,14 +38,13 @@ extension ProxyEngine {
             promise.handBack(note: ProxyHandoff(engine: ObjectIdentifier(self), choice: nil, exchange: nil, failure: failure, started: began))
             return
         }
-        let upstream = choice.upstream
         let exchange = DeferredProxyExchange(engine: self, promise: promise, choice: choice, proxied: proxied, began: began)
         let trusted = peerIsTrusted(request, context)
         // Both heads stay bytes (no header ops here to read them): the request's is written
         // straight out, the answer's fields come as a block, hop-by-hop ones left out.
-        let sent = client.startOnIdleConnection(host: upstream.host, port: upstream.port, loop: loop, isHeadRequest: proxied.isHead,
-                                                fieldFilter: { ForwardedHeaders.isHopByHop($0) }) { head in
-            ForwardedHeaders.writeUpstreamHead(for: request, trusted: trusted, upstreamHost: upstream.hostPort, into: &head)
+        let sent = client.startOnIdleConnection(host: choice.upstream.host, port: choice.upstream.port, loop: loop,
+                                                isHeadRequest: proxied.isHead, fieldFilter: { ForwardedHeaders.isHopByHop($0) }) { head in
+            ForwardedHeaders.writeUpstreamHead(for: request, trusted: trusted, upstreamHost: choice.upstream.hostPort, into: &head)
         } completion: { exchange.receive($0) }
         if !sent { exchange.handBack(keepingCount: true, failure: nil) }
     }

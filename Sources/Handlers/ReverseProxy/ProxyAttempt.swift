@@ -126,7 +126,7 @@ struct ProxiedRequest {
     let isExtendedConnect: Bool
     unowned(unsafe) let loop: EventLoop?
 
-    init(_ request: Request, _ context: Context) {
+    init(_ request: __shared Request, _ context: __shared Context) {
         isHead = RequestHead.isHead(request.method)
         isExtendedConnect = request.connectProtocol != nil
         asksUpgrade = isExtendedConnect || request.headers.contains("upgrade")

@@ -159,26 +159,20 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             if queue.count - queueHead >= Self.maxPipelined { break }
             // Answers the peer is not reading back up here: stop reading its requests too.
             if pendingOutput >= BodyStream.highWatermark { break }
-            let event: HTTP1Decoder.Event
-            do {
-                // Bound straight from the call: an optional bound later is copied, head and all.
-                guard let next = try decoder.next() else { break }
-                event = next
-            } catch {
-                parseFailed = true
-                receivingBody?.fail(HTTPError(error.status, error.reason))
-                enqueue(.parseError(error))
-                break
-            }
+            // Bound straight from the call: an event stored and bound later is copied, head and all.
+            guard let event = nextEvent() else { break }
             switch consume event {
-            case .head(let head):
+            case .head(var head):
                 var stream: BodyStream?
                 switch head.framing {
                 case .none: break
                 case .length(let n): stream = BodyStream(loop: loop, source: self, knownLength: n)
                 case .chunked: stream = BodyStream(loop: loop, source: self, knownLength: nil)
                 }
-                if stream == nil && !head.hasUpgrade && answerInline(head) { continue }
+                if stream == nil && !head.hasUpgrade {
+                    guard let unanswered = answerInline(consume head) else { continue }
+                    head = unanswered
+                }
                 if head.hasUpgrade && runtime.protocols.h2c && waiter != nil && queueHead == queue.count,
                    case .plain = transport, let upgrade = HTTP2Upgrade(head) {
                     switchToHTTP2(initial: decoder.takeRemaining(), upgrade: upgrade)
@@ -200,6 +194,19 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             }
         }
         updateInterest()
+    }
+
+    /// The decoder's next event; nil when it needs more bytes or failed (the error is then
+    /// queued for the task to answer).
+    private func nextEvent() -> HTTP1Decoder.Event? {
+        do {
+            return try decoder.next()
+        } catch {
+            parseFailed = true
+            receivingBody?.fail(HTTPError(error.status, error.reason))
+            enqueue(.parseError(error))
+            return nil
+        }
     }
 
     // MARK: - Switching to HTTP/2
@@ -488,9 +495,10 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     /// The synchronous fast path: answers a bodiless request on the read path when the
     /// connection's task is idle and every handler on its route can answer without suspending,
-    /// or promises an answer (`DeferralOffer`). Returns false to hand the request to the task.
-    private func answerInline(_ head: RequestHead) -> Bool {
-        guard waiter != nil, queueHead == queue.count, !shuttingDown, runtime.inlineChain != nil else { return false }
+    /// or promises an answer (`DeferralOffer`). Takes the head (a promise keeps it without a
+    /// copy) and gives it back when the task is to answer the request.
+    private func answerInline(_ head: consuming RequestHead) -> RequestHead? {
+        guard waiter != nil, queueHead == queue.count, !shuttingDown, runtime.inlineChain != nil else { return head }
         let offer = deferralOffer ?? DeferralOffer(owner: self)
         deferralOffer = offer
         offer.isOpen = true
@@ -498,24 +506,24 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         offer.isOpen = false
         if promised != nil {
             if answer == nil {
-                promisedHead = head
+                promisedHead = consume head
                 if let outcome = earlyOutcome.take() { apply(outcome) }
-                return true
+                return nil
             }
             promised = nil  // taken, yet answered at once: the answer stands
             earlyOutcome = nil
         }
-        guard let response = answer else { return false }
-        if case .stream = response.body { return false }
-        guard response.upgrade == nil else { return false }
+        guard let response = answer else { return head }
+        if case .stream = response.body { return head }
+        guard response.upgrade == nil else { return head }
         writeInline(response, head)
-        return true
+        return nil
     }
 
     /// Writes a response that needs no task (bytes, a file or nothing) on the read path.
     private func writeInline(_ response: consuming Response, _ head: RequestHead) {
         if response.abort { close(); return }
-        if response.status == 101 { response.status = 500 }
+        if response.status == 101 || response.upgrade != nil { response.status = 500 }
         let keepAlive = head.keepAlive && !response.closeConnection && peerAwaitsMore && !shuttingDown
         let framing = appendHead(response, isHead: head.isHead, minorVersion: head.minorVersion, keepAlive: keepAlive)
         if !framing.bodyWritten {
@@ -544,7 +552,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         guard awaits(promise) else { return }
         // Still inside the chain call that took it: `answerInline` applies it on return.
         if promisedHead == nil { earlyOutcome = consume outcome; return }
-        apply(outcome)
+        apply(consume outcome)
         if !isClosed { process() }
     }
 
@@ -555,13 +563,16 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         switch consume outcome {
         case .handBack(let note):
             enqueue(.handBack(head, note))
-        case .response(var response):
-            if response.upgrade != nil {
-                // Promises are only offered for requests that asked for no protocol switch.
-                response.upgrade = nil
-                response.status = 500
+        case .response(let response):
+            // Promises are only offered for requests that asked for no protocol switch: an
+            // answer that switches anyway becomes a 500 (`writeInline` sees to its own).
+            if case .stream = response.body {
+                var answer = response
+                if answer.upgrade != nil { answer.upgrade = nil; answer.status = 500 }
+                enqueue(.promisedAnswer(head, answer))
+            } else {
+                writeInline(response, head)
             }
-            if case .stream = response.body { enqueue(.promisedAnswer(head, response)) } else { writeInline(response, head) }
         }
     }
 

@@ -35,7 +35,7 @@ public final class ResponsePromise: @unchecked Sendable {
     deinit { settle(.handBack(nil)) }
 
     /// The answer. A `.stream` body is written by the connection's task.
-    public func succeed(_ response: consuming Response) { settle(.response(response)) }
+    public func succeed(_ response: consuming Response) { settle(.response(consume response)) }
 
     /// Nothing reached the client yet: the request runs through the asynchronous chain from its
     /// first route instead, with `note` in its context under `HandBackNote` (what the handler
@@ -51,7 +51,7 @@ public final class ResponsePromise: @unchecked Sendable {
         self.owner = nil
         let id = ObjectIdentifier(self)
         if owner.loop.inEventLoop {
-            owner.settle(id, outcome)
+            owner.settle(id, consume outcome)
         } else {
             let outcome = copy outcome
             owner.loop.execute { owner.settle(id, outcome) }
