@@ -12,6 +12,8 @@
 # on-CPU time per request from every thread's schedstat — exact, unlike the tick-sampled user/sys
 # split that follows it — # and the server's user and system CPU per request from /proc) and the means per binary.
 # Benchmarks/proxy.sh stays the benchmark of record (caddy too, per-round ratios, pool checks).
+# Benchmarks/proxy-counts.sh counts the work itself (refcounting, mallocs, system calls per request),
+# which does not drift with the machine.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared}
@@ -48,8 +50,11 @@ cpu() {
   echo "$u $s $ns"
 }
 
+# The order rotates each round: whichever runs first in a round does measurably better here.
+peers=("$@" nginx)
 for round in $(seq "$ROUNDS"); do
-  for bin in "$@" nginx; do
+  for k in $(seq 0 $((${#peers[@]} - 1))); do
+    bin=${peers[$(( (k + round) % ${#peers[@]} ))]}
     if [[ $bin == nginx ]]; then
       nginx -p "$RUN/" -c nginx.conf -e stderr 2>/dev/null & SERVER=$!; url=http://127.0.0.1:18081/proxy/bench/item
     else
