@@ -41,6 +41,10 @@ public final class HTTPListenerSet: Sendable {
             for l in listeners { await l.loop.submit { l.stopAccepting() } }
             throw error
         }
+        if listeners.count > 1 {
+            let dealer = ConnectionDealer(listeners)
+            for l in listeners { await l.loop.submit { l.dealer = dealer } }
+        }
         return HTTPListenerSet(address: bound, listeners: listeners)
     }
 
@@ -56,12 +60,15 @@ public final class HTTPListenerSet: Sendable {
         for l in listeners { l.replaceRuntime(runtime) }
     }
 
-    /// Open connections across loops.
-    public func connectionCount() async -> Int {
-        var total = 0
-        for l in listeners { total += await l.loop.submit { l.registry.connections.count } }
-        return total
+    /// Open connections on each loop, in loop order: how evenly the loops share the clients.
+    public func connectionCounts() async -> [Int] {
+        var counts: [Int] = []
+        for l in listeners { counts.append(await l.loop.submit { l.registry.connections.count }) }
+        return counts
     }
+
+    /// Open connections across loops.
+    public func connectionCount() async -> Int { await connectionCounts().reduce(0, +) }
 
     /// Stops accepting, lets in-flight requests finish for up to `graceNanos`, then closes the rest.
     public func shutdown(graceNanos: UInt64?) async {

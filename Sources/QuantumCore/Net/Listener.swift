@@ -28,9 +28,12 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
     /// New connections use `runtime` from now on; open ones keep theirs.
     func replaceRuntime(_ runtime: ServerRuntime) { self.runtime.withLock { $0 = runtime } }
 
+    /// Deals this address's accepted connections to every loop's listener in turn (loop thread;
+    /// let go when accepting stops, which ends the dealer's reference cycle with its listeners).
+    @exclusivity(unchecked) var dealer: ConnectionDealer?
+
     func readable() {
         guard !closed else { return }
-        let current = runtime.withLock { $0 }
         for _ in 0..<64 {
             var storage = sockaddr_storage()
             var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
@@ -38,24 +41,36 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { cq_accept4(fd, $0, &len) }
             }
             if cfd < 0 { return }
-            Sockets.setNoDelay(cfd)
-            if let interval = current.limits.keepaliveInterval { Sockets.setKeepAlive(cfd, seconds: Int32(clamping: interval / 1_000_000_000)) }
-            var transport = ConnectionTransport.plain
-            if let tls = current.tls {
-                guard let session = tls.makeSession(fd: cfd) else { Glibc.close(cfd); continue }
-                transport = .tls(session)
+            let peer = SocketAddress(storage: storage)
+            if let target = dealer?.next(), target !== self {
+                target.loop.execute { target.adopt(cfd, peer: peer) }
+            } else {
+                adopt(cfd, peer: peer)
             }
-            let info = ConnectionInfo(remoteAddress: SocketAddress(storage: storage), localAddress: address, isTLS: current.tls != nil)
-            let connection = HTTP1Connection(fd: cfd, loop: loop, runtime: current, info: info, owner: registry, transport: transport)
-            do {
-                try loop.register(cfd, handler: connection, events: EPOLLIN.rawValue)
-            } catch {
-                Glibc.close(cfd)
-                continue
-            }
-            registry.add(connection)
-            connection.start()
         }
+    }
+
+    /// Serves an accepted connection on this listener's loop (loop thread).
+    func adopt(_ cfd: Int32, peer: SocketAddress) {
+        guard !closed else { Glibc.close(cfd); return }
+        let current = runtime.withLock { $0 }
+        Sockets.setNoDelay(cfd)
+        if let interval = current.limits.keepaliveInterval { Sockets.setKeepAlive(cfd, seconds: Int32(clamping: interval / 1_000_000_000)) }
+        var transport = ConnectionTransport.plain
+        if let tls = current.tls {
+            guard let session = tls.makeSession(fd: cfd) else { Glibc.close(cfd); return }
+            transport = .tls(session)
+        }
+        let info = ConnectionInfo(remoteAddress: peer, localAddress: address, isTLS: current.tls != nil)
+        let connection = HTTP1Connection(fd: cfd, loop: loop, runtime: current, info: info, owner: registry, transport: transport)
+        do {
+            try loop.register(cfd, handler: connection, events: EPOLLIN.rawValue)
+        } catch {
+            Glibc.close(cfd)
+            return
+        }
+        registry.add(connection)
+        connection.start()
     }
 
     func writable() {}
@@ -65,6 +80,7 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
     func stopAccepting() {
         guard !closed else { return }
         closed = true
+        dealer = nil
         loop.deregister(fd)
         Glibc.close(fd)
     }
