@@ -53,12 +53,20 @@ final class ForwardingTests: XCTestCase {
     }
 
     func testUntilCloseAndChunkedUpstreamBodies() async throws {
-        let untilClose = CannedUpstream("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nstreamed until close")
+        let untilClose = CannedUpstream("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nstreamed ", rest: "until close")
         let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(untilClose.port)"}]"#)
         let r = try get(proxy.port)
         XCTAssertEqual(r.bodyText, "streamed until close")
         XCTAssertEqual(r.header("Transfer-Encoding"), "chunked", "no length known: chunked to the client")
         await proxy.stop(); untilClose.stop()
+
+        // The body and the upstream's FIN in one segment: one readiness edge says both (EPOLLRDHUP),
+        // and the proxy must not wait for another. The whole body is then known, so its length too.
+        let atOnce = CannedUpstream("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nall at once")
+        let proxy1 = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(atOnce.port)"}]"#)
+        let whole = try get(proxy1.port)
+        XCTAssertEqual(whole.bodyText, "all at once")
+        await proxy1.stop(); atOnce.stop()
 
         let garbage = CannedUpstream("HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
         let proxy2 = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(garbage.port)"}]"#)

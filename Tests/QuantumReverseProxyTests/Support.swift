@@ -136,7 +136,8 @@ final class CannedUpstream: @unchecked Sendable {
     let port: Int
 
     /// Answers every request with `response`; one per connection, or all on it (`keepAlive`).
-    init(_ response: String, keepAlive: Bool = false) {
+    /// With `rest`, the answer ends with it 100 ms later, so the proxy sees the start alone.
+    init(_ response: String, rest: String? = nil, keepAlive: Bool = false) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.fd = fd
         var one: Int32 = 1
@@ -151,6 +152,7 @@ final class CannedUpstream: @unchecked Sendable {
         port = Int(UInt16(bigEndian: addr.sin_port))
         let listener = fd
         let bytes = Array(response.utf8)
+        let later = rest.map { Array($0.utf8) }
         Thread.detachNewThread {
             while true {
                 let c = accept(listener, nil, nil)
@@ -165,6 +167,10 @@ final class CannedUpstream: @unchecked Sendable {
                     }
                     if head.isEmpty { break }
                     _ = bytes.withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
+                    if let later {
+                        usleep(100_000)
+                        _ = later.withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
+                    }
                 } while keepAlive
                 close(c)
             }

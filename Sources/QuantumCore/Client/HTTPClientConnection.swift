@@ -69,7 +69,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     nonisolated(nonsending) func connect() async throws {
         try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<Void, any Error>) in
             do {
-                try loop.register(fd, handler: self, events: EPOLLOUT.rawValue)
+                try loop.register(fd, handler: self, events: EPOLLOUT.rawValue | EventLoop.edgeTriggered)
             } catch {
                 phase = .closed
                 Glibc.close(fd)
@@ -170,22 +170,20 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
 
     // MARK: - LoopIOHandler
 
-    func readable() {
+    func readable(_ events: IOEvents) {
         switch phase {
         case .closed: return
         case .connecting: connected(); return
         case .idle, .busy, .upgraded: break
         }
-        let buffer = loop.readBuffer
-        let n = Sockets.receive(fd, into: buffer.baseAddress, count: buffer.count)
-        if n > 0 {
+        let end = loop.readEdgeTriggered(fd, events, interest: interest,
+                                         keepReading: { phase != .closed && !inputClosed && interest & EPOLLIN.rawValue != 0 }) { bytes in
             lastRead = loop.now
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             guard case .tls(let session) = transport else { receivedPlain(bytes); return }
             let wasHandshaking = !session.handshakeDone
             // The response callback waits until the TLS session is done with the loop's buffer.
             feeding = true
-            let status = session.feed(bytes, scratch: buffer) { receivedPlain($0) }
+            let status = session.feed(bytes, scratch: loop.readBuffer) { receivedPlain($0) }
             feeding = false
             deliverResponse(orFail: nil)
             guard phase != .closed else { return }
@@ -195,12 +193,12 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
             case .failed:
                 fail(wasHandshaking ? .connectFailed("TLS: " + (session.verificationFailure ?? "handshake failed")) : .connectionClosed)
             }
-        } else if n == 0 {
-            inputEnded()
-        } else {
-            let e = cq_errno()
-            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
-            fail(phase == .busy && !receivedResponseBytes && completedExchanges > 0 ? .staleConnection : .connectionClosed)
+        }
+        guard phase != .closed else { return }
+        switch end {
+        case .drained, .stopped, .budgetSpent: break
+        case .endOfInput: inputEnded()
+        case .failed: fail(phase == .busy && !receivedResponseBytes && completedExchanges > 0 ? .staleConnection : .connectionClosed)
         }
     }
 
@@ -415,7 +413,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
             // Reading resumes: the server's silence counts from now.
             if wanted & EPOLLIN.rawValue != 0 && interest & EPOLLIN.rawValue == 0 { lastRead = loop.now }
             interest = wanted
-            loop.modify(fd, events: wanted)
+            loop.modify(fd, events: wanted | EventLoop.edgeTriggered)
         }
     }
 

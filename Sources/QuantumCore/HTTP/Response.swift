@@ -90,5 +90,6 @@ public protocol UpgradedConnection: Sendable {
     /// The next bytes from the peer, nil at end of stream.
     nonisolated(nonsending) func read() async throws -> [UInt8]?
     nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws
+    /// Ends the connection after the bytes already written (like a TCP FIN, not a reset).
     func close()
 }

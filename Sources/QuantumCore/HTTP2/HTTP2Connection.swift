@@ -74,7 +74,7 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
 
     // MARK: - Read path
 
-    func readable() {
+    func readable(_ events: IOEvents) {
         guard !isClosed else { return }
         let buffer = loop.readBuffer
         let n = Sockets.receive(fd, into: buffer.baseAddress, count: buffer.count)

@@ -4,10 +4,20 @@ import Synchronization
 
 /// A file descriptor's owner on an event loop: the loop calls these on its own thread.
 protocol LoopIOHandler: AnyObject {
-    func readable()
+    func readable(_ events: IOEvents)
     func writable()
     /// Called once a second with the loop's monotonic clock, for timeouts.
     func tick(now: UInt64)
+}
+
+/// What epoll reported for a descriptor along with its readability.
+struct IOEvents {
+    let raw: UInt32
+
+    /// The peer shut its side, or the socket failed: nothing more will arrive, so an
+    /// edge-triggered reader reads on to the end instead of stopping at a short read (the data
+    /// and the end may have come in one edge).
+    var peerClosed: Bool { raw & (EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 }
 }
 
 /// Work deferred to the end of the loop iteration (batched writes), without a closure allocation.
@@ -241,7 +251,9 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
                     }
                     if fd == timerFD { fireTimers(); continue }
                     guard let handler = handlers[fd] else { continue }
-                    if ev.events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 { handler.readable() }
+                    if ev.events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+                        handler.readable(IOEvents(raw: ev.events))
+                    }
                     if ev.events & EPOLLOUT.rawValue != 0, let h = handlers[fd], h === handler { handler.writable() }
                 }
             }

@@ -83,23 +83,20 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     // MARK: - Read path
 
-    func readable() {
+    func readable(_ events: IOEvents) {
         guard !isClosed else { return }
-        let buffer = loop.readBuffer
-        let n = Sockets.receive(fd, into: buffer.baseAddress, count: buffer.count)
-        if n > 0 {
+        let end = loop.readEdgeTriggered(fd, events, interest: interest,
+                                         keepReading: { !isClosed && interest & EPOLLIN.rawValue != 0 }) { bytes in
             lastRead = loop.now
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             if case .tls(let session) = transport { receiveTLS(bytes, session); return }
             received(bytes)
             if checkPreface && awaitPreface() { return }
-            if upgraded == nil { process() }
-        } else if n == 0 {
-            inputEnded()
-        } else {
-            let e = cq_errno()
-            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
-            close()
+            if upgraded == nil { process() } else { updateInterest() }
+        }
+        switch end {
+        case .drained, .stopped, .budgetSpent: break
+        case .endOfInput: inputEnded()
+        case .failed: close()
         }
     }
 
@@ -263,7 +260,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         if writeBlocked { wanted |= EPOLLOUT.rawValue }
         if wanted != interest {
             interest = wanted
-            loop.modify(fd, events: wanted)
+            loop.modify(fd, events: wanted | EventLoop.edgeTriggered)
         }
     }
 

@@ -32,7 +32,7 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
     /// let go when accepting stops, which ends the dealer's reference cycle with its listeners).
     @exclusivity(unchecked) var dealer: ConnectionDealer?
 
-    func readable() {
+    func readable(_ events: IOEvents) {
         guard !closed else { return }
         for _ in 0..<64 {
             var storage = sockaddr_storage()
@@ -64,7 +64,7 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
         let info = ConnectionInfo(remoteAddress: peer, localAddress: address, isTLS: current.tls != nil)
         let connection = HTTP1Connection(fd: cfd, loop: loop, runtime: current, info: info, owner: registry, transport: transport)
         do {
-            try loop.register(cfd, handler: connection, events: EPOLLIN.rawValue)
+            try loop.register(cfd, handler: connection, events: EPOLLIN.rawValue | EventLoop.edgeTriggered)
         } catch {
             Glibc.close(cfd)
             return

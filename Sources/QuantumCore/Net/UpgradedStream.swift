@@ -71,9 +71,11 @@ final class UpgradedStream: UpgradedConnection, WebSocketTransport, @unchecked S
         try await connection.writeBodyBytes(bytes)
     }
 
+    /// Ends the connection once what was written has gone out: a tunnel closes its client side
+    /// right after writing the upstream's last bytes, which are still queued at that moment.
     func close() {
         let connection = self.connection
-        if connection.loop.inEventLoop { connection.close() } else { connection.loop.execute { connection.close() } }
+        if connection.loop.inEventLoop { connection.finish() } else { connection.loop.execute { connection.finish() } }
     }
 
     // MARK: - WebSocketTransport (loop thread)

@@ -74,7 +74,7 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
 
     // MARK: - LoopIOHandler
 
-    func readable() {
+    func readable(_ events: IOEvents) {
         switch phase {
         case .connecting: connected()
         case .closed: return
