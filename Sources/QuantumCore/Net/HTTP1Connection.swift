@@ -91,6 +91,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             if case .tls(let session) = transport { receiveTLS(bytes, session); return }
             received(bytes)
             if checkPreface && awaitPreface() { return }
+            // An upgraded stream stops the reading once its handler has enough unread bytes.
             if upgraded == nil { process() } else { updateInterest() }
         }
         switch end {
@@ -137,7 +138,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         if session.pendingBytes > 0 { scheduleFlush() }
         switch status {
         case .open:
-            if upgraded == nil { process() }
+            if upgraded == nil { process() } else { updateInterest() }
         case .closed:
             if upgraded == nil { process() }
             inputEnded()
