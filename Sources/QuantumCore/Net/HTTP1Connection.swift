@@ -551,7 +551,9 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         // Still inside the chain call that took it: `answerInline` applies it on return.
         if promisedHead == nil { earlyOutcome = consume outcome; return }
         apply(consume outcome)
-        if !isClosed { process() }
+        // Requests read meanwhile are decoded now; with none, only reading may need resuming.
+        if isClosed { return }
+        if decoder.isIdle { updateInterest() } else { process() }
     }
 
     /// Ends the wait for the promised answer: it goes out, or the request goes to the task.
