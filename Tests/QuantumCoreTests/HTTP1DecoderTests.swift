@@ -159,6 +159,27 @@ final class HTTP1DecoderTests: XCTestCase {
         XCTAssertEqual(trace.items.count, 2, "head and end only: \(trace)")
     }
 
+    /// A server answering a bodiless request at once skips its `.end`; a body (even an empty
+    /// one, `Content-Length: 0`) still ends with one.
+    func testSkippingTheEndOfABodilessHead() throws {
+        var decoder = HTTP1Decoder()
+        decoder.append(Array(("GET /a HTTP/1.1\r\nHost: h\r\n\r\n" + "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"
+                              + "GET /c HTTP/1.1\r\nHost: h\r\n\r\n").utf8))
+        guard case .head(let a)? = try decoder.next() else { return XCTFail("no first head") }
+        XCTAssertEqual(a.rawPath, "/a")
+        XCTAssertFalse(decoder.isIdle)
+        decoder.skipEndOfBodilessHead()
+        guard case .head(let b)? = try decoder.next() else { return XCTFail("the skipped end came back") }
+        XCTAssertEqual(b.rawPath, "/b")
+        decoder.skipEndOfBodilessHead()
+        XCTAssertEqual(try decoder.next(), .end(HTTPFields()), "an empty body still ends")
+        guard case .head(let c)? = try decoder.next() else { return XCTFail("no third head") }
+        XCTAssertEqual(c.rawPath, "/c")
+        decoder.skipEndOfBodilessHead()
+        XCTAssertTrue(decoder.isIdle)
+        XCTAssertNil(try decoder.next())
+    }
+
     func testPartialContentLengthBodyIsNotEnded() {
         let trace = verify("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\nabc")
         XCTAssertNil(trace.errorStatus)

@@ -35,6 +35,8 @@ public struct HTTP1Decoder: Sendable {
         case trailers
         case untilClose
         case endPending
+        /// `endPending` after a request head without a body (`skipEndOfBodilessHead`).
+        case endOfBodiless
         case failed(HTTP1ParseError)
     }
 
@@ -111,6 +113,14 @@ public struct HTTP1Decoder: Sendable {
         return body
     }
 
+    /// Right after a head without a body (`Framing.none`): skips the `.end` event that would
+    /// follow, which tells nothing the head did not. A server that answers the request at once
+    /// (or promises to) then finds the decoder between messages. Does nothing after any other head.
+    public mutating func skipEndOfBodilessHead() {
+        guard case .endOfBodiless = state else { return }
+        state = .head
+    }
+
     /// True while a response body runs until the connection closes.
     public var readsUntilClose: Bool { if case .untilClose = state { return true } else { return false } }
 
@@ -131,7 +141,7 @@ public struct HTTP1Decoder: Sendable {
             start += n
             state = remaining == n ? .endPending : .fixed(remaining: remaining - n)
             return .body(chunk)
-        case .endPending:
+        case .endPending, .endOfBodiless:
             state = .head; resetBlock()
             return .end(HTTPFields())
         case .chunkSize: return try decodeChunkSize()
@@ -237,7 +247,7 @@ public struct HTTP1Decoder: Sendable {
         start = end
         resetBlock()
         switch head.framing {
-        case .none: state = .endPending
+        case .none: state = .endOfBodiless
         case .length(let n): state = n == 0 ? .endPending : .fixed(remaining: n)
         case .chunked: state = .chunkSize
         }

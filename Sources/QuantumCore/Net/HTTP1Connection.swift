@@ -163,7 +163,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             case .head(var head):
                 var stream: BodyStream?
                 switch head.framing {
-                case .none: break
+                case .none: decoder.skipEndOfBodilessHead()
                 case .length(let n): stream = BodyStream(loop: loop, source: self, knownLength: n)
                 case .chunked: stream = BodyStream(loop: loop, source: self, knownLength: nil)
                 }
