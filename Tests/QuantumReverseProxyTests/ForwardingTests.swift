@@ -133,12 +133,8 @@ final class ForwardingTests: XCTestCase {
 final class TrailerForwardingTests: XCTestCase {
     func testUpstreamTrailersPassThrough() async throws {
         let canned = CannedUpstream("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: 42\r\n\r\n")
-        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(canned.port)"}]"#)
-        let client = try RawClient(port: proxy.port)
-        client.send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        let raw = String(decoding: client.readAll(), as: UTF8.self)
+        let raw = try await rawThroughProxy(to: canned, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         XCTAssertTrue(raw.contains("hello"), raw)
         XCTAssertTrue(raw.hasSuffix("0\r\nX-Checksum: 42\r\n\r\n"), raw)
-        await proxy.stop(); canned.stop()
     }
 }

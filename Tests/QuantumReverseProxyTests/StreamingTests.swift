@@ -88,13 +88,9 @@ final class StreamingTests: XCTestCase {
         // The upstream switches, writes, and closes: its bytes and its FIN arrive together, and
         // the client side must be closed only after those bytes went out.
         let upstream = CannedUpstream("HTTP/1.1 101 Switching Protocols\r\nUpgrade: raw\r\nConnection: Upgrade\r\n\r\nlast words")
-        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(upstream.port)"}]"#)
-        let client = try RawClient(port: proxy.port)
-        client.send("GET / HTTP/1.1\r\nHost: site.test\r\nUpgrade: raw\r\nConnection: Upgrade\r\n\r\n")
-        let text = String(decoding: client.readAll(), as: UTF8.self)
+        let text = try await rawThroughProxy(to: upstream, "GET / HTTP/1.1\r\nHost: site.test\r\nUpgrade: raw\r\nConnection: Upgrade\r\n\r\n")
         XCTAssertTrue(text.hasPrefix("HTTP/1.1 101 "), text)
         XCTAssertTrue(text.hasSuffix("\r\n\r\nlast words"), text)
-        await proxy.stop(); upstream.stop()
     }
 
     func testUpgradeRefusedByTheUpstreamIsAnOrdinaryResponse() async throws {

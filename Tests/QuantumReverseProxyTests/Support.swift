@@ -129,6 +129,17 @@ func eventually(_ seconds: Double = 5, _ condition: () throws -> Bool) rethrows 
     return try condition()
 }
 
+/// What a client reads, to the end, for `request` sent through a fresh proxy to `canned`
+/// (both are stopped afterwards).
+func rawThroughProxy(to canned: CannedUpstream, _ request: String) async throws -> String {
+    let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(canned.port)"}]"#)
+    let client = try RawClient(port: proxy.port)
+    client.send(request)
+    let raw = String(decoding: client.readAll(), as: UTF8.self)
+    await proxy.stop(); canned.stop()
+    return raw
+}
+
 /// A bare TCP server answering every connection with `response` after reading the request
 /// head: upstream behaviour Quantum's own server would never produce. Serves until closed.
 final class CannedUpstream: @unchecked Sendable {
