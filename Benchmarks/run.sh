@@ -7,12 +7,12 @@
 #   ROUNDS=5 DURATION=10s Benchmarks/run.sh
 #
 # Needs: nginx-light caddy wrk (apt). Quantum serves Benchmarks/bench.json (hello with routing,
-# Date and Server headers; /static/* from file_server), since reverse_proxy and h2c are not built yet.
+# Date and Server headers; /static/* from file_server); proxy.sh, tls.sh and h2.sh cover the rest.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED:-$ROOT/../shared}
 SCRATCH=${SCRATCH:-$ROOT/.build-release}
-swift build -c release --product quantum --scratch-path "$SCRATCH" >/dev/null
+flock /tmp/swift-build.lock swift build -c release --product quantum --scratch-path "$SCRATCH" >/dev/null
 BIN=$SCRATCH/release/quantum
 export RESULTS_DIR=${RESULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/quantum-bench.XXXXXX")}
 QUANTUM_CMD="$BIN run --config $ROOT/Benchmarks/bench.json" QUANTUM_H2C_PORT=none \
