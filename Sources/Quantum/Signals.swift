@@ -21,22 +21,13 @@ public enum Signals {
             sigemptyset(&action.sa_mask)
             sigaction(s, &action, nil)
         }
-        let box = Unmanaged.passRetained(Reader(fd: fds[0], sink: sink))
-        var tid = pthread_t()
-        pthread_create(&tid, nil, { arg in
-            let reader = Unmanaged<Reader>.fromOpaque(arg!).takeRetainedValue()
+        let readFD = fds[0]
+        DetachedThread.start(name: "quantum-signals") {
             while true {
                 var sig: Int32 = 0
-                let n = read(reader.fd, &sig, 4)
-                if n == 4 { reader.sink(sig) } else if n < 0 && errno != EINTR { return nil }
+                let n = read(readFD, &sig, 4)
+                if n == 4 { sink(sig) } else if n < 0 && errno != EINTR { return }
             }
-        }, box.toOpaque())
-        pthread_detach(tid)
-    }
-
-    private final class Reader: Sendable {
-        let fd: Int32
-        let sink: @Sendable (Int32) -> Void
-        init(fd: Int32, sink: @escaping @Sendable (Int32) -> Void) { self.fd = fd; self.sink = sink }
+        }
     }
 }

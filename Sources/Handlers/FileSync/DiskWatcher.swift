@@ -27,7 +27,7 @@ final class DiskWatcher: @unchecked Sendable {
     }
 
     func start() {
-        tree.start(threadName: "quantum-sync-watch", quietMillis: quietMillis, hasPending: { !self.dirty.isEmpty },
+        tree.start(threadName: "quantum-inotify", quietMillis: quietMillis, hasPending: { !self.dirty.isEmpty },
                    event: { self.received($0) }, quiet: { self.flush() })
     }
 

@@ -1,6 +1,6 @@
 import CQuantumLinux
-import Foundation
 import Glibc
+import QuantumCore
 import Synchronization
 
 /// inotify over a directory tree, on its own thread: every directory the owner accepts is
@@ -41,9 +41,7 @@ final class InotifyTree: @unchecked Sendable {
     func start(threadName: String, quietMillis: Int32, hasPending: @escaping @Sendable () -> Bool,
                event: @escaping @Sendable (Event) -> Void, quiet: @escaping @Sendable () -> Void) {
         watch("")
-        let thread = Thread { [self] in run(quietMillis, hasPending, event, quiet) }
-        thread.name = threadName
-        thread.start()
+        DetachedThread.start(name: threadName) { [self] in run(quietMillis, hasPending, event, quiet) }
     }
 
     func stop() { stopped.store(true, ordering: .relaxed) }

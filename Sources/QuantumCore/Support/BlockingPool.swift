@@ -15,21 +15,12 @@ public final class BlockingPool: @unchecked Sendable {
     public init(threads: Int) {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
-        for i in 0..<max(1, threads) {
-            let box = Unmanaged.passRetained(self)
-            var tid = pthread_t()
-            pthread_create(&tid, nil, { arg in
-                let pool = Unmanaged<BlockingPool>.fromOpaque(arg!).takeRetainedValue()
-                pool.work()
-                return nil
-            }, box.toOpaque())
-            pthread_detach(tid)
-            _ = i
+        for _ in 0..<max(1, threads) {
+            DetachedThread.start(name: "quantum-blocking") { self.work() }
         }
     }
 
     private func work() {
-        cq_set_thread_name("quantum-blocking")
         while true {
             pthread_mutex_lock(&mutex)
             while queue.isEmpty { pthread_cond_wait(&condition, &mutex) }

@@ -1,5 +1,4 @@
 import CQuantumLinux
-import Foundation
 import Glibc
 import QuantumCore
 import Synchronization
@@ -40,7 +39,7 @@ final class LocalWatcher: @unchecked Sendable {
 
     /// Adds the watches (so nothing after this call is missed), then watches on a thread.
     func start() {
-        inotify.start(threadName: "quantum-sync-client-watch", quietMillis: quietMillis,
+        inotify.start(threadName: "sync-inotify", quietMillis: quietMillis,
                       hasPending: { !self.pending.isEmpty || !self.movesFrom.isEmpty },
                       event: { self.received($0) }, quiet: { self.flush() })
     }
