@@ -93,6 +93,24 @@ final class StreamingTests: XCTestCase {
         XCTAssertTrue(text.hasSuffix("\r\n\r\nlast words"), text)
     }
 
+    func testStreamTimeoutCutsATunnelWhoseClientStoppedReading() async throws {
+        // The upstream sends far more than the socket buffers hold; the client reads nothing, so
+        // the proxy's output to it never drains: the timeout must not wait for that.
+        let flood = String(repeating: "x", count: 64 << 20)
+        let upstream = CannedUpstream("HTTP/1.1 101 Switching Protocols\r\nUpgrade: raw\r\nConnection: Upgrade\r\n\r\n" + flood,
+                                      keepAlive: true)
+        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(upstream.port)"}], "stream_timeout": "300ms""#)
+        let client = try RawClient(port: proxy.port)
+        client.send("GET / HTTP/1.1\r\nHost: site.test\r\nUpgrade: raw\r\nConnection: Upgrade\r\n\r\n")
+        var open = 1
+        for _ in 0..<60 where open > 0 {
+            try await Task.sleep(for: .milliseconds(100))
+            open = await proxy.app.servers[0].listeners[0].connectionCounts().reduce(0, +)
+        }
+        XCTAssertEqual(open, 0, "the tunnel outlived its stream_timeout")
+        await proxy.stop(); upstream.stop()
+    }
+
     func testUpgradeRefusedByTheUpstreamIsAnOrdinaryResponse() async throws {
         let upstream = try await startUpstream("N")
         let proxy = try await startProxy(upstreamsJSON([upstream]))

@@ -171,7 +171,7 @@ struct Tunnel: Sendable {
     @Sendable func run(_ client: any UpgradedConnection) async throws {
         let exchange = self.exchange
         if let timeout, timeout.nanoseconds > 0, let loop {
-            loop.schedule(afterNanoseconds: UInt64(timeout.nanoseconds)) { client.close(); exchange.finish() }
+            loop.schedule(afterNanoseconds: UInt64(timeout.nanoseconds)) { client.abort(); exchange.finish() }
         }
         await withTaskGroup(of: Void.self) { group in
             group.addTask(executorPreference: loop) {

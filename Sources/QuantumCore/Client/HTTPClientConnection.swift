@@ -69,7 +69,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     nonisolated(nonsending) func connect() async throws {
         try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<Void, any Error>) in
             do {
-                try loop.register(fd, handler: self, events: EPOLLOUT.rawValue | EventLoop.edgeTriggered)
+                try loop.register(fd, handler: self, events: EventLoop.edgeTriggered(EPOLLOUT.rawValue))
             } catch {
                 phase = .closed
                 Glibc.close(fd)
@@ -413,7 +413,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
             // Reading resumes: the server's silence counts from now.
             if wanted & EPOLLIN.rawValue != 0 && interest & EPOLLIN.rawValue == 0 { lastRead = loop.now }
             interest = wanted
-            loop.modify(fd, events: wanted | EventLoop.edgeTriggered)
+            loop.modify(fd, events: EventLoop.edgeTriggered(wanted))
         }
     }
 

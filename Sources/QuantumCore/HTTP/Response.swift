@@ -92,4 +92,11 @@ public protocol UpgradedConnection: Sendable {
     nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws
     /// Ends the connection after the bytes already written (like a TCP FIN, not a reset).
     func close()
+    /// Ends the connection now, dropping what the peer has not taken yet: a timeout cutting a
+    /// peer that stopped reading, which `close()` would wait for.
+    func abort()
+}
+
+extension UpgradedConnection {
+    public func abort() { close() }
 }

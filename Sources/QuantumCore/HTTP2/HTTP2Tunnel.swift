@@ -184,4 +184,9 @@ final class HTTP2Tunnel: UpgradedConnection, WebSocketTransport, @unchecked Send
     func close() {
         if loop.inEventLoop { closeAfterFlush() } else { loop.execute { self.closeAfterFlush() } }
     }
+
+    /// Resets the stream (`CANCEL`).
+    func abort() {
+        if loop.inEventLoop { closeNow() } else { loop.execute { self.closeNow() } }
+    }
 }

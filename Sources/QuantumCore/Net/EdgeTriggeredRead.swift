@@ -17,10 +17,15 @@ enum EdgeTriggeredReadEnd {
 }
 
 extension EventLoop {
-    /// Interest flags of a descriptor read with `readEdgeTriggered`. One event per change of
-    /// state instead of one per iteration while data waits: a level-triggered descriptor is
-    /// polled again by the kernel on every `epoll_wait` after each event, to learn it is empty.
-    static let edgeTriggered: UInt32 = EPOLLET.rawValue | EPOLLRDHUP.rawValue
+    /// The epoll flags of a descriptor read with `readEdgeTriggered`, for an interest of
+    /// `EPOLLIN`/`EPOLLOUT`: one event per change of state instead of one per iteration while
+    /// data waits (a level-triggered descriptor is polled again by the kernel on every
+    /// `epoll_wait` after each event, to learn it is empty). The peer's hang-up is asked for only
+    /// while reading: a paused connection learns of it when it reads again, after the input it
+    /// already holds (the re-arming `EPOLL_CTL_MOD` reports it then).
+    static func edgeTriggered(_ interest: UInt32) -> UInt32 {
+        interest | EPOLLET.rawValue | (interest & EPOLLIN.rawValue != 0 ? EPOLLRDHUP.rawValue : 0)
+    }
 
     /// Full buffers read for one event before yielding to the loop's other descriptors.
     static let readsPerEvent = 16
@@ -46,7 +51,7 @@ extension EventLoop {
             }
             if !keepReading() { return .stopped }
         }
-        modify(fd, events: interest() | Self.edgeTriggered)
+        modify(fd, events: Self.edgeTriggered(interest()))
         return .budgetSpent
     }
 }

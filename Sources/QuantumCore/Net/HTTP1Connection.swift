@@ -261,7 +261,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         if writeBlocked { wanted |= EPOLLOUT.rawValue }
         if wanted != interest {
             interest = wanted
-            loop.modify(fd, events: wanted | EventLoop.edgeTriggered)
+            loop.modify(fd, events: EventLoop.edgeTriggered(wanted))
         }
     }
 
@@ -694,7 +694,13 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             }
             if pendingOutput == 0 { session.trimBuffers() }
         }
-        if upgraded != nil { return }
+        if upgraded != nil {
+            // Ending after its last bytes (`UpgradedStream.close`): a peer that takes none of
+            // them does not hold the connection past the write timeout, or the idle one.
+            if closeWhenDrained, pendingOutput > 0, let t = limits.writeTimeout ?? limits.idleTimeout,
+               now &- lastWriteProgress > t { close() }
+            return
+        }
         if let t = limits.writeTimeout, pendingOutput > 0, now &- lastWriteProgress > t { close(); return }
         if promised != nil { return }  // its handler's own timeouts apply
         if waiter != nil && decoder.isIdle && pendingOutput == 0 {

@@ -64,7 +64,7 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
         let info = ConnectionInfo(remoteAddress: peer, localAddress: address, isTLS: current.tls != nil)
         let connection = HTTP1Connection(fd: cfd, loop: loop, runtime: current, info: info, owner: registry, transport: transport)
         do {
-            try loop.register(cfd, handler: connection, events: EPOLLIN.rawValue | EventLoop.edgeTriggered)
+            try loop.register(cfd, handler: connection, events: EventLoop.edgeTriggered(EPOLLIN.rawValue))
         } catch {
             Glibc.close(cfd)
             return

@@ -78,6 +78,11 @@ final class UpgradedStream: UpgradedConnection, WebSocketTransport, @unchecked S
         if connection.loop.inEventLoop { connection.finish() } else { connection.loop.execute { connection.finish() } }
     }
 
+    func abort() {
+        let connection = self.connection
+        if connection.loop.inEventLoop { connection.close() } else { connection.loop.execute { connection.close() } }
+    }
+
     // MARK: - WebSocketTransport (loop thread)
 
     func startReceiving(_ receiver: any WebSocketTransportReceiver) {

@@ -16,7 +16,8 @@ public final class BlockingPool: @unchecked Sendable {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
         for _ in 0..<max(1, threads) {
-            DetachedThread.start(name: "quantum-blocking") { self.work() }
+            let started = DetachedThread.start(name: "quantum-blocking") { self.work() }
+            precondition(started, "cannot start the blocking pool's threads")
         }
     }
 

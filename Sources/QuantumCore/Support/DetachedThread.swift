@@ -5,17 +5,21 @@ import Glibc
 /// on pthreads: Foundation's `Thread` would bring Foundation, ICU and their ~8 MiB of mapped
 /// text into every process that links the module.
 package enum DetachedThread {
-    /// Runs `body` on a new detached thread named `name` (its first 15 bytes: Linux keeps no more).
-    package static func start(name: String, _ body: @escaping @Sendable () -> Void) {
+    /// Runs `body` on a new detached thread named `name` (its first 15 bytes: Linux keeps no
+    /// more). False when no thread could be made (`body` then never runs).
+    @discardableResult
+    package static func start(name: String, _ body: @escaping @Sendable () -> Void) -> Bool {
         let box = Unmanaged.passRetained(Job(name: String(decoding: name.utf8.prefix(15), as: UTF8.self), body: body))
         var tid = pthread_t()
-        pthread_create(&tid, nil, { arg in
+        let started = pthread_create(&tid, nil, { arg in
             let job = Unmanaged<Job>.fromOpaque(arg!).takeRetainedValue()
             cq_set_thread_name(job.name)
             job.body()
             return nil
         }, box.toOpaque())
+        guard started == 0 else { box.release(); return false }
         pthread_detach(tid)
+        return true
     }
 
     private final class Job: Sendable {
