@@ -73,14 +73,13 @@ final class UpgradedStream: UpgradedConnection, WebSocketTransport, @unchecked S
 
     /// Ends the connection once what was written has gone out: a tunnel closes its client side
     /// right after writing the upstream's last bytes, which are still queued at that moment.
-    func close() {
-        let connection = self.connection
-        if connection.loop.inEventLoop { connection.finish() } else { connection.loop.execute { connection.finish() } }
-    }
+    func close() { onLoop { $0.closeAfterFlush() } }
 
-    func abort() {
-        let connection = self.connection
-        if connection.loop.inEventLoop { connection.close() } else { connection.loop.execute { connection.close() } }
+    func abort() { onLoop { $0.closeNow() } }
+
+    /// Runs `body` on the connection's loop (now, when already there).
+    private func onLoop(_ body: @escaping @Sendable (UpgradedStream) -> Void) {
+        if connection.loop.inEventLoop { body(self) } else { connection.loop.execute { body(self) } }
     }
 
     // MARK: - WebSocketTransport (loop thread)
