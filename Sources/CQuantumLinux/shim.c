@@ -4,6 +4,9 @@
 #include <pthread.h>
 #include <sys/random.h>
 #include <time.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <linux/openat2.h>
 #include "CQuantumLinux.h"
 
 int cq_available_cpus(void) {
@@ -35,4 +38,18 @@ unsigned long long cq_fast_random(void) {
     cq_random_state += 0xa0761d6478bd642full;
     unsigned __int128 t = (unsigned __int128)cq_random_state * (cq_random_state ^ 0xe7037ed1a0b428dbull);
     return (unsigned long long)(t >> 64) ^ (unsigned long long)t;
+}
+
+const int cq_O_PATH = O_PATH;
+
+int cq_open_beneath(int dirfd, const char *path, int flags, unsigned int mode) {
+#ifdef SYS_openat2
+    if (!(flags & (O_CREAT | O_TMPFILE))) mode = 0;  /* openat2 refuses a mode it would not use */
+    struct open_how how = { .flags = (unsigned long long)(unsigned int)flags, .mode = mode,
+                            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
 }

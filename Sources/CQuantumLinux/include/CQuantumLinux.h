@@ -29,6 +29,13 @@ void cq_set_thread_name(const char *name);
 /// for load balancing and the like, never for secrets.
 unsigned long long cq_fast_random(void);
 
+/// openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS: `path` is resolved under `dirfd`
+/// and may not leave it (EXDEV), even through symlinks. ENOSYS where the kernel lacks openat2.
+int cq_open_beneath(int dirfd, const char *path, int flags, unsigned int mode);
+
+/// O_PATH, which Glibc's Swift module does not export (it needs _GNU_SOURCE).
+extern const int cq_O_PATH;
+
 static inline int cq_accept4(int fd, struct sockaddr *addr, socklen_t *len) {
     return accept4(fd, addr, len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 }

@@ -50,7 +50,7 @@ final class InotifyTree: @unchecked Sendable {
     func watch(_ relative: String) {
         guard relative.isEmpty || include(relative) else { return }
         let absolute = relative.isEmpty ? root : root + "/" + relative
-        let wd = inotify_add_watch(fd, absolute, mask | UInt32(IN_ONLYDIR))
+        let wd = inotify_add_watch(fd, absolute, mask | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW))
         guard wd >= 0 else { return }
         watches[wd] = relative
         for name in SyncStore.entries(of: absolute) {

@@ -89,9 +89,7 @@ struct SyncAPI {
         let (meta, file) = try await service.blocking { () throws -> (FileMetadata, OpenFile) in
             guard let m = store.metadata(path) else { throw HTTPError(404, "no such file: \(path)") }
             if m.isDirectory { throw HTTPError(400, "\(path) is a directory; use /api/list") }
-            let fd = open(path.absolute(in: store.root), O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw HTTPError(404, "no such file: \(path)") }
-            return (m, OpenFile(fd: fd))
+            return (m, try store.openFile(path))
         }
         let etag = "\"\(meta.hash)\""
         var response = Response(status: 200)

@@ -46,9 +46,6 @@ public struct SyncPath: Sendable, Hashable, CustomStringConvertible {
 
     public func appending(_ name: String) -> SyncPath? { SyncPath(isRoot ? name : relative + "/" + name) }
 
-    /// The absolute file system path under `root`.
-    public func absolute(in root: String) -> String { isRoot ? root : root + "/" + relative }
-
     /// Whether this is `other` or inside it.
     public func isWithin(_ other: SyncPath) -> Bool {
         other.isRoot || relative == other.relative || relative.hasPrefix(other.relative + "/")

@@ -9,9 +9,14 @@ import Synchronization
 /// `delete`, `makeDirectory` and `move`, which update the index, so the disk watcher can tell
 /// the API's own changes from other programs'. Uploads land in a temporary file in the state
 /// directory, are fsync'd, then renamed into place: a reader never sees half a file.
+///
+/// Every path is opened through a `ConfinedRoot`: a link that stays inside the root is followed
+/// on the way to an entry, one that leads out makes the path not found. Links themselves are
+/// not synced entries (never listed, transferred, or deleted through).
 public final class SyncStore: Sendable {
     public let root: String
     public let ignore: IgnoreRules
+    private let confined: ConfinedRoot
     let stateDirectory: String
     private let temporaryDirectory: String
     private let index = Mutex<[String: FileMetadata]>([:])
@@ -26,6 +31,7 @@ public final class SyncStore: Sendable {
         stateDirectory = r + "/" + SyncPath.stateDirectory
         temporaryDirectory = stateDirectory + "/tmp"
         try Self.makeDirectories(temporaryDirectory)
+        confined = try ConfinedRoot(r)
         // Uploads cut short by a crash left only temporary files: remove them.
         for name in Self.entries(of: temporaryDirectory) { unlink(temporaryDirectory + "/" + name) }
     }
@@ -69,10 +75,16 @@ public final class SyncStore: Sendable {
         return m
     }
 
-    func stat(_ path: SyncPath) -> stat? {
+    /// The entry itself (a link is not followed as the last component), nil when missing.
+    func stat(_ path: SyncPath) -> stat? { try? confined.status(path.relative, followLast: false) }
+
+    /// Opens a regular file for reading (blocking); 404 when it is missing or not a plain file.
+    public func openFile(_ path: SyncPath) throws -> OpenFile {
+        guard let fd = try? confined.open(path.relative, O_RDONLY | O_NOFOLLOW) else { throw HTTPError(404, "no such file: \(path)") }
+        let file = OpenFile(fd: fd)
         var st = Glibc.stat()
-        guard lstat(path.absolute(in: root), &st) == 0 else { return nil }
-        return st
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw HTTPError(404, "no such file: \(path)") }
+        return file
     }
 
     private func describe(_ path: SyncPath, _ st: stat, previous: FileMetadata?) -> FileMetadata? {
@@ -85,13 +97,13 @@ public final class SyncStore: Sendable {
            st.st_mtim.tv_sec < SystemClock.wallSeconds() - 1 {
             return FileMetadata(path: path.relative, size: size, hash: previous.hash, modified: modified, isDirectory: false)
         }
-        guard let digest = try? Digest.sha256(file: path.absolute(in: root)) else { return nil }
+        guard let file = try? openFile(path), let digest = try? Digest.sha256(fd: file.fd) else { return nil }
         return FileMetadata(path: path.relative, size: size, hash: Digest.hex(digest), modified: modified, isDirectory: false)
     }
 
     /// Calls `body` for every entry below `path`, parents before children.
     private func walk(_ path: SyncPath, _ body: (SyncPath, stat) -> Void) {
-        for name in Self.entries(of: path.absolute(in: root)).sorted() {
+        for name in (confined.entries(of: path.relative) ?? []).sorted() {
             guard let child = path.appending(name), !ignore.ignores(child), let st = stat(child) else { continue }
             body(child, st)
             if st.st_mode & S_IFMT == S_IFDIR { walk(child, body) }
@@ -99,16 +111,9 @@ public final class SyncStore: Sendable {
     }
 
     static func entries(of directory: String) -> [String] {
-        guard let dir = opendir(directory) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
+        let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        return ConfinedRoot.entries(ofDirectory: fd) ?? []
     }
 
     // MARK: - Uploads
@@ -161,15 +166,19 @@ public final class SyncStore: Sendable {
             let existing = metadata(path)
             if existing?.isDirectory == true { unlink(upload.temporaryPath); throw HTTPError(409, "\(path) is a directory") }
             do { try check(ifMatch, existing) } catch { unlink(upload.temporaryPath); throw error }
-            if let parent = path.parent { try makeParents(parent) }
-            guard rename(upload.temporaryPath, path.absolute(in: root)) == 0 else {
-                let why = String(cString: strerror(errno))
+            do {
+                if let parent = path.parent { try makeParents(parent) }
+                try onEntry(path) { dir, name in
+                    guard renameat(AT_FDCWD, upload.temporaryPath, dir, name) == 0 else {
+                        throw HTTPError(409, "cannot place \(path): \(String(cString: strerror(errno)))")
+                    }
+                }
+            } catch {
                 unlink(upload.temporaryPath)
-                throw HTTPError(409, "cannot place \(path): \(why)")
+                throw error
             }
             syncDirectory(path.parent ?? .root)
-            var st = Glibc.stat()
-            lstat(path.absolute(in: root), &st)
+            let st = stat(path) ?? Glibc.stat()
             let m = FileMetadata(path: path.relative, size: upload.size, hash: hash,
                                  modified: RFC3339.format(epochSeconds: st.st_mtim.tv_sec), isDirectory: false)
             index.withLock { $0[path.relative] = m }
@@ -197,8 +206,10 @@ public final class SyncStore: Sendable {
         return try changes.withLock { _ in
             guard let existing = metadata(path) else { throw HTTPError(404, "no such path: \(path)") }
             try check(ifMatch, existing.isDirectory ? nil : existing)
-            if existing.isDirectory { try removeTree(path.absolute(in: root)) } else if unlink(path.absolute(in: root)) != 0 {
-                throw HTTPError(409, "cannot delete \(path): \(String(cString: strerror(errno)))")
+            try onEntry(path) { dir, name in
+                if existing.isDirectory { try Self.removeTree(dir, name) } else if unlinkat(dir, name, 0) != 0 {
+                    throw HTTPError(409, "cannot delete \(path): \(String(cString: strerror(errno)))")
+                }
             }
             syncDirectory(path.parent ?? .root)
             index.withLock { idx in for key in idx.keys where SyncPath(key)?.isWithin(path) == true { idx[key] = nil } }
@@ -229,8 +240,12 @@ public final class SyncStore: Sendable {
             guard metadata(from) != nil else { throw HTTPError(404, "no such path: \(from)") }
             if stat(to) != nil { throw HTTPError(409, "\(to) already exists") }
             if let parent = to.parent { try makeParents(parent) }
-            guard rename(from.absolute(in: root), to.absolute(in: root)) == 0 else {
-                throw HTTPError(409, "cannot move \(from): \(String(cString: strerror(errno)))")
+            try onEntry(from) { fromDir, fromName in
+                try onEntry(to) { toDir, toName in
+                    guard renameat(fromDir, fromName, toDir, toName) == 0 else {
+                        throw HTTPError(409, "cannot move \(from): \(String(cString: strerror(errno)))")
+                    }
+                }
             }
             syncDirectory(to.parent ?? .root)
             index.withLock { idx in
@@ -284,26 +299,42 @@ public final class SyncStore: Sendable {
         for part in path.relative.split(separator: "/") {
             guard let next = current.appending(String(part)) else { throw HTTPError(400, "invalid path") }
             current = next
-            let absolute = current.absolute(in: root)
-            if mkdir(absolute, 0o755) != 0 && errno != EEXIST { throw HTTPError(409, "cannot create \(current): \(String(cString: strerror(errno)))") }
-            if stat(current).map({ $0.st_mode & S_IFMT != S_IFDIR }) ?? true { throw HTTPError(409, "\(current) is not a directory") }
+            try onEntry(current) { dir, name in
+                if mkdirat(dir, name, 0o755) != 0 && errno != EEXIST {
+                    throw HTTPError(409, "cannot create \(next): \(String(cString: strerror(errno)))")
+                }
+            }
+            // A link to a directory inside the root will do (the walk below it stays inside).
+            let st = try? confined.status(current.relative, followLast: true)
+            if st.map({ $0.st_mode & S_IFMT != S_IFDIR }) ?? true { throw HTTPError(409, "\(current) is not a directory") }
             if index.withLock({ $0[current.relative] == nil }), let m = metadata(current) { index.withLock { $0[current.relative] = m } }
         }
     }
 
-    private func removeTree(_ absolute: String) throws {
-        for name in Self.entries(of: absolute) {
-            let child = absolute + "/" + name
+    /// Runs `body` with the directory holding `path` (opened beneath the root) and its name.
+    private func onEntry<T>(_ path: SyncPath, _ body: (Int32, String) throws -> T) throws -> T {
+        guard let (dir, name) = try? confined.parent(of: path.relative) else { throw HTTPError(404, "no such path: \(path)") }
+        defer { close(dir) }
+        return try body(dir, name)
+    }
+
+    /// Removes directory `name` in `dir` with everything in it, never following a link.
+    private static func removeTree(_ dir: Int32, _ name: String) throws {
+        let fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw HTTPError(409, "cannot delete: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        for child in ConfinedRoot.entries(ofDirectory: dup(fd)) ?? [] {
             var st = Glibc.stat()
-            guard lstat(child, &st) == 0 else { continue }
-            if st.st_mode & S_IFMT == S_IFDIR { try removeTree(child) } else { unlink(child) }
+            guard fstatat(fd, child, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            if st.st_mode & S_IFMT == S_IFDIR { try removeTree(fd, child) } else { unlinkat(fd, child, 0) }
         }
-        guard rmdir(absolute) == 0 else { throw HTTPError(409, "cannot delete: \(String(cString: strerror(errno)))") }
+        guard unlinkat(dir, name, AT_REMOVEDIR) == 0 else { throw HTTPError(409, "cannot delete: \(String(cString: strerror(errno)))") }
     }
 
     private func syncDirectory(_ path: SyncPath) {
-        let fd = open(path.absolute(in: root), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); close(fd) }
+        guard let fd = try? confined.open(path.relative, O_RDONLY | O_DIRECTORY) else { return }
+        fsync(fd)
+        close(fd)
     }
 
     static func makeDirectories(_ absolute: String) throws {

@@ -8,36 +8,31 @@ public enum FileEntry: Sendable {
     case directory(mtimeNanos: Int)
     case file(FileInfo)
 
-    /// Looks `path` up: stat, symlinks resolved and kept inside `root`, regular files opened
-    /// (and read, when small). Blocking: call it on `BlockingPool`.
+    /// Looks `path` (inside `root`) up through a `ConfinedRoot`: links are followed while they
+    /// stay inside the root, regular files opened (and read, when small). Blocking: call it on
+    /// `BlockingPool`.
     static func load(path: String, root: String, smallFileLimit: Int) -> FileEntry {
+        guard let relative = SafePath.relative(path, to: root) else { return .missing }
+        let fd: Int32
+        do {
+            // O_NONBLOCK: a FIFO must not hold the pool's thread (it is refused below).
+            fd = try ConfinedRoot(root).open(relative, O_RDONLY | O_NONBLOCK | O_NOCTTY)
+        } catch {
+            return error.code == EACCES ? .forbidden : .missing
+        }
+        let file = OpenFile(fd: fd)
         var st = stat()
-        guard stat(path, &st) == 0 else { return errno == EACCES ? .forbidden : .missing }
-        // Symlinks may point anywhere: the resolved path must stay inside the resolved root.
-        guard let real = realPath(path), let realRoot = realPath(root),
-              real == realRoot || real.hasPrefix(realRoot == "/" ? "/" : realRoot + "/") else { return .missing }
+        guard fstat(fd, &st) == 0 else { return .missing }
         let mtime = st.st_mtim.tv_sec * 1_000_000_000 + st.st_mtim.tv_nsec
         switch st.st_mode & S_IFMT {
         case S_IFDIR: return .directory(mtimeNanos: mtime)
         case S_IFREG: break
-        default: return .missing  // sockets, pipes, devices are never served
+        default: return .missing  // pipes, devices are never served
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
-        guard fd >= 0 else { return errno == EACCES ? .forbidden : .missing }
-        let file = OpenFile(fd: fd)
-        var fst = stat()
-        guard fstat(fd, &fst) == 0, fst.st_mode & S_IFMT == S_IFREG else { return .missing }
-        let size = Int(fst.st_size)
-        let fmtime = fst.st_mtim.tv_sec * 1_000_000_000 + fst.st_mtim.tv_nsec
+        let size = Int(st.st_size)
         let content = size <= smallFileLimit ? try? file.read(offset: 0, count: size) : nil
         if let content, content.count != size { return .missing }
-        return .file(FileInfo(path: path, size: size, mtimeNanos: fmtime, file: file, content: content))
-    }
-
-    static func realPath(_ path: String) -> String? {
-        guard let p = realpath(path, nil) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
+        return .file(FileInfo(path: path, size: size, mtimeNanos: mtime, file: file, content: content))
     }
 }
 
@@ -75,22 +70,19 @@ public struct DirectoryItem: Sendable {
     public let isSymlink: Bool
     public let mode: UInt32
 
-    /// Lists `path` (blocking: call it on `BlockingPool`); nil when it cannot be read.
-    static func list(_ path: String) -> [DirectoryItem]? {
-        guard let dir = opendir(path) else { return nil }
-        defer { closedir(dir) }
+    /// Lists `path` (inside `root`; blocking: call it on `BlockingPool`); nil when it cannot be
+    /// read. A link is shown with its target's details only when the target is inside the root.
+    static func list(_ path: String, root: String) -> [DirectoryItem]? {
+        guard let relative = SafePath.relative(path, to: root), let confined = try? ConfinedRoot(root),
+              let fd = try? confined.open(relative, O_RDONLY | O_DIRECTORY) else { return nil }
+        defer { close(fd) }
+        guard let names = ConfinedRoot.entries(ofDirectory: dup(fd)) else { return nil }
         var items: [DirectoryItem] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name == "." || name == ".." { continue }
-            let full = path.hasSuffix("/") ? path + name : path + "/" + name
+        for name in names {
             var lst = stat()
-            guard lstat(full, &lst) == 0 else { continue }
+            guard fstatat(fd, name, &lst, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
             let isLink = lst.st_mode & S_IFMT == S_IFLNK
-            var st = lst
-            if isLink && stat(full, &st) != 0 { st = lst }
+            let st = isLink ? (try? confined.status(relative.isEmpty ? name : relative + "/" + name, followLast: true)) ?? lst : lst
             items.append(DirectoryItem(
                 name: name, size: Int(st.st_size), mtimeSeconds: st.st_mtim.tv_sec,
                 isDirectory: st.st_mode & S_IFMT == S_IFDIR, isSymlink: isLink, mode: st.st_mode))

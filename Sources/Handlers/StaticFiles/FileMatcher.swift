@@ -52,10 +52,10 @@ public struct FileMatcher: MatcherModule {
         case "first_exist", "first_exist_fallback":
             for (i, c) in candidates.enumerated() {
                 if policy == "first_exist_fallback" && i == candidates.count - 1 { chosen = c; break }
-                if let found = Self.probe(c) { chosen = found; break }
+                if let found = Self.probe(c, root: rootPath) { chosen = found; break }
             }
         default:
-            let existing = candidates.compactMap(Self.probe).filter { !$0.isDirectory }
+            let existing = candidates.compactMap { Self.probe($0, root: rootPath) }.filter { !$0.isDirectory }
             switch policy {
             case "smallest_size": chosen = existing.min { $0.size < $1.size }
             case "largest_size": chosen = existing.max { $0.size < $1.size }
@@ -83,9 +83,10 @@ public struct FileMatcher: MatcherModule {
     }
 
     /// The candidate with its metadata when it exists as the kind it names (a trailing `/` asks for a directory).
-    static func probe(_ c: Candidate) -> Candidate? {
-        var st = stat()
-        guard stat(c.absolute, &st) == 0 else { return nil }
+    /// Looked up through a `ConfinedRoot`: a link leading out of the root is not a match.
+    static func probe(_ c: Candidate, root: String) -> Candidate? {
+        guard let relative = SafePath.relative(c.absolute, to: root),
+              let st = try? ConfinedRoot(root).status(relative, followLast: true) else { return nil }
         let isDirectory = st.st_mode & S_IFMT == S_IFDIR
         if c.relative.hasSuffix("/") != isDirectory && c.relative != "/" { return nil }
         var found = c

@@ -74,7 +74,8 @@ public struct FileServer: HandlerModule, SynchronousHandler {
                 known.local[path] = entry
                 cache.store(entry, for: path, loop: context.loop)
             case .needListing(let path):
-                let items = try await BlockingPool.shared.run { DirectoryItem.list(path) }
+                let root = rootDirectory(request, context)
+                let items = try await BlockingPool.shared.run { DirectoryItem.list(path, root: root) }
                 known.listings[path] = .some(items)
                 cache.storeListing(items, for: path, loop: context.loop)
             }

@@ -30,6 +30,15 @@ enum SafePath {
         }
     }
 
+    /// What `join` put after `root` (`a/b`, empty for the root itself); nil when `path` is not
+    /// under `root`.
+    static func relative(_ path: String, to root: String) -> String? {
+        let base = join(root, "/")
+        if path == base { return "" }
+        let prefix = base == "/" ? "/" : base + "/"
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : nil
+    }
+
     /// `root` + a cleaned absolute path (`/a/b/`), without a trailing slash.
     static func join(_ root: String, _ clean: String) -> String {
         var base = root

@@ -27,6 +27,11 @@ public enum Digest {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError.last("open \(path)") }
         defer { close(fd) }
+        return try sha256(fd: fd)
+    }
+
+    /// SHA-256 of what is left to read from `fd` (blocking; the caller closes it).
+    public static func sha256(fd: Int32) throws -> [UInt8] {
         guard let ctx = EVP_MD_CTX_new() else { throw SystemError(operation: "EVP_MD_CTX_new", code: ENOMEM) }
         defer { EVP_MD_CTX_free(ctx) }
         EVP_DigestInit_ex(ctx, EVP_sha256(), nil)
@@ -34,7 +39,7 @@ public enum Digest {
         defer { buffer.deallocate() }
         while true {
             let n = read(fd, buffer.baseAddress, buffer.count)
-            if n < 0 { if errno == EINTR { continue }; throw SystemError.last("read \(path)") }
+            if n < 0 { if errno == EINTR { continue }; throw SystemError.last("read") }
             if n == 0 { break }
             EVP_DigestUpdate(ctx, buffer.baseAddress, n)
         }
