@@ -40,7 +40,12 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
             let cfd = withUnsafeMutablePointer(to: &storage) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { cq_accept4(fd, $0, &len) }
             }
-            if cfd < 0 { return }
+            if cfd < 0 {
+                let code = cq_errno()
+                if code == EMFILE || code == ENFILE || code == ENOBUFS || code == ENOMEM { pauseAccepting(code) }
+                return
+            }
+            if Self.exhaustionReported.load(ordering: .relaxed) { Self.exhaustionReported.store(false, ordering: .relaxed) }
             let peer = SocketAddress(storage: storage)
             if let target = dealer?.next(), target !== self {
                 target.loop.execute { target.adopt(cfd, peer: peer) }
@@ -49,6 +54,28 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
             }
         }
     }
+
+    /// Out of descriptors (or memory), `accept` fails while the connection stays queued, so a
+    /// level-triggered listener would wake again at once and spin. Instead the listener stops
+    /// watching for a moment (as nginx does), and the queued connections wait in the backlog
+    /// until descriptors are free again.
+    private func pauseAccepting(_ code: Int32) {
+        guard !paused else { return }
+        paused = true
+        loop.modify(fd, events: 0)
+        if !Self.exhaustionReported.exchange(true, ordering: .relaxed) {
+            ServerLog.warn("http", "accept: \(String(cString: strerror(code))); pausing accepts for \(Self.pauseNanos / 1_000_000) ms at a time until descriptors are free")
+        }
+        loop.schedule(afterNanoseconds: Self.pauseNanos) { [self] in
+            paused = false
+            if !closed { loop.modify(fd, events: EPOLLIN.rawValue) }
+        }
+    }
+
+    @exclusivity(unchecked) private var paused = false
+    static let pauseNanos: UInt64 = 100_000_000
+    /// Logged once an episode (across loops): set when accepting first fails, cleared by a success.
+    private static let exhaustionReported = Atomic<Bool>(false)
 
     /// Serves an accepted connection on this listener's loop (loop thread).
     func adopt(_ cfd: Int32, peer: SocketAddress) {
