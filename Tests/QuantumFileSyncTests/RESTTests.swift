@@ -120,6 +120,51 @@ final class RESTTests: XCTestCase {
         await s.stop()
     }
 
+    func testARefusedUploadLeavesNoTemporaryFile() async throws {
+        let s = try await SyncServer.start()
+        defer { Task { await s.stop() } }
+        _ = try s.upload("a.txt", "a file")
+        let body = String(repeating: "x", count: 200_000)
+        XCTAssertEqual(try s.upload("a.txt/x", body).status, 409, "a file where a directory should be")
+        XCTAssertEqual(try s.upload("a.txt/x", body, headers: [("If-Match", "*")]).status, 412, "nothing is there")
+        _ = try s.upload("d/f.txt", "1")
+        XCTAssertEqual(try s.upload("d", body).status, 409, "a directory where the file should go")
+        XCTAssertEqual(try s.upload("d/f.txt", body, headers: [("If-Match", "0000")]).status, 412)
+        let temporary = try FileManager.default.contentsOfDirectory(atPath: s.root + "/.quantum-sync/tmp")
+        XCTAssertEqual(temporary, [], "refused uploads must not leave their bodies behind")
+    }
+
+    func testNamesThatAreNotUTF8AreRefused() async throws {
+        let s = try await SyncServer.start()
+        defer { Task { await s.stop() } }
+        for name in ["%ff", "%fe", "a%ffb.txt", "%c0%ae", "%ed%a0%80"] {
+            XCTAssertEqual(try s.upload(name, "x").status, 400, name)
+            XCTAssertEqual(try s.request("GET", "/api/download/" + name).status, 400, name)
+            XCTAssertEqual(try s.request("GET", "/api/list?path=" + name).status, 400, name)
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: s.root).filter { $0 != ".quantum-sync" }, [])
+        XCTAssertEqual(try s.upload("%c3%a9t%c3%a9.txt", "ok").status, 201, "valid UTF-8 escapes still work")
+        XCTAssertEqual(s.file("été.txt"), "ok")
+    }
+
+    func testPreconditionFailedCarriesTheCurrentHash() async throws {
+        let s = try await SyncServer.start()
+        defer { Task { await s.stop() } }
+        _ = try s.upload("a.txt", "current")
+        let upload = try s.upload("a.txt", "new", headers: [("If-Match", "\"0000\"")])
+        XCTAssertEqual(upload.status, 412)
+        XCTAssertEqual(try s.json(upload)["hash"]?.string, sha256Hex("current"))
+        XCTAssertEqual(upload.header("etag"), "\"\(sha256Hex("current"))\"")
+        let delete = try s.request("DELETE", "/api/delete/a.txt", headers: [("If-Match", "0000")])
+        XCTAssertEqual(delete.status, 412)
+        XCTAssertEqual(try s.json(delete)["hash"]?.string, sha256Hex("current"))
+        XCTAssertEqual(s.file("a.txt"), "current")
+        // `*` only asks that something is there: a directory is.
+        _ = try s.request("POST", "/api/mkdir/dir")
+        XCTAssertEqual(try s.request("DELETE", "/api/delete/dir", headers: [("If-Match", "*")]).status, 200)
+        XCTAssertEqual(try s.request("DELETE", "/api/delete/missing", headers: [("If-Match", "*")]).status, 404)
+    }
+
     func testListSinceReturnsOperations() async throws {
         let s = try await SyncServer.start()
         _ = try s.upload("a.txt", "1")

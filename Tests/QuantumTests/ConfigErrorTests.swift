@@ -146,4 +146,24 @@ final class ConfigErrorTests: XCTestCase {
         XCTAssertEqual(Config.loadError(Config.server(routes: #"[{"match": [{"remote_ip": {"ranges": ["10.0.0.0/8", "10.0.0.0/33"]}}]}]"#)),
                        #"apps.http.servers.srv0.routes[0].match[0].remote_ip.ranges[1]: invalid IP range "10.0.0.0/33""#)
     }
+
+    /// Values that make no sense are refused with the field's path; negative values Caddy gives
+    /// a meaning (flush_interval -1: flush at once) still load.
+    func testNonsenseValuesAreRefused() {
+        func handler(_ json: String) -> String? { Config.loadError(Config.server(routes: #"[{"handle": [\#(json)]}]"#)) }
+        let sync = #"{"handler": "file_sync", "root": "/tmp/quantum-config-nonsense", "#
+        XCTAssertEqual(handler(sync + #""tokens": ["ok", ""]}"#),
+                       "apps.http.servers.srv0.routes[0].handle[0].tokens[1]: a token cannot be empty (it would let requests with an empty ?token= in)")
+        XCTAssertEqual(handler(sync + #""max_upload_size": -1}"#),
+                       "apps.http.servers.srv0.routes[0].handle[0].max_upload_size: a size cannot be negative")
+        XCTAssertEqual(handler(sync + #""heartbeat_interval": "-1s"}"#),
+                       "apps.http.servers.srv0.routes[0].handle[0].heartbeat_interval: heartbeat_interval cannot be negative (-1.0s)")
+        XCTAssertEqual(handler(#"{"handler": "websocket_echo", "ping_interval": "-5s"}"#),
+                       "apps.http.servers.srv0.routes[0].handle[0].ping_interval: ping_interval cannot be negative (-5.0s)")
+        XCTAssertEqual(handler(#"{"handler": "websocket_echo", "max_message_size": -10}"#),
+                       "apps.http.servers.srv0.routes[0].handle[0].max_message_size: a size cannot be negative")
+        XCTAssertEqual(handler(#"{"handler": "reverse_proxy", "upstreams": [{"dial": "127.0.0.1:1"}], "transport": {"protocol": "http", "dial_timeout": "-1s"}}"#),
+                       "apps.http.servers.srv0.routes[0].handle[0].transport.dial_timeout: dial_timeout cannot be negative (-1.0s)")
+        XCTAssertNil(handler(#"{"handler": "reverse_proxy", "upstreams": [{"dial": "127.0.0.1:1"}], "flush_interval": -1}"#))
+    }
 }

@@ -9,7 +9,8 @@ import QuantumCore
 /// Under its `prefix` (default none) it answers `/api/...`, `/ws` and the page at `page`
 /// (default `/`); other paths go on down the chain. Fields: `max_upload_size`, `tokens` (Bearer
 /// tokens; when set every API and WebSocket request needs one, `?token=` too for browsers),
-/// `allowed_origins` (browser WebSocket origins besides the page's own), `ignore` globs,
+/// `allowed_origins` (browser origins besides the page's own that may open the WebSocket and
+/// make changes through the API; a request with any other `Origin` gets 403), `ignore` globs,
 /// `history` (operations kept for catch-up, default 1000), `heartbeat_interval` (30s),
 /// `watch` (the disk watcher, default on).
 public struct FileSync: HandlerModule {
@@ -56,6 +57,10 @@ public struct FileSync: HandlerModule {
     public func validate() throws {
         if root.isEmpty { throw ConfigError(path: "root", "file_sync needs a root directory") }
         if let history, history < 1 { throw ConfigError(path: "history", "history must be at least 1") }
+        if let i = tokens?.firstIndex(where: \.isEmpty) {
+            throw ConfigError(path: "tokens[\(i)]", "a token cannot be empty (it would let requests with an empty ?token= in)")
+        }
+        try heartbeatInterval?.requireNonNegative("heartbeat_interval")
         if let prefix, !prefix.isEmpty, !prefix.hasPrefix("/") || prefix.hasSuffix("/") {
             throw ConfigError(path: "prefix", "prefix must start with / and not end with one (\"/sync\")")
         }
@@ -68,6 +73,9 @@ public struct FileSync: HandlerModule {
         let rest = request.rawPath.dropFirst(prefix.count)
         if rest.hasPrefix("/api/") {
             try authorize(request)
+            // A page on another site can send a form or a text/plain POST here without asking
+            // (no CORS preflight): a change must come from no browser, or an allowed origin.
+            if !Self.isSafe(request.method) { try checkOrigin(request) }
             if let response = try await SyncAPI(service: service).respond(rest.dropFirst(5), request) { return response }
             return try await next(request, context)
         }
@@ -106,7 +114,10 @@ public struct FileSync: HandlerModule {
         }
     }
 
-    /// A browser's WebSocket must come from the page's own origin or one in `allowed_origins`.
+    private static func isSafe(_ method: String) -> Bool { method == "GET" || method == "HEAD" || method == "OPTIONS" }
+
+    /// A browser's WebSocket, and any change through the API, must come from the page's own
+    /// origin or one in `allowed_origins`; requests without `Origin` (not a browser) pass.
     private func checkOrigin(_ request: Request) throws {
         guard let origin = request.headers["origin"] else { return }  // not a browser
         if allowedOrigins?.contains(origin) == true || allowedOrigins?.contains("*") == true { return }

@@ -32,8 +32,12 @@ struct SyncAPI {
         case ("PUT", _) where endpoint.hasPrefix("upload/"):
             return try await upload(try path(after: "upload/"), request, source: source)
         case ("DELETE", _) where endpoint.hasPrefix("delete/"):
-            let op = try await service.delete(try path(after: "delete/"), ifMatch: request.headers["if-match"], source: source)
-            return json(.object([("seq", .number(String(op.seq)))]))
+            do {
+                let op = try await service.delete(try path(after: "delete/"), ifMatch: request.headers["if-match"], source: source)
+                return json(.object([("seq", .number(String(op.seq)))]))
+            } catch let error as HTTPError where error.status == 412 {
+                return preconditionFailed(error)
+            }
         case ("POST", _) where endpoint.hasPrefix("mkdir/"):
             let target = try path(after: "mkdir/")
             guard let op = try await service.makeDirectory(target, source: source) else {
@@ -66,8 +70,12 @@ struct SyncAPI {
     }
 
     private nonisolated(nonsending) func list(_ request: Request) async throws -> Response {
-        let under = try request.queryValues("path").first.map { value -> SyncPath in
-            guard let p = SyncPath(value) else { throw HTTPError(400, "invalid path") }
+        // From the raw query, strictly: `%ff` must not become U+FFFD and name another path.
+        let rawPath = request.query.split(separator: "&").first { $0.hasPrefix("path=") }?.dropFirst(5)
+        let under = try rawPath.map { value -> SyncPath in
+            guard let decoded = PathCodec.unescapeUTF8(String(value), plusAsSpace: true), let p = SyncPath(decoded) else {
+                throw HTTPError(400, "invalid path")
+            }
             return p
         } ?? .root
         let seq = service.log.lastSeq
@@ -140,11 +148,28 @@ struct SyncAPI {
             throw error
         }
         let ifMatch = request.headers["if-match"]
-        let op = try await service.blocking { try store.commit(upload, to: path, ifMatch: ifMatch) }
+        let op: SyncOperation
+        do {
+            op = try await service.blocking { try store.commit(upload, to: path, ifMatch: ifMatch) }
+        } catch is CancellationError {
+            upload.discard()  // the request went away before its commit ran
+            throw CancellationError()
+        } catch let error as HTTPError where error.status == 412 {
+            return preconditionFailed(error)
+        }
         let logged = service.record([op], source: source)[0]
         var created = false
         if case .create = op { created = true }
         return json(.object([("seq", .number(String(logged.seq))), ("metadata", metadataJSON(logged))]), status: created ? 201 : 200)
+    }
+
+    /// A failed `If-Match` answers 412 with the file's current hash (JSON `error` and `hash`,
+    /// and the `ETag`), so a client can tell what it conflicts with.
+    private func preconditionFailed(_ error: HTTPError) -> Response {
+        let hash = error.placeholders[SyncStore.currentHashPlaceholder] ?? ""
+        var response = json(.object([("error", .string(error.message)), ("hash", .string(hash))]), status: 412)
+        if !hash.isEmpty { response.headers.set("ETag", "\"\(hash)\"") }
+        return response
     }
 
     private func json(_ value: JSONValue, status: Int = 200) -> Response {

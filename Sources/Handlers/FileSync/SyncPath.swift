@@ -30,7 +30,7 @@ public struct SyncPath: Sendable, Hashable, CustomStringConvertible {
 
     /// Checks a percent-encoded URL path tail (`docs/a%20b.txt`).
     public init?(escaped: String) {
-        guard let decoded = PathCodec.unescape(escaped), !decoded.utf8.contains(0) else { return nil }
+        guard let decoded = PathCodec.unescapeUTF8(escaped), !decoded.utf8.contains(0) else { return nil }
         self.init(decoded)
     }
 

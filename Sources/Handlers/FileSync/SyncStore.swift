@@ -186,15 +186,24 @@ public final class SyncStore: Sendable {
         }
     }
 
+    /// Where a 412's error carries the current hash (empty: nothing there, or a directory).
+    public static let currentHashPlaceholder = "http.file_sync.current_hash"
+
+    /// `If-Match`: `*` holds when something is there (a directory too); a hash only when the
+    /// file has that content.
     private func check(_ ifMatch: String?, _ existing: FileMetadata?) throws {
         guard var expected = ifMatch?.trimmingOWS() else { return }
+        func failed(_ message: String) -> HTTPError {
+            HTTPError(412, message, placeholders: [Self.currentHashPlaceholder: existing?.hash ?? ""])
+        }
         if expected == "*" {
-            if existing == nil { throw HTTPError(412, "the file does not exist") }
+            if existing == nil { throw failed("nothing is there") }
             return
         }
         if expected.hasPrefix("\"") && expected.hasSuffix("\"") && expected.count >= 2 { expected = expected.dropFirst().dropLast() }
-        guard let existing, existing.hash == String(expected) else {
-            throw HTTPError(412, "the file changed: its hash is \(existing?.hash ?? "none")")
+        guard let existing, !existing.isDirectory, existing.hash == String(expected) else {
+            if existing?.isDirectory == true { throw failed("it is a directory") }
+            throw failed("the file changed: its hash is \(existing?.hash ?? "none")")
         }
     }
 
@@ -205,7 +214,7 @@ public final class SyncStore: Sendable {
         guard !path.isRoot else { throw HTTPError(403, "the root cannot be deleted") }
         return try changes.withLock { _ in
             guard let existing = metadata(path) else { throw HTTPError(404, "no such path: \(path)") }
-            try check(ifMatch, existing.isDirectory ? nil : existing)
+            try check(ifMatch, existing)
             try onEntry(path) { dir, name in
                 if existing.isDirectory { try Self.removeTree(dir, name) } else if unlinkat(dir, name, 0) != 0 {
                     throw HTTPError(409, "cannot delete \(path): \(String(cString: strerror(errno)))")

@@ -75,7 +75,13 @@ public struct HTTPTransport: Sendable, Decodable {
             guard let d = try c.decodeIfPresent(CaddyDuration.self, forKey: key), d.nanoseconds > 0 else { return nil }
             return UInt64(d.nanoseconds)
         }
-        if c.contains(.dialTimeout) { configuration.dialTimeout = try nanos(.dialTimeout) }
+        if c.contains(.dialTimeout) {
+            // Go's dialer fails at once on a negative timeout: a mistake, not "no timeout".
+            if let d = try c.decodeIfPresent(CaddyDuration.self, forKey: .dialTimeout), d.nanoseconds < 0 {
+                throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.dialTimeout], "dial_timeout cannot be negative (\(d))")
+            }
+            configuration.dialTimeout = try nanos(.dialTimeout)
+        }
         configuration.responseHeaderTimeout = try nanos(.responseHeaderTimeout)
         configuration.readTimeout = try nanos(.readTimeout)
         configuration.writeTimeout = try nanos(.writeTimeout)

@@ -78,6 +78,11 @@ public struct WebSocketEcho: HandlerModule {
         return c
     }
 
+    public func validate() throws {
+        try pingInterval?.requireNonNegative("ping_interval")
+        try pingTimeout?.requireNonNegative("ping_timeout")
+    }
+
     public init(configuration: WebSocketConfiguration = WebSocketConfiguration()) {
         maxMessageSize = ByteSize(bytes: configuration.maxMessageSize)
     }

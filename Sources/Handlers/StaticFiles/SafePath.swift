@@ -6,28 +6,8 @@ enum SafePath {
     /// bytes that are not UTF-8 (overlong encodings included). `..` is resolved later by
     /// cleaning, which never climbs above `/`.
     static func decode(_ rawPath: String) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(rawPath.utf8.count)
-        var it = rawPath.utf8.makeIterator()
-        while let b = it.next() {
-            if b == UInt8(ascii: "%") {
-                guard let h = it.next(), let l = it.next(), let hv = hex(h), let lv = hex(l) else { return nil }
-                bytes.append(UInt8(hv << 4 | lv))
-            } else {
-                bytes.append(b)
-            }
-        }
-        if bytes.contains(0) { return nil }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hex(_ b: UInt8) -> Int? {
-        switch b {
-        case 48...57: Int(b - 48)
-        case 65...70: Int(b - 55)
-        case 97...102: Int(b - 87)
-        default: nil
-        }
+        guard let decoded = PathCodec.unescapeUTF8(rawPath), !decoded.utf8.contains(0) else { return nil }
+        return decoded
     }
 
     /// What `join` put after `root` (`a/b`, empty for the root itself); nil when `path` is not

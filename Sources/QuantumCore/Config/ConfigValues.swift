@@ -61,6 +61,12 @@ public struct CaddyDuration: Decodable, Sendable, Equatable, CustomStringConvert
 
     public var description: String { "\(Double(nanoseconds) / 1e9)s" }
 
+    /// Refuses a negative value where Caddy gives it no meaning (an interval, a dial timeout);
+    /// `path` names the field. Timeouts of Caddy's own (Go's) kind keep "negative: none".
+    public func requireNonNegative(_ path: String) throws {
+        if nanoseconds < 0 { throw ConfigError(path: path, "\(path) cannot be negative (\(self))") }
+    }
+
     /// Nil for zero or negative (Caddy: no timeout).
     public var positiveNanos: UInt64? { nanoseconds > 0 ? UInt64(nanoseconds) : nil }
 }
@@ -83,9 +89,13 @@ public struct ByteSize: Decodable, Sendable, Equatable {
     public init(bytes: Int) { self.bytes = bytes }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if let n = try? c.decode(Int.self) { bytes = n; return }
-        guard let s = try? c.decode(String.self), let n = ByteSize.parse(s) else { throw decoder.error("expected a size in bytes") }
-        bytes = n
+        if let n = try? c.decode(Int.self) {
+            bytes = n
+        } else {
+            guard let s = try? c.decode(String.self), let n = ByteSize.parse(s) else { throw decoder.error("expected a size in bytes") }
+            bytes = n
+        }
+        if bytes < 0 { throw decoder.error("a size cannot be negative") }
     }
 
     public static func parse(_ text: String) -> Int? {

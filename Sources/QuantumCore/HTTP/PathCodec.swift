@@ -1,9 +1,22 @@
 /// Percent-decoding and path cleaning, byte-level.
 public enum PathCodec {
     /// Decodes `%XX`; nil when an escape is malformed. Returns the input when it has none.
+    /// Bytes that are not UTF-8 become U+FFFD (Caddy keeps Go's raw bytes; names on disk need
+    /// the strict `unescapeUTF8`).
     public static func unescape(_ s: String, plusAsSpace: Bool = false) -> String? {
         let utf8 = s.utf8
         guard utf8.contains(UInt8(ascii: "%")) || (plusAsSpace && utf8.contains(UInt8(ascii: "+"))) else { return s }
+        return unescapeBytes(s, plusAsSpace: plusAsSpace).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Decodes `%XX` strictly: nil for a malformed escape, or for bytes that are not UTF-8
+    /// (`%ff`, overlong forms), so two different names never decode to the same one.
+    public static func unescapeUTF8(_ s: String, plusAsSpace: Bool = false) -> String? {
+        unescapeBytes(s, plusAsSpace: plusAsSpace).flatMap { String(validating: $0, as: UTF8.self) }
+    }
+
+    private static func unescapeBytes(_ s: String, plusAsSpace: Bool) -> [UInt8]? {
+        let utf8 = s.utf8
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count)
         var it = Array(utf8)[...]
@@ -17,7 +30,7 @@ public enum PathCodec {
                 out.append(b)
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Escapes what may not appear raw in a path.

@@ -24,7 +24,10 @@ public struct ModuleRegistry: Sendable {
                 try module.provision(ctx)
                 try module.validate()
             } catch let error as ConfigError where !error.path.isEmpty {
-                throw error
+                // A module names its own field (`tokens[1]`): the path starts at the module.
+                let base = ConfigPath.format(decoder.codingPath)
+                let separator = base.isEmpty || error.path.hasPrefix("[") ? "" : "."
+                throw ConfigError(path: base + separator + error.path, error.message)
             } catch let error as ConfigError {
                 throw decoder.error("\(M.moduleName): \(error.message)")
             } catch {
