@@ -11,6 +11,10 @@ enum HTTP2Callbacks {
             guard let frame else { return 0 }
             return connection(user).beginHeaders(frame)
         }
+        nghttp2_session_callbacks_set_on_begin_frame_callback(callbacks) { _, hd, user in
+            guard let hd else { return 0 }
+            return connection(user).beginFrame(hd.pointee)
+        }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, user in
             guard let frame, let name, let value else { return 0 }
             return connection(user).header(frame, UnsafeBufferPointer(start: name, count: nameLength),
@@ -51,6 +55,9 @@ private func connection(_ user: UnsafeMutableRawPointer?) -> HTTP2Connection {
 enum H2 {
     static let headers = UInt8(NGHTTP2_HEADERS.rawValue)
     static let data = UInt8(NGHTTP2_DATA.rawValue)
+    static let rstStream = UInt8(NGHTTP2_RST_STREAM.rawValue)
+    static let callbackFailure = Int32(NGHTTP2_ERR_CALLBACK_FAILURE.rawValue)
+    static let enhanceYourCalm = UInt32(NGHTTP2_ENHANCE_YOUR_CALM.rawValue)
     static let endStream = UInt8(NGHTTP2_FLAG_END_STREAM.rawValue)
     static let requestHeaders = NGHTTP2_HCAT_REQUEST
     static let flagNone = UInt8(NGHTTP2_FLAG_NONE.rawValue)

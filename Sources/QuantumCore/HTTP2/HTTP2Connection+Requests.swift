@@ -48,7 +48,7 @@ extension HTTP2Connection {
         let endStream = hd.flags & H2.endStream != 0
         switch hd.type {
         case H2.headers where frame.pointee.headers.cat == H2.requestHeaders:
-            startRequest(stream, endStream: endStream)
+            if prepareRequest(stream, endStream: endStream) { pendingStarts.append(stream) }
         case H2.headers:
             if let body = stream.body {
                 if !stream.trailers.isEmpty { body.trailers = stream.trailers }
@@ -58,6 +58,9 @@ extension HTTP2Connection {
         case H2.data where endStream:
             stream.body?.finish()
             stream.tunnel?.peerEnded()
+        case H2.rstStream where !stream.answered:
+            // Stop reading an abuser at once: what it sent after this frame is never processed.
+            if countEarlyReset() { return H2.callbackFailure }
         default:
             break
         }
@@ -65,6 +68,11 @@ extension HTTP2Connection {
     }
 
     func dataReceived(_ streamID: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        if let stream = streams[streamID], stream.answered, stream.tunnel == nil {
+            // A body nobody reads after the answer: the connection's window only (see frameSent).
+            connectionRefundLater(bytes.count)
+            return 0
+        }
         if let stream = streams[streamID], let tunnel = stream.tunnel {
             accountReceived(stream, streamID, bytes.count)
             tunnel.received(Array(bytes))
@@ -85,38 +93,65 @@ extension HTTP2Connection {
         stream.closedByPeerOrConnection()
     }
 
-    /// After the response's last frame: a request body still coming is not wanted (RFC 9113
-    /// §8.1: RST_STREAM with NO_ERROR tells the client to stop sending it).
+    /// After the response's last frame: a request body still coming is not wanted. The stream
+    /// stays open a moment for the client's END_STREAM (its faults are still seen and answered
+    /// as such; its window is not refunded, so at most a window's worth more arrives), then
+    /// RST_STREAM NO_ERROR tells a client still sending to stop (RFC 9113 §8.1).
     func frameSent(_ frame: UnsafePointer<nghttp2_frame>) {
         let hd = frame.pointee.hd
+        if hd.type == H2.rstStream { rememberReset(hd.stream_id); return }
         guard hd.flags & H2.endStream != 0, hd.type == H2.data || hd.type == H2.headers,
               let stream = streams[hd.stream_id], let session else { return }
+        stream.answered = true
+        answeredStreams += 1
         if let tunnel = stream.tunnel, !tunnel.inboundEnded {
             if tunnel.claimed { endTunnelAfterGrace(stream) } else { _ = nghttp2_submit_rst_stream(session, H2.flagNone, hd.stream_id, H2.noError) }
             return
         }
         guard let body = stream.body, !body.isFinished else { return }
         body.discard()
-        _ = nghttp2_submit_rst_stream(session, H2.flagNone, hd.stream_id, H2.noError)
+        resetAfterGrace(stream, Self.unwantedBodyGrace)
     }
 
     /// Our END_STREAM closed a tunnel's sending side: the peer normally ends its side too
     /// (RFC 8441 §4 maps a TCP FIN to END_STREAM); one that does not is reset, so a
     /// half-closed stream cannot linger.
-    private func endTunnelAfterGrace(_ stream: HTTP2Stream) {
-        _ = loop.schedule(afterNanoseconds: Self.tunnelEndGrace) { [self] in
+    private func endTunnelAfterGrace(_ stream: HTTP2Stream) { resetAfterGrace(stream, Self.tunnelEndGrace) }
+
+    private func resetAfterGrace(_ stream: HTTP2Stream, _ nanos: UInt64) {
+        _ = loop.schedule(afterNanoseconds: nanos) { [self] in
             guard !stream.closed, streams[stream.id] === stream else { return }
             reset(stream, H2.noError)
         }
     }
 
     static let tunnelEndGrace: UInt64 = 2_000_000_000
+    static let unwantedBodyGrace: UInt64 = 1_000_000_000
 
-    /// The request headers are complete: answer inline when the route can, else in a task.
-    func startRequest(_ stream: HTTP2Stream, endStream: Bool) {
+    /// A frame is starting. nghttp2 silently ignores HEADERS on a client stream identifier
+    /// below the last one opened when it keeps no record of that stream; RFC 9113 §5.1.1 makes
+    /// that a connection error (PROTOCOL_ERROR). Late frames on streams this side reset are
+    /// still ignored, as §5.1 asks.
+    func beginFrame(_ hd: nghttp2_frame_hd) -> Int32 {
+        guard hd.type == H2.headers, hd.stream_id & 1 == 1, let session,
+              hd.stream_id <= nghttp2_session_get_last_proc_stream_id(session), streams[hd.stream_id] == nil,
+              nghttp2_session_find_stream(session, hd.stream_id) == nil, !recentResets.contains(hd.stream_id) else { return 0 }
+        _ = nghttp2_session_terminate_session(session, H2.protocolError)
+        return H2.callbackFailure
+    }
+
+    /// Streams this side reset lately (bounded), whose late frames are ignored.
+    private func rememberReset(_ id: Int32) {
+        if recentResets.count >= 256 { recentResets.removeFirst(128) }
+        recentResets.append(id)
+    }
+
+    /// The request headers are complete: makes the body stream (DATA in the same read must
+    /// find it); false when the stream was answered here (431, a CONNECT not served).
+    func prepareRequest(_ stream: HTTP2Stream, endStream: Bool) -> Bool {
         if stream.headersTooLarge {
             submit(Response(status: 431), on: stream, isHead: false)
-            return
+            return false
         }
         if stream.method == "CONNECT" {
             // RFC 8441: only `:protocol websocket` is a request handlers see. A plain CONNECT
@@ -124,27 +159,45 @@ extension HTTP2Connection {
             guard let proto = stream.protocolName, proto.equalsIgnoringASCIICase("websocket") else {
                 submit(Response.text("CONNECT \(stream.protocolName.map { ":protocol \($0) " } ?? "")is not supported\n", status: 501),
                        on: stream, isHead: false)
-                return
+                return false
             }
             let tunnel = HTTP2Tunnel(connection: self, stream: stream)
             stream.tunnel = tunnel
             if endStream { tunnel.peerEnded() }
         }
-        var body: BodyStream?
         if !endStream && stream.tunnel == nil {
             let length = stream.headers["content-length"].flatMap { Int($0) }
-            body = BodyStream(loop: loop, source: WeakBodySource(stream), knownLength: length)
-            stream.body = body
+            stream.body = BodyStream(loop: loop, source: WeakBodySource(stream), knownLength: length)
         }
-        let request = makeRequest(stream, body)
-        if body == nil && !shuttingDown && runtime.inlineChain != nil && stream.protocolName == nil,
+        return true
+    }
+
+    /// Starts the handlers of the streams whose headers the last read completed, once nghttp2
+    /// has processed the whole read: a stream the same read reset (a rapid-reset flood sends
+    /// HEADERS and RST_STREAM together) or answered with an error never reaches a handler.
+    func startPendingRequests() {
+        guard !pendingStarts.isEmpty else { return }
+        let starts = pendingStarts
+        pendingStarts.removeAll(keepingCapacity: true)
+        for stream in starts where !stream.closed && !isClosed {
+            startRequest(stream, makeRequest(stream, stream.body))
+        }
+    }
+
+    /// Answers inline when the route can, else in a task the stream can cancel.
+    func startRequest(_ stream: HTTP2Stream, _ request: Request) {
+        if request.body.stream == nil && !shuttingDown && runtime.inlineChain != nil && stream.protocolName == nil,
            let response = runtime.respondInline(request, context: Context(loop: loop)), response.upgrade == nil, !response.abort {
             if case .stream = response.body {} else {
                 submit(response, on: stream, isHead: stream.method == "HEAD")
                 return
             }
         }
-        Task(executorPreference: loop) { await self.serve(stream, request) }
+        taskStarted()
+        stream.task = Task(executorPreference: loop) {
+            await self.serve(stream, request)
+            self.taskEnded()
+        }
     }
 
     func makeRequest(_ stream: HTTP2Stream, _ body: BodyStream?) -> Request {
@@ -177,7 +230,7 @@ extension HTTP2Connection {
         headers.removeAll { ["connection", "upgrade", "http2-settings", "host"].contains($0.name.lowercased()) }
         stream.headers = headers
         streams[1] = stream
-        startRequest(stream, endStream: true)
+        if prepareRequest(stream, endStream: true) { startRequest(stream, makeRequest(stream, nil)) }
         return true
     }
 }

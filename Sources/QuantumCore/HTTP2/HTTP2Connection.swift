@@ -40,6 +40,20 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     /// Window refunds waiting for the next flush (never made inside nghttp2's callbacks).
     @exclusivity(unchecked) private var streamRefunds: [(Int32, Int)] = []
     @exclusivity(unchecked) private var connectionRefund = 0
+    /// Streams whose request headers the current read completed, started after it.
+    @exclusivity(unchecked) var pendingStarts: [HTTP2Stream] = []
+    /// Handler tasks not yet finished, the cancelled ones of closed streams included: reading
+    /// stops while there are as many as the streams a client may open, so a client that opens
+    /// and resets streams faster than their handlers stop cannot pile up work.
+    @exclusivity(unchecked) private var runningTasks = 0
+    /// Streams the client reset before their answer was complete, and answers completed: a
+    /// client whose resets run `earlyResetAllowance` ahead of its answered streams is flooding
+    /// (CVE-2023-44487's rapid reset) and gets GOAWAY ENHANCE_YOUR_CALM.
+    @exclusivity(unchecked) private var earlyResets = 0
+    @exclusivity(unchecked) var answeredStreams = 0
+    @exclusivity(unchecked) private var flooding = false
+    @exclusivity(unchecked) var recentResets: [Int32] = []
+    static let earlyResetAllowance = 100
 
     /// Framed output waiting for the socket before nghttp2 is asked for more.
     static let outputHighWatermark = 256 * 1024
@@ -105,7 +119,11 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     private func receive(_ bytes: UnsafeRawBufferPointer) {
         guard !isClosed, !closeWhenDrained, let session, let base = bytes.baseAddress else { return }
         let rv = nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), bytes.count)
-        if rv < 0 {
+        if rv >= 0 {
+            startPendingRequests()
+        } else {
+            pendingStarts.removeAll()
+            if flooding { _ = nghttp2_session_terminate_session(session, H2.enhanceYourCalm) }
             // Bad frames, HPACK, floods: nghttp2 usually queued a GOAWAY already; make sure.
             _ = nghttp2_session_terminate_session(session, H2.protocolError)
             closeWhenDrained = true
@@ -184,7 +202,9 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
         guard !isClosed else { return }
         var wanted: UInt32 = 0
         // Stop reading a peer that does not read its answers (or that we are done with).
-        if !inputClosed && !closeWhenDrained && pendingOutput < Self.outputHighWatermark { wanted |= EPOLLIN.rawValue }
+        if !inputClosed && !closeWhenDrained && pendingOutput < Self.outputHighWatermark && runningTasks < maxRunningTasks {
+            wanted |= EPOLLIN.rawValue
+        }
         if writeBlocked { wanted |= EPOLLOUT.rawValue }
         if wanted != interest {
             interest = wanted
@@ -205,6 +225,9 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
         unreadBytes += count
         if unreadBytes <= runtime.limits.http2.connectionBufferBudget { connectionRefund += count } else { connectionDebt += count }
     }
+
+    /// Bytes dropped for a stream whose window stays as it is: refund the connection's only.
+    func connectionRefundLater(_ count: Int) { connectionRefund += count }
 
     /// The handler read `count` bytes: refund the stream's window (and held-back connection window).
     func bodyConsumed(_ stream: HTTP2Stream, count: Int) {
@@ -231,6 +254,28 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
         connectionRefund += pay
     }
 
+    /// Counts a stream the client reset before its answer was complete; true when the client
+    /// is flooding (the caller stops the read there).
+    func countEarlyReset() -> Bool {
+        earlyResets += 1
+        if earlyResets > answeredStreams + Self.earlyResetAllowance { flooding = true }
+        return flooding
+    }
+
+    // MARK: - Handler tasks
+
+    private var maxRunningTasks: Int { Int(runtime.limits.http2.maxConcurrentStreams) }
+
+    func taskStarted() {
+        runningTasks += 1
+        if runningTasks == maxRunningTasks { updateInterest() }
+    }
+
+    func taskEnded() {
+        runningTasks -= 1
+        if runningTasks == maxRunningTasks - 1 { updateInterest() }
+    }
+
     // MARK: - Lifecycle
 
     func close() {
@@ -240,6 +285,7 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
         transport.closing()
         Glibc.close(fd)
         owner.remove(self)
+        pendingStarts.removeAll()
         let open = streams.values
         streams.removeAll()
         for stream in open { stream.closedByPeerOrConnection() }

@@ -23,6 +23,9 @@ final class HTTP2Stream: BodySource, @unchecked Sendable {
     /// An extended CONNECT's stream as a byte stream (its DATA go here, not to `body`); a
     /// handler may claim it. Dropped when the stream closes.
     @exclusivity(unchecked) var tunnel: HTTP2Tunnel?
+    /// The handler's task, cancelled when the stream closes: a reset stream's handler stops
+    /// waiting (on the blocking pool, a body, a drain) and lets go of what it holds.
+    @exclusivity(unchecked) var task: Task<Void, Never>?
     /// Request body bytes received and not yet read by the handler.
     @exclusivity(unchecked) var unread = 0
 
@@ -41,6 +44,8 @@ final class HTTP2Stream: BodySource, @unchecked Sendable {
     @exclusivity(unchecked) var deferred = false
     @exclusivity(unchecked) var drainWaiter: UnsafeContinuation<Void, any Error>?
     @exclusivity(unchecked) var closed = false
+    /// The response's END_STREAM went out.
+    @exclusivity(unchecked) var answered = false
 
     init(id: Int32, connection: HTTP2Connection) {
         self.id = id
@@ -90,6 +95,7 @@ final class HTTP2Stream: BodySource, @unchecked Sendable {
     /// The stream ended (closed or reset): wake whoever waits on it.
     func closedByPeerOrConnection() {
         closed = true
+        if let task { self.task = nil; task.cancel() }
         body?.fail(HTTPError(499, "stream closed"))
         if let t = tunnel { tunnel = nil; t.streamClosed() }
         if let w = drainWaiter { drainWaiter = nil; w.resume(throwing: HTTPError(499, "stream closed")) }

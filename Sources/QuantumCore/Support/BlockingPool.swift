@@ -10,7 +10,10 @@ public final class BlockingPool: @unchecked Sendable {
 
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
+    /// Jobs in arrival order from `head` on (the taken ones before it are dropped in bulk, so
+    /// taking a job is O(1) however long the queue grows).
     private var queue: [@Sendable () -> Void] = []
+    private var head = 0
 
     public init(threads: Int) {
         pthread_mutex_init(&mutex, nil)
@@ -24,8 +27,13 @@ public final class BlockingPool: @unchecked Sendable {
     private func work() {
         while true {
             pthread_mutex_lock(&mutex)
-            while queue.isEmpty { pthread_cond_wait(&condition, &mutex) }
-            let job = queue.removeFirst()
+            while head == queue.count { pthread_cond_wait(&condition, &mutex) }
+            let job = queue[head]
+            head += 1
+            if head == queue.count || head >= 1024 {
+                queue.removeFirst(head)
+                head = 0
+            }
             pthread_mutex_unlock(&mutex)
             job()
         }
@@ -39,11 +47,24 @@ public final class BlockingPool: @unchecked Sendable {
     }
 
     /// Runs `body` on a pool thread; the caller resumes on its own executor (its event loop).
+    /// A task cancelled before its turn comes (a reset stream, a closed connection) skips
+    /// `body` and gets `CancellationError`: abandoned work does not pile up behind live work.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<T, any Error>) in
-            submit {
-                do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
+        try Task.checkCancellation()
+        let cancelled = CancelFlag()
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<T, any Error>) in
+                submit {
+                    if cancelled.value.load(ordering: .relaxed) { c.resume(throwing: CancellationError()); return }
+                    do { c.resume(returning: try body()) } catch { c.resume(throwing: error) }
+                }
             }
+        } onCancel: {
+            cancelled.value.store(true, ordering: .relaxed)
         }
     }
+}
+
+private final class CancelFlag: Sendable {
+    let value = Atomic<Bool>(false)
 }
