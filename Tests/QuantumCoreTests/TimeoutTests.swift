@@ -29,6 +29,22 @@ final class TimeoutTests: XCTestCase {
         }
     }
 
+    /// A connection that never sends a byte is timed like a head from accept, not held for
+    /// the (much longer) idle timeout.
+    func testSilentConnectionIsCutByReadHeaderTimeout() async throws {
+        try await serve(#""read_header_timeout": "1s", "idle_timeout": "1m""#) { server in
+            let client = try RawClient(port: server.port)
+            let start = Sock.now()
+            XCTAssertEqual(Sock.waitForClose(client.fd, seconds: 4), .closed, "a silent connection outlived read_header_timeout")
+            XCTAssertGreaterThan(Sock.now() - start, 0.5, "closed at once rather than by the timeout")
+            // After a first request the idle timeout applies again.
+            let kept = try RawClient(port: server.port)
+            Sock.send(kept.fd, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            XCTAssertNotNil(Sock.readResponse(kept.fd, seconds: 5))
+            XCTAssertEqual(Sock.waitForClose(kept.fd, seconds: 2.5), .stillOpen, "an idle keep-alive connection waits for idle_timeout")
+        }
+    }
+
     func testDripFedHeadIsCutByReadHeaderTimeout() async throws {
         try await serve(#""read_header_timeout": "1s""#) { server in
             let client = try RawClient(port: server.port)

@@ -57,6 +57,9 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     // Timekeeping (monotonic ns).
     @exclusivity(unchecked) private var lastRead: UInt64
     @exclusivity(unchecked) private var headStarted: UInt64 = 0
+    /// The peer has sent something: until then the wait is timed like a request head (from
+    /// accept), not as an idle keep-alive connection.
+    @exclusivity(unchecked) private var receivedAny = false
     @exclusivity(unchecked) private var bodyStarted: UInt64 = 0
     @exclusivity(unchecked) private var lastWriteProgress: UInt64 = 0
 
@@ -88,6 +91,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         let end = loop.readEdgeTriggered(fd, events, interest: interest,
                                          keepReading: { !isClosed && interest & EPOLLIN.rawValue != 0 }) { bytes in
             lastRead = loop.now
+            receivedAny = true
             if case .tls(let session) = transport { receiveTLS(bytes, session); return }
             received(bytes)
             if checkPreface && awaitPreface() { return }
@@ -704,6 +708,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         if let t = limits.writeTimeout, pendingOutput > 0, now &- lastWriteProgress > t { close(); return }
         if promised != nil { return }  // its handler's own timeouts apply
         if waiter != nil && decoder.isIdle && pendingOutput == 0 {
+            if !receivedAny, let t = limits.readHeaderTimeout, now &- headStarted > t { close(); return }
             if let t = limits.idleTimeout, now &- lastRead > t { close() }
             return
         }
