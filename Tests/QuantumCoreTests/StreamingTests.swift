@@ -159,8 +159,11 @@ final class StreamingTests: XCTestCase {
             let bytes = Sock.read(client.fd, seconds: 5) { _ in false }
             if case .closed = Sock.waitForClose(client.fd, seconds: 1) { closed = true }
             XCTAssertTrue(closed, "the connection must close: the client cannot otherwise know the body is short")
-            // Whatever got out before the close (possibly nothing), it must not look complete.
-            XCTAssertNil(HTTPTestResponse.parse(bytes), "a short body must not pass for a complete response")
+            // Whatever got out before the close must not look complete: a cut, or a 502 when
+            // nothing of the answer had gone out yet.
+            if let (r, _) = HTTPTestResponse.parse(bytes) {
+                XCTAssertEqual(r.status, 502, "a short body must not pass for a complete response")
+            }
             XCTAssertLessThan(bytes.count, 99_000 + 200)
             XCTAssertEqual(freshGet(server.port, "/a")?.bodyText, "A")
         }

@@ -94,4 +94,16 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(try get(proxy.port, "/").bodyText, "RB", "GET is retried by default")
         await proxy.stop(); await b.stop(); hangUp.stop()
     }
+
+    /// An upstream answer whose body breaks at once (a chunk size that overflows 64 bits):
+    /// nothing of it has reached the client yet, so the client gets a 502, not a connection cut
+    /// without a word. Through the deferred path (GET) and the task path (DELETE).
+    func testBodyThatBreaksBeforeAnythingWasSentIs502() async throws {
+        let broken = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n"
+        for request in ["GET / HTTP/1.1\r\nHost: x\r\n\r\n", "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n"] {
+            let raw = try await rawThroughProxy(to: CannedUpstream(broken), request)
+            XCTAssertTrue(raw.hasPrefix("HTTP/1.1 502 "), "\(request.prefix(4)): \(raw)")
+            XCTAssertTrue(raw.contains("Connection: close"), raw)
+        }
+    }
 }

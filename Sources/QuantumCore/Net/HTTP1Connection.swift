@@ -357,6 +357,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         let keepAlive = head.keepAlive && !response.closeConnection && !shuttingDown && (bodyComplete || streams) && peerAwaitsMore
         do {
             try await write(response, isHead: head.isHead, minorVersion: head.minorVersion, keepAlive: keepAlive || isUpgrade)
+        } catch is AnswerReplaced {
+            return false  // its 502 goes out, then the connection ends
         } catch {
             close()
             return false
@@ -402,6 +404,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     // MARK: - Write path
 
     private nonisolated(nonsending) func write(_ response: Response, isHead: Bool, minorVersion: Int, keepAlive: Bool) async throws {
+        let mark = out.appendedBytes
         let framing = appendHead(response, isHead: isHead, minorVersion: minorVersion, keepAlive: keepAlive)
         if !framing.bodyWritten {
             switch response.body {
@@ -410,14 +413,25 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             case .file(let region): out.append(region)
             case .stream(let length, let producer):
                 let writer = HTTP1BodyWriter(connection: self, chunked: framing.chunked, declaredLength: length)
-                try await producer(writer)
-                try await writer.finishBody()
+                do {
+                    try await producer(writer)
+                    try await writer.finishBody()
+                } catch {
+                    // Nothing of this answer has gone out yet (an upstream's body broke at
+                    // once): the client gets a 502 rather than a connection cut without a word.
+                    guard !isClosed, out.removeLast(out.appendedBytes - mark) else { throw error }
+                    writeErrorAndClose(HTTP1ParseError(502, "the response body failed before it began: \(error)"))
+                    throw AnswerReplaced()
+                }
             }
         }
         scheduleFlush()
         if framing.closeAfter { closeWhenDrained = true }
         try await waitForDrainIfNeeded(threshold: BodyStream.highWatermark)
     }
+
+    /// A response that failed before any of it was written was replaced by an error answer.
+    private struct AnswerReplaced: Error {}
 
     /// How a response head framed its body.
     private struct Framing {

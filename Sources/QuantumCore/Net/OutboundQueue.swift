@@ -20,6 +20,9 @@ struct OutboundQueue {
     /// How much of the first chunk is already written.
     private var offset = 0
     private(set) var pendingBytes = 0
+    /// Every byte ever queued: with `pendingBytes`, tells whether what was queued since a
+    /// moment has started to go out.
+    private(set) var appendedBytes = 0
     /// A drained small buffer kept for the next response head, so steady traffic allocates nothing.
     private var spare: [UInt8] = []
 
@@ -28,6 +31,7 @@ struct OutboundQueue {
     mutating func append(_ bytes: [UInt8]) {
         guard !bytes.isEmpty else { return }
         pendingBytes += bytes.count
+        appendedBytes += bytes.count
         if bytes.count < 8192, case .bytes(var last)? = chunks.last, last.count < 16384 {
             chunks[chunks.count - 1] = .bytes([])
             last.append(contentsOf: bytes)
@@ -40,6 +44,7 @@ struct OutboundQueue {
     mutating func append(_ region: FileRegion) {
         guard region.length > 0 else { return }
         pendingBytes += region.length
+        appendedBytes += region.length
         chunks.append(.file(region))
     }
 
@@ -52,6 +57,7 @@ struct OutboundQueue {
             let before = buf.count
             body(&buf)
             pendingBytes += buf.count - before
+            appendedBytes += buf.count - before
             chunks[chunks.count - 1] = .bytes(buf)
         } else {
             buf = spare
@@ -59,12 +65,40 @@ struct OutboundQueue {
             buf.removeAll(keepingCapacity: true)
             body(&buf)
             pendingBytes += buf.count
+            appendedBytes += buf.count
             chunks.append(.bytes(buf))
         }
     }
 
     mutating func append(_ string: StaticString) {
         append(Array(UnsafeBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount)))
+    }
+
+    /// Takes back the last `n` bytes queued; false (and nothing changes) when some of them
+    /// have been written already.
+    mutating func removeLast(_ n: Int) -> Bool {
+        guard n <= pendingBytes else { return false }
+        var left = n
+        while left > 0, let last = chunks.last {
+            let available = chunks.count == 1 ? last.count - offset : last.count
+            if available <= left {
+                chunks.removeLast()
+                if chunks.isEmpty { offset = 0 }
+                left -= available
+                continue
+            }
+            switch last {
+            case .bytes(var bytes):
+                chunks[chunks.count - 1] = .bytes([])  // keep `bytes` uniquely referenced
+                bytes.removeLast(left)
+                chunks[chunks.count - 1] = .bytes(bytes)
+            case .file(let region):
+                chunks[chunks.count - 1] = .file(FileRegion(file: region.file, offset: region.offset, length: region.length - left))
+            }
+            left = 0
+        }
+        pendingBytes -= n
+        return true
     }
 
     enum WriteResult { case drained, blocked, failed(Int32) }
