@@ -18,7 +18,7 @@ final class HTTPClientCallbackTests: XCTestCase {
                 } completion: { result in
                     c.resume(returning: result)
                 }
-                if !sent { c.resume(returning: nil) }
+                if sent == nil { c.resume(returning: nil) }
             }
         }
     }

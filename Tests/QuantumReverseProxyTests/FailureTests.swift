@@ -106,4 +106,35 @@ final class FailureTests: XCTestCase {
             XCTAssertTrue(raw.contains("Connection: close"), raw)
         }
     }
+
+    /// A client that gives up on an upstream that never answers (its FIN, or a reset) leaves no
+    /// upstream connection behind, through the task path (a first, dialed request; a DELETE)
+    /// and the deferred path (a GET on a pooled connection). Caddy closes them at once; they
+    /// stayed open for good before.
+    func testClientsThatLeaveLeaveNoUpstreamConnectionBehind() async throws {
+        let upstream = try SilentUpstream(answers: 1)
+        defer { upstream.stop() }
+        let proxy = try await startProxy(#""upstreams": [{"dial": "127.0.0.1:\#(upstream.port)"}]"#)
+        defer { Task { await proxy.stop() } }
+        // (A GET first finds the connection the first answer pooled: the deferred path; its
+        // connection is then closed, so the next requests dial: the task path.)
+        XCTAssertEqual(try get(proxy.port).status, 200, "the first answer pools the connection")
+        for request in ["GET / HTTP/1.1\r\nHost: x\r\n\r\n", "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n",
+                        "GET /again HTTP/1.1\r\nHost: x\r\n\r\n"] {
+            for reset in [false, true] {
+                let label = "\(request.prefix(while: { $0 != "\r" })) \(reset ? "reset" : "FIN")"
+                do {
+                    let client = try RawClient(port: proxy.port)
+                    client.send(request)
+                    XCTAssertTrue(eventually { upstream.waitingConnections == 1 }, "\(label): never reached the upstream")
+                    if reset {
+                        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                        setsockopt(client.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                    }
+                }  // the client closes here
+                XCTAssertTrue(eventually { upstream.waitingConnections == 0 },
+                              "\(label): the upstream connection outlived its client")
+            }
+        }
+    }
 }

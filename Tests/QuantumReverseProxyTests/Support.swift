@@ -194,3 +194,60 @@ final class CannedUpstream: @unchecked Sendable {
 extension Array where Element == UInt8 {
     func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
 }
+
+/// An upstream that answers its first `answers` requests (so the proxy pools a connection),
+/// then none: counts the connections that hold a request it will never answer, so a test sees
+/// when the proxy lets go of them.
+final class SilentUpstream: @unchecked Sendable {
+    let fd: Int32
+    let port: Int
+    private let state = Mutex<(answersLeft: Int, waiting: Int)>((0, 0))
+    /// Connections holding an unanswered request.
+    var waitingConnections: Int { state.withLock { $0.waiting } }
+
+    init(answers: Int = 0) throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        listen(listener, 64)
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
+        fd = listener
+        port = Int(UInt16(bigEndian: addr.sin_port))
+        state.withLock { $0.answersLeft = answers }
+        Thread.detachNewThread { [self] in
+            while true {
+                let c = accept(listener, nil, nil)
+                if c < 0 { return }
+                Thread.detachNewThread { [self] in serve(c) }
+            }
+        }
+    }
+
+    private func serve(_ c: Int32) {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        var holding = false
+        while true {
+            let n = read(c, &buf, buf.count)
+            if n <= 0 { break }
+            guard !holding else { continue }
+            let answer = state.withLock { s -> Bool in
+                if s.answersLeft > 0 { s.answersLeft -= 1; return true }
+                s.waiting += 1
+                return false
+            }
+            if answer {
+                let ok = Array("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".utf8)
+                _ = ok.withUnsafeBytes { write(c, $0.baseAddress, $0.count) }
+            } else {
+                holding = true
+            }
+        }
+        close(c)
+        if holding { state.withLock { $0.waiting -= 1 } }
+    }
+
+    func stop() { shutdown(fd, Int32(SHUT_RDWR)); close(fd) }
+}

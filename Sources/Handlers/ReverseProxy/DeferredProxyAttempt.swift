@@ -46,7 +46,9 @@ extension ProxyEngine {
                                                 isHeadRequest: proxied.isHead, fieldFilter: { ForwardedHeaders.isHopByHop($0) }) { head in
             ForwardedHeaders.writeUpstreamHead(for: request, trusted: trusted, upstreamHost: choice.upstream.hostPort, into: &head)
         } completion: { exchange.receive($0) }
-        if !sent { exchange.handBack(keepingCount: true, failure: nil) }
+        guard let sent else { exchange.handBack(keepingCount: true, failure: nil); return }
+        // A client that leaves before the answer leaves no upstream connection waiting on it.
+        promise.onClientGone { sent.abandon() }
     }
 }
 
@@ -85,6 +87,9 @@ final class DeferredProxyExchange: UpstreamExchange, @unchecked Sendable {
             // tries the same upstream again (and dials if the next pooled one is stale too).
             if error == .staleConnection {
                 handBack(keepingCount: true, failure: nil)
+            } else if error == .cancelled {
+                finish()  // the client went away: no attempt to hand on, nothing to try again
+                promise.succeed(Response(status: 499))
             } else {
                 finish()
                 handBack(keepingCount: false, failure: ProxyFailure(error: error, upstream: choice.upstream))

@@ -50,6 +50,8 @@ final class ProxyEngine: Sendable {
                 do {
                     return try await attempt(choice, request, context, counted: attempts == 1 ? handoff?.exchange : nil)
                 } catch let f as ProxyFailure {
+                    // The client left: no upstream's fault, nothing to try again for.
+                    if f.error == .cancelled { throw f.httpError }
                     failure = f
                     passive?.recordFailure(choice.upstream, loop: context.loop)
                 }

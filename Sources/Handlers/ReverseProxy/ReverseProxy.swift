@@ -97,7 +97,8 @@ struct ProxyFailure: Error {
     init(error: HTTPClientError?, upstream: Upstream?, status: Int? = nil, message: String? = nil) {
         self.error = error
         self.upstream = upstream
-        self.status = status ?? (error?.isTimeout == true ? 504 : 502)
+        // 499 when the client went away, as Caddy logs it (no one reads the answer).
+        self.status = status ?? (error == .cancelled ? 499 : error?.isTimeout == true ? 504 : 502)
         self.message = message ?? error.map { "\($0)" } ?? ""
     }
 

@@ -106,9 +106,9 @@ public final class HTTPClient: Sendable {
 
     /// Sends a bodiless request on an idle pooled connection to `host:port` and calls
     /// `completion` on `loop` once the response head arrived (with the whole body when it came
-    /// in the same read: `ClientResponse.completeBody`), or the exchange failed. Returns false,
+    /// in the same read: `ClientResponse.completeBody`), or the exchange failed. Returns nil,
     /// calling nothing, when no idle connection is at hand: dialing takes the async `execute`.
-    /// Call on `loop`.
+    /// The exchange it returns can be abandoned (its client went away). Call on `loop`.
     ///
     /// Nothing suspends and nothing is built twice: `writeHead` appends the request line, the
     /// fields and the empty line straight into the connection's output (asking for no
@@ -117,14 +117,24 @@ public final class HTTPClient: Sendable {
     /// drops), not strings. `isHeadRequest` tells a response without a body is coming.
     public func startOnIdleConnection(host: String, port: Int, loop: EventLoop, isHeadRequest: Bool = false,
                                       fieldFilter: FieldBlock.Filter? = nil, writeHead: (inout [UInt8]) -> Void,
-                                      completion: @escaping (consuming Result<ClientResponse, HTTPClientError>) -> Void) -> Bool {
+                                      completion: @escaping (consuming Result<ClientResponse, HTTPClientError>) -> Void)
+        -> StartedExchange? {
         guard configuration.keepAlive, loop.inEventLoop, let connection = pool(on: loop).checkOut(host: host, port: port) else {
-            return false
+            return nil
         }
         connection.begin(bodiless: isHeadRequest, keepAlive: true, fieldFilter: fieldFilter, writeHead: writeHead)
         connection.requestFinished()
         connection.onResponse(completion)
-        return true
+        return StartedExchange(connection: connection)
+    }
+
+    /// An exchange `startOnIdleConnection` began.
+    public struct StartedExchange: Sendable {
+        let connection: HTTPClientConnection
+
+        /// Its client went away: the connection is closed (the completion gets `.cancelled`
+        /// unless the answer already came), so an upstream that never answers holds nothing.
+        public func abandon() { connection.abandon() }
     }
 
     @inline(__always)

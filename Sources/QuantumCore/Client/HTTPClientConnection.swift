@@ -65,8 +65,17 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
 
     // MARK: - Exchange (loop thread)
 
-    /// Registers the connecting socket and waits until the connection is made.
+    /// Registers the connecting socket and waits until the connection is made. A cancelled task
+    /// (its client went away) abandons the attempt.
     nonisolated(nonsending) func connect() async throws {
+        try await withTaskCancellationHandler {
+            try await connectOnce()
+        } onCancel: {
+            abandon()
+        }
+    }
+
+    private nonisolated(nonsending) func connectOnce() async throws {
         try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<Void, any Error>) in
             do {
                 try loop.register(fd, handler: self, events: EventLoop.edgeTriggered(EPOLLOUT.rawValue))
@@ -131,10 +140,21 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
 
     /// Waits for the response head; its body (raw bytes after a 101) streams behind it. The
     /// two are handed over together: a small response may have ended by the time the caller runs.
+    /// A cancelled task (its client went away) abandons the exchange and closes the connection.
     nonisolated(nonsending) func response() async throws -> (ResponseHead, RequestBody) {
         if let head { return (head, RequestBody(stream: body)) }
         guard phase == .busy else { throw HTTPClientError.connectionClosed }
-        return try await withUnsafeThrowingContinuation { c in headWaiter = c }
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { c in headWaiter = c }
+        } onCancel: {
+            abandon()
+        }
+    }
+
+    /// The exchange's client went away: closes the connection on its loop (from any thread),
+    /// failing whoever waits with `.cancelled`; nothing is owed to the upstream any more.
+    func abandon() {
+        loop.execute { self.fail(.cancelled) }
     }
 
     /// Consuming, so a callee taking the response apart owns its header list outright.

@@ -12,6 +12,9 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
     /// A reused keep-alive connection turned out closed before the request reached the server:
     /// safe to send again on a new connection.
     case staleConnection
+    /// The client the exchange was for went away: the exchange was abandoned and its
+    /// connection closed (nothing more is owed to the upstream).
+    case cancelled
 
     public var isTimeout: Bool {
         switch self {
@@ -37,6 +40,7 @@ public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible
         case .connectionClosed: "connection closed before the response ended"
         case .malformedResponse(let why): "malformed response: \(why)"
         case .staleConnection: "keep-alive connection closed by the server"
+        case .cancelled: "the client went away"
         }
     }
 }

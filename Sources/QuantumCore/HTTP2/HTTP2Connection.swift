@@ -43,8 +43,8 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     /// Streams whose request headers the current read completed, started after it.
     @exclusivity(unchecked) var pendingStarts: [HTTP2Stream] = []
     /// Handler tasks not yet finished, the cancelled ones of closed streams included: reading
-    /// stops while there are as many as the streams a client may open, so a client that opens
-    /// and resets streams faster than their handlers stop cannot pile up work.
+    /// stops while there are `maxRunningTasks`, so a client that opens and resets streams
+    /// faster than their handlers stop cannot pile up work.
     @exclusivity(unchecked) private var runningTasks = 0
     /// Streams the client reset before their answer was complete, and answers completed: a
     /// client whose resets run `earlyResetAllowance` ahead of its answered streams is flooding
@@ -264,7 +264,9 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
 
     // MARK: - Handler tasks
 
-    private var maxRunningTasks: Int { Int(runtime.limits.http2.maxConcurrentStreams) }
+    /// The streams a client may have open, and as many again of closed streams whose cancelled
+    /// handlers have not finished yet: past that, reading waits for them.
+    private var maxRunningTasks: Int { 2 * Int(runtime.limits.http2.maxConcurrentStreams) }
 
     func taskStarted() {
         runningTasks += 1

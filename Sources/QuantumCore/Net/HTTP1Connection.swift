@@ -81,8 +81,16 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     /// Starts the connection's task; call on the loop after registering the fd.
     func start() {
-        Task(executorPreference: loop) { await self.serve() }
+        serveTask = Task(executorPreference: loop) { await self.serve() }
     }
+
+    /// The connection's one task, cancelled when the client stops waiting for the request it
+    /// runs (see `clientStoppedWaiting`).
+    @exclusivity(unchecked) private var serveTask: Task<Void, Never>?
+    /// The task waits for the handlers' answer to the request in hand (not yet writing it).
+    @exclusivity(unchecked) private var awaitingHandler = false
+    /// What the handler holding the promised answer wants done if the client stops waiting.
+    @exclusivity(unchecked) private var promiseClientGone: (() -> Void)?
 
     // MARK: - Read path
 
@@ -125,7 +133,24 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         upgraded?.received(nil)
         // A deferred answer still goes out (then the connection ends).
         if promised == nil, let w = waiter { waiter = nil; w.resume(returning: nil) }
+        // With nothing more to answer after the request in hand, the client has stopped
+        // waiting for it as far as Caddy and nginx are concerned: work done only on its behalf
+        // (an upstream that may never answer) is told to stop. Pipelined requests read before
+        // the FIN are still answered in turn.
+        if queueHead == queue.count && decoder.bufferedByteCount == 0 { clientStoppedWaiting() }
         updateInterest()
+    }
+
+    /// Cancels the request in hand while its answer is still being made: the promise's handler
+    /// is told, or the task waiting on the handlers is cancelled. An answer already being
+    /// written goes on (a client that half-closed may still read it).
+    private func clientStoppedWaiting() {
+        if let gone = promiseClientGone {
+            promiseClientGone = nil
+            gone()
+        } else if awaitingHandler {
+            serveTask?.cancel()
+        }
     }
 
     /// Ciphertext in: the handshake advances, plaintext goes where plain bytes go.
@@ -335,7 +360,9 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         } else {
             var context = Context(loop: loop)
             if let note { context[HandBackNote.self] = note }
+            awaitingHandler = true
             response = await runtime.respond(makeRequest(head, stream), context: context)
+            awaitingHandler = false
         }
         if response.abort { close(); return false }
         if let failure = stream?.failure as? HTTPError, failure.status != 499 {
@@ -564,6 +591,11 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     func awaits(_ promise: ObjectIdentifier) -> Bool { promise == promised && !isClosed }
 
+    func whenClientGone(_ promise: ObjectIdentifier, _ body: @escaping () -> Void) {
+        guard awaits(promise) else { body(); return }
+        promiseClientGone = body
+    }
+
     func settle(_ promise: ObjectIdentifier, _ outcome: consuming PromiseOutcome) {
         guard awaits(promise) else { return }
         // Still inside the chain call that took it: `answerInline` applies it on return.
@@ -578,6 +610,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     private func apply(_ outcome: consuming PromiseOutcome) {
         guard let head = promisedHead.take() else { return }
         promised = nil
+        promiseClientGone = nil
         switch consume outcome {
         case .handBack(let note):
             enqueue(.handBack(head, note))
@@ -685,6 +718,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         queue.removeAll()
         queueHead = 0
         upgraded?.received(nil)
+        if waiter == nil { serveTask?.cancel() }  // a request in hand: its work is for no one now
+        if let gone = promiseClientGone { promiseClientGone = nil; gone() }
         promised = nil  // its answer has nowhere to go
         earlyOutcome = nil
         if let w = waiter { waiter = nil; w.resume(returning: nil) }

@@ -42,6 +42,16 @@ public final class ResponsePromise: @unchecked Sendable {
     /// already decided or learned, so it neither repeats nor loses it).
     public func handBack(note: (any Sendable)? = nil) { settle(.handBack(note)) }
 
+    /// Runs `body` on the loop when the client stops waiting for this answer: its connection
+    /// closed, or it ended its input with this request as its last (a FIN, read as Caddy and
+    /// nginx read it). Work done only for this answer can stop then (the reverse proxy closes
+    /// its upstream connection); an answer given anyway still goes out if the connection can
+    /// take it. Settling drops `body`. Call on the loop.
+    public func onClientGone(_ body: @escaping () -> Void) {
+        guard let owner, owner.awaits(ObjectIdentifier(self)) else { body(); return }
+        owner.whenClientGone(ObjectIdentifier(self), body)
+    }
+
     /// The connection went away (or the promise was settled): an answer would be dropped.
     /// Read on the loop.
     public var isCancelled: Bool { owner.map { !$0.awaits(ObjectIdentifier(self)) } ?? true }
@@ -74,4 +84,6 @@ protocol PromiseOwner: AnyObject, Sendable {
     /// Whether `promise` is the one this connection still waits for.
     func awaits(_ promise: ObjectIdentifier) -> Bool
     func settle(_ promise: ObjectIdentifier, _ outcome: consuming PromiseOutcome)
+    /// Runs `body` when the client stops waiting for `promise` (see `ResponsePromise.onClientGone`).
+    func whenClientGone(_ promise: ObjectIdentifier, _ body: @escaping () -> Void)
 }
