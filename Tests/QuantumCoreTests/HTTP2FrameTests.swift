@@ -44,6 +44,7 @@ final class HTTP2FrameTests: XCTestCase {
     func testStreamsOverTheLimitAreRefused() async throws { try await run(["too_many_streams_refused"]) }
     func testContinuationFloodIsAnError() async throws { try await run(["continuation_flood_is_error"]) }
     func testOversizedHeadersGet431() async throws { try await run(["oversized_headers_431"]) }
+    func testAnAnsweredStreamWithItsBodyOpenIsReset() async throws { try await run(["answered_stream_with_body_open_is_reset"]) }
 
     /// A reset stream's handler, and those of a closed connection, are cancelled: they let go of
     /// what they hold at once instead of running on for a client that is gone.

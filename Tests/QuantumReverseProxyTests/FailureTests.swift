@@ -136,5 +136,13 @@ final class FailureTests: XCTestCase {
                               "\(label): the upstream connection outlived its client")
             }
         }
+        // The FIN in the same write as the request: the client has left before the proxy starts.
+        for request in ["DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n"] {
+            let client = try RawClient(port: proxy.port)
+            client.send(request)
+            client.shutdownWrite()
+            usleep(300_000)
+            XCTAssertTrue(eventually { upstream.waitingConnections == 0 }, "\(request.prefix(6)) with its FIN: an upstream connection held")
+        }
     }
 }

@@ -42,6 +42,25 @@ final class EncodeTests: XCTestCase {
         return (headers, runProcess(tool, ["-dc", out]).output)
     }
 
+    /// A client that half-closes after its request (as `nc -N` does) still gets a compressed
+    /// file read from disk in pieces: its FIN stops only work done for a client that left
+    /// (an upstream exchange), not an answer being made for it.
+    func testHalfClosedClientStillGetsItsEncodedFile() async throws {
+        let large = String(repeating: "A line of a file too large to be read in one go.\n", count: 4000)
+        try large.write(toFile: root + "/large.txt", atomically: true, encoding: .utf8)
+        let server = try await start()
+        defer { Task { await server.stop() } }
+        for _ in 0..<3 {
+            let client = try RawClient(port: server.port)
+            client.send("GET /large.txt HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+            client.shutdownWrite()
+            let response = try XCTUnwrap(client.readResponse())
+            XCTAssertEqual(response.status, 200)
+            XCTAssertEqual(response.header("content-encoding"), "gzip")
+            XCTAssertGreaterThan(response.body.count, 100)
+        }
+    }
+
     func testEachEncodingRoundTrips() async throws {
         let server = try await start()
         for encoding in ["gzip", "zstd", "br"] {

@@ -19,7 +19,8 @@ extension ProxyEngine {
         let sent = measuresLatency ? SystemClock.monotonicNanos() : 0
         var received: ClientResponse
         do {
-            received = try await client.execute(outgoing, host: upstream.host, port: upstream.port, loop: context.loop)
+            received = try await client.execute(outgoing, host: upstream.host, port: upstream.port, loop: context.loop,
+                                                departure: context.departure)
         } catch let error as HTTPClientError {
             exchange.finish()
             throw ProxyFailure(error: error, upstream: upstream)

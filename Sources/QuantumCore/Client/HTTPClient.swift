@@ -56,18 +56,20 @@ public final class HTTPClient: Sendable {
     ///
     /// A pooled connection the server had already closed is retried once on a newly dialed
     /// connection when the request has no body. Errors are `HTTPClientError`s.
+    /// With `departure` (an HTTP/1 request's, from its `Context`), the exchange is abandoned
+    /// when that client leaves; a cancelled task abandons it too.
     public nonisolated(nonsending) func execute(_ request: ClientRequest, host: String, port: Int,
-                                                loop: EventLoop? = nil) async throws -> ClientResponse {
+                                                loop: EventLoop? = nil, departure: ClientDeparture? = nil) async throws -> ClientResponse {
         guard let loop = loop ?? Self.defaultLoop else { throw HTTPClientError.connectFailed("no event loop") }
         if !loop.inEventLoop {
-            return try await Self.onLoop(loop) { try await self.executeOnLoop(request, host: host, port: port, loop: loop) }
+            return try await Self.onLoop(loop) { try await self.executeOnLoop(request, host: host, port: port, loop: loop, departure: nil) }
         }
-        return try await executeOnLoop(request, host: host, port: port, loop: loop)
+        return try await executeOnLoop(request, host: host, port: port, loop: loop, departure: departure)
     }
 
     @inline(__always)
     private nonisolated(nonsending) func executeOnLoop(_ request: ClientRequest, host: String, port: Int,
-                                                       loop: EventLoop) async throws -> ClientResponse {
+                                                       loop: EventLoop, departure: ClientDeparture?) async throws -> ClientResponse {
         let pool = pool(on: loop)
         var attempt = 0
         while true {
@@ -80,10 +82,10 @@ public final class HTTPClient: Sendable {
                 let fd = try Sockets.connect(host: host, port: port)
                 connection = HTTPClientConnection(fd: fd, loop: loop, key: Self.poolKey(host: host, port: port),
                                                   configuration: configuration, pool: pool, transport: try transport(host: host, fd: fd))
-                try await connection.connect()
+                try await connection.connect(departure: departure)
             }
             do {
-                return try await exchange(request, on: connection)
+                return try await exchange(request, on: connection, departure: departure)
             } catch HTTPClientError.staleConnection where request.body == nil && attempt == 1 {
                 continue
             }
@@ -125,22 +127,24 @@ public final class HTTPClient: Sendable {
         connection.begin(bodiless: isHeadRequest, keepAlive: true, fieldFilter: fieldFilter, writeHead: writeHead)
         connection.requestFinished()
         connection.onResponse(completion)
-        return StartedExchange(connection: connection)
+        return StartedExchange(connection: connection, number: connection.exchangeNumber)
     }
 
     /// An exchange `startOnIdleConnection` began.
     public struct StartedExchange: Sendable {
         let connection: HTTPClientConnection
+        let number: Int
 
         /// Its client went away: the connection is closed (the completion gets `.cancelled`
         /// unless the answer already came), so an upstream that never answers holds nothing.
-        public func abandon() { connection.abandon() }
+        public func abandon() { connection.abandon(exchange: number) }
     }
 
     @inline(__always)
-    private nonisolated(nonsending) func exchange(_ request: ClientRequest, on connection: HTTPClientConnection) async throws -> ClientResponse {
+    private nonisolated(nonsending) func exchange(_ request: ClientRequest, on connection: HTTPClientConnection,
+                                                  departure: ClientDeparture?) async throws -> ClientResponse {
         let exchangeNumber = send(request, on: connection)
-        let (responseHead, body) = try await connection.response()
+        let (responseHead, body) = try await connection.response(departure: departure)
         return ClientResponse(status: responseHead.status, reason: responseHead.reason, headers: responseHead.headers,
                               body: body, connection: connection, exchange: exchangeNumber)
     }

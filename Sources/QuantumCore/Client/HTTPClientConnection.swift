@@ -67,11 +67,13 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
 
     /// Registers the connecting socket and waits until the connection is made. A cancelled task
     /// (its client went away) abandons the attempt.
-    nonisolated(nonsending) func connect() async throws {
+    nonisolated(nonsending) func connect(departure: ClientDeparture? = nil) async throws {
+        let token = departure?.whenDeparted { [self] in abandon(exchange: nil) }
+        defer { if let token { departure?.forget(token) } }
         try await withTaskCancellationHandler {
             try await connectOnce()
         } onCancel: {
-            abandon()
+            abandon(exchange: nil)
         }
     }
 
@@ -141,20 +143,34 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     /// Waits for the response head; its body (raw bytes after a 101) streams behind it. The
     /// two are handed over together: a small response may have ended by the time the caller runs.
     /// A cancelled task (its client went away) abandons the exchange and closes the connection.
-    nonisolated(nonsending) func response() async throws -> (ResponseHead, RequestBody) {
+    nonisolated(nonsending) func response(departure: ClientDeparture? = nil) async throws -> (ResponseHead, RequestBody) {
         if let head { return (head, RequestBody(stream: body)) }
         guard phase == .busy else { throw HTTPClientError.connectionClosed }
+        let exchange = exchangeNumber
+        let token = departure?.whenDeparted { [self] in abandon(exchange: exchange) }
+        defer { if let token { departure?.forget(token) } }
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { c in headWaiter = c }
         } onCancel: {
-            abandon()
+            abandon(exchange: exchange)
         }
     }
 
-    /// The exchange's client went away: closes the connection on its loop (from any thread),
-    /// failing whoever waits with `.cancelled`; nothing is owed to the upstream any more.
-    func abandon() {
-        loop.execute { self.fail(.cancelled) }
+    /// The client of exchange number `exchange` (nil: the connection being made) went away:
+    /// the connection closes, failing whoever waits with `.cancelled`; nothing is owed to the
+    /// upstream any more. From any thread; once the connection serves another exchange (back
+    /// in the pool, taken again), it is left alone.
+    func abandon(exchange: Int?) {
+        guard loop.inEventLoop else {
+            loop.execute { self.abandon(exchange: exchange) }
+            return
+        }
+        if let exchange {
+            guard phase == .busy, exchangeNumber == exchange else { return }
+        } else {
+            guard phase == .connecting else { return }
+        }
+        fail(.cancelled)
     }
 
     /// Consuming, so a callee taking the response apart owns its header list outright.

@@ -12,7 +12,9 @@ public enum PathCodec {
     /// Decodes `%XX` strictly: nil for a malformed escape, or for bytes that are not UTF-8
     /// (`%ff`, overlong forms), so two different names never decode to the same one.
     public static func unescapeUTF8(_ s: String, plusAsSpace: Bool = false) -> String? {
-        unescapeBytes(s, plusAsSpace: plusAsSpace).flatMap { String(validating: $0, as: UTF8.self) }
+        let utf8 = s.utf8
+        guard utf8.contains(UInt8(ascii: "%")) || (plusAsSpace && utf8.contains(UInt8(ascii: "+"))) else { return s }
+        return unescapeBytes(s, plusAsSpace: plusAsSpace).flatMap { String(validating: $0, as: UTF8.self) }
     }
 
     private static func unescapeBytes(_ s: String, plusAsSpace: Bool) -> [UInt8]? {

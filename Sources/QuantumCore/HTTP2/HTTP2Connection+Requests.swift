@@ -103,13 +103,14 @@ extension HTTP2Connection {
         guard hd.flags & H2.endStream != 0, hd.type == H2.data || hd.type == H2.headers,
               let stream = streams[hd.stream_id], let session else { return }
         stream.answered = true
-        answeredStreams += 1
+        countAnswered()
         if let tunnel = stream.tunnel, !tunnel.inboundEnded {
             if tunnel.claimed { endTunnelAfterGrace(stream) } else { _ = nghttp2_submit_rst_stream(session, H2.flagNone, hd.stream_id, H2.noError) }
             return
         }
-        guard let body = stream.body, !body.isFinished else { return }
-        body.discard()
+        // The client's side still open (a body nobody reads, or one of a 431): wait a moment.
+        guard nghttp2_session_get_stream_remote_close(session, hd.stream_id) == 0 else { return }
+        stream.body?.discard()
         resetAfterGrace(stream, Self.unwantedBodyGrace)
     }
 
@@ -141,8 +142,9 @@ extension HTTP2Connection {
     }
 
     /// Streams this side reset lately (bounded), whose late frames are ignored.
-    private func rememberReset(_ id: Int32) {
-        if recentResets.count >= 256 { recentResets.removeFirst(128) }
+    func rememberReset(_ id: Int32) {
+        if recentResets.last == id { return }
+        if recentResets.count >= 1024 { recentResets.removeFirst(512) }
         recentResets.append(id)
     }
 

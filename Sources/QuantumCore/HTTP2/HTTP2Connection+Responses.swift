@@ -150,6 +150,7 @@ extension HTTP2Connection {
     func reset(_ stream: HTTP2Stream, _ code: UInt32) {
         guard !isClosed, !stream.closed, let session else { return }
         _ = nghttp2_submit_rst_stream(session, H2.flagNone, stream.id, code)
+        rememberReset(stream.id)  // from now on, not only once it is sent
         scheduleFlush()
     }
 

@@ -46,14 +46,16 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     /// stops while there are `maxRunningTasks`, so a client that opens and resets streams
     /// faster than their handlers stop cannot pile up work.
     @exclusivity(unchecked) private var runningTasks = 0
-    /// Streams the client reset before their answer was complete, and answers completed: a
-    /// client whose resets run `earlyResetAllowance` ahead of its answered streams is flooding
-    /// (CVE-2023-44487's rapid reset) and gets GOAWAY ENHANCE_YOUR_CALM.
-    @exclusivity(unchecked) private var earlyResets = 0
-    @exclusivity(unchecked) var answeredStreams = 0
+    /// Resets of streams not yet answered the client may still make: a bucket of
+    /// `earlyResetAllowance` that each answered stream and each second refill (by
+    /// `earlyResetRefillPerSecond`). A client that empties it is flooding (CVE-2023-44487's rapid
+    /// reset) and gets GOAWAY ENHANCE_YOUR_CALM; one cancelling now and then never does.
+    @exclusivity(unchecked) private var earlyResetTokens = Double(earlyResetAllowance)
+    @exclusivity(unchecked) private var earlyResetRefilled: UInt64 = 0
     @exclusivity(unchecked) private var flooding = false
     @exclusivity(unchecked) var recentResets: [Int32] = []
     static let earlyResetAllowance = 100
+    static let earlyResetRefillPerSecond = 10.0
 
     /// Framed output waiting for the socket before nghttp2 is asked for more.
     static let outputHighWatermark = 256 * 1024
@@ -68,6 +70,7 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
         self.transport = transport
         lastActivity = loop.now
         lastWriteProgress = loop.now
+        earlyResetRefilled = loop.now
         guard let session = HTTP2Session.makeServer(userData: Unmanaged.passUnretained(self).toOpaque(), runtime.limits)
         else { return nil }
         self.session = session
@@ -257,9 +260,17 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     /// Counts a stream the client reset before its answer was complete; true when the client
     /// is flooding (the caller stops the read there).
     func countEarlyReset() -> Bool {
-        earlyResets += 1
-        if earlyResets > answeredStreams + Self.earlyResetAllowance { flooding = true }
+        let now = loop.now
+        let seconds = Double(now &- earlyResetRefilled) / 1e9
+        earlyResetRefilled = now
+        earlyResetTokens = min(Double(Self.earlyResetAllowance), earlyResetTokens + seconds * Self.earlyResetRefillPerSecond) - 1
+        if earlyResetTokens < 0 { flooding = true }
         return flooding
+    }
+
+    /// A stream was answered in full: one more reset may come without counting as a flood.
+    func countAnswered() {
+        earlyResetTokens = min(Double(Self.earlyResetAllowance), earlyResetTokens + 1)
     }
 
     // MARK: - Handler tasks

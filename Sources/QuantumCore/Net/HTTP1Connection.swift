@@ -81,14 +81,12 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     /// Starts the connection's task; call on the loop after registering the fd.
     func start() {
-        serveTask = Task(executorPreference: loop) { await self.serve() }
+        Task(executorPreference: loop) { await self.serve() }
     }
 
-    /// The connection's one task, cancelled when the client stops waiting for the request it
-    /// runs (see `clientStoppedWaiting`).
-    @exclusivity(unchecked) private var serveTask: Task<Void, Never>?
-    /// The task waits for the handlers' answer to the request in hand (not yet writing it).
-    @exclusivity(unchecked) private var awaitingHandler = false
+    /// Tells the handlers of the request in hand when its client stops waiting (the task's own
+    /// cancellation would outlast the request: it is the connection's one task).
+    private let departure = ClientDeparture()
     /// What the handler holding the promised answer wants done if the client stops waiting.
     @exclusivity(unchecked) private var promiseClientGone: (() -> Void)?
 
@@ -99,7 +97,6 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         let end = loop.readEdgeTriggered(fd, events, interest: interest,
                                          keepReading: { !isClosed && interest & EPOLLIN.rawValue != 0 }) { bytes in
             lastRead = loop.now
-            receivedAny = true
             if case .tls(let session) = transport { receiveTLS(bytes, session); return }
             received(bytes)
             if checkPreface && awaitPreface() { return }
@@ -119,6 +116,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             upgraded.received(Array(bytes))
             return
         }
+        receivedAny = true  // plaintext: a TLS handshake alone is not a request begun
         if decoder.isIdle { headStarted = lastRead }
         decoder.append(bytes)
     }
@@ -137,20 +135,21 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         // waiting for it as far as Caddy and nginx are concerned: work done only on its behalf
         // (an upstream that may never answer) is told to stop. Pipelined requests read before
         // the FIN are still answered in turn.
-        if queueHead == queue.count && decoder.bufferedByteCount == 0 { clientStoppedWaiting() }
+        if nothingQueued { clientStoppedWaiting() }
         updateInterest()
     }
 
-    /// Cancels the request in hand while its answer is still being made: the promise's handler
-    /// is told, or the task waiting on the handlers is cancelled. An answer already being
-    /// written goes on (a client that half-closed may still read it).
+    private var nothingQueued: Bool { queueHead == queue.count && decoder.bufferedByteCount == 0 }
+
+    /// The request in hand's client left: the promise's handler, or those watching `departure`,
+    /// are told. An answer already being written goes on (a client that half-closed may still
+    /// read it).
     private func clientStoppedWaiting() {
         if let gone = promiseClientGone {
             promiseClientGone = nil
             gone()
-        } else if awaitingHandler {
-            serveTask?.cancel()
         }
+        departure.depart()
     }
 
     /// Ciphertext in: the handshake advances, plaintext goes where plain bytes go.
@@ -360,9 +359,11 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         } else {
             var context = Context(loop: loop)
             if let note { context[HandBackNote.self] = note }
-            awaitingHandler = true
+            // A FIN that came with this request, nothing after it: its client has left already.
+            departure.begin(departed: isClosed || (inputClosed && nothingQueued))
+            context.departure = departure
             response = await runtime.respond(makeRequest(head, stream), context: context)
-            awaitingHandler = false
+            departure.begin(departed: false)  // what was watching is done
         }
         if response.abort { close(); return false }
         if let failure = stream?.failure as? HTTPError, failure.status != 499 {
@@ -718,8 +719,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         queue.removeAll()
         queueHead = 0
         upgraded?.received(nil)
-        if waiter == nil { serveTask?.cancel() }  // a request in hand: its work is for no one now
-        if let gone = promiseClientGone { promiseClientGone = nil; gone() }
+        clientStoppedWaiting()  // a request in hand: its work is for no one now
         promised = nil  // its answer has nowhere to go
         earlyOutcome = nil
         if let w = waiter { waiter = nil; w.resume(returning: nil) }

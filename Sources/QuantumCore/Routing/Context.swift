@@ -31,6 +31,9 @@ public struct Context: Sendable {
     /// Offered by an HTTP/1.1 connection while it runs the synchronous chain (nil elsewhere).
     public internal(set) var deferral: DeferralOffer?
 
+    /// Tells when an HTTP/1 client stops waiting for this request's answer (nil elsewhere).
+    public internal(set) var departure: ClientDeparture?
+
     public init(loop: EventLoop? = nil) { self.loop = loop }
 
     init(loop: EventLoop, deferral: DeferralOffer?) {

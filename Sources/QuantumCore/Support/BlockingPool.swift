@@ -14,6 +14,7 @@ public final class BlockingPool: @unchecked Sendable {
     /// taking a job is O(1) however long the queue grows).
     private var queue: [@Sendable () -> Void] = []
     private var head = 0
+    private static let taken: @Sendable () -> Void = {}
 
     public init(threads: Int) {
         pthread_mutex_init(&mutex, nil)
@@ -29,6 +30,7 @@ public final class BlockingPool: @unchecked Sendable {
             pthread_mutex_lock(&mutex)
             while head == queue.count { pthread_cond_wait(&condition, &mutex) }
             let job = queue[head]
+            queue[head] = Self.taken  // its captures go with the job, not with the queue
             head += 1
             if head == queue.count || head >= 1024 {
                 queue.removeFirst(head)

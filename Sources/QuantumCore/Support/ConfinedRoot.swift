@@ -17,8 +17,13 @@ public final class ConfinedRoot: Sendable {
     /// The root as configured.
     public let path: String
     private let fd: Int32
-    /// The root with its own links resolved, to recognise absolute links that point inside it.
-    private let realPath: String
+    /// The root with its own links resolved, to recognise absolute links that point inside
+    /// it; found only when such a link is met.
+    private var realPath: String {
+        guard let real = Glibc.realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
+    }
 
     /// Forces the component walk (tests: both ways must give the same answers).
     package static let forceWalk = Atomic<Bool>(false)
@@ -30,12 +35,6 @@ public final class ConfinedRoot: Sendable {
         guard fd >= 0 else { throw SystemError.last("open \(path)") }
         self.fd = fd
         self.path = path
-        if let real = Glibc.realpath(path, nil) {
-            realPath = String(cString: real)
-            free(real)
-        } else {
-            realPath = path
-        }
     }
 
     deinit { Glibc.close(fd) }
@@ -52,9 +51,10 @@ public final class ConfinedRoot: Sendable {
             let code = cq_errno()
             switch code {
             case ENOSYS: Self.kernelLacksOpenat2.store(true, ordering: .relaxed)
-            // A link or `..` leading out, an absolute link (which may still point inside), or a
-            // rename racing the lookup: the walk decides.
-            case EXDEV, EAGAIN: break
+            // A link or `..` leading out, an absolute link (which may still point inside), a
+            // rename racing the lookup, or a seccomp filter that refuses openat2 with EPERM
+            // (older container profiles): the walk decides.
+            case EXDEV, EAGAIN, EPERM: break
             default: throw SystemError(operation: "open \(name)", code: code)
             }
         }
@@ -88,6 +88,28 @@ public final class ConfinedRoot: Sendable {
         defer { Glibc.close(dir) }
         guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw SystemError.last("stat \(relative)") }
         return st
+    }
+
+    /// Removes `relative` — a file, a link (not what it points to), or a directory with
+    /// everything in it — never following a link on the way down.
+    public func remove(_ relative: String) throws(SystemError) {
+        let (dir, name) = try parent(of: relative)
+        defer { Glibc.close(dir) }
+        try Self.removeTree(dir, name)
+    }
+
+    private static func removeTree(_ dir: Int32, _ name: String) throws(SystemError) {
+        var st = stat()
+        guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { throw SystemError.last("stat \(name)") }
+        if st.st_mode & S_IFMT == S_IFDIR {
+            let fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else { throw SystemError.last("open \(name)") }
+            defer { Glibc.close(fd) }
+            for child in entries(ofDirectory: dup(fd)) ?? [] { try removeTree(fd, child) }
+            guard unlinkat(dir, name, AT_REMOVEDIR) == 0 else { throw SystemError.last("remove \(name)") }
+        } else if unlinkat(dir, name, 0) != 0 {
+            throw SystemError.last("remove \(name)")
+        }
     }
 
     /// The names in directory `relative` (without `.` and `..`), or nil when it cannot be read.

@@ -319,6 +319,18 @@ def case_oversized_headers_431(port):
     assert alive(port)
 
 
+def case_answered_stream_with_body_open_is_reset(port):
+    """A request answered before its body ended (here a 431, its headers too large) is reset
+    with NO_ERROR after a moment, not left open holding a stream slot."""
+    p = Peer(port)
+    sid = p.request("/", end=False, extra=[("x-big", "a" * 20000)])
+    p.pump(3, until=lambda: p.ended(sid))
+    assert p.status(sid) == "431", f"status {p.status(sid)}"
+    p.pump(3, until=lambda: p.resets())
+    assert [f for f in p.resets() if f.stream_id == sid and f.error_code == 0], f"no RST_STREAM(NO_ERROR) for {sid}: {p.resets()}"
+    assert p.goaway() is None
+
+
 # --- stream-state errors (RFC 9113), each against "/" and "/slow", two timings -----------------
 
 SLOW_MILLIS = 1500
