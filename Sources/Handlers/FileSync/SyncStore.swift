@@ -80,7 +80,8 @@ public final class SyncStore: Sendable {
 
     /// Opens a regular file for reading (blocking); 404 when it is missing or not a plain file.
     public func openFile(_ path: SyncPath) throws -> OpenFile {
-        guard let fd = try? confined.open(path.relative, O_RDONLY | O_NOFOLLOW) else { throw HTTPError(404, "no such file: \(path)") }
+        // O_NONBLOCK: a FIFO swapped in must not hold a pool thread (it is refused below).
+        guard let fd = try? confined.open(path.relative, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { throw HTTPError(404, "no such file: \(path)") }
         let file = OpenFile(fd: fd)
         var st = Glibc.stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw HTTPError(404, "no such file: \(path)") }
@@ -215,11 +216,7 @@ public final class SyncStore: Sendable {
         return try changes.withLock { _ in
             guard let existing = metadata(path) else { throw HTTPError(404, "no such path: \(path)") }
             try check(ifMatch, existing)
-            try onEntry(path) { dir, name in
-                if existing.isDirectory { try Self.removeTree(dir, name) } else if unlinkat(dir, name, 0) != 0 {
-                    throw HTTPError(409, "cannot delete \(path): \(String(cString: strerror(errno)))")
-                }
-            }
+            do { try confined.remove(path.relative) } catch { throw HTTPError(409, "cannot delete \(path): \(error)") }
             syncDirectory(path.parent ?? .root)
             index.withLock { idx in for key in idx.keys where SyncPath(key)?.isWithin(path) == true { idx[key] = nil } }
             return .delete(path: path.relative)
@@ -325,19 +322,6 @@ public final class SyncStore: Sendable {
         guard let (dir, name) = try? confined.parent(of: path.relative) else { throw HTTPError(404, "no such path: \(path)") }
         defer { close(dir) }
         return try body(dir, name)
-    }
-
-    /// Removes directory `name` in `dir` with everything in it, never following a link.
-    private static func removeTree(_ dir: Int32, _ name: String) throws {
-        let fd = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { throw HTTPError(409, "cannot delete: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        for child in ConfinedRoot.entries(ofDirectory: dup(fd)) ?? [] {
-            var st = Glibc.stat()
-            guard fstatat(fd, child, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            if st.st_mode & S_IFMT == S_IFDIR { try removeTree(fd, child) } else { unlinkat(fd, child, 0) }
-        }
-        guard unlinkat(dir, name, AT_REMOVEDIR) == 0 else { throw HTTPError(409, "cannot delete: \(String(cString: strerror(errno)))") }
     }
 
     private func syncDirectory(_ path: SyncPath) {

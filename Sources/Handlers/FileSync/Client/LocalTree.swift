@@ -6,13 +6,16 @@ import QuantumCore
 public typealias LocalEntry = ClientState.Entry
 
 /// The client's folder on disk. Paths are relative and `/`-separated like the server's; every
-/// path (ours or one the server sent) must pass `SyncPath`, so nothing lands outside the folder.
+/// path (ours or one the server sent) must pass `SyncPath`, and is opened through a
+/// `ConfinedRoot`, so nothing lands outside the folder: not even through a link inside it
+/// that points out (a server naming `link/x` cannot write, move or delete what `link` leads to).
 ///
 /// Downloads are written to `.quantum-sync-client/tmp`, fsync'd and renamed into place: no
 /// program ever sees half a file at its final path. Symlinks and special files are skipped.
 /// All methods block; the client calls them from its own task, never on an event loop.
 public struct LocalTree: Sendable {
     public let root: String
+    private let confined: ConfinedRoot
     public static let stateDirectoryName = ".quantum-sync-client"
     public var stateDirectory: String { root + "/" + Self.stateDirectoryName }
     var temporaryDirectory: String { stateDirectory + "/tmp" }
@@ -22,6 +25,7 @@ public struct LocalTree: Sendable {
         while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
         self.root = r
         try Self.makeDirectories(r + "/" + Self.stateDirectoryName + "/tmp")
+        do { confined = try ConfinedRoot(r) } catch { throw SyncClientError.local("cannot open \(r): \(error)") }
         // Downloads a crash cut short left only temporary files.
         for name in Self.entries(of: temporaryDirectory) { unlink(temporaryDirectory + "/" + name) }
     }
@@ -32,6 +36,8 @@ public struct LocalTree: Sendable {
         return !(relative == Self.stateDirectoryName || relative.hasPrefix(Self.stateDirectoryName + "/"))
     }
 
+
+    /// Where an upload reads `relative` from (the client's own scan found it: no link on the way).
     func absolute(_ relative: String) -> String { root + "/" + relative }
 
     // MARK: - Reading
@@ -42,7 +48,7 @@ public struct LocalTree: Sendable {
     public func scan(under: String = "", cache: [String: ClientState.Entry] = [:]) -> [String: LocalEntry] {
         var out: [String: LocalEntry] = [:]
         func walk(_ directory: String) {
-            for name in Self.entries(of: directory.isEmpty ? root : absolute(directory)) {
+            for name in (confined.entries(of: directory) ?? []).sorted() {
                 let child = directory.isEmpty ? name : directory + "/" + name
                 guard isSyncable(child), let e = entry(child, cache: cache[child]) else { continue }
                 out[child] = e
@@ -55,8 +61,7 @@ public struct LocalTree: Sendable {
 
     /// One path as it is now; nil when it does not exist (or is not a regular file or directory).
     public func entry(_ relative: String, cache: ClientState.Entry? = nil) -> LocalEntry? {
-        var st = stat()
-        guard lstat(absolute(relative), &st) == 0 else { return nil }
+        guard let st = try? confined.status(relative, followLast: false) else { return nil }
         let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         switch st.st_mode & S_IFMT {
         case S_IFDIR:
@@ -67,7 +72,9 @@ public struct LocalTree: Sendable {
                Int(st.st_mtim.tv_sec) < SystemClock.wallSeconds() - 2 {
                 return LocalEntry(isDirectory: false, hash: cache.hash, size: size, mtimeNanos: mtime)
             }
-            guard let digest = try? Digest.sha256(file: absolute(relative)) else { return nil }
+            guard let fd = try? confined.open(relative, O_RDONLY | O_NOFOLLOW | O_NONBLOCK) else { return nil }
+            defer { close(fd) }
+            guard let digest = try? Digest.sha256(fd: fd) else { return nil }
             return LocalEntry(isDirectory: false, hash: Digest.hex(digest), size: size, mtimeNanos: mtime)
         default:
             return nil
@@ -120,14 +127,18 @@ public struct LocalTree: Sendable {
             unlink(download.path)
             throw SyncClientError.local("cannot place \(relative): a directory is in the way")
         }
-        guard rename(download.path, absolute(relative)) == 0 else {
-            let why = String(cString: strerror(errno))
+        do {
+            try onEntry(relative) { dir, name in
+                guard renameat(AT_FDCWD, download.path, dir, name) == 0 else {
+                    throw SyncClientError.local("cannot place \(relative): \(String(cString: strerror(errno)))")
+                }
+            }
+        } catch {
             unlink(download.path)
-            throw SyncClientError.local("cannot place \(relative): \(why)")
+            throw error
         }
-        Self.syncDirectory(parentAbsolute(relative))
-        var st = stat()
-        lstat(absolute(relative), &st)
+        syncParent(of: relative)
+        let st = (try? confined.status(relative, followLast: false)) ?? stat()
         let mtime = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
         return LocalEntry(isDirectory: false, hash: hash, size: download.size, mtimeNanos: mtime)
     }
@@ -139,31 +150,58 @@ public struct LocalTree: Sendable {
         var current = ""
         for part in relative.split(separator: "/") {
             current += current.isEmpty ? String(part) : "/" + part
-            if mkdir(absolute(current), 0o755) != 0 && errno != EEXIST {
-                throw SyncClientError.local("cannot create \(current): \(String(cString: strerror(errno)))")
+            try onEntry(current) { [current] dir, name in
+                if mkdirat(dir, name, 0o755) != 0 && errno != EEXIST {
+                    throw SyncClientError.local("cannot create \(current): \(String(cString: strerror(errno)))")
+                }
             }
-            guard entry(current)?.isDirectory == true else { throw SyncClientError.local("\(current) is not a directory") }
+            // A link to a directory inside the folder will do (what is below it stays inside).
+            let st = try? confined.status(current, followLast: true)
+            guard st.map({ $0.st_mode & S_IFMT == S_IFDIR }) == true else { throw SyncClientError.local("\(current) is not a directory") }
         }
     }
 
     /// Removes a file, or a directory with everything in it; a missing path is not an error.
     public func remove(_ relative: String) throws {
-        try Self.removeTree(absolute(relative))
-        Self.syncDirectory(parentAbsolute(relative))
+        do {
+            try confined.remove(relative)
+        } catch where error.code == ENOENT {
+            return
+        } catch {
+            throw SyncClientError.local("cannot remove \(relative): \(error)")
+        }
+        syncParent(of: relative)
     }
 
     /// Renames `from` to `to` (parents of `to` created); `to` must not exist.
     public func move(from: String, to: String) throws {
         if entry(to) != nil { throw SyncClientError.local("cannot move \(from): \(to) exists") }
         if let slash = to.lastIndex(of: "/") { try makeDirectory(String(to[..<slash])) }
-        guard rename(absolute(from), absolute(to)) == 0 else {
-            throw SyncClientError.local("cannot move \(from) to \(to): \(String(cString: strerror(errno)))")
+        try onEntry(from) { fromDir, fromName in
+            try onEntry(to) { toDir, toName in
+                guard renameat(fromDir, fromName, toDir, toName) == 0 else {
+                    throw SyncClientError.local("cannot move \(from) to \(to): \(String(cString: strerror(errno)))")
+                }
+            }
         }
-        Self.syncDirectory(parentAbsolute(to))
+        syncParent(of: to)
     }
 
-    private func parentAbsolute(_ relative: String) -> String {
-        relative.lastIndex(of: "/").map { absolute(String(relative[..<$0])) } ?? root
+    /// Runs `body` with the directory holding `relative` (opened inside the folder) and its name.
+    private func onEntry(_ relative: String, _ body: (Int32, String) throws -> Void) throws {
+        let dir: Int32, name: String
+        do { (dir, name) = try confined.parent(of: relative) } catch {
+            throw SyncClientError.local("cannot reach \(relative) inside the folder: \(error)")
+        }
+        defer { close(dir) }
+        try body(dir, name)
+    }
+
+    private func syncParent(of relative: String) {
+        let parent = relative.lastIndex(of: "/").map { String(relative[..<$0]) } ?? ""
+        guard let fd = try? confined.open(parent, O_RDONLY | O_DIRECTORY) else { return }
+        fsync(fd)
+        close(fd)
     }
 
     // MARK: - Helpers
@@ -179,28 +217,12 @@ public struct LocalTree: Sendable {
         return names.sorted()
     }
 
-    static func removeTree(_ absolute: String) throws {
-        var st = stat()
-        guard lstat(absolute, &st) == 0 else { return }
-        if st.st_mode & S_IFMT == S_IFDIR {
-            for name in entries(of: absolute) { try removeTree(absolute + "/" + name) }
-            if rmdir(absolute) != 0 && errno != ENOENT { throw SyncClientError.local("cannot remove \(absolute): \(String(cString: strerror(errno)))") }
-        } else if unlink(absolute) != 0 && errno != ENOENT {
-            throw SyncClientError.local("cannot remove \(absolute): \(String(cString: strerror(errno)))")
-        }
-    }
-
     static func makeDirectories(_ absolute: String) throws {
         var current = absolute.hasPrefix("/") ? "" : "."
         for part in absolute.split(separator: "/") {
             current += "/" + part
             if mkdir(current, 0o755) != 0 && errno != EEXIST { throw SyncClientError.local("cannot create \(current): \(String(cString: strerror(errno)))") }
         }
-    }
-
-    static func syncDirectory(_ absolute: String) {
-        let fd = open(absolute, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); close(fd) }
     }
 
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], what: String) throws {
