@@ -31,35 +31,15 @@ PEERS=${PEERS:-"quantum nginx"}
 CORES=$(nproc)
 RESULTS_DIR=${RESULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/quantum-emfile.XXXXXX")}
 mkdir -p "$RESULTS_DIR"
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=one-server.sh
+source "$ROOT/Benchmarks/one-server.sh"
 for tool in curl python3 prlimit; do command -v $tool >/dev/null || die "$tool not found"; done
 [[ $PEERS != *nginx* ]] || command -v nginx >/dev/null || die "nginx not found (apt-get install nginx-light)"
 [[ $PEERS != *quantum* || -x $QUANTUM ]] || die "no quantum binary at $QUANTUM (set QUANTUM=...)"
 ((CONNECTIONS > FD_LIMIT)) || log "warning: CONNECTIONS=$CONNECTIONS does not exceed FD_LIMIT=$FD_LIMIT"
-# A free port: bind port 0 and let the kernel choose (released at once; the server takes it next).
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 
-RUN=$(mktemp -d "${TMPDIR:-/tmp}/quantum-emfile-run.XXXXXX")
-chmod 755 "$RUN"   # nginx workers run as an unprivileged user when started as root
-SERVER_PID="" LOAD_PID=""
-stop_server() {
-  [[ -z $SERVER_PID ]] && return 0
-  kill -TERM -- "-$SERVER_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
-cleanup() {
-  trap - EXIT
-  [[ -n $LOAD_PID ]] && { kill -TERM "$LOAD_PID" 2>/dev/null || true; wait "$LOAD_PID" 2>/dev/null || true; }
-  stop_server
-  rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'log interrupted; exit 130' INT TERM
+begin_run emfile
 
 # ---------------------------------------------------------------- configs
 mkdir -p "$RUN/nginx-tmp"
@@ -105,12 +85,8 @@ start_server() {
 }
 
 {
-  echo "date: $(date -u '+%F %T UTC')"
-  echo "host: $CORES cores, kernel $(uname -r)"
-  [[ $PEERS == *nginx* ]] && echo "nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //')"
-  [[ $PEERS == *quantum* ]] && echo "quantum: $QUANTUM ($(stat -c %y "$QUANTUM" | cut -d. -f1)), git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- Sources 2>/dev/null || echo ' + uncommitted changes in Sources/')"
+  describe_run
   echo "fd limit $FD_LIMIT; $CONNECTIONS idle connections held ${HOLD} s; recovery checked for ${RECOVER_WAIT} s"
-  pgrep -f 'swift-build|swift-test|xctest' >/dev/null && echo "note: a swift build/test is running on this machine meanwhile"
 } >"$RESULTS_DIR/meta.txt"
 cat "$RESULTS_DIR/meta.txt" >&2
 

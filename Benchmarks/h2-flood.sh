@@ -37,8 +37,8 @@ PEERS=${PEERS:-"quantum nginx"}
 CORES=$(nproc)
 RESULTS_DIR=${RESULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/quantum-h2-flood.XXXXXX")}
 mkdir -p "$RESULTS_DIR"
-log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=one-server.sh
+source "$ROOT/Benchmarks/one-server.sh"
 for tool in curl python3; do command -v $tool >/dev/null || die "$tool not found"; done
 "$PYTHON" -c 'import h2' 2>/dev/null || die "$PYTHON has no h2 package (scripts/deps.sh makes /tmp/quantum-h2-venv)"
 if [[ $PEERS == *nginx* ]]; then
@@ -47,29 +47,9 @@ if [[ $PEERS == *nginx* ]]; then
 fi
 [[ $PEERS != *quantum* || -x $QUANTUM ]] || die "no quantum binary at $QUANTUM (set QUANTUM=...)"
 curl -V | grep -qw HTTP2 || die "curl has no HTTP/2 support"
-# A free port: bind port 0 and let the kernel choose (released at once; the server takes it next).
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 
-RUN=$(mktemp -d "${TMPDIR:-/tmp}/quantum-h2-flood-run.XXXXXX")
-chmod 755 "$RUN"   # nginx workers run as an unprivileged user when started as root
-SERVER_PID="" LOAD_PID=""
-stop_server() {
-  [[ -z $SERVER_PID ]] && return 0
-  kill -TERM -- "-$SERVER_PID" 2>/dev/null || true
-  for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL -- "-$SERVER_PID" 2>/dev/null || true
-  wait "$SERVER_PID" 2>/dev/null || true
-  SERVER_PID=""
-}
-cleanup() {
-  trap - EXIT
-  [[ -n $LOAD_PID ]] && { kill -TERM "$LOAD_PID" 2>/dev/null || true; wait "$LOAD_PID" 2>/dev/null || true; }
-  stop_server
-  rm -rf "$RUN"
-}
-trap cleanup EXIT
-trap 'log interrupted; exit 130' INT TERM
+begin_run h2-flood
 
 # ---------------------------------------------------------------- content and configs
 mkdir -p "$RUN/www" "$RUN/nginx-tmp"
@@ -120,12 +100,8 @@ start_server() {
 }
 
 {
-  echo "date: $(date -u '+%F %T UTC')"
-  echo "host: $CORES cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), kernel $(uname -r)"
-  [[ $PEERS == *nginx* ]] && echo "nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //')"
-  [[ $PEERS == *quantum* ]] && echo "quantum: $QUANTUM ($(stat -c %y "$QUANTUM" | cut -d. -f1)), git $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD -- Sources 2>/dev/null || echo ' + uncommitted changes in Sources/')"
+  describe_run
   echo "flood: $CONNECTIONS connections x $PER_CONN HEADERS+RST_STREAM each, ${DURATION} s; victim GET /hello (h2c) every 100 ms, 2 s timeout"
-  pgrep -f 'swift-build|swift-test|xctest' >/dev/null && echo "note: a swift build/test is running on this machine meanwhile"
 } >"$RESULTS_DIR/meta.txt"
 cat "$RESULTS_DIR/meta.txt" >&2
 

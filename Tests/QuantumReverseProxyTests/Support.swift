@@ -140,6 +140,21 @@ func rawThroughProxy(to canned: CannedUpstream, _ request: String) async throws 
     return raw
 }
 
+/// A listening TCP socket on 127.0.0.1 and the port the kernel chose.
+func loopbackListener() -> (fd: Int32, port: Int) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var one: Int32 = 1
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+    listen(fd, 64)
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+    return (fd, Int(UInt16(bigEndian: addr.sin_port)))
+}
+
 /// A bare TCP server answering every connection with `response` after reading the request
 /// head: upstream behaviour Quantum's own server would never produce. Serves until closed.
 final class CannedUpstream: @unchecked Sendable {
@@ -149,19 +164,9 @@ final class CannedUpstream: @unchecked Sendable {
     /// Answers every request with `response`; one per connection, or all on it (`keepAlive`).
     /// With `rest`, the answer ends with it 100 ms later, so the proxy sees the start alone.
     init(_ response: String, rest: String? = nil, keepAlive: Bool = false) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        listen(fd, 16)
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        port = Int(UInt16(bigEndian: addr.sin_port))
-        let listener = fd
+        let (listener, port) = loopbackListener()
+        fd = listener
+        self.port = port
         let bytes = Array(response.utf8)
         let later = rest.map { Array($0.utf8) }
         Thread.detachNewThread {
@@ -206,16 +211,9 @@ final class SilentUpstream: @unchecked Sendable {
     var waitingConnections: Int { state.withLock { $0.waiting } }
 
     init(answers: Int = 0) throws {
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        listen(listener, 64)
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &len) } }
+        let (listener, port) = loopbackListener()
         fd = listener
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        self.port = port
         state.withLock { $0.answersLeft = answers }
         Thread.detachNewThread { [self] in
             while true {
