@@ -2,7 +2,7 @@
 import PackageDescription
 
 /// Quantum: a Caddy-compatible web server framework. No Swift package dependencies — only the
-/// toolchain and Debian's C libraries (see ../shared/DESIGN.md).
+/// toolchain and Debian's C libraries (see docs/architecture.md).
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(name: "quantum", dependencies: ["Quantum"], swiftSettings: strict),
         .target(name: "QuantumTestSupport", dependencies: ["Quantum"], path: "Tests/QuantumTestSupport", swiftSettings: strict),
         .testTarget(name: "QuantumCoreTests", dependencies: ["QuantumCore", "QuantumTestSupport"],
-                    exclude: ["Support/h2_frames.py", "Support/h2_websocket.py"], swiftSettings: strict),
+                    exclude: ["Support/h1_probe.py", "Support/h2_frames.py", "Support/h2_websocket.py"], swiftSettings: strict),
         .testTarget(name: "QuantumMatchersTests", dependencies: ["QuantumMatchers", "QuantumTestSupport"], swiftSettings: strict),
         .testTarget(name: "QuantumHandlersTests", dependencies: ["QuantumHandlers", "QuantumTestSupport"], swiftSettings: strict),
         .testTarget(name: "QuantumStaticFilesTests", dependencies: ["QuantumStaticFiles", "QuantumTestSupport"], swiftSettings: strict),

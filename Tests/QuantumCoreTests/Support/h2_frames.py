@@ -331,6 +331,70 @@ def case_answered_stream_with_body_open_is_reset(port):
     assert p.goaway() is None
 
 
+# --- connection-level faults (RFC 9113 §4-§6): the error each calls for, and no harm done ----
+
+def connection_error(port, frames, want, what):
+    s = raw_connection(port)
+    s.sendall(frames)
+    kind, code = read_until_goaway_or_close(s, 3)
+    s.close()
+    assert kind == "goaway" and code in want, f"{what}: {kind} {ERROR_NAMES.get(code, code)}, want GOAWAY {[ERROR_NAMES[w] for w in want]}"
+    assert alive(port), "server stopped answering"
+
+
+def case_data_on_stream_zero(port):
+    connection_error(port, frame(DATA, 0, 0, b"x"), {1}, "DATA on stream 0 (§6.1)")
+
+
+def case_headers_on_even_stream(port):
+    connection_error(port, frame(HEADERS, 0x5, 2, b"\x82\x86\x84"), {1},
+                     "HEADERS on a server-initiated (even) stream id (§5.1.1)")
+
+
+def case_settings_with_bad_length(port):
+    connection_error(port, frame(SETTINGS, 0, 0, b"\x00\x04\x00"), {6}, "SETTINGS whose length is not a multiple of 6 (§6.5)")
+
+
+def case_settings_window_too_large(port):
+    connection_error(port, frame(SETTINGS, 0, 0, struct.pack(">HI", 4, 1 << 31)), {3},
+                     "SETTINGS_INITIAL_WINDOW_SIZE over 2^31-1 (§6.5.2)")
+
+
+def case_connection_window_overflow(port):
+    connection_error(port, frame(WINDOW_UPDATE, 0, 0, struct.pack(">I", 0x7FFFFFFF)) * 2, {3},
+                     "connection window pushed past 2^31-1 (§6.9.1)")
+
+
+def case_ping_is_answered(port):
+    """PING comes back with ACK and the same eight bytes; an unknown frame type is ignored."""
+    s = raw_connection(port)
+    s.sendall(frame(0xFA, 0, 0, b"ignore me") + frame(6, 0, 0, b"12345678"))
+    buf, deadline = b"", time.time() + 3
+    while time.time() < deadline:
+        s.settimeout(max(0.01, deadline - time.time()))
+        try:
+            data = s.recv(65536)
+        except socket.timeout:
+            break
+        if not data:
+            break
+        buf += data
+        if b"\x00\x00\x08\x06\x01\x00\x00\x00\x0012345678" in buf:
+            break
+    s.close()
+    assert b"\x00\x00\x08\x06\x01\x00\x00\x00\x0012345678" in buf, "no PING ACK with the same payload"
+    assert alive(port)
+
+
+def case_bad_preface_is_refused(port):
+    s = socket.create_connection(("127.0.0.1", port), timeout=3)
+    s.sendall(b"PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n" + frame(SETTINGS, 0, 0))
+    kind, _ = read_until_goaway_or_close(s, 3)
+    s.close()
+    assert kind in ("goaway", "closed"), f"a broken preface got {kind}"
+    assert alive(port)
+
+
 # --- stream-state errors (RFC 9113), each against "/" and "/slow", two timings -----------------
 
 SLOW_MILLIS = 1500
