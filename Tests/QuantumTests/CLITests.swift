@@ -123,7 +123,7 @@ final class CLITests: XCTestCase {
         let result = await Self.quantum(["validate", "--config", path])
         XCTAssertEqual(result.status, 1)
         XCTAssertEqual(result.out, "")
-        XCTAssertTrue(result.err.hasPrefix("quantum: \(path): apps.http.servers.srv0.routes[1].handle[0].handler: unknown handler \"fle_server\"; known: "), result.err)
+        XCTAssertTrue(result.err.hasPrefix("quantum: \(path): apps.http.servers.srv0.routes[1].handle[0].handler: unknown handler \"fle_server\"; did you mean \"file_server\"?"), result.err)
     }
 
     func testValidateRejectsBadJSONWithLineAndColumn() async throws {

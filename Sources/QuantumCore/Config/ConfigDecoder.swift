@@ -43,9 +43,7 @@ struct ValueDecoder: Decoder {
         guard case .object(let members) = value, used.asked else { return }
         for (key, _) in members where !used.keys.contains(key) && key != "@id" {
             var message = "unknown field \"\(key)\""
-            if let known = used.knownKeys, !known.isEmpty {
-                message += "; known fields: " + Set(known).sorted().joined(separator: ", ")
-            }
+            if let known = used.knownKeys, !known.isEmpty { message += Spelling.hint(for: key, known: known, label: " fields") }
             throw ConfigError(codingPath: codingPath, message)
         }
     }

@@ -54,7 +54,7 @@ public struct ModuleRegistry: Sendable {
     public func load(namespace: String, name: String, kind: String, from decoder: any Decoder, keyPath: [any CodingKey]) throws -> any Module {
         guard let entry = entries[namespace + "." + name] else {
             let known = names(in: namespace)
-            throw ConfigError(codingPath: keyPath, "unknown \(kind) \"\(name)\"; known: \(known.joined(separator: ", "))")
+            throw ConfigError(codingPath: keyPath, "unknown \(kind) \"\(name)\"" + Spelling.hint(for: name, known: known))
         }
         return try entry.make(decoder)
     }
