@@ -85,7 +85,7 @@ final class SubrouteTests: XCTestCase {
 
     func testUnknownFieldIsAConfigError() {
         XCTAssertEqual(Routes.loadError(#"[{"handle": [{"handler": "subroute", "route": []}]}]"#),
-                       #"apps.http.servers.srv0.routes[0].handle[0]: unknown field "route"; known fields: errors, routes"#)
+                       #"apps.http.servers.srv0.routes[0].handle[0]: unknown field "route"; did you mean "routes"?"#)
         XCTAssertEqual(Routes.loadError(#"[{"handle": [{"handler": "subroute", "routes": [{"handle": [{"handler": "nope"}]}]}]}]"#),
                        #"apps.http.servers.srv0.routes[0].handle[0].routes[0].handle[0].handler: unknown handler "nope"; known: \#(StandardModules.registry.names(in: "http.handlers").joined(separator: ", "))"#)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Quantum
 import QuantumTestSupport
 import XCTest
@@ -56,5 +57,46 @@ final class CustomHandlerTests: XCTestCase {
         """, registry: registry())) { error in
             XCTAssertTrue("\(error)".hasPrefix("apps.http.servers.s.routes[0].handle[0]"), "\(error)")
         }
+    }
+
+    /// Registration refuses what could never work: an ID outside the namespaces configs load
+    /// from, and a second module under a taken ID (unless replacing on purpose).
+    func testRegistrationRefusesStrayAndTakenIDs() {
+        let r = registry()
+        XCTAssertNil(r.registrationProblem("http.handlers.new_one"))
+        XCTAssertNil(r.registrationProblem("http.matchers.new_one"))
+        XCTAssertEqual(r.registrationProblem("http.handlers.shout"),
+                       #"module ID "http.handlers.shout" is already registered; register(_:replacing: true) replaces it"#)
+        XCTAssertNil(r.registrationProblem("http.handlers.shout", replacing: true))
+        for stray in ["handlers.shout", "http.handler.shout", "shout", "http.handlers.", "caddy.storage.redis"] {
+            XCTAssertEqual(r.registrationProblem(stray),
+                           #"module ID "\#(stray)" is not in a namespace modules load from (http.handlers, http.matchers)"#)
+        }
+        var replaced = r
+        replaced.register(ShoutHandler.self, replacing: true)
+        XCTAssertTrue(replaced.moduleIDs.contains("http.handlers.shout"))
+    }
+
+    /// The README's handler example is `Examples/CustomHandler/` file for file, and that package
+    /// builds on its own against this checkout (a fresh build folder: what a user gets).
+    func testTheReadmeExampleIsTheExamplePackageAndItBuilds() throws {
+        let repo = CLITests.repo.path
+        let readme = try String(contentsOfFile: repo + "/README.md", encoding: .utf8)
+        let section = try XCTUnwrap(readme.components(separatedBy: "## Writing a handler in Swift").dropFirst().first?
+            .components(separatedBy: "\n## ").first)
+        let blocks = section.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "```").first ?? "" }
+        XCTAssertEqual(blocks.count, 2, "the README shows the example's two files")
+        for block in blocks {
+            let firstLine = block.prefix { $0 != "\n" }
+            XCTAssertTrue(firstLine.hasPrefix("// Sources/"), "each block starts with its file's path: \(firstLine)")
+            let path = repo + "/Examples/CustomHandler/" + firstLine.dropFirst(3)
+            let file = try String(contentsOfFile: path, encoding: .utf8)
+            XCTAssertEqual(String(block.dropFirst(firstLine.count + 1)), file, "README and \(path) differ")
+        }
+        let scratch = NSTemporaryDirectory() + "quantum-example-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let build = runProcess("/usr/bin/env", ["swift", "build", "--package-path", repo + "/Examples/CustomHandler",
+                                                "--scratch-path", scratch], timeout: 900)
+        XCTAssertEqual(build.status, 0, build.output)
     }
 }

@@ -12,9 +12,17 @@ public struct ModuleRegistry: Sendable {
 
     public init() {}
 
-    /// Registers `type` under its `moduleID`. A second module with the same ID replaces the first.
-    public mutating func register<M: Module & Decodable>(_ type: M.Type) {
-        entries[M.moduleID] = Entry(id: M.moduleID) { decoder in
+    /// The namespaces configs load modules from: a module registered anywhere else could never
+    /// be used.
+    public static let namespaces = ["http.handlers", "http.matchers"]
+
+    /// Registers `type` under its `moduleID`. An ID outside `namespaces`, or one already
+    /// registered, is a programming error that stops the program at startup (as Caddy's
+    /// `RegisterModule` panics); `replacing: true` replaces a registered module on purpose.
+    public mutating func register<M: Module & Decodable>(_ type: M.Type, replacing: Bool = false) {
+        let id = M.moduleID
+        if let problem = registrationProblem(id, replacing: replacing) { preconditionFailure(problem) }
+        entries[id] = Entry(id: id) { decoder in
             var module = try M(from: decoder)
             // Strict like Caddy even when the module's object was reached without `decode`
             // (a matcher set hands each matcher its own decoder).
@@ -37,6 +45,18 @@ public struct ModuleRegistry: Sendable {
             ctx.onCleanup { provisioned.cleanup() }
             return provisioned
         }
+    }
+
+    /// Why `id` cannot be registered (outside `namespaces`, or taken), or nil.
+    public func registrationProblem(_ id: String, replacing: Bool = false) -> String? {
+        let namespace = id.split(separator: ".", omittingEmptySubsequences: false).dropLast().joined(separator: ".")
+        if !Self.namespaces.contains(namespace) || id.hasSuffix(".") {
+            return "module ID \"\(id)\" is not in a namespace modules load from (\(Self.namespaces.joined(separator: ", ")))"
+        }
+        if !replacing && entries[id] != nil {
+            return "module ID \"\(id)\" is already registered; register(_:replacing: true) replaces it"
+        }
+        return nil
     }
 
     /// All registered module IDs, sorted.
