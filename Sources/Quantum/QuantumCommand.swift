@@ -5,8 +5,10 @@ import Synchronization
 public struct QuantumCommand {
     public static let version = "0.1.0"
 
-    public static let usage = """
-    Usage: quantum <command> [options]
+    /// The help text, for an executable called `name`.
+    public static func usage(name: String = "quantum") -> String {
+        """
+    Usage: \(name) <command> [options]
 
     Commands:
       run [--config FILE] [--watch]   Serve a Caddy v2 JSON config. Without one: the files of ./public
@@ -37,6 +39,7 @@ public struct QuantumCommand {
       version                         Print the version.
       help                            Print this help.
     """
+    }
 
     public var registry: ModuleRegistry
     /// Where messages go (stdout, stderr); replaceable for tests.
@@ -46,7 +49,19 @@ public struct QuantumCommand {
         s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
     }
 
+    /// What messages and the usage call this program: the executable's own name
+    /// (`CustomHandlerDemo: ...` for a server built on the library), `quantum` without one.
+    public var name: String = QuantumCommand.executableName()
+
     public init(registry: ModuleRegistry = StandardModules.registry) { self.registry = registry }
+
+    static func executableName() -> String {
+        let path = CommandLine.arguments.first ?? ""
+        let base = path.split(separator: "/").last.map(String.init) ?? ""
+        return base.isEmpty ? "quantum" : base
+    }
+
+    var usage: String { Self.usage(name: name) }
 
     struct UsageError: Error { let message: String }
     /// A problem with a file the command was given (exit status 1, no usage text).
@@ -54,7 +69,7 @@ public struct QuantumCommand {
 
     /// Runs a command; returns the process exit status.
     public func run(_ arguments: [String]) async -> Int32 {
-        guard let command = arguments.first else { out(Self.usage); return 0 }
+        guard let command = arguments.first else { out(usage); return 0 }
         let rest = Array(arguments.dropFirst())
         do {
             switch command {
@@ -75,15 +90,15 @@ public struct QuantumCommand {
             case "sync":
                 let opts = try parse(rest, flags: ["--server": true, "--local-path": true, "--initial-sync": false, "--realtime": false,
                                                    "--token": true, "--client-id": true, "--ca": true])
-                return try await SyncCommand(out: out, err: err).run(opts)
+                return try await SyncCommand(name: name, out: out, err: err).run(opts)
             case "trust":
                 let opts = try parse(rest, flags: ["--print": false, "--config": true, "--ca": true])
                 let id = opts["--ca"] ?? "local"
                 let ca = try localCA(id: id, configPath: opts["--config"])
-                return try TrustCommand(out: out, err: err).trust(ca: ca, printOnly: opts["--print"] != nil)
+                return try TrustCommand(name: name, out: out, err: err).trust(ca: ca, printOnly: opts["--print"] != nil)
             case "untrust":
                 let opts = try parse(rest, flags: ["--ca": true])
-                return TrustCommand(out: out, err: err).untrust(ca: opts["--ca"] ?? "local")
+                return TrustCommand(name: name, out: out, err: err).untrust(ca: opts["--ca"] ?? "local")
             case "validate":
                 let opts = try parse(rest, flags: ["--config": true])
                 guard let path = opts["--config"] else { throw UsageError(message: "validate needs --config FILE") }
@@ -95,19 +110,19 @@ public struct QuantumCommand {
                 for id in registry.moduleIDs { out(id) }
                 return 0
             case "version", "--version", "-v":
-                out("quantum \(Self.version)")
+                out("\(name) \(Self.version)")
                 return 0
             case "help", "--help", "-h":
-                out(Self.usage)
+                out(usage)
                 return 0
             default:
                 throw UsageError(message: "unknown command \"\(command)\"")
             }
         } catch let e as UsageError {
-            err("quantum: \(e.message)\n\n\(Self.usage)")
+            err("\(name): \(e.message)\n\n\(usage)")
             return 2
         } catch {
-            err("quantum: \(error)")
+            err("\(name): \(error)")
             return 1
         }
     }
@@ -204,11 +219,11 @@ public struct QuantumCommand {
         // Signals and (with --watch) config changes, as one stream: 0 means "the file changed".
         let (events, sink) = AsyncStream.makeStream(of: Int32.self)
         let stopping = Atomic<Bool>(false)
-        let err = self.err
+        let err = self.err, name = self.name
         Signals.forward { signal in
             // A second SIGINT/SIGTERM while draining (grace_period 0 waits for every request) forces the exit.
             if signal != SIGUSR1 && stopping.exchange(true, ordering: .relaxed) {
-                err("quantum: forced exit")
+                err("\(name): forced exit")
                 _exit(1)
             }
             sink.yield(signal)
@@ -224,13 +239,13 @@ public struct QuantumCommand {
                     let next = try await App.start(try load(path), on: group)
                     await app.stop()
                     app = next
-                    err("quantum: reloaded \(path)")
+                    err("\(name): reloaded \(path)")
                 } catch {
-                    err("quantum: reload failed, still serving the previous config: \(error)")
+                    err("\(name): reload failed, still serving the previous config: \(error)")
                 }
                 continue
             }
-            err("quantum: shutting down (send the signal again to force)")
+            err("\(name): shutting down (send the signal again to force)")
             break
         }
         await app.stop()
@@ -244,7 +259,7 @@ public struct QuantumCommand {
             let app = try await App.start(loaded, on: group)
             for server in app.servers {
                 let addresses = server.listeners.map { $0.address.description }.joined(separator: ", ")
-                err("quantum: server \(server.name) listening on \(addresses)")
+                err("\(name): server \(server.name) listening on \(addresses)")
             }
             return (app, group)
         } catch {

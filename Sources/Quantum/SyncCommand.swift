@@ -6,6 +6,7 @@ import QuantumFileSync
 /// realtime following (`--realtime`) until SIGINT/SIGTERM. With neither flag it does the
 /// compare once. Without `--client-id` the folder's stored id is used (`ClientIdentity`).
 struct SyncCommand {
+    let name: String
     let out: @Sendable (String) -> Void
     let err: @Sendable (String) -> Void
 
@@ -34,10 +35,10 @@ struct SyncCommand {
         let err = self.err
         Signals.forward { signal in
             guard signal != SIGUSR1 else { return }
-            err("quantum: sync stopping")
+            err("\(name): sync stopping")
             Task { await client.stop() }
         }
-        err("quantum: syncing \(path) with \(server) as \(options.clientID) (realtime)")
+        err("\(name): syncing \(path) with \(server) as \(options.clientID) (realtime)")
         await client.runRealtime()
         return 0
     }

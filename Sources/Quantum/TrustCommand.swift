@@ -8,6 +8,7 @@ import Glibc
 /// none exists yet, so trusting before the first start works. Installing needs root: Debian's
 /// `/usr/local/share/ca-certificates/` and `update-ca-certificates`.
 struct TrustCommand {
+    var name: String
     var out: @Sendable (String) -> Void
     var err: @Sendable (String) -> Void
     static let storeDirectory = "/usr/local/share/ca-certificates"
@@ -20,7 +21,7 @@ struct TrustCommand {
         out(String(decoding: ca.rootPEM, as: UTF8.self))
         if printOnly { return 0 }
         guard geteuid() == 0 else {
-            err("quantum: installing into the system trust store needs root; run `sudo quantum trust`, or use --print and install the root yourself")
+            err("\(name): installing into the system trust store needs root; run `sudo \(name) trust`, or use --print and install the root yourself")
             return 1
         }
         try FileIO.makeDirectories(Self.storeDirectory, mode: 0o755)
@@ -30,9 +31,9 @@ struct TrustCommand {
 
     func untrust(ca id: String) -> Int32 {
         let path = Self.installedPath(ca: id)
-        guard FileIO.exists(path) else { err("quantum: \(path) is not installed"); return 1 }
-        guard geteuid() == 0 else { err("quantum: removing \(path) needs root; run `sudo quantum untrust`"); return 1 }
-        guard unlink(path) == 0 else { err("quantum: cannot remove \(path): \(String(cString: strerror(errno)))"); return 1 }
+        guard FileIO.exists(path) else { err("\(name): \(path) is not installed"); return 1 }
+        guard geteuid() == 0 else { err("\(name): removing \(path) needs root; run `sudo \(name) untrust`"); return 1 }
+        guard unlink(path) == 0 else { err("\(name): cannot remove \(path): \(String(cString: strerror(errno)))"); return 1 }
         out("removed \(path)")
         return updateStore(fresh: true)
     }
@@ -40,7 +41,7 @@ struct TrustCommand {
     private func updateStore(fresh: Bool = false) -> Int32 {
         let args = fresh ? ["update-ca-certificates", "--fresh"] : ["update-ca-certificates"]
         let status = Self.run(args)
-        if status != 0 { err("quantum: update-ca-certificates failed (status \(status)); is the ca-certificates package installed?") }
+        if status != 0 { err("\(name): update-ca-certificates failed (status \(status)); is the ca-certificates package installed?") }
         return status == 0 ? 0 : 1
     }
 

@@ -56,6 +56,7 @@ final class SyncClientCLITests: XCTestCase {
         func run(_ args: [String]) async -> (Int32, String) {
             let err = LogLines()
             var command = QuantumCommand()
+            command.name = "quantum"
             command.out = { _ in }
             command.err = { err.append($0) }
             let status = await command.run(args)
@@ -70,7 +71,7 @@ final class SyncClientCLITests: XCTestCase {
         let missing = await run(["sync", "--server", "http://127.0.0.1:1", "--local-path", "/nonexistent/quantum-sync"])
         XCTAssertEqual(missing.0, 1)
         XCTAssertTrue(missing.1.contains("is not a directory"), missing.1)
-        let help = QuantumCommand.usage
+        let help = QuantumCommand.usage()
         XCTAssertTrue(help.contains("sync --server URL --local-path DIR [--initial-sync] [--realtime]"), help)
     }
 }

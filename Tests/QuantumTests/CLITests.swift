@@ -17,6 +17,7 @@ final class CLITests: XCTestCase {
     static func quantum(_ arguments: [String]) async -> (status: Int32, out: String, err: String) {
         let out = Output(), err = Output()
         var command = QuantumCommand()
+        command.name = "quantum"  // not the test runner's name
         command.out = { out.append($0) }
         command.err = { err.append($0) }
         let status = await command.run(arguments)
@@ -67,7 +68,7 @@ final class CLITests: XCTestCase {
         for arguments in [["help"], ["--help"], ["-h"], []] {
             let result = await Self.quantum(arguments)
             XCTAssertEqual(result.status, 0, "\(arguments)")
-            XCTAssertEqual(result.out, QuantumCommand.usage, "\(arguments)")
+            XCTAssertEqual(result.out, QuantumCommand.usage(), "\(arguments)")
             for command in ["run", "validate", "list-modules", "version"] {
                 XCTAssertTrue(result.out.contains(command), "help mentions \(command)")
             }
@@ -78,7 +79,7 @@ final class CLITests: XCTestCase {
         let result = await Self.quantum(["serve"])
         XCTAssertEqual(result.status, 2)
         XCTAssertTrue(result.err.hasPrefix("quantum: unknown command \"serve\"\n"), result.err)
-        XCTAssertTrue(result.err.contains(QuantumCommand.usage))
+        XCTAssertTrue(result.err.contains(QuantumCommand.usage()))
         XCTAssertEqual(result.out, "")
     }
 
@@ -202,6 +203,23 @@ final class CLITests: XCTestCase {
         let log = stopCleanly(process, stderr: stderr)
         XCTAssertTrue(log.contains("listening on tcp/127.0.0.1:\(port)") || log.contains("127.0.0.1:\(port)"), log)
         XCTAssertTrue(log.contains("shutting down"), log)
+    }
+
+    /// Messages and usage carry the executable's own name (a server built on the library is
+    /// not called quantum).
+    func testMessagesUseTheExecutablesName() throws {
+        let binary = Self.repo.appendingPathComponent(".build/debug/quantum").path
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "no built binary at \(binary)")
+        let link = NSTemporaryDirectory() + "quantum-name-\(UUID().uuidString)/myserver"
+        try FileManager.default.createDirectory(atPath: (link as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: binary)
+        temporaryFiles.append((link as NSString).deletingLastPathComponent)
+        let (process, stderr) = try Self.launch(link, ["bogus"])
+        process.waitUntilExit()
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 2, log)
+        XCTAssertTrue(log.contains("myserver: unknown command \"bogus\""), log)
+        XCTAssertTrue(log.contains("Usage: myserver <command>"), log)
     }
 
     func testBinaryRefusesABadConfig() throws {
