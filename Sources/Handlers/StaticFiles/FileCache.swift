@@ -1,9 +1,10 @@
 import QuantumCore
+import Synchronization
 
 /// Recently looked-up files and listings, one table per event loop (so no lock on the request
 /// path), trusted for one second before they are looked up again on the blocking pool. The
 /// price: a change on disk may be seen up to a second late, like nginx's `open_file_cache`.
-final class FileCache: @unchecked Sendable {
+final class FileCache: @unchecked Sendable {  // tables are loop-confined; `loopsUsed` is locked
     static let ttl: UInt64 = 1_000_000_000
     static let maxEntries = 4096
     static let maxContentBytes = 32 << 20
@@ -14,9 +15,27 @@ final class FileCache: @unchecked Sendable {
         var contentBytes = 0
     }
 
-    private let tables: [Table] = (0..<64).map { _ in Table() }
+    /// The key of this cache's table in each loop's local storage: an object of its own, kept
+    /// alive until every loop has let go of its table (so no later cache reuses the identity).
+    private final class Key: Sendable {}
+    private let key = Key()
+    /// The loops that made a table (once each, so the lock is off the request path).
+    private let loopsUsed = Mutex<[EventLoop]>([])
 
-    private func table(_ loop: EventLoop?) -> Table? { loop.map { tables[$0.index % tables.count] } }
+    /// This loop's table: each loop its own (an array shared by index once let two loops of a
+    /// machine with more than 64 cores write one dictionary).
+    private func table(_ loop: EventLoop?) -> Table? {
+        guard let loop else { return nil }
+        return loop.local(ObjectIdentifier(key)) {
+            loopsUsed.withLock { $0.append(loop) }
+            return Table()
+        }
+    }
+
+    deinit {
+        let key = self.key
+        for loop in loopsUsed.withLock({ $0 }) { loop.execute { _ = loop.removeLocal(ObjectIdentifier(key)) } }
+    }
 
     func entry(_ path: String, loop: EventLoop?) -> FileEntry? {
         guard let loop, let (entry, at) = table(loop)?.entries[path], loop.now &- at < Self.ttl else { return nil }

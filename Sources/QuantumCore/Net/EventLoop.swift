@@ -166,7 +166,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     /// An object kept for `key` on this loop, made on first use (loop thread only): per-loop
     /// state such as client connection pools, reached without a lock.
-    func local<T: AnyObject>(_ key: ObjectIdentifier, make: () -> T) -> T {
+    package func local<T: AnyObject>(_ key: ObjectIdentifier, make: () -> T) -> T {
         if let recentLocal, recentLocal.key == key, let existing = recentLocal.value as? T { return existing }
         let value: T
         if let existing = locals[key] as? T { value = existing } else {
@@ -177,7 +177,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
         return value
     }
 
-    func removeLocal(_ key: ObjectIdentifier) -> AnyObject? {
+    package func removeLocal(_ key: ObjectIdentifier) -> AnyObject? {
         if recentLocal?.key == key { recentLocal = nil }
         return locals.removeValue(forKey: key)
     }
