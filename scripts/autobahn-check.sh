@@ -95,9 +95,10 @@ done
 
 # The fuzzing client's spec: every selected case against the echo endpoint, none excluded.
 mkdir -p "$work/autobahn"
-python3 - "$work/autobahn/spec.json" "ws://127.0.0.1:$port/echo" $cases <<'PY'
-import json, sys
-path, url, cases = sys.argv[1], sys.argv[2], sys.argv[3:]
+# (The patterns go through the environment: unquoted, "*" would be globbed against this folder.)
+SELECTED_CASES=$cases python3 - "$work/autobahn/spec.json" "ws://127.0.0.1:$port/echo" <<'PY'
+import json, os, sys
+path, url, cases = sys.argv[1], sys.argv[2], os.environ["SELECTED_CASES"].split()
 json.dump({"outdir": "./reports", "servers": [{"agent": "quantum", "url": url}],
            "cases": cases, "exclude-cases": [], "exclude-agent-cases": {}}, open(path, "w"))
 PY
