@@ -20,19 +20,14 @@
 # peak open fds, whether and how fast it answers again. Results: RESULTS_DIR/<peer>.json, a table.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-QUANTUM=${QUANTUM:-}
-if [[ -z $QUANTUM ]]; then
-  QUANTUM=$ROOT/.build/release/quantum
-  [[ -x $QUANTUM ]] || QUANTUM=$ROOT/.build/debug/quantum
-fi
+# shellcheck source=one-server.sh
+source "$ROOT/Benchmarks/one-server.sh"
 EXHAUST=$ROOT/scripts/fd_exhaust.py
 FD_LIMIT=${FD_LIMIT:-256} CONNECTIONS=${CONNECTIONS:-400} HOLD=${HOLD:-5} RECOVER_WAIT=${RECOVER_WAIT:-5}
 PEERS=${PEERS:-"quantum nginx"}
 CORES=$(nproc)
 RESULTS_DIR=${RESULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/quantum-emfile.XXXXXX")}
 mkdir -p "$RESULTS_DIR"
-# shellcheck source=one-server.sh
-source "$ROOT/Benchmarks/one-server.sh"
 for tool in curl python3 prlimit; do command -v $tool >/dev/null || die "$tool not found"; done
 [[ $PEERS != *nginx* ]] || command -v nginx >/dev/null || die "nginx not found (apt-get install nginx-light)"
 [[ $PEERS != *quantum* || -x $QUANTUM ]] || die "no quantum binary at $QUANTUM (set QUANTUM=...)"

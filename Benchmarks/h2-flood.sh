@@ -23,11 +23,8 @@
 # Results: RESULTS_DIR/<peer>.json and the logs beside it, a table on stdout.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-QUANTUM=${QUANTUM:-}
-if [[ -z $QUANTUM ]]; then
-  QUANTUM=$ROOT/.build/release/quantum
-  [[ -x $QUANTUM ]] || QUANTUM=$ROOT/.build/debug/quantum
-fi
+# shellcheck source=one-server.sh
+source "$ROOT/Benchmarks/one-server.sh"
 PYTHON=${QUANTUM_H2_PYTHON:-/tmp/quantum-h2-venv/bin/python}   # needs the h2 package (scripts/deps.sh)
 FLOOD=$ROOT/scripts/h2_flood.py
 DURATION=${DURATION:-10} CONNECTIONS=${CONNECTIONS:-4} PER_CONN=${PER_CONN:-900}
@@ -37,8 +34,6 @@ PEERS=${PEERS:-"quantum nginx"}
 CORES=$(nproc)
 RESULTS_DIR=${RESULTS_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/quantum-h2-flood.XXXXXX")}
 mkdir -p "$RESULTS_DIR"
-# shellcheck source=one-server.sh
-source "$ROOT/Benchmarks/one-server.sh"
 for tool in curl python3; do command -v $tool >/dev/null || die "$tool not found"; done
 "$PYTHON" -c 'import h2' 2>/dev/null || die "$PYTHON has no h2 package (scripts/deps.sh makes /tmp/quantum-h2-venv)"
 if [[ $PEERS == *nginx* ]]; then

@@ -1,7 +1,13 @@
-# Sourced by the side-by-side scripts that run one server at a time against an attack
+# Sourced (after ROOT is set) by the side-by-side scripts that run one server at a time against an attack
 # (emfile.sh, h2-flood.sh): logging, a free port, a run folder, stopping the server's whole
 # process group, and cleanup on exit or interrupt. Set SERVER_PID (a setsid'd server) and
 # LOAD_PID (the load, in the background) as they start.
+# The Quantum binary: QUANTUM, else the release build, else the debug one (never built here).
+QUANTUM=${QUANTUM:-}
+if [[ -z $QUANTUM ]]; then
+  QUANTUM=$ROOT/.build/release/quantum
+  [[ -x $QUANTUM ]] || QUANTUM=$ROOT/.build/debug/quantum
+fi
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 # A free port: bind port 0 and let the kernel choose (released at once; the server takes it next).
