@@ -4,9 +4,9 @@ import QuantumTestSupport
 import XCTest
 
 /// `test_later`: takes the connection's deferral and settles it after `ms` on the loop —
-/// `answer` with "later", `handback` hands the request to `handle` with a note, `offloop`
-/// answers from another thread, `drop` lets the promise go unsettled. Without a deferral it
-/// answers asynchronously with what it saw.
+/// `answer` with "later", `handback` hands the request back to its rest having noted
+/// "from-sync", `offloop` answers from another thread, `drop` lets the promise go unsettled.
+/// Without a deferral it answers asynchronously with what it saw.
 private struct LaterHandler: HandlerModule, SynchronousHandler {
     static let moduleID = "http.handlers.test_later"
     var mode: String
@@ -14,23 +14,33 @@ private struct LaterHandler: HandlerModule, SynchronousHandler {
     /// A `Board` key counting answers that found their connection gone.
     var cancelKey: String?
 
-    func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
-        guard let loop = context.loop, let later = context.deferral?.take() else { return nil }
+    /// What the deferred attempt learned, for the rest that runs if it hands the request back.
+    final class Note: @unchecked Sendable { var text = "none" }  // written on the loop before the hand-back
+
+    func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult {
+        let note = Note()
+        let rest = SyncResult.suspended(Resumption { Response.text("async:" + note.text) })
+        guard let loop = context.loop, let later = context.deferral?.take() else { return rest }
         let mode = self.mode, cancelKey = self.cancelKey
-        if mode == "drop" { return nil }
+        if mode == "drop" { return rest }
         if mode == "offloop" {
             Task.detached { try? await Task.sleep(nanoseconds: 20_000_000); later.succeed(Response.text("from afar")) }
-            return nil
+            return rest
         }
         _ = loop.schedule(afterNanoseconds: UInt64(ms ?? 50) * 1_000_000) {
             if let cancelKey, later.isCancelled { Board.shared.add(cancelKey, 1) }
-            if mode == "handback" { later.handBack(note: "from-sync") } else { later.succeed(Response.text("later")) }
+            if mode == "handback" {
+                note.text = "from-sync"
+                later.handBack()
+            } else {
+                later.succeed(Response.text("later"))
+            }
         }
-        return nil
+        return rest
     }
 
     nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
-        Response.text("async:" + ((context[HandBackNote.self] as? String) ?? "none"))
+        Response.text("async:none")
     }
 }
 
@@ -54,7 +64,7 @@ final class ResponsePromiseTests: XCTestCase {
         }
     }
 
-    func testHandBackRunsTheAsyncChainWithTheNote() async throws {
+    func testHandBackRunsTheRestWithWhatTheHandlerNoted() async throws {
         try await withServer(routes: #"[{"handle": [{"handler": "test_later", "mode": "handback"}]}]"#, registry: registry) { server in
             let client = try RawClient(port: server.port)
             client.send("GET / HTTP/1.1\r\nHost: a\r\n\r\nGET /queued HTTP/1.1\r\nHost: a\r\n\r\n")

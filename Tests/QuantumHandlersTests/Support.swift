@@ -18,7 +18,7 @@ enum Routes {
     /// A runtime as a connection uses it: the routes, and errors to the error routes.
     static func runtime(_ routes: String, errors: String? = nil, registry: ModuleRegistry = StandardModules.registry) throws -> ServerRuntime {
         let s = try server(routes, errors: errors, registry: registry)
-        return ServerRuntime(name: "srv0", limits: s.limits, chain: s.routes.compile(), errorChain: s.errors.map { $0.routes.compile() })
+        return ServerRuntime(name: "srv0", limits: s.limits, routes: s.routes, errors: s.errors?.routes)
     }
 
     /// The error loading these routes throws, as text.

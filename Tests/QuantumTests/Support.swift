@@ -29,8 +29,7 @@ enum Config {
     /// A runtime for `srv0` with its error routes, as a connection would use it.
     static func runtime(routes: String, errors: String? = nil) throws -> ServerRuntime {
         let server = try srv0(server(routes: routes, errors: errors))
-        return ServerRuntime(name: "srv0", limits: server.limits, chain: server.routes.compile(),
-                             errorChain: server.errors.map { $0.routes.compile() })
+        return ServerRuntime(name: "srv0", limits: server.limits, routes: server.routes, errors: server.errors?.routes)
     }
 
     /// The message of the error loading `json` throws, or nil when it loads.

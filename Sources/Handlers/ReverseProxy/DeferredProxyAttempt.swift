@@ -5,7 +5,6 @@ import QuantumCore
 /// counted against it (`least_conn`, `max_requests` see no gap), or why it failed (so the retry
 /// rules see one attempt, not zero), and when it began (`try_duration`).
 struct ProxyHandoff: Sendable {
-    let engine: ObjectIdentifier
     let choice: SelectionPolicy.Choice?
     let exchange: UpstreamExchange?
     let failure: ProxyFailure?
@@ -13,6 +12,13 @@ struct ProxyHandoff: Sendable {
 }
 
 extension ProxyEngine {
+    /// Where a deferred attempt leaves its handoff for the async rest of the request.
+    /// `@unchecked Sendable`: written on the loop before the promise is handed back, read by
+    /// the rest, which the connection starts on the loop after that.
+    final class HandoffSlot: @unchecked Sendable {
+        var handoff: ProxyHandoff?
+    }
+
     /// Whether a request can be proxied with no task at all: nothing per request needs more than
     /// the loop (no header ops and their placeholders, no passive checks timing the answer), and
     /// pooled connections exist to send it on.
@@ -21,24 +27,26 @@ extension ProxyEngine {
     /// The synchronous attempt: when the connection offers a deferral and the request is a plain
     /// GET or HEAD, it goes out at once on an idle pooled connection and the upstream's answer
     /// is given from the loop. Anything else (a body, an upgrade, no idle connection, a failure)
-    /// is handed back to the async path with what was decided. Does nothing when it cannot
-    /// take the request, leaving it to the async path untouched.
-    func startDeferred(_ request: Request, _ context: Context) {
+    /// is handed back to the async path with what was decided, in the slot returned. Nil (and
+    /// nothing done) when it cannot take the request, leaving it to the async path untouched.
+    func startDeferred(_ request: Request, _ context: Context) -> HandoffSlot? {
         // Offers come only with bodiless HTTP/1.1 requests that ask for no upgrade today; the
         // checks keep this path right if other connections make offers.
-        guard defersSimpleRequests, context.deferral != nil, let loop = context.loop else { return }
+        guard defersSimpleRequests, context.deferral != nil, let loop = context.loop else { return nil }
         let proxied = ProxiedRequest(request, context)
         guard !proxied.asksUpgrade, proxied.isHead || request.method == "GET", request.body.knownLength == 0,
               let promise = context.deferral?.take()
-        else { return }
+        else { return nil }
         // The request is ours from here: it gets an answer or is handed back, exactly once.
         let began = loop.now
+        let slot = HandoffSlot()
         guard let choice = policy.select(upstreams, request, context, isAvailable: isAvailable) else {
             let failure = ProxyFailure(error: nil, upstream: nil, status: 503, message: "no upstreams available")
-            promise.handBack(note: ProxyHandoff(engine: ObjectIdentifier(self), choice: nil, exchange: nil, failure: failure, started: began))
-            return
+            slot.handoff = ProxyHandoff(choice: nil, exchange: nil, failure: failure, started: began)
+            promise.handBack()
+            return slot
         }
-        let exchange = DeferredProxyExchange(engine: self, promise: promise, choice: choice, proxied: proxied, began: began)
+        let exchange = DeferredProxyExchange(engine: self, promise: promise, slot: slot, choice: choice, proxied: proxied, began: began)
         let trusted = peerIsTrusted(request, context)
         // Both heads stay bytes (no header ops here to read them): the request's is written
         // straight out, the answer's fields come as a block, hop-by-hop ones left out.
@@ -46,9 +54,10 @@ extension ProxyEngine {
                                                 isHeadRequest: proxied.isHead, fieldFilter: { ForwardedHeaders.isHopByHop($0) }) { head in
             ForwardedHeaders.writeUpstreamHead(for: request, trusted: trusted, upstreamHost: choice.upstream.hostPort, into: &head)
         } completion: { exchange.receive($0) }
-        guard let sent else { exchange.handBack(keepingCount: true, failure: nil); return }
+        guard let sent else { exchange.handBack(keepingCount: true, failure: nil); return slot }
         // A client that leaves before the answer leaves no upstream connection waiting on it.
         promise.onClientGone { sent.abandon() }
+        return slot
     }
 }
 
@@ -57,13 +66,16 @@ extension ProxyEngine {
 final class DeferredProxyExchange: UpstreamExchange, @unchecked Sendable {
     private let engine: ProxyEngine
     private let promise: ResponsePromise
+    private let slot: ProxyEngine.HandoffSlot
     private let choice: SelectionPolicy.Choice
     private let proxied: ProxiedRequest
     private let began: UInt64
 
-    init(engine: ProxyEngine, promise: ResponsePromise, choice: SelectionPolicy.Choice, proxied: ProxiedRequest, began: UInt64) {
+    init(engine: ProxyEngine, promise: ResponsePromise, slot: ProxyEngine.HandoffSlot, choice: SelectionPolicy.Choice,
+         proxied: ProxiedRequest, began: UInt64) {
         self.engine = engine
         self.promise = promise
+        self.slot = slot
         self.choice = choice
         self.proxied = proxied
         self.began = began
@@ -100,7 +112,7 @@ final class DeferredProxyExchange: UpstreamExchange, @unchecked Sendable {
     /// Gives the request to the async path, still counted against the upstream when it will go
     /// there again (`keepingCount`).
     func handBack(keepingCount: Bool, failure: ProxyFailure?) {
-        promise.handBack(note: ProxyHandoff(engine: ObjectIdentifier(engine), choice: choice, exchange: keepingCount ? self : nil,
-                                            failure: failure, started: began))
+        slot.handoff = ProxyHandoff(choice: choice, exchange: keepingCount ? self : nil, failure: failure, started: began)
+        promise.handBack()
     }
 }

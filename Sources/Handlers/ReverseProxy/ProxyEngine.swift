@@ -34,10 +34,9 @@ final class ProxyEngine: Sendable {
     }
 
     @inline(__always)
-    nonisolated(nonsending) func handle(_ request: Request, _ context: Context) async throws -> Response {
-        // A deferred attempt (`startDeferred`) that handed the request back counts as the first.
-        var handoff = context[HandBackNote.self] as? ProxyHandoff
-        if handoff?.engine != ObjectIdentifier(self) { handoff = nil }
+    /// A deferred attempt (`startDeferred`) that handed the request back (`handoff`) counts as
+    /// the first.
+    nonisolated(nonsending) func handle(_ request: Request, _ context: Context, handoff: ProxyHandoff? = nil) async throws -> Response {
         // The loop's time of this tick: `try_duration` counts in milliseconds, a clock read costs.
         let start = handoff?.started ?? context.loop?.now ?? SystemClock.monotonicNanos()
         var attempts = 0

@@ -79,11 +79,13 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
         try await engine.handle(request, context)
     }
 
-    /// Always nil: a request it can take goes out now and is answered later through the
-    /// context's deferral (no task); any other runs through `handle`.
-    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
-        engine.startDeferred(request, context)
-        return nil
+    /// A request it can take goes out now and is answered later through the context's deferral
+    /// (no task); the rest runs if it is handed back (with what the attempt decided), or at once
+    /// for any other request.
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult {
+        let slot = engine.startDeferred(request, context)
+        let engine = self.engine
+        return .suspended(Resumption { try await engine.handle(request, context, handoff: slot?.handoff) })
     }
 }
 

@@ -127,12 +127,14 @@ public struct Headers: HandlerModule, SynchronousHandler {
         return finish(ownsScope ? context.applyPendingResponseHeaders(to: response) : response, request, context)
     }
 
-    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult {
         let request = edited(request, context)
         var context = context
         let ownsScope = writeEarly(request, &context)
-        guard let response = try next(request, context) else { return nil }
-        return finish(ownsScope ? context.applyPendingResponseHeaders(to: response) : response, request, context)
+        let handlerContext = context
+        return try next(request, context).map { response in
+            self.finish(ownsScope ? handlerContext.applyPendingResponseHeaders(to: response) : response, request, handlerContext)
+        }
     }
 
     /// Request ops only: the answer of `next` goes back untouched.

@@ -49,7 +49,7 @@ public struct Rewrite: HandlerModule, SynchronousHandler {
         try await next(rewrite(request, context), context)
     }
 
-    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult {
         try next(rewrite(request, context), context)
     }
 

@@ -85,8 +85,8 @@ public struct StaticResponse: HandlerModule, SynchronousHandler {
         try respond(request, context)
     }
 
-    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
-        try respond(request, context)
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult {
+        .response(try respond(request, context))
     }
 
     private func respond(_ request: Request, _ context: Context) throws -> Response {

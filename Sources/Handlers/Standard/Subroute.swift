@@ -26,7 +26,7 @@ public struct Subroute: HandlerModule, SynchronousHandler {
         try await embedded.run(request, context: context, next: next)
     }
 
-    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult {
         try embedded.runSynchronously(request, context: context, next: next)
     }
 

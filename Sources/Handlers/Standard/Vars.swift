@@ -26,7 +26,7 @@ public struct Vars: HandlerModule, SynchronousHandler {
         try await next(request, assigned(request, context))
     }
 
-    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult {
         try next(request, assigned(request, context))
     }
 

@@ -62,9 +62,31 @@ public struct FileServer: HandlerModule, SynchronousHandler {
     // MARK: - Handler
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
-        var known = KnownFiles(cache: cache, loop: context.loop)
+        let known = KnownFiles(cache: cache, loop: context.loop)
+        return try await resume(request, context, next, known: known, from: step(request, context, known))
+    }
+
+    /// Answers from what the cache knows; a lookup it lacks leaves the rest to `resume`, which
+    /// starts with that lookup (the decision is not made twice).
+    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult {
+        let known = KnownFiles(cache: cache, loop: context.loop)
+        let first = step(request, context, known)
+        switch first {
+        case .respond(let response): return .response(response)
+        case .next: return try next(request, context)
+        case .fail(let error): throw error
+        case .needEntry, .needListing:
+            let next = next.async
+            return .suspended(Resumption { try await self.resume(request, context, next, known: known, from: first) })
+        }
+    }
+
+    /// Carries out `step`'s decisions, looking entries up off the loop, until one answers.
+    nonisolated(nonsending) private func resume(_ request: Request, _ context: Context, _ next: Next, known: KnownFiles,
+                                                from first: Step) async throws -> Response {
+        var known = known, decision = first
         for _ in 0..<32 {
-            switch step(request, context, known) {
+            switch decision {
             case .respond(let response): return response
             case .next: return try await next(request, context)
             case .fail(let error): throw error
@@ -79,17 +101,9 @@ public struct FileServer: HandlerModule, SynchronousHandler {
                 known.listings[path] = .some(items)
                 cache.storeListing(items, for: path, loop: context.loop)
             }
+            decision = step(request, context, known)
         }
         throw HTTPError(500, "file_server: too many lookups")
-    }
-
-    public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
-        switch step(request, context, KnownFiles(cache: cache, loop: context.loop)) {
-        case .respond(let response): return response
-        case .next: return try next(request, context)
-        case .fail(let error): throw error
-        case .needEntry, .needListing: return nil
-        }
     }
 
     /// `pass_thru` hands over to `next` and returns its answer as it is.
@@ -97,7 +111,7 @@ public struct FileServer: HandlerModule, SynchronousHandler {
 
     // MARK: - Deciding
 
-    enum Step {
+    enum Step: Sendable {
         case respond(Response)
         case next
         case fail(HTTPError)
@@ -106,7 +120,7 @@ public struct FileServer: HandlerModule, SynchronousHandler {
     }
 
     /// What the file system entries looked up so far say; asks for the next lookup it needs.
-    struct KnownFiles {
+    struct KnownFiles: Sendable {
         let cache: FileCache
         let loop: EventLoop?
         var local: [String: FileEntry] = [:]

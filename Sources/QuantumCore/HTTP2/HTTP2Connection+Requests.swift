@@ -186,18 +186,26 @@ extension HTTP2Connection {
         }
     }
 
-    /// Answers inline when the route can, else in a task the stream can cancel.
+    /// Runs a bodiless request's routes inline; what they cannot answer without suspending
+    /// (and every request with a body or a protocol) goes on in a task the stream can cancel.
     func startRequest(_ stream: HTTP2Stream, _ request: Request) {
-        if request.body.stream == nil && !shuttingDown && runtime.inlineChain != nil && stream.protocolName == nil,
-           let response = runtime.respondInline(request, context: Context(loop: loop)), response.upgrade == nil, !response.abort {
-            if case .stream = response.body {} else {
-                submit(response, on: stream, isHead: stream.method == "HEAD")
-                return
+        var rest: Resumption?, answer: Response?
+        if request.body.stream == nil && !shuttingDown && stream.protocolName == nil {
+            switch runtime.respondInline(request, context: Context(loop: loop)) {
+            case .suspended(let remaining):
+                rest = remaining
+            case .response(var response):
+                if response.upgrade != nil { response.upgrade = nil; response.status = 500 }  // asked for no protocol
+                guard case .stream = response.body else {
+                    submit(response, on: stream, isHead: stream.method == "HEAD")
+                    return
+                }
+                answer = response
             }
         }
         taskStarted()
-        stream.task = Task(executorPreference: loop) {
-            await self.serve(stream, request)
+        stream.task = Task(executorPreference: loop) { [rest, answer] in
+            await self.serve(stream, request, rest: rest, answer: answer)
             self.taskEnded()
         }
     }

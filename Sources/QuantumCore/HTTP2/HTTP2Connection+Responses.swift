@@ -7,8 +7,17 @@ extension HTTP2Connection {
     static let streamHighWatermark = 256 * 1024
     static let streamLowWatermark = 64 * 1024
 
-    nonisolated(nonsending) func serve(_ stream: HTTP2Stream, _ request: Request) async {
-        let response = await runtime.respond(request, context: Context(loop: loop))
+    /// Answers a stream in its task: from its first route, from where its synchronous run
+    /// stopped (`rest`), or with the `answer` that run gave (a streamed body).
+    nonisolated(nonsending) func serve(_ stream: HTTP2Stream, _ request: Request, rest: Resumption? = nil, answer: Response? = nil) async {
+        let response: Response
+        if let answer {
+            response = answer
+        } else if let rest {
+            response = (try? await rest()) ?? Response(status: 500)  // (the runtime's rest does not throw)
+        } else {
+            response = await runtime.respond(request, context: Context(loop: loop))
+        }
         if let failure = stream.body?.failure as? HTTPError, failure.status != 499 {
             submit(Response(status: failure.status), on: stream, isHead: false)
             return

@@ -6,10 +6,10 @@ import Glibc
 final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConnection, PromiseOwner, @unchecked Sendable {
     private enum Pending {
         case request(RequestHead, BodyStream?)
-        /// A deferred request handed back to the async chain, with its handler's note.
-        case handBack(RequestHead, (any Sendable)?)
-        /// A deferred answer whose body streams: written by the task.
-        case promisedAnswer(RequestHead, Response)
+        /// A request whose synchronous run stopped: the task runs the rest.
+        case resume(RequestHead, Resumption)
+        /// An answer given without a task that still needs one (a streamed body, an upgrade).
+        case answer(RequestHead, Response)
         case parseError(HTTP1ParseError)
     }
 
@@ -50,6 +50,8 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     /// away and hands the request back. Decoding pauses meanwhile.
     @exclusivity(unchecked) private var promised: ObjectIdentifier?
     @exclusivity(unchecked) private var promisedHead: RequestHead?
+    /// What runs if the promise is handed back.
+    @exclusivity(unchecked) private var promisedRest: Resumption?
     /// Settled while the chain that took it was still running.
     @exclusivity(unchecked) private var earlyOutcome: PromiseOutcome?
     /// h2c by prior knowledge: the first bytes are checked for the HTTP/2 client preface.
@@ -331,9 +333,9 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
                 return
             case .request(let head, let stream):
                 keepGoing = await handle(head, stream)
-            case .handBack(let head, let note):
-                keepGoing = await handle(head, nil, note: note)
-            case .promisedAnswer(let head, let response):
+            case .resume(let head, let rest):
+                keepGoing = await handle(head, nil, rest: rest)
+            case .answer(let head, let response):
                 keepGoing = await handle(head, nil, answer: response)
             }
             if claimedUpgrade != nil { break }
@@ -349,20 +351,23 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         finish()
     }
 
-    /// Runs one request (or writes the `answer` a deferred handler gave it); returns whether the
-    /// connection stays open for the next one.
-    private nonisolated(nonsending) func handle(_ head: RequestHead, _ stream: BodyStream?, note: (any Sendable)? = nil,
+    /// Runs one request (or the `rest` of one whose synchronous run stopped, or writes the
+    /// `answer` it already has); returns whether the connection stays open for the next one.
+    private nonisolated(nonsending) func handle(_ head: RequestHead, _ stream: BodyStream?, rest: Resumption? = nil,
                                                 answer: Response? = nil) async -> Bool {
         var response: Response
         if let answer {
             response = answer
         } else {
-            var context = Context(loop: loop)
-            if let note { context[HandBackNote.self] = note }
             // A FIN that came with this request, nothing after it: its client has left already.
             departure.begin(departed: isClosed || (inputClosed && nothingQueued))
-            context.departure = departure
-            response = await runtime.respond(makeRequest(head, stream), context: context)
+            if let rest {
+                response = (try? await rest()) ?? Response(status: 500)  // (the runtime's rest does not throw)
+            } else {
+                var context = Context(loop: loop)
+                context.departure = departure
+                response = await runtime.respond(makeRequest(head, stream), context: context)
+            }
             departure.begin(departed: false)  // what was watching is done
         }
         if response.abort { close(); return false }
@@ -537,31 +542,46 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         return framing
     }
 
-    /// The synchronous fast path: answers a bodiless request on the read path when the
-    /// connection's task is idle and every handler on its route can answer without suspending,
-    /// or promises an answer (`DeferralOffer`). Takes the head (a promise keeps it without a
-    /// copy) and gives it back when the task is to answer the request.
+    /// The synchronous fast path: runs a bodiless request's routes on the read path when the
+    /// connection's task is idle. The answer is written now; a run that stopped goes to the task
+    /// to finish from where it stopped, or waits for the answer a handler promised
+    /// (`DeferralOffer`). Takes the head (a promise keeps it without a copy) and gives it back
+    /// when the request is to start over in the task (the connection is shutting down or busy).
     private func answerInline(_ head: consuming RequestHead) -> RequestHead? {
-        guard waiter != nil, queueHead == queue.count, !shuttingDown, runtime.inlineChain != nil else { return head }
+        guard waiter != nil, queueHead == queue.count, !shuttingDown else { return head }
         let offer = deferralOffer ?? DeferralOffer(owner: self)
         deferralOffer = offer
         offer.isOpen = true
-        let answer = runtime.respondInline(makeRequest(head, nil), context: Context(loop: loop, deferral: offer))
+        let result = runtime.respondInline(makeRequest(head, nil), context: Context(loop: loop, deferral: offer, departure: departure))
         offer.isOpen = false
-        if promised != nil {
-            if answer == nil {
+        switch result {
+        case .suspended(let rest):
+            if promised != nil {
                 promisedHead = consume head
+                promisedRest = rest
                 if let outcome = earlyOutcome.take() { apply(outcome) }
-                return nil
+            } else {
+                enqueue(.resume(head, rest))
             }
+        case .response(let response):
             promised = nil  // taken, yet answered at once: the answer stands
             earlyOutcome = nil
+            deliver(response, head)
         }
-        guard let response = answer else { return head }
-        if case .stream = response.body { return head }
-        guard response.upgrade == nil else { return head }
-        writeInline(response, head)
         return nil
+    }
+
+    /// Writes an answer given without a task, or has the task write one whose body streams.
+    /// Such answers come only for requests that asked for no protocol switch: one that switches
+    /// anyway becomes a 500.
+    private func deliver(_ response: consuming Response, _ head: RequestHead) {
+        if case .stream = response.body {
+            var answer = response
+            if answer.upgrade != nil { answer.upgrade = nil; answer.status = 500 }
+            enqueue(.answer(head, answer))
+        } else {
+            writeInline(response, head)
+        }
     }
 
     /// Writes a response that needs no task (bytes, a file or nothing) on the read path.
@@ -610,21 +630,14 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     /// Ends the wait for the promised answer: it goes out, or the request goes to the task.
     private func apply(_ outcome: consuming PromiseOutcome) {
         guard let head = promisedHead.take() else { return }
+        let rest = promisedRest.take()
         promised = nil
         promiseClientGone = nil
         switch consume outcome {
-        case .handBack(let note):
-            enqueue(.handBack(head, note))
+        case .handBack:
+            enqueue(.resume(head, rest ?? Resumption { Response(status: 500) }))
         case .response(let response):
-            // Promises are only offered for requests that asked for no protocol switch: an
-            // answer that switches anyway becomes a 500 (`writeInline` sees to its own).
-            if case .stream = response.body {
-                var answer = response
-                if answer.upgrade != nil { answer.upgrade = nil; answer.status = 500 }
-                enqueue(.promisedAnswer(head, answer))
-            } else {
-                writeInline(response, head)
-            }
+            deliver(response, head)
         }
     }
 
@@ -721,6 +734,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         upgraded?.received(nil)
         clientStoppedWaiting()  // a request in hand: its work is for no one now
         promised = nil  // its answer has nowhere to go
+        promisedRest = nil
         earlyOutcome = nil
         if let w = waiter { waiter = nil; w.resume(returning: nil) }
         if let w = drainWaiter { drainWaiter = nil; w.resume(throwing: HTTPError(499, "connection closed")) }

@@ -14,13 +14,12 @@ public struct Context: Sendable {
         var placeholders: [String: String] = [:]
         var groups: Set<String> = []
         var tails: [Next] = []
-        var syncTails: [SyncNext] = []
         var scope: RequestScope?
         @usableFromInline var extensions: [ObjectIdentifier: any Sendable] = [:]
 
         init() {}
         init(copying o: Storage) {
-            vars = o.vars; placeholders = o.placeholders; groups = o.groups; tails = o.tails; syncTails = o.syncTails; scope = o.scope; extensions = o.extensions
+            vars = o.vars; placeholders = o.placeholders; groups = o.groups; tails = o.tails; scope = o.scope; extensions = o.extensions
         }
     }
 
@@ -36,9 +35,10 @@ public struct Context: Sendable {
 
     public init(loop: EventLoop? = nil) { self.loop = loop }
 
-    init(loop: EventLoop, deferral: DeferralOffer?) {
+    init(loop: EventLoop, deferral: DeferralOffer?, departure: ClientDeparture? = nil) {
         self.loop = loop
         self.deferral = deferral
+        self.departure = departure
     }
 
     @usableFromInline mutating func unique() -> Storage {
@@ -75,11 +75,6 @@ public struct Context: Sendable {
     var tails: [Next] {
         get { storage?.tails ?? [] }
         _modify { let s = unique(); yield &s.tails }
-    }
-
-    var syncTails: [SyncNext] {
-        get { storage?.syncTails ?? [] }
-        _modify { let s = unique(); yield &s.syncTails }
     }
 
     /// Shared per-request state (a reference: copies of this context see the same scope).

@@ -1,47 +1,56 @@
 /// A route list that runs inside a handler and continues into that handler's `next` when it
 /// falls through — how `subroute` (and any handler embedding routes) behaves like inlined routes.
 public struct EmbeddedRoutes: Sendable {
-    private let chain: Next
-    private let errorChain: Next?
-    private let syncChain: SyncNext
+    private let program: RouteProgram
+    private let errorProgram: RouteProgram?
 
     public init(routes: RouteList, errors: RouteList? = nil) {
-        let tail = Next { request, context in
-            var context = context
-            let outer = context.tails.removeLast()
-            return try await outer(request, context)
-        }
-        chain = routes.compile(tail: tail)
+        program = RouteProgram(routes, end: .enclosing)
         // Like Caddy, error routes that handle nothing end with the error's status; they do not
         // fall through into the routes after the embedding handler.
-        errorChain = errors?.compile()
-        syncChain = routes.compileSynchronous(tail: SyncNext { request, context in
-            var context = context
-            let outer = context.syncTails.removeLast()
-            return try outer(request, context)
-        })
-    }
-
-    /// The synchronous fast path: nil when the routes need the async path (errors included).
-    public func runSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
-        var inner = context
-        inner.syncTails.append(next)
-        return try syncChain(request, inner)
+        errorProgram = errors.map { RouteProgram($0) }
     }
 
     public nonisolated(nonsending) func run(_ request: Request, context: Context, next: Next) async throws -> Response {
         var inner = context
         inner.tails.append(next)
         do {
-            return try await chain(request, inner)
+            return try await program.entry(request, inner)
         } catch {
-            guard let errorChain else { throw error }
-            let httpError = error as? HTTPError ?? HTTPError(500, "\(error)")
-            var failed = inner.restoringFailure()
-            ErrorPlaceholders.set(httpError, in: &failed)
-            var response = try await errorChain(request, failed)
-            if response.status == 200 && ErrorPlaceholders.isDefault(response) { response.status = httpError.status }
-            return response
+            return try await recover(from: error, request, inner)
         }
+    }
+
+    /// The synchronous run: the routes' answer, or the rest to run asynchronously (errors
+    /// included, when there are error routes to run).
+    public func runSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult {
+        var inner = context
+        if next.hidesDeferral && inner.deferral != nil { inner.deferral = nil }
+        inner.tails.append(next.async)
+        let result: SyncResult
+        do {
+            result = try SyncNext(program.entry, hidesDeferral: false)(request, inner)
+        } catch {
+            guard errorProgram != nil else { throw error }
+            let failed = inner
+            return .suspended(Resumption { try await self.recover(from: error, request, failed) })
+        }
+        guard errorProgram != nil, case .suspended(let rest) = result else { return result }
+        let running = inner
+        return .suspended(Resumption {
+            do { return try await rest() } catch { return try await self.recover(from: error, request, running) }
+        })
+    }
+
+    /// The error routes' answer to `error`, or `error` itself when there are none.
+    private nonisolated(nonsending) func recover(from error: any Error, _ request: Request, _ context: Context) async throws -> Response {
+        guard let errorProgram else { throw error }
+        let httpError = error as? HTTPError ?? HTTPError(500, "\(error)")
+        var failed = context.restoringFailure()
+        failed.deferral = nil
+        ErrorPlaceholders.set(httpError, in: &failed)
+        var response = try await errorProgram.entry(request, failed)
+        if response.status == 200 && ErrorPlaceholders.isDefault(response) { response.status = httpError.status }
+        return response
     }
 }

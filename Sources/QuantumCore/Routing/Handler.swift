@@ -6,16 +6,27 @@ public protocol Handler: Sendable {
     nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response
 }
 
-/// The rest of the chain after a handler.
+/// The rest of the chain after a handler: a position in the compiled route program (the
+/// handler after this one, then the routes after this route), or a closure of your own.
 public struct Next: Sendable {
     public typealias Body = nonisolated(nonsending) @Sendable (Request, Context) async throws -> Response
-    @usableFromInline let body: Body
 
-    public init(_ body: @escaping Body) { self.body = body }
+    enum Target: Sendable {
+        case position(RouteProgram.Position)
+        case closure(Body)
+    }
 
-    @inlinable
+    let target: Target
+
+    public init(_ body: @escaping Body) { target = .closure(body) }
+
+    init(_ position: RouteProgram.Position) { target = .position(position) }
+
     public nonisolated(nonsending) func callAsFunction(_ request: Request, _ context: Context) async throws -> Response {
-        try await body(request, context)
+        switch target {
+        case .position(let at): return try await at.program.run(request, context, at: at)
+        case .closure(let body): return try await body(request, context)
+        }
     }
 
     /// The end of every chain: Caddy answers a request nothing handled with an empty 200.

@@ -14,8 +14,9 @@ public final class DeferralOffer: @unchecked Sendable {
 
     init(owner: any PromiseOwner) { self.owner = owner }
 
-    /// Takes the request over. The handler then returns nil from `respondSynchronously` and
-    /// settles the promise once, on the context's loop. Nil when the offer has lapsed (the chain
+    /// Takes the request over. The handler then returns `.suspended` from
+    /// `respondSynchronously` with what to run if it hands the request back, and settles the
+    /// promise once. Nil when the offer has lapsed (the chain
     /// call it was made for has returned) or was already taken.
     public func take() -> ResponsePromise? {
         guard isOpen else { return nil }
@@ -32,15 +33,15 @@ public final class ResponsePromise: @unchecked Sendable {
 
     init(owner: any PromiseOwner) { self.owner = owner }
 
-    deinit { settle(.handBack(nil)) }
+    deinit { settle(.handBack) }
 
     /// The answer. A `.stream` body is written by the connection's task.
     public func succeed(_ response: consuming Response) { settle(.response(consume response)) }
 
-    /// Nothing reached the client yet: the request runs through the asynchronous chain from its
-    /// first route instead, with `note` in its context under `HandBackNote` (what the handler
-    /// already decided or learned, so it neither repeats nor loses it).
-    public func handBack(note: (any Sendable)? = nil) { settle(.handBack(note)) }
+    /// Nothing reached the client yet: the request goes on asynchronously with the
+    /// `Resumption` the handler returned when it took the promise (which may read what the
+    /// handler learned meanwhile, so it neither repeats nor loses it).
+    public func handBack() { settle(.handBack) }
 
     /// Runs `body` on the loop when the client stops waiting for this answer: its connection
     /// closed, or it ended its input with this request as its last (a FIN, read as Caddy and
@@ -69,12 +70,9 @@ public final class ResponsePromise: @unchecked Sendable {
     }
 }
 
-/// What a handler left for the asynchronous run of a request it handed back.
-public enum HandBackNote: ContextKey { public typealias Value = any Sendable }
-
 enum PromiseOutcome: Sendable {
     case response(Response)
-    case handBack((any Sendable)?)
+    case handBack
 }
 
 /// A connection that can wait for a promised response (loop-confined).

@@ -88,7 +88,7 @@ public struct Route: Sendable, Decodable {
     }
 }
 
-/// An ordered list of routes, compiled once into a chain of `Next` closures.
+/// An ordered list of routes (Caddy's `routes`).
 public struct RouteList: Sendable, Decodable {
     public var routes: [Route]
 
@@ -98,33 +98,7 @@ public struct RouteList: Sendable, Decodable {
         routes = try decoder.singleValueContainer().decode([Route].self)
     }
 
-    /// Caddy semantics: routes run in order; a matching route's handlers run with `next`
-    /// continuing into the following routes; `terminal` ends the list there; only the first
-    /// matching route of a `group` runs. `tail` runs after the last route.
-    public func compile(tail: Next = .emptyResponse) -> Next {
-        var next = tail
-        for route in routes.reversed() {
-            let rest = next
-            var chain = route.terminal ? Next.emptyResponse : rest
-            for handler in route.handlers.reversed() {
-                let inner = chain
-                chain = Next { request, context in
-                    do { return try await handler.handle(request, context: context, next: inner) } catch {
-                        context.recordFailure()
-                        throw error
-                    }
-                }
-            }
-            let handlersChain = chain
-            if route.alwaysApplies {
-                next = handlersChain
-                continue
-            }
-            next = Next { request, context in
-                guard let matched = try route.enter(request, context) else { return try await rest(request, context) }
-                return try await handlersChain(request, matched)
-            }
-        }
-        return next
-    }
+    /// The routes compiled into one program, entered at its first route; Caddy's empty 200
+    /// follows the last.
+    public func compile() -> Next { RouteProgram(self).entry }
 }

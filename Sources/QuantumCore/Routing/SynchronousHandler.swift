@@ -1,28 +1,11 @@
-/// The synchronous counterpart of `Next`. A nil response means "this request needs the async
-/// path": the connection then runs it through `Handler.handle` from the start.
-public struct SyncNext: Sendable {
-    public typealias Body = @Sendable (Request, Context) throws -> Response?
-    @usableFromInline let body: Body
-
-    public init(_ body: @escaping Body) { self.body = body }
-
-    @inlinable
-    public func callAsFunction(_ request: Request, _ context: Context) throws -> Response? { try body(request, context) }
-
-    /// Caddy's empty 200 at the end of every chain.
-    public static let emptyResponse = SyncNext { _, _ in Response(status: 200) }
-    /// A chain that must run asynchronously.
-    public static let unavailable = SyncNext { _, _ in nil }
-}
-
 /// A handler that can also answer without suspending, so requests it serves skip the task
-/// switch and are answered on the read path (the synchronous fast path of DESIGN.md).
+/// switch and are answered on the read path (the synchronous fast path of the architecture).
 ///
-/// `respondSynchronously` must have no side effects when it returns nil or throws: the request
-/// is then handled again, asynchronously, from the first route — unless it took the context's
-/// `deferral`, and so answers later.
+/// When it cannot answer now (it needs I/O the loop does not drive), it returns
+/// `.suspended(...)` with the rest of its work: the request goes on asynchronously from there,
+/// and nothing before it runs again. `next.async` is its `next` for that asynchronous part.
 public protocol SynchronousHandler: Handler {
-    func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response?
+    func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult
 
     /// True when this handler returns what its `next` returned unchanged (or answers by
     /// itself): handlers after it may then answer later through `Context.deferral`. False by
@@ -32,43 +15,129 @@ public protocol SynchronousHandler: Handler {
 
 extension SynchronousHandler {
     public var passesResponsesThrough: Bool { false }
+
+    /// The rest of this handler's work as its own `handle` from here: for a handler that finds
+    /// it must suspend before doing anything it would have to undo.
+    public func suspending(_ request: Request, context: Context, next: SyncNext) -> SyncResult {
+        .suspended(Resumption { try await self.handle(request, context: context, next: next.async) })
+    }
 }
 
-extension SyncNext {
-    /// This chain with the context's deferral withdrawn.
-    var withoutDeferral: SyncNext {
-        SyncNext { request, context in
-            guard context.deferral != nil else { return try self(request, context) }
-            var context = context
-            context.deferral = nil
-            return try self(request, context)
+/// What the synchronous run of a request produced: the answer, or what is left to run
+/// asynchronously to get it.
+public enum SyncResult: Sendable {
+    case response(Response)
+    case suspended(Resumption)
+
+    /// The answer passed through `transform` — now, or once the suspended rest has run.
+    public func map(_ transform: @escaping @Sendable (Response) throws -> Response) rethrows -> SyncResult {
+        switch self {
+        case .response(let response): return .response(try transform(response))
+        case .suspended(let rest): return .suspended(rest.map(transform))
         }
     }
 }
 
-extension RouteList {
-    /// The synchronous chain with the same semantics as `compile`; routes with a handler that
-    /// is not a `SynchronousHandler` yield nil when they match.
-    public func compileSynchronous(tail: SyncNext = .emptyResponse) -> SyncNext {
-        var next = tail
-        for route in routes.reversed() {
-            let rest = next
-            var chain = route.terminal ? SyncNext.emptyResponse : rest
-            for handler in route.handlers.reversed() {
-                guard let sync = handler as? any SynchronousHandler else { chain = .unavailable; break }
-                let inner = sync.passesResponsesThrough ? chain : chain.withoutDeferral
-                chain = SyncNext { request, context in try sync.respondSynchronously(request, context: context, next: inner) }
-            }
-            let handlersChain = chain
-            if route.alwaysApplies {
-                next = handlersChain
-                continue
-            }
-            next = SyncNext { request, context in
-                guard let matched = try route.enter(request, context) else { return try rest(request, context) }
-                return try handlersChain(request, matched)
-            }
+/// The asynchronous rest of a request whose synchronous run stopped: the connection runs it in
+/// its task (or when a deferred answer is handed back).
+public struct Resumption: Sendable {
+    public typealias Body = nonisolated(nonsending) @Sendable () async throws -> Response
+    let body: Body
+
+    public init(_ body: @escaping Body) { self.body = body }
+
+    public nonisolated(nonsending) func callAsFunction() async throws -> Response { try await body() }
+
+    /// This rest with `transform` applied to its answer.
+    public func map(_ transform: @escaping @Sendable (Response) throws -> Response) -> Resumption {
+        Resumption { try transform(await self.body()) }
+    }
+}
+
+/// The synchronous counterpart of `Next`: the same position in the route program, run without
+/// suspending as far as the handlers there allow.
+public struct SyncNext: Sendable {
+    /// The same position, for the asynchronous rest of a handler that suspends.
+    public let async: Next
+    /// The handler holding this `next` edits what it returns: handlers after it must not defer.
+    let hidesDeferral: Bool
+
+    init(_ next: Next, hidesDeferral: Bool) {
+        async = next
+        self.hidesDeferral = hidesDeferral
+    }
+
+    public func callAsFunction(_ request: Request, _ context: Context) throws -> SyncResult {
+        var context = context
+        if hidesDeferral && context.deferral != nil { context.deferral = nil }
+        switch async.target {
+        case .position(let at):
+            return try at.program.runInline(request, context, at: at)
+        case .closure(let body):
+            context.deferral = nil
+            let closureContext = context
+            return .suspended(Resumption { try await body(request, closureContext) })
         }
-        return next
+    }
+}
+
+extension RouteProgram {
+    /// The synchronous run from `position`: handlers that are `SynchronousHandler`s answer
+    /// inline; the first that is not (or that suspends) leaves the rest as a `Resumption`.
+    func runInline(_ request: Request, _ context: Context, at position: Position) throws -> SyncResult {
+        var route = position.route, handler = position.handler, context = context
+        if handler < 0 {
+            guard let (matched, matchedContext) = try firstMatch(from: route, request, context) else {
+                return try runEndInline(request, context)
+            }
+            route = matched
+            context = matchedContext
+            handler = 0
+        }
+        let step = steps[route]
+        if handler == step.inline.count {
+            if step.route.terminal { return .response(Response(status: 200)) }
+            return try runInline(request, context, at: Position(program: self, route: route + 1, handler: -1))
+        }
+        let next = Next(Position(program: self, route: route, handler: handler + 1))
+        guard let inline = step.inline[handler] else {
+            // No synchronous form: this handler and what follows run asynchronously.
+            let handler = step.route.handlers[handler]
+            context.deferral = nil
+            let handlerContext = context
+            return .suspended(Resumption {
+                do { return try await handler.handle(request, context: handlerContext, next: next) } catch {
+                    handlerContext.recordFailure()
+                    throw error
+                }
+            })
+        }
+        let result: SyncResult
+        do {
+            result = try inline.respondSynchronously(request, context: context, next: SyncNext(next, hidesDeferral: !inline.passesResponsesThrough))
+        } catch {
+            context.recordFailure()
+            throw error
+        }
+        // A failure in the asynchronous rest is recorded where this handler ran, as `run` does.
+        guard case .suspended(let rest) = result, context.scope != nil else { return result }
+        let handlerContext = context
+        return .suspended(Resumption {
+            do { return try await rest() } catch {
+                handlerContext.recordFailure()
+                throw error
+            }
+        })
+    }
+
+    private func runEndInline(_ request: Request, _ context: Context) throws -> SyncResult {
+        switch end {
+        case .emptyResponse:
+            return .response(Response(status: 200))
+        case .enclosing:
+            var context = context
+            let outer = context.tails.removeLast()
+            return try SyncNext(outer, hidesDeferral: false)(request, context)
+        }
     }
 }

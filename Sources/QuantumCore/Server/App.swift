@@ -26,9 +26,8 @@ public final class App: Sendable {
             for name in (http?.servers.keys.sorted() ?? []) {
                 let config = http!.servers[name]!
                 let runtime = ServerRuntime(
-                    name: name, limits: config.limits, chain: config.routes.compile(),
-                    errorChain: config.errors.map { $0.routes.compile() },
-                    inlineChain: config.routes.compileSynchronous(), clientIP: config.clientIPResolver,
+                    name: name, limits: config.limits, routes: config.routes, errors: config.errors?.routes,
+                    clientIP: config.clientIPResolver,
                     tls: loaded.tls.servers[name], strictSNIHost: config.strictSNIHost,
                     protocols: HTTPProtocols(config.protocols))
                 var sets: [HTTPListenerSet] = []

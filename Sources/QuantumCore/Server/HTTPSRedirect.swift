@@ -17,7 +17,7 @@ struct HTTPSRedirect: SynchronousHandler {
         return r
     }
 
-    func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? { response(request) }
+    func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult { .response(response(request)) }
 
     nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response { response(request) }
 }

@@ -15,14 +15,13 @@ public struct ServerLimits: Sendable {
     public init() {}
 }
 
-/// What a connection needs from its server: limits and the compiled route chain. Immutable; a
+/// What a connection needs from its server: limits and the compiled routes. Immutable; a
 /// reload makes a new one, and connections keep the one they were accepted with.
 public final class ServerRuntime: Sendable {
     public let name: String
     public let limits: ServerLimits
-    let chain: Next
-    let errorChain: Next?
-    let inlineChain: SyncNext?
+    let program: RouteProgram
+    let errorProgram: RouteProgram?
     let clientIP: ClientIPResolver?
     /// The server's TLS handshakes, when it has `tls_connection_policies`.
     public let tls: TLSServerContext?
@@ -31,15 +30,14 @@ public final class ServerRuntime: Sendable {
     /// The HTTP versions this server speaks (`protocols`).
     public let protocols: HTTPProtocols
 
-    public init(name: String, limits: ServerLimits, chain: Next, errorChain: Next?, inlineChain: SyncNext? = nil,
+    public init(name: String, limits: ServerLimits, routes: RouteList, errors: RouteList? = nil,
                 clientIP: ClientIPResolver? = nil, tls: TLSServerContext? = nil, strictSNIHost: Bool? = nil,
                 protocols: HTTPProtocols = HTTPProtocols()) {
         self.protocols = protocols
         self.name = name
         self.limits = limits
-        self.chain = chain
-        self.errorChain = errorChain
-        self.inlineChain = inlineChain
+        program = RouteProgram(routes)
+        errorProgram = errors.map { RouteProgram($0) }
         self.clientIP = clientIP
         self.tls = tls
         self.strictSNIHost = tls != nil && (strictSNIHost ?? tls!.hasClientAuth)
@@ -61,12 +59,29 @@ public final class ServerRuntime: Sendable {
         return context
     }
 
-    /// The synchronous fast path: a response when every handler on the request's path could
-    /// answer without suspending, else nil (errors too: the async path then handles them).
-    public func respondInline(_ request: Request, context: Context) -> Response? {
-        guard let inlineChain else { return nil }
-        if strictSNIHost && misdirected(request) { return nil }
-        return try? inlineChain(request, prepare(request, context))
+    /// The synchronous fast path: the answer when every handler on the request's path gave it
+    /// without suspending, else the rest to run in a task from where the run stopped. That rest
+    /// never throws: errors have gone through the error routes.
+    public func respondInline(_ request: Request, context: Context) -> SyncResult {
+        var context = prepare(request, context)
+        if strictSNIHost && misdirected(request) {
+            let ctx = context
+            return .suspended(Resumption { await self.respondToError(Self.misdirectedError, request: request, context: ctx) })
+        }
+        // With error routes, handlers share a scope so the error routes see their vars and the
+        // headers written before the failure.
+        let owned = errorProgram != nil && context.installScope()
+        let ctx = context
+        do {
+            switch try SyncNext(program.entry, hidesDeferral: false)(request, context) {
+            case .response(let response):
+                return .response(owned ? context.applyPendingResponseHeaders(to: response) : response)
+            case .suspended(let rest):
+                return .suspended(Resumption { await self.finish(request, ctx, owned: owned) { try await rest() } })
+            }
+        } catch {
+            return .suspended(Resumption { await self.finish(request, ctx, owned: owned) { throw error } })
+        }
     }
 
     /// Runs the request through the routes; errors go to the error routes, then to a bare status.
@@ -74,25 +89,33 @@ public final class ServerRuntime: Sendable {
     nonisolated(nonsending) public func respond(_ request: Request, context: Context) async -> Response {
         var context = prepare(request, context)
         if strictSNIHost && misdirected(request) {
-            return await respondToError(HTTPError(421, "strict host matching: TLS ServerName and HTTP Host values differ"),
-                                        request: request, context: context)
+            return await respondToError(Self.misdirectedError, request: request, context: context)
         }
-        // With error routes, handlers share a scope so the error routes see their vars and the
-        // headers written before the failure.
-        let owned = errorChain != nil && context.installScope()
+        let owned = errorProgram != nil && context.installScope()
+        let entry = program.entry
+        return await finish(request, context, owned: owned) { [context] in try await entry(request, context) }
+    }
+
+    private static let misdirectedError = HTTPError(421, "strict host matching: TLS ServerName and HTTP Host values differ")
+
+    /// The answer of `body`, or of the error routes when it throws, with the scope's early
+    /// headers when this request's scope was made here.
+    nonisolated(nonsending) private func finish(_ request: Request, _ context: Context, owned: Bool,
+                                                _ body: nonisolated(nonsending) () async throws -> Response) async -> Response {
+        let response: Response
         do {
-            let response = try await chain(request, context)
-            return owned ? context.applyPendingResponseHeaders(to: response) : response
+            response = try await body()
         } catch {
-            let response = await respondToError(error, request: request, context: context.restoringFailure())
-            return owned ? context.applyPendingResponseHeaders(to: response) : response
+            response = await respondToError(error, request: request, context: context.restoringFailure())
         }
+        return owned ? context.applyPendingResponseHeaders(to: response) : response
     }
 
     nonisolated(nonsending) private func respondToError(_ error: any Error, request: Request, context: Context) async -> Response {
         let httpError = error as? HTTPError ?? HTTPError(500, "\(error)")
-        if let errorChain {
+        if let errorProgram {
             var ctx = context
+            ctx.deferral = nil
             ErrorPlaceholders.set(httpError, in: &ctx)
             var original = request
             original.method = request.originalMethod
@@ -100,7 +123,7 @@ public final class ServerRuntime: Sendable {
             original.rawPath = path
             original.query = query
             do {
-                var response = try await errorChain(original, ctx)
+                var response = try await errorProgram.entry(original, ctx)
                 if response.status == 200 && ErrorPlaceholders.isDefault(response) { response.status = httpError.status }
                 return response
             } catch {

@@ -143,9 +143,9 @@ struct CountHandler: HandlerModule, SynchronousHandler {
         key = try decoder.container(keyedBy: CodingKeys.self).decode(String.self, forKey: .key)
     }
 
-    func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> Response? {
+    func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult {
         Board.shared.add(key, 1)
-        return Response(status: 200, body: .bytes([65]))
+        return .response(Response(status: 200, body: .bytes([65])))
     }
 
     nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
