@@ -215,7 +215,7 @@ public struct QuantumCommand {
     private func runServer(_ opts: [String: String], generated: String? = nil) async throws -> Int32 {
         let path = opts["--config"]
         if opts["--watch"] != nil && path == nil { throw UsageError(message: "--watch needs --config FILE") }
-        var (app, group) = try await start(try load(path, generated: generated))
+        let instance = try await start(try load(path, generated: generated))
         // Signals and (with --watch) config changes, as one stream: 0 means "the file changed".
         let (events, sink) = AsyncStream.makeStream(of: Int32.self)
         let stopping = Atomic<Bool>(false)
@@ -236,9 +236,7 @@ public struct QuantumCommand {
             if event == SIGUSR1 || event == 0 {
                 guard let path else { continue }
                 do {
-                    let next = try await App.start(try load(path), on: group)
-                    await app.stop()
-                    app = next
+                    try await instance.reload(try load(path))
                     err("\(name): reloaded \(path)")
                 } catch {
                     err("\(name): reload failed, still serving the previous config: \(error)")
@@ -248,22 +246,22 @@ public struct QuantumCommand {
             err("\(name): shutting down (send the signal again to force)")
             break
         }
-        await app.stop()
-        group.shutdown()
+        await instance.stop()
+        instance.group.shutdown()
         return 0
     }
 
-    private func start(_ loaded: LoadedConfig) async throws -> (app: App, group: EventLoopGroup) {
-        let group = try EventLoopGroup()
+    private func start(_ loaded: LoadedConfig) async throws -> Instance {
+        let instance = Instance(group: try EventLoopGroup())
         do {
-            let app = try await App.start(loaded, on: group)
+            let app = try await instance.start(loaded)
             for server in app.servers {
                 let addresses = server.listeners.map { $0.address.description }.joined(separator: ", ")
                 err("\(name): server \(server.name) listening on \(addresses)")
             }
-            return (app, group)
+            return instance
         } catch {
-            group.shutdown()
+            instance.group.shutdown()
             throw error
         }
     }

@@ -190,6 +190,7 @@ extension HTTP2Connection {
     /// (and every request with a body or a protocol) goes on in a task the stream can cancel.
     func startRequest(_ stream: HTTP2Stream, _ request: Request) {
         var rest: Resumption?, answer: Response?
+        let runtime = streamRuntime
         if request.body.stream == nil && !shuttingDown && stream.protocolName == nil {
             switch runtime.respondInline(request, context: Context(loop: loop)) {
             case .suspended(let remaining):
@@ -205,9 +206,16 @@ extension HTTP2Connection {
         }
         taskStarted()
         stream.task = Task(executorPreference: loop) { [rest, answer] in
-            await self.serve(stream, request, rest: rest, answer: answer)
+            await self.serve(stream, request, runtime: runtime, rest: rest, answer: answer)
             self.taskEnded()
         }
+    }
+
+    /// The routes a new stream runs: the listener's current ones (a reload's reach open
+    /// connections), unless they speak another transport (see `HTTP1Connection.adoptCurrentRuntime`).
+    var streamRuntime: ServerRuntime {
+        let current = runtimes.current
+        return (current.tls == nil) == (runtime.tls == nil) ? current : runtime
     }
 
     func makeRequest(_ stream: HTTP2Stream, _ body: BodyStream?) -> Request {

@@ -9,7 +9,8 @@ extension HTTP2Connection {
 
     /// Answers a stream in its task: from its first route, from where its synchronous run
     /// stopped (`rest`), or with the `answer` that run gave (a streamed body).
-    nonisolated(nonsending) func serve(_ stream: HTTP2Stream, _ request: Request, rest: Resumption? = nil, answer: Response? = nil) async {
+    nonisolated(nonsending) func serve(_ stream: HTTP2Stream, _ request: Request, runtime: ServerRuntime, rest: Resumption? = nil,
+                                       answer: Response? = nil) async {
         let response: Response
         if let answer {
             response = answer

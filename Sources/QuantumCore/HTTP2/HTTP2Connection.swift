@@ -16,7 +16,10 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     /// Strong: an unowned reference costs an atomic liveness check on every use, and the
     /// loop's registration of this connection, the only way back, ends when it closes.
     let loop: EventLoop
+    /// The limits this connection was set up with (its SETTINGS), and the routes streams start on
+    /// until a reload installs newer ones in `runtimes` (`streamRuntime`).
     let runtime: ServerRuntime
+    let runtimes: RuntimeSlot
     let info: ConnectionInfo
     private let transport: ConnectionTransport
     private let owner: ConnectionRegistry
@@ -60,11 +63,12 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     /// Framed output waiting for the socket before nghttp2 is asked for more.
     static let outputHighWatermark = 256 * 1024
 
-    init?(fd: Int32, loop: EventLoop, runtime: ServerRuntime, info: ConnectionInfo, owner: ConnectionRegistry,
+    init?(fd: Int32, loop: EventLoop, runtimes: RuntimeSlot, info: ConnectionInfo, owner: ConnectionRegistry,
           transport: ConnectionTransport) {
         self.fd = fd
         self.loop = loop
-        self.runtime = runtime
+        self.runtimes = runtimes
+        runtime = runtimes.current
         self.info = info
         self.owner = owner
         self.transport = transport

@@ -79,6 +79,13 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
     /// True when called on this loop's thread.
     public var inEventLoop: Bool { started.load(ordering: .acquiring) && pthread_equal(thread, pthread_self()) != 0 }
 
+    /// Stops a debug build when called off this loop's thread: the entry check of loop-confined
+    /// state (free in release builds).
+    @inline(__always)
+    package func assertInEventLoop(file: StaticString = #fileID, line: UInt = #line) {
+        assert(inEventLoop, "loop-confined state used off its loop", file: file, line: line)
+    }
+
     /// Starts the loop's thread.
     public func start() {
         let box = Unmanaged.passRetained(self)

@@ -22,7 +22,10 @@ public final class EventLoopGroup: Sendable {
 
 /// One listen address served by every loop of a group, each through its own socket.
 public final class HTTPListenerSet: Sendable {
+    /// The bound address (port 0 resolved).
     public let address: SocketAddress
+    /// The address the config asked for: what a reload matches listeners by.
+    public let requested: SocketAddress
     private let listeners: [Listener]
 
     /// Binds `address` on every loop. Port 0 picks one free port, shared by all loops.
@@ -45,19 +48,21 @@ public final class HTTPListenerSet: Sendable {
             let dealer = ConnectionDealer(listeners)
             for l in listeners { await l.loop.submit { l.dealer = dealer } }
         }
-        return HTTPListenerSet(address: bound, listeners: listeners)
+        return HTTPListenerSet(address: bound, requested: address, listeners: listeners)
     }
 
-    private init(address: SocketAddress, listeners: [Listener]) {
+    private init(address: SocketAddress, requested: SocketAddress, listeners: [Listener]) {
         self.address = address
+        self.requested = requested
         self.listeners = listeners
     }
 
     public var port: Int { address.port }
 
-    /// Connections accepted from now on use `runtime`.
-    public func replaceRuntime(_ runtime: ServerRuntime) {
-        for l in listeners { l.replaceRuntime(runtime) }
+    /// Connections accepted from now on use `runtime`, and so do open ones from their next
+    /// request on (see `RuntimeSlot`); in place on every loop when this returns.
+    public func replaceRuntime(_ runtime: ServerRuntime) async {
+        for l in listeners { await l.replaceRuntime(runtime) }
     }
 
     /// Open connections on each loop, in loop order: how evenly the loops share the clients.

@@ -17,7 +17,10 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     /// Strong: an unowned reference costs an atomic liveness check on every use, and the
     /// loop's registration of this connection, the only way back, ends when it closes.
     let loop: EventLoop
-    let runtime: ServerRuntime
+    /// The routes and limits this connection serves with: its listener's at accept, then the
+    /// listener's current one whenever a request arrives with nothing else in hand (`adoptCurrentRuntime`).
+    @exclusivity(unchecked) private(set) var runtime: ServerRuntime
+    private let runtimes: RuntimeSlot
     /// Gains its TLS facts when the handshake completes.
     @exclusivity(unchecked) private(set) var info: ConnectionInfo
     private let transport: ConnectionTransport
@@ -67,10 +70,12 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     static let maxPipelined = 32
 
-    init(fd: Int32, loop: EventLoop, runtime: ServerRuntime, info: ConnectionInfo, owner: ConnectionRegistry,
+    init(fd: Int32, loop: EventLoop, runtimes: RuntimeSlot, info: ConnectionInfo, owner: ConnectionRegistry,
          transport: ConnectionTransport = .plain) {
         self.fd = fd
         self.loop = loop
+        self.runtimes = runtimes
+        let runtime = runtimes.current
         self.runtime = runtime
         self.info = info
         self.transport = transport
@@ -191,6 +196,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             guard let event = nextEvent() else { break }
             switch consume event {
             case .head(var head):
+                adoptCurrentRuntime()
                 var stream: BodyStream?
                 switch head.framing {
                 case .none: decoder.skipEndOfBodilessHead()
@@ -255,7 +261,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     /// Hands the socket (and its TLS session) to an HTTP/2 connection; this one lets go of it
     /// without closing it, and its task ends.
     private func switchToHTTP2(initial: [UInt8], upgrade: HTTP2Upgrade?) {
-        guard let h2 = HTTP2Connection(fd: fd, loop: loop, runtime: runtime, info: info, owner: owner, transport: transport) else {
+        guard let h2 = HTTP2Connection(fd: fd, loop: loop, runtimes: runtimes, info: info, owner: owner, transport: transport) else {
             close()
             return
         }
@@ -265,6 +271,17 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         loop.replaceHandler(fd, with: h2, events: EPOLLIN.rawValue)
         if let w = waiter { waiter = nil; w.resume(returning: nil) }
         h2.start(initial: initial, upgrade: upgrade)
+    }
+
+    /// A reload's routes reach a keep-alive connection at its next request: taken only with
+    /// nothing else in hand (no request queued, running or promised), and only when the new
+    /// runtime speaks the same transport (a listener turned from HTTP to HTTPS keeps serving
+    /// its plaintext connections as they were until they end).
+    private func adoptCurrentRuntime() {
+        let current = runtimes.current
+        guard current !== runtime, waiter != nil, queueHead == queue.count, promised == nil,
+              (current.tls == nil) == (runtime.tls == nil) else { return }
+        runtime = current
     }
 
     private func enqueue(_ p: Pending) {

@@ -14,19 +14,19 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
     let fd: Int32
     unowned let loop: EventLoop
     let address: SocketAddress
-    private let runtime: Mutex<ServerRuntime>
+    let runtimes: RuntimeSlot
     let registry = ConnectionRegistry()
     @exclusivity(unchecked) private var closed = false
 
     init(fd: Int32, loop: EventLoop, runtime: ServerRuntime) {
         self.fd = fd
         self.loop = loop
-        self.runtime = Mutex(runtime)
+        runtimes = RuntimeSlot(runtime, loop: loop)
         address = Sockets.localAddress(fd)
     }
 
-    /// New connections use `runtime` from now on; open ones keep theirs.
-    func replaceRuntime(_ runtime: ServerRuntime) { self.runtime.withLock { $0 = runtime } }
+    /// New connections, and idle ones for their next request, use `runtime` once this returns.
+    func replaceRuntime(_ runtime: ServerRuntime) async { await runtimes.replace(with: runtime) }
 
     /// Deals this address's accepted connections to every loop's listener in turn (loop thread;
     /// let go when accepting stops, which ends the dealer's reference cycle with its listeners).
@@ -80,7 +80,7 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
     /// Serves an accepted connection on this listener's loop (loop thread).
     func adopt(_ cfd: Int32, peer: SocketAddress) {
         guard !closed else { Glibc.close(cfd); return }
-        let current = runtime.withLock { $0 }
+        let current = runtimes.current
         Sockets.setNoDelay(cfd)
         if let interval = current.limits.keepaliveInterval { Sockets.setKeepAlive(cfd, seconds: Int32(clamping: interval / 1_000_000_000)) }
         var transport = ConnectionTransport.plain
@@ -89,7 +89,7 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
             transport = .tls(session)
         }
         let info = ConnectionInfo(remoteAddress: peer, localAddress: address, isTLS: current.tls != nil)
-        let connection = HTTP1Connection(fd: cfd, loop: loop, runtime: current, info: info, owner: registry, transport: transport)
+        let connection = HTTP1Connection(fd: cfd, loop: loop, runtimes: runtimes, info: info, owner: registry, transport: transport)
         do {
             try loop.register(cfd, handler: connection, events: EventLoop.edgeTriggered(EPOLLIN.rawValue))
         } catch {

@@ -18,8 +18,19 @@ public final class App: Sendable {
     }
 
     /// Binds every server's listen addresses and starts serving. Nothing stays bound on failure.
-    public static func start(_ loaded: LoadedConfig, on group: EventLoopGroup) async throws -> App {
+    ///
+    /// With `previous` (a reload), an address `previous` already listens on is taken over, not
+    /// bound again: its listener switches to this config's routes once everything else is bound,
+    /// and the connections it accepted stay open (see `RuntimeSlot`). `previous` then stops with
+    /// `stop(keeping: self.listenerIDs)`. On failure `previous` is left exactly as it was.
+    public static func start(_ loaded: LoadedConfig, on group: EventLoopGroup, replacing previous: App? = nil) async throws -> App {
+        var spare: [String: [HTTPListenerSet]] = [:]
+        for server in previous?.servers ?? [] {
+            for set in server.listeners { spare[set.requested.description, default: []].append(set) }
+        }
         var running: [RunningServer] = []
+        var bound: [HTTPListenerSet] = []  // bound here: what a failure closes again
+        var takeovers: [(HTTPListenerSet, ServerRuntime)] = []
         let http = loaded.config.apps.http
         try loaded.tls.startManaging()
         do {
@@ -31,36 +42,51 @@ public final class App: Sendable {
                     tls: loaded.tls.servers[name], strictSNIHost: config.strictSNIHost,
                     protocols: HTTPProtocols(config.protocols))
                 var sets: [HTTPListenerSet] = []
-                do {
-                    for text in config.listen {
-                        for address in try ListenAddress.parse(text).socketAddresses() {
-                            sets.append(try await HTTPListenerSet.bind(address, group: group, runtime: runtime))
+                for text in config.listen {
+                    for address in try ListenAddress.parse(text).socketAddresses() {
+                        if let set = spare[address.description]?.popLast() {
+                            takeovers.append((set, runtime))
+                            sets.append(set)
+                        } else {
+                            let set = try await HTTPListenerSet.bind(address, group: group, runtime: runtime)
+                            bound.append(set)
+                            sets.append(set)
                         }
                     }
-                } catch {
-                    for s in sets { await s.shutdown(graceNanos: 0) }
-                    throw error
                 }
                 running.append(RunningServer(name: name, listeners: sets, runtime: runtime))
             }
         } catch {
-            for server in running { for s in server.listeners { await s.shutdown(graceNanos: 0) } }
+            for set in bound { await set.shutdown(graceNanos: 0) }
             loaded.tls.stopWatching()
             throw error
         }
+        // Everything is bound: only now do shared listeners switch (a failure above left them alone).
+        for (set, runtime) in takeovers { await set.replaceRuntime(runtime) }
         let grace = http?.gracePeriod?.positiveNanos
         loaded.tls.startWatching()
         return App(servers: running, loaded: loaded, gracePeriod: grace)
+    }
+
+    /// The listener sets this app serves on, by identity (what a reload keeps open).
+    public var listenerIDs: Set<ObjectIdentifier> {
+        Set(servers.flatMap { $0.listeners.map(ObjectIdentifier.init) })
     }
 
     /// The first bound port of server `name` (useful with port 0).
     public func port(of name: String) -> Int? { servers.first { $0.name == name }?.listeners.first?.port }
 
     /// Stops accepting, lets in-flight requests finish within the grace period, then cleans up.
-    public func stop(graceNanos: UInt64? = nil) async {
+    /// Listener sets in `keeping` (taken over by the app a reload started) stay open, with their
+    /// connections.
+    public func stop(graceNanos: UInt64? = nil, keeping: Set<ObjectIdentifier> = []) async {
         let grace = graceNanos ?? gracePeriod
         await withTaskGroup(of: Void.self) { group in
-            for server in servers { for l in server.listeners { group.addTask { await l.shutdown(graceNanos: grace) } } }
+            for server in servers {
+                for l in server.listeners where !keeping.contains(ObjectIdentifier(l)) {
+                    group.addTask { await l.shutdown(graceNanos: grace) }
+                }
+            }
         }
         loaded.tls.stopWatching()
         loaded.context.cleanup()
