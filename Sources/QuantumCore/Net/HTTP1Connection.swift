@@ -3,6 +3,8 @@ import Glibc
 
 /// One HTTP/1.1 connection on its loop: the read path parses synchronously and hands request
 /// heads to one long-lived task, which runs the handler chain and writes responses in order.
+/// `@unchecked Sendable`: loop-confined; producers and promises on other threads hop to the loop
+/// (`writeBodyBytes`, `settle`).
 final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConnection, PromiseOwner, @unchecked Sendable {
     private enum Pending {
         case request(RequestHead, BodyStream?)
@@ -436,12 +438,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     private func writeErrorAndClose(_ error: HTTP1ParseError) {
         let date = loop.dateHeader
-        out.withTail { buf in
-            Self.appendStatusLine(error.status, to: &buf)
-            buf.appendStatic(Self.serverLine)
-            buf.appendStatic(Self.dateName); buf.append(contentsOf: date)
-            buf.append(contentsOf: "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
-        }
+        out.withTail { HTTP1ResponseEncoder.appendError(error.status, date: date, to: &$0) }
         finish()
     }
 
@@ -483,79 +480,11 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     /// A response that failed before any of it was written was replaced by an error answer.
     private struct AnswerReplaced: Error {}
 
-    /// How a response head framed its body.
-    private struct Framing {
-        var chunked = false
-        var closeAfter = false
-        /// The body (small bytes, or none to send) went out with the head.
-        var bodyWritten = false
-    }
-
     /// Serialises the status line and headers (and a small body) into the output queue.
-    private func appendHead(_ response: Response, isHead: Bool, minorVersion: Int, keepAlive: Bool) -> Framing {
-        let status = response.status
-        let bodyless = isHead || status < 200 || status == 204 || status == 304
-        let length = response.body.knownLength
-        var framing = Framing(closeAfter: !keepAlive, bodyWritten: bodyless)
-        if status >= 200 && status != 204 && status != 304 && length == nil {
-            if minorVersion == 1 { framing.chunked = !isHead } else { framing.closeAfter = true }
-        }
-        var inlineBody: [UInt8]?
-        if !bodyless {
-            switch response.body {
-            case .empty: framing.bodyWritten = true
-            case .bytes(let b) where b.count < 8192: inlineBody = b; framing.bodyWritten = true
-            default: break
-            }
-        }
-        let dateHeader = loop.dateHeader
-        out.withTail { buf in
-            Self.appendStatusLine(status, to: &buf)
-            var hasDate = false, hasServer = false
-            if let block = response.forwardedFields {
-                buf.append(contentsOf: block.bytes)
-                hasDate = block.hasDate
-                hasServer = block.hasServer
-            }
-            for field in response.headers {
-                let name = field.name
-                switch name.utf8.count {
-                case 4 where name.equalsIgnoringASCIICase("date"): hasDate = true
-                case 6 where name.equalsIgnoringASCIICase("server"): hasServer = true
-                case 10 where status != 101 && name.equalsIgnoringASCIICase("connection"): continue
-                case 14 where name.equalsIgnoringASCIICase("content-length"): continue
-                case 17 where name.equalsIgnoringASCIICase("transfer-encoding"): continue
-                default: break
-                }
-                buf.appendUTF8(name)
-                buf.append(58); buf.append(32)
-                buf.appendUTF8(field.value)
-                buf.append(13); buf.append(10)
-            }
-            if !hasServer { buf.appendStatic(Self.serverLine) }
-            if !hasDate { buf.appendStatic(Self.dateName); buf.append(contentsOf: dateHeader); buf.append(13); buf.append(10) }
-            if status == 101 || status == 204 || status < 200 {
-                // No framing: 101's Upgrade/Connection come from the handler.
-            } else if status == 304 {
-                if let declared = response.headers["content-length"] {
-                    buf.appendStatic(Self.contentLengthName); buf.appendUTF8(declared); buf.append(13); buf.append(10)
-                } else if let declared = response.forwardedFields?.contentLength {
-                    buf.appendStatic(Self.contentLengthName); Self.appendDecimal(declared, to: &buf); buf.append(13); buf.append(10)
-                }
-            } else if let length {
-                buf.appendStatic(Self.contentLengthName)
-                Self.appendDecimal(length, to: &buf)
-                buf.append(13); buf.append(10)
-            } else if framing.chunked {
-                buf.appendStatic(Self.chunkedLine)
-            }
-            if status != 101 {
-                if framing.closeAfter { buf.appendStatic(Self.connectionClose) }
-                else if minorVersion == 0 { buf.appendStatic(Self.connectionKeepAlive) }
-            }
-            buf.append(13); buf.append(10)
-            if let inlineBody { buf.append(contentsOf: inlineBody) }
-        }
+    private func appendHead(_ response: Response, isHead: Bool, minorVersion: Int, keepAlive: Bool) -> HTTP1ResponseEncoder.Framing {
+        let framing = HTTP1ResponseEncoder.framing(of: response, isHead: isHead, minorVersion: minorVersion, keepAlive: keepAlive)
+        let date = loop.dateHeader
+        out.withTail { HTTP1ResponseEncoder.appendHead(response, framing: framing, minorVersion: minorVersion, date: date, to: &$0) }
         return framing
     }
 
@@ -794,74 +723,5 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         }
         if decoder.isReadingHead, waiter != nil, let t = limits.readHeaderTimeout, now &- headStarted > t { close(); return }
         if receivingBody != nil, let t = limits.readTimeout, now &- bodyStarted > t { close(); return }
-    }
-
-    // MARK: - Constant bytes
-
-    // Literals, not arrays: a static array is reached through `swift_once`, a call each time on Linux.
-    private static var serverLine: StaticString { "Server: Quantum\r\n" }
-    private static var dateName: StaticString { "Date: " }
-    private static var contentLengthName: StaticString { "Content-Length: " }
-    private static var chunkedLine: StaticString { "Transfer-Encoding: chunked\r\n" }
-    private static var connectionClose: StaticString { "Connection: close\r\n" }
-    private static var connectionKeepAlive: StaticString { "Connection: keep-alive\r\n" }
-    private static let statusLines: [[UInt8]] = (0..<600).map { Array("HTTP/1.1 \($0) \(HTTPStatus.reason($0))\r\n".utf8) }
-
-    static func appendStatusLine(_ status: Int, to buf: inout [UInt8]) {
-        if status >= 100 && status < 600 { buf.append(contentsOf: statusLines[status]); return }
-        buf.append(contentsOf: "HTTP/1.1 \(status) \(HTTPStatus.reason(status))\r\n".utf8)
-    }
-
-    static func appendDecimal(_ value: Int, to buf: inout [UInt8]) {
-        if value < 10 { buf.append(UInt8(48 + value)); return }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                      UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = value
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { d in
-            while n > 0 && count < 20 { d[19 - count] = UInt8(48 + n % 10); n /= 10; count += 1 }
-            buf.append(contentsOf: d[(20 - count)...])
-        }
-    }
-}
-
-/// Streams a response body onto an HTTP/1 connection (chunked when the length is unknown).
-struct HTTP1BodyWriter: ResponseBodyWriter, @unchecked Sendable {
-    let connection: HTTP1Connection
-    let chunked: Bool
-    private let state: BodyWriterState
-
-    init(connection: HTTP1Connection, chunked: Bool, declaredLength: Int?) {
-        self.connection = connection
-        self.chunked = chunked
-        state = BodyWriterState(declaredLength: declaredLength)
-    }
-
-    nonisolated(nonsending) func write(_ bytes: [UInt8]) async throws {
-        guard !bytes.isEmpty else { return }
-        try state.add(bytes.count)
-        if chunked {
-            var framed = Array(String(bytes.count, radix: 16).utf8) + [13, 10]
-            framed.reserveCapacity(framed.count + bytes.count + 2)
-            framed += bytes
-            framed += [13, 10]
-            try await connection.writeBodyBytes(framed)
-        } else {
-            try await connection.writeBodyBytes(bytes)
-        }
-    }
-
-    func setTrailers(_ fields: HTTPFields) { state.trailers = TrailerFields.allowed(fields) }
-
-    nonisolated(nonsending) func finishBody() async throws {
-        try state.finish()
-        guard chunked else { return }  // a declared length leaves no room for trailers
-        var last = Array("0\r\n".utf8)
-        for field in state.trailers {
-            last += field.name.utf8; last += ": ".utf8; last += field.value.utf8; last += [13, 10]
-        }
-        last += [13, 10]
-        try await connection.writeBodyBytes(last)
     }
 }
