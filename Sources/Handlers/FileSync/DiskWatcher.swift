@@ -5,6 +5,7 @@ import QuantumCore
 /// make are broadcast too. Events are debounced (a burst settles for `quietMillis` before
 /// anything is compared), then each touched path is reconciled with the store's index — the
 /// API's own changes are already there and produce nothing.
+/// `@unchecked Sendable`: `dirty` is used by the inotify watcher thread only.
 final class DiskWatcher: @unchecked Sendable {
     private let store: SyncStore
     private let onChange: @Sendable ([SyncOperation]) -> Void

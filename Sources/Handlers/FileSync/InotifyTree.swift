@@ -7,6 +7,7 @@ import Synchronization
 /// watched (new ones when the owner asks), events come with their path relative to the root,
 /// and a burst ends with `quiet` once nothing arrived for the quiet interval. The server's
 /// `DiskWatcher` and the sync client's `LocalWatcher` both sit on it.
+/// `@unchecked Sendable`: `watches` is used by the watcher thread only (and `start`, before it runs).
 final class InotifyTree: @unchecked Sendable {
     struct Event: Sendable {
         /// Relative to the root; the watched directory itself when the event names no entry.

@@ -120,6 +120,7 @@ public final class SyncStore: Sendable {
     // MARK: - Uploads
 
     /// A file being uploaded: written to a temporary file and hashed as it comes.
+    /// `@unchecked Sendable`: one request uses it, awaiting each blocking-pool call before the next.
     public final class Upload: @unchecked Sendable {
         let fd: Int32
         let temporaryPath: String

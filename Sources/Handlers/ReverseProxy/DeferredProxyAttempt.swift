@@ -63,6 +63,7 @@ extension ProxyEngine {
 
 /// A deferred attempt's hold on its upstream, and the receiver of the upstream's answer: one
 /// object per attempt (the callback captures only it, so it needs no context of its own).
+/// `@unchecked Sendable`: its own fields are immutable; `receive` runs on the loop (the client's completion).
 final class DeferredProxyExchange: UpstreamExchange, @unchecked Sendable {
     private let engine: ProxyEngine
     private let promise: ResponsePromise

@@ -125,7 +125,7 @@ struct ProxiedRequest {
     /// It asked for a protocol switch (`Upgrade`, or HTTP/2's extended CONNECT).
     let asksUpgrade: Bool
     let isExtendedConnect: Bool
-    unowned(unsafe) let loop: EventLoop?
+    unowned(unsafe) let loop: EventLoop?  // the request's loop: its connection holds it past the answer
 
     /// Borrows both (an initializer takes its arguments owned, which cost the fast path a copy
     /// and a destruction of the whole request; `borrowing` crashes Swift 6.3.1's optimizer here).
@@ -141,6 +141,7 @@ struct ProxiedRequest {
 /// owning the upstream response until it ends. Whatever happens downstream — streamed to the
 /// end, the client gone, the response dropped unwritten — both are released exactly once
 /// (the connection back to its pool if its exchange ended cleanly).
+/// `@unchecked Sendable`: used on the request's loop (its tasks prefer it); deinit's `finish` runs alone.
 class UpstreamExchange: @unchecked Sendable {
     private let state: UpstreamState
     /// Set once the upstream answered (loop thread, before the response leaves the handler).

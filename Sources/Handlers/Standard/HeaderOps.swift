@@ -44,7 +44,7 @@ public struct HeaderOps: Decodable, Sendable {
                 var value = field.value
                 for r in replacements {
                     let with = render(r.replace)
-                    if let search = r.search { value = value.replacingOccurrences(of: render(search), with: with) }
+                    if let search = r.search { value = value.replacing(render(search), with: with) }
                     else if let re = r.searchRegexp { value = re.replaceAll(in: value, with: with) }
                 }
                 return value

@@ -187,7 +187,7 @@ public struct Rewrite: HandlerModule, SynchronousHandler {
         for op in ops.replace ?? [] {
             for i in pairs.indices where op.key == nil || op.key == "*" || pairs[i].0 == op.key {
                 let with = render(op.replace ?? "")
-                if let s = op.search { pairs[i].1 = pairs[i].1.replacingOccurrences(of: s, with: with) }
+                if let s = op.search { pairs[i].1 = pairs[i].1.replacing(s, with: with) }
                 else if let re = op.searchRegexp { pairs[i].1 = re.replaceAll(in: pairs[i].1, with: with) }
             }
         }

@@ -146,12 +146,13 @@ public struct Encode: HandlerModule {
         let suffix = "-" + encoding.rawValue + "\""
         headers.mapValues { field in
             guard field.name.equalsIgnoringASCIICase("if-none-match") || field.name.equalsIgnoringASCIICase("if-match") else { return field.value }
-            return field.value.replacingOccurrences(of: suffix, with: "\"")
+            return field.value.replacing(suffix, with: "\"")
         }
     }
 }
 
 /// Compresses what a streamed body writes, flushing each write so streams (SSE) keep flowing.
+/// `@unchecked Sendable`: the compressor's state is used only by the body's one producer, one write at a time.
 final class CompressingWriter: ResponseBodyWriter, @unchecked Sendable {
     let inner: any ResponseBodyWriter
     let compressor: any Compressor

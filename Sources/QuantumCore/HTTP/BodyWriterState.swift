@@ -1,6 +1,7 @@
 /// What a streamed response body's writer keeps between writes: the bytes counted against the
 /// length its producer declared (running over or stopping short is a handler bug, reported as
 /// a 500 instead of a corrupt message), and the trailers to send once it ends.
+/// `@unchecked Sendable`: only its body's one producer uses it, one call at a time.
 final class BodyWriterState: @unchecked Sendable {
     let declared: Int?
     private var written = 0

@@ -76,7 +76,7 @@ public struct FieldBlock: Sendable, Equatable, HeaderFieldSink {
 /// (`Content-Length`, `Transfer-Encoding`) are left out, since whoever writes the head frames
 /// the body.
 extension Array: HeaderFieldSink where Element == UInt8 {
-    public mutating func add(_ name: String, _ value: String) {
+    package mutating func add(_ name: String, _ value: String) {
         switch name.utf8.count {
         case 14 where name.equalsIgnoringASCIICase("content-length"): return
         case 17 where name.equalsIgnoringASCIICase("transfer-encoding"): return

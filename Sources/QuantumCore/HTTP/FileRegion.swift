@@ -2,6 +2,7 @@ import Glibc
 
 /// An open file descriptor, closed when the last reference goes away. Shared by responses:
 /// they read with explicit offsets (`sendfile`, `pread`), never with the file position.
+/// `@unchecked Sendable`: `fd` never changes, and positioned reads share no state between threads.
 public final class OpenFile: @unchecked Sendable {
     public let fd: Int32
     public init(fd: Int32) { self.fd = fd }

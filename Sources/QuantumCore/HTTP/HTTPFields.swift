@@ -1,5 +1,5 @@
 /// Where header fields are written one by one: a list of strings, or bytes on their way out.
-public protocol HeaderFieldSink {
+package protocol HeaderFieldSink {
     mutating func add(_ name: String, _ value: String)
 }
 
@@ -90,7 +90,7 @@ public struct HTTPFields: Sendable, Sequence, Equatable, HeaderFieldSink {
 extension StringProtocol {
     /// ASCII case-insensitive equality, without allocating.
     @inlinable
-    public func equalsIgnoringASCIICase<S: StringProtocol>(_ other: S) -> Bool {
+    package func equalsIgnoringASCIICase<S: StringProtocol>(_ other: S) -> Bool {
         let a = utf8, b = other.utf8
         guard a.count == b.count else { return false }
         if let fast = a.withContiguousStorageIfAvailable({ pa in
@@ -103,7 +103,7 @@ extension StringProtocol {
 
     /// The string without leading and trailing spaces and tabs.
     @inlinable
-    public func trimmingOWS() -> Substring {
+    package func trimmingOWS() -> Substring {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }
@@ -112,7 +112,7 @@ extension StringProtocol {
 
     /// ASCII lowercase copy (the same string when nothing changes).
     @inlinable
-    public func asciiLowercased() -> String {
+    package func asciiLowercased() -> String {
         var hasUpper = false
         for b in utf8 where b >= 65 && b <= 90 { hasUpper = true; break }
         if !hasUpper { return String(self) }

@@ -48,6 +48,7 @@ enum HTTP2Callbacks {
 }
 
 private func connection(_ user: UnsafeMutableRawPointer?) -> HTTP2Connection {
+    // Alive: it owns the session calling back (see passUnretained in HTTP2Connection.init).
     Unmanaged<HTTP2Connection>.fromOpaque(user!).takeUnretainedValue()
 }
 

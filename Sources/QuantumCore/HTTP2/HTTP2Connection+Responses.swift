@@ -185,6 +185,7 @@ extension HTTP2Connection {
 }
 
 /// Streams a response body onto an HTTP/2 stream as DATA frames.
+/// `@unchecked Sendable`: writes hop to the connection's loop; one producer writes, one call at a time.
 struct HTTP2BodyWriter: ResponseBodyWriter, @unchecked Sendable {
     let connection: HTTP2Connection
     let stream: HTTP2Stream

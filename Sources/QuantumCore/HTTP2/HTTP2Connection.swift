@@ -11,6 +11,7 @@ import Glibc
 /// a task on the loop. Flow control: a stream's window is refunded as its handler reads, the
 /// connection's as bytes arrive (within a per-connection budget), so a slow handler holds back
 /// only its own stream.
+/// `@unchecked Sendable`: loop-confined; producers on other threads hop to the loop (`writeBody`).
 final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unchecked Sendable {
     let fd: Int32
     /// Strong: an unowned reference costs an atomic liveness check on every use, and the
@@ -75,6 +76,7 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
         lastActivity = loop.now
         lastWriteProgress = loop.now
         earlyResetRefilled = loop.now
+        // Unretained: the connection owns the session and deletes it in deinit, so no callback outlives it.
         guard let session = HTTP2Session.makeServer(userData: Unmanaged.passUnretained(self).toOpaque(), runtime.limits)
         else { return nil }
         self.session = session

@@ -11,6 +11,7 @@ import CNGHTTP2
 /// other stream). Outbound bytes queue on the stream and leave as DATA frames as windows and
 /// the socket allow. END_STREAM from the peer is end of stream; ours is sent by
 /// `closeAfterFlush`; RST_STREAM either way closes at once.
+/// `@unchecked Sendable`: loop-confined; `read`, `write`, `close` and `abort` hop to the loop first.
 final class HTTP2Tunnel: UpgradedConnection, WebSocketTransport, @unchecked Sendable {
     /// Strong: a socket may outlive the serving task by a moment (broadcast rooms).
     private let connection: HTTP2Connection

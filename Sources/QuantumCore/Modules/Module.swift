@@ -28,6 +28,7 @@ public protocol MatcherModule: Module, RequestMatcher, Decodable {}
 
 /// What modules get while being provisioned: the registry (for nested modules), shared state
 /// that outlives one module, and the list of cleanups for when the config is unloaded.
+/// `@unchecked Sendable`: filled by one synchronous config load, then only `cleanup()` runs, once.
 public final class ProvisionContext: @unchecked Sendable {
     public let registry: ModuleRegistry
     /// Directory relative paths in config resolve against (the working directory).

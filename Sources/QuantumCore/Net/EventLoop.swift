@@ -30,6 +30,7 @@ protocol TickEndWork: AnyObject {
 /// All I/O state of a connection is confined to its loop. Jobs enqueued from the loop thread go
 /// to a plain array; jobs from other threads go through a mutex and an eventfd wake-up that is
 /// written only when none is pending yet.
+/// `@unchecked Sendable`: its unchecked state is used only on its thread; the rest is atomics and a mutex.
 public final class EventLoop: TaskExecutor, @unchecked Sendable {
     public let index: Int
     private let epfd: Int32
@@ -88,7 +89,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
     /// Starts the loop's thread.
     public func start() {
-        let box = Unmanaged.passRetained(self)
+        let box = Unmanaged.passRetained(self)  // the thread takes this +1: the loop lives until `run` ends
         var attr = pthread_attr_t()
         pthread_attr_init(&attr)
         pthread_attr_setstacksize(&attr, 8 << 20)
@@ -307,6 +308,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 }
 
 /// A one-shot timer on an event loop.
+/// `@unchecked Sendable`: immutable but for `cancelled`, which is atomic.
 public final class LoopTimer: @unchecked Sendable {
     let deadline: UInt64
     let action: @Sendable () -> Void

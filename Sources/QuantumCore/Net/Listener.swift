@@ -3,6 +3,7 @@ import Glibc
 import Synchronization
 
 /// The connections a loop owns for one server, for shutdown and counting.
+/// `@unchecked Sendable`: loop-confined; shutdown and counting read it through `loop.submit`.
 final class ConnectionRegistry: @unchecked Sendable {
     @exclusivity(unchecked) private(set) var connections: [ObjectIdentifier: any ServerConnection] = [:]
     func add(_ c: any ServerConnection) { connections[ObjectIdentifier(c)] = c }
@@ -10,6 +11,7 @@ final class ConnectionRegistry: @unchecked Sendable {
 }
 
 /// A listening socket owned by one loop (`SO_REUSEPORT`: each loop has its own).
+/// `@unchecked Sendable`: loop-confined; other threads reach it only through its loop.
 final class Listener: LoopIOHandler, @unchecked Sendable {
     let fd: Int32
     unowned let loop: EventLoop

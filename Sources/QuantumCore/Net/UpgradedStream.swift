@@ -2,6 +2,7 @@
 ///
 /// Bytes are pulled with `read()`, or pushed to a `WebSocketTransportReceiver` on the loop
 /// thread once one is attached. Either way reading pauses while too much is buffered here.
+/// `@unchecked Sendable`: loop-confined; calls from other threads hop to the connection's loop first.
 final class UpgradedStream: UpgradedConnection, WebSocketTransport, @unchecked Sendable {
     private let connection: HTTP1Connection
     @exclusivity(unchecked) private var chunks: [[UInt8]] = []

@@ -9,6 +9,7 @@ public protocol ContextKey {
 /// A value type with one copy-on-write box allocated on the first write, so passing it down
 /// a chain costs at most one reference count.
 public struct Context: Sendable {
+    /// `@unchecked Sendable`: copy-on-write; written only while uniquely referenced (`unique()`).
     @usableFromInline final class Storage: @unchecked Sendable {
         var vars: [String: String] = [:]
         var placeholders: [String: String] = [:]

@@ -3,6 +3,7 @@
 /// The dialect is Swift's `Regex` syntax, which accepts the RE2 constructs Caddy configs use:
 /// classes, anchors, repetition, alternation, `(?i)`, and named groups as `(?P<name>…)` or
 /// `(?<name>…)`. Replacements expand `$1`, `${1}`, `$name` and `${name}` like Go's `Expand`.
+/// `@unchecked Sendable`: immutable, and matching never mutates a `Regex` (it compiles once, atomically).
 public struct Pattern: @unchecked Sendable, Decodable, CustomStringConvertible {
     public let source: String
     private let regex: Regex<AnyRegexOutput>
@@ -11,7 +12,7 @@ public struct Pattern: @unchecked Sendable, Decodable, CustomStringConvertible {
 
     public init(_ source: String) throws {
         self.source = source
-        let translated = source.replacingOccurrences(of: "(?P<", with: "(?<")
+        let translated = source.replacing("(?P<", with: "(?<")
         do { regex = try Regex(translated) } catch { throw ConfigError(path: "", "invalid regular expression \"\(source)\": \(error)") }
         groupNames = Self.names(in: translated)
     }
@@ -98,21 +99,5 @@ public struct Pattern: @unchecked Sendable, Decodable, CustomStringConvertible {
             i += 1
         }
         return names
-    }
-}
-
-extension String {
-    /// Every occurrence of `target` replaced (no Foundation).
-    public func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = self[...]
-        while let r = rest.firstRange(of: target) {
-            out += rest[..<r.lowerBound]
-            out += replacement
-            rest = rest[r.upperBound...]
-        }
-        out += rest
-        return out
     }
 }

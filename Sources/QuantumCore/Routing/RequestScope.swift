@@ -1,6 +1,7 @@
 /// State one request's handlers share however the context was copied — what Caddy keeps on its
 /// `ResponseWriter` and request context: response headers written before `next` (non-deferred
 /// `headers`), and the vars and placeholders in effect where the chain failed (for error routes).
+/// `@unchecked Sendable`: only its request's chain uses it, and that runs one handler at a time.
 final class RequestScope: @unchecked Sendable {
     var pendingHeaders = HTTPFields()
     var failedVars: [String: String]?

@@ -6,6 +6,7 @@
 /// An HTTP/1.1 connection offers one in `Context.deferral` while it runs the synchronous chain.
 /// The chain hides it from the handlers after one that edits what its `next` returned (see
 /// `SynchronousHandler.passesResponsesThrough`), since that edit would be skipped.
+/// `@unchecked Sendable`: loop-confined; only the connection's synchronous chain call, on its loop, uses it.
 public final class DeferralOffer: @unchecked Sendable {
     /// The connection, alive whenever `isOpen` is (it opens the offer only around its own call).
     unowned(unsafe) let owner: any PromiseOwner
@@ -27,6 +28,7 @@ public final class DeferralOffer: @unchecked Sendable {
 /// A response promised through `DeferralOffer.take()`. Settle it once; settling again does
 /// nothing, and a promise dropped unsettled hands its request back (so no client waits forever
 /// on a handler that lost track of it).
+/// `@unchecked Sendable`: one holder uses it at a time; settling hands over to the owner's loop.
 public final class ResponsePromise: @unchecked Sendable {
     /// Strong until settled: the connection waits for this answer.
     @exclusivity(unchecked) private var owner: (any PromiseOwner)?

@@ -9,6 +9,7 @@ package enum DetachedThread {
     /// more). False when no thread could be made (`body` then never runs).
     @discardableResult
     package static func start(name: String, _ body: @escaping @Sendable () -> Void) -> Bool {
+        // Retained: the new thread takes this +1 (takeRetainedValue), or it is released if none starts.
         let box = Unmanaged.passRetained(Job(name: String(decoding: name.utf8.prefix(15), as: UTF8.self), body: body))
         var tid = pthread_t()
         let started = pthread_create(&tid, nil, { arg in

@@ -60,6 +60,7 @@ public enum Digest {
 }
 
 /// SHA-256 fed piece by piece (an upload hashed while it is written). Not thread-safe.
+/// `@unchecked Sendable`: it may change threads between calls, but one owner feeds it, never two at once.
 public final class SHA256Stream: @unchecked Sendable {
     private let ctx: OpaquePointer?
 

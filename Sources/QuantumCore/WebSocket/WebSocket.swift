@@ -28,6 +28,7 @@ public enum WebSocketError: Error, Equatable, Sendable, CustomStringConvertible 
 /// application (`WebSocketConfiguration.maxQueuedBytes`) or while our answers (pongs) back up.
 /// Pings are answered automatically; with `pingInterval` set an idle peer is pinged and
 /// dropped when it stays silent past `pingTimeout`.
+/// `@unchecked Sendable`: mutable state is loop-confined (callers off the loop hop there) or a Mutex/atomic.
 public final class WebSocket: AsyncSequence, @unchecked Sendable {
     public typealias Element = WebSocketMessage
     public typealias Failure = Never

@@ -84,6 +84,7 @@ public struct LocalTree: Sendable {
     // MARK: - Downloads
 
     /// A download in progress: a temporary file in the state directory, hashed as it is written.
+    /// `@unchecked Sendable`: one `fetch` uses it, one call at a time (written, then placed).
     public final class Download: @unchecked Sendable {
         let fd: Int32
         let path: String

@@ -16,6 +16,7 @@ public enum LocalChange: Sendable, Equatable {
 /// reports paths: the client decides what they mean by comparing with its state, which is
 /// also what keeps it from echoing the changes it just applied from the server (those already
 /// match the state by the time the batch is looked at).
+/// `@unchecked Sendable`: its mutable state is used by the inotify watcher thread only.
 final class LocalWatcher: @unchecked Sendable {
     private let tree: LocalTree
     private let onChange: @Sendable ([LocalChange]) -> Void

@@ -3,6 +3,7 @@ import Glibc
 
 /// A loaded certificate: leaf, private key, intermediate chain, the names it is valid for and its
 /// config tags. Immutable and shared by every handshake that presents it.
+/// `@unchecked Sendable`: its OpenSSL objects are only read (handshakes take their own references).
 final class TLSCertificate: @unchecked Sendable {
     let leaf: OpaquePointer
     let key: OpaquePointer

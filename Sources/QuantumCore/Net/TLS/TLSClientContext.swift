@@ -22,6 +22,7 @@ public struct TLSClientConfiguration: Sendable, Hashable {
 
 /// An OpenSSL client context (TLS 1.2+, peer verification), one per configuration for the
 /// process: contexts are costly to build and safe to share between connections.
+/// `@unchecked Sendable`: immutable after init; OpenSSL lets every thread make sessions from one `SSL_CTX`.
 final class TLSClientContext: @unchecked Sendable {
     let ctx: OpaquePointer
     let configuration: TLSClientConfiguration

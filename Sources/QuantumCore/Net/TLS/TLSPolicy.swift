@@ -2,6 +2,7 @@ import COpenSSL
 
 /// One compiled connection policy: an `SSL_CTX` holding its versions, ciphers, curves, ALPN
 /// callback and client authentication, and the rules it picks a certificate by.
+/// `@unchecked Sendable`: immutable after init; OpenSSL lets every thread make sessions from one `SSL_CTX`.
 final class TLSPolicy: @unchecked Sendable {
     let ctx: OpaquePointer
     /// Lowercased server names this policy matches (wildcards allowed); nil matches every hello.

@@ -3,6 +3,7 @@ import Glibc
 
 /// A TLS server's handshake configuration: its connection policies (first match wins) and the
 /// certificates they present. Built once per config; every connection's `TLSSession` uses it.
+/// `@unchecked Sendable`: immutable after init (its policies too); the certificate store is `Sendable`.
 public final class TLSServerContext: @unchecked Sendable {
     let policies: [TLSPolicy]
     let store: CertificateStore
@@ -25,6 +26,7 @@ public final class TLSServerContext: @unchecked Sendable {
         policies = built
         self.store = store
         hasClientAuth = built.contains { $0.hasClientAuth }
+        // Unretained (both): every `TLSSession` holds its server context, which holds its policies.
         let me = Unmanaged.passUnretained(self).toOpaque()
         for policy in built {
             SSL_CTX_set_client_hello_cb(policy.ctx, clientHelloCallback, me)
@@ -38,7 +40,7 @@ public final class TLSServerContext: @unchecked Sendable {
     /// Picks the policy and certificate for a ClientHello; runs inside `SSL_do_handshake`.
     fileprivate func clientHello(_ ssl: OpaquePointer, _ alert: UnsafeMutablePointer<Int32>?) -> Int32 {
         guard let raw = SSL_get_ex_data(ssl, 0) else { return SSL_CLIENT_HELLO_ERROR }
-        let session = Unmanaged<TLSSession>.fromOpaque(raw).takeUnretainedValue()
+        let session = Unmanaged<TLSSession>.fromOpaque(raw).takeUnretainedValue()  // owns `ssl` (TLSSession.init)
         let name = Self.serverName(ssl) ?? ""
         guard let index = policies.firstIndex(where: { $0.matches(serverName: name) }) else {
             alert?.pointee = SSL_AD_UNRECOGNIZED_NAME
@@ -97,6 +99,7 @@ public final class TLSServerContext: @unchecked Sendable {
 
 private let clientHelloCallback: SSL_client_hello_cb_fn = { ssl, alert, arg in
     guard let ssl, let arg else { return SSL_CLIENT_HELLO_ERROR }
+    // Alive: the handshake's `TLSSession` holds it (see passUnretained in init).
     return Unmanaged<TLSServerContext>.fromOpaque(arg).takeUnretainedValue().clientHello(ssl, alert)
 }
 
@@ -105,7 +108,7 @@ private let clientHelloCallback: SSL_client_hello_cb_fn = { ssl, alert, arg in
 private let alpnCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<UnsafePointer<UInt8>?>?, UnsafeMutablePointer<UInt8>?,
                                           UnsafePointer<UInt8>?, UInt32, UnsafeMutableRawPointer?) -> Int32 = { _, out, outLength, input, inputLength, arg in
     guard let arg, let input, let out, let outLength else { return SSL_TLSEXT_ERR_NOACK }
-    let policy = Unmanaged<TLSPolicy>.fromOpaque(arg).takeUnretainedValue()
+    let policy = Unmanaged<TLSPolicy>.fromOpaque(arg).takeUnretainedValue()  // held via the session's server
     if policy.alpn.isEmpty { return SSL_TLSEXT_ERR_NOACK }
     let offered = UnsafeBufferPointer(start: input, count: Int(inputLength))
     for wanted in policy.alpn {

@@ -40,6 +40,7 @@ final class TLSSession {
         wbio = w
         SSL_set_bio(ssl, r, w)
         SSL_set_accept_state(ssl)
+        // Unretained: the session owns `ssl` and frees it in deinit, so no callback outlives it.
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(self).toOpaque())
     }
 

@@ -1,6 +1,7 @@
 import COpenSSL
 
 /// An EVP_PKEY private key: generated (ECDSA P-256, as Caddy's local CA uses) or read from PEM.
+/// `@unchecked Sendable`: the key is never changed after init; OpenSSL lets threads use one key at once.
 final class PrivateKey: @unchecked Sendable {
     let pointer: OpaquePointer
 

@@ -2,6 +2,7 @@ import COpenSSL
 import Glibc
 
 /// One X.509 certificate (a CA's or a leaf's), with what the local CA needs to know of it.
+/// `@unchecked Sendable`: the certificate is only read after init, which OpenSSL allows from any thread.
 final class X509Certificate: @unchecked Sendable {
     let pointer: OpaquePointer
 
