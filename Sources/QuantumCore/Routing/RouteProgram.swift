@@ -23,32 +23,43 @@ final class RouteProgram: Sendable {
         case enclosing
     }
 
-    struct Step: Sendable {
+    /// A route as the interpreters read it (a class: one reference count per visit, not one per field).
+    final class Step: Sendable {
         let route: Route
+        let handlers: [any Handler]
         /// The handlers' synchronous forms (nil for a handler that has none).
         let inline: [(any SynchronousHandler)?]
         let alwaysApplies: Bool
+
+        init(_ route: Route) {
+            self.route = route
+            handlers = route.handlers
+            inline = route.handlers.map { $0 as? any SynchronousHandler }
+            alwaysApplies = route.alwaysApplies
+        }
     }
 
     let steps: [Step]
     let end: End
 
     init(_ routes: RouteList, end: End = .emptyResponse) {
-        steps = routes.routes.map { route in
-            Step(route: route, inline: route.handlers.map { $0 as? any SynchronousHandler }, alwaysApplies: route.alwaysApplies)
-        }
+        steps = routes.routes.map(Step.init)
         self.end = end
     }
 
     /// The program from its first route.
     var entry: Next { Next(Position(program: self, route: 0, handler: -1)) }
 
-    /// The first route from `route` on that applies, with the context its handlers run with.
-    func firstMatch(from route: Int, _ request: Request, _ context: Context) throws -> (Int, Context)? {
+    /// The first route from `route` on that applies; `context` becomes the one its handlers run with.
+    func firstMatch(from route: Int, _ request: Request, _ context: inout Context) throws -> Int? {
         var r = route
         while r < steps.count {
-            if steps[r].alwaysApplies { return (r, context) }
-            if let matched = try steps[r].route.enter(request, context) { return (r, matched) }
+            let step = steps[r]
+            if step.alwaysApplies { return r }
+            if let matched = try step.route.enter(request, context) {
+                context = matched
+                return r
+            }
             r += 1
         }
         return nil
@@ -57,16 +68,14 @@ final class RouteProgram: Sendable {
     nonisolated(nonsending) func run(_ request: Request, _ context: Context, at position: Position) async throws -> Response {
         var route = position.route, handler = position.handler, context = context
         if handler < 0 {
-            guard let (matched, matchedContext) = try firstMatch(from: route, request, context) else {
-                return try await runEnd(request, context)
-            }
+            guard let matched = try firstMatch(from: route, request, &context) else { return try await runEnd(request, context) }
             route = matched
-            context = matchedContext
             handler = 0
         }
-        let handlers = steps[route].route.handlers
+        let step = steps[route]
+        let handlers = step.handlers
         if handler == handlers.count {
-            if steps[route].route.terminal { return Response(status: 200) }
+            if step.route.terminal { return Response(status: 200) }
             return try await run(request, context, at: Position(program: self, route: route + 1, handler: -1))
         }
         do {

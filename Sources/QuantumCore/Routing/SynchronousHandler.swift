@@ -87,11 +87,8 @@ extension RouteProgram {
     func runInline(_ request: Request, _ context: Context, at position: Position) throws -> SyncResult {
         var route = position.route, handler = position.handler, context = context
         if handler < 0 {
-            guard let (matched, matchedContext) = try firstMatch(from: route, request, context) else {
-                return try runEndInline(request, context)
-            }
+            guard let matched = try firstMatch(from: route, request, &context) else { return try runEndInline(request, context) }
             route = matched
-            context = matchedContext
             handler = 0
         }
         let step = steps[route]
@@ -102,7 +99,7 @@ extension RouteProgram {
         let next = Next(Position(program: self, route: route, handler: handler + 1))
         guard let inline = step.inline[handler] else {
             // No synchronous form: this handler and what follows run asynchronously.
-            let handler = step.route.handlers[handler]
+            let handler = step.handlers[handler]
             context.deferral = nil
             let handlerContext = context
             return .suspended(Resumption {
