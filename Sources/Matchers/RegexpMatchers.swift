@@ -4,7 +4,7 @@ import QuantumCore
 /// `{http.regexp.NAME.N}` and `{http.regexp.NAME.GROUP}` placeholders.
 public struct NamedPattern: Decodable, Sendable {
     public var name: String?
-    public var pattern: Pattern
+    package var pattern: Pattern
 
     enum CodingKeys: String, CodingKey, CaseIterable { case name, pattern }
 

@@ -17,7 +17,7 @@ public struct ActiveHealthCheck: Sendable, Decodable {
     public var fails: Int?
     public var maxSize: Int?
     public var expectStatus: Int?
-    public var expectBody: Pattern?
+    package var expectBody: Pattern?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case uri, path, port, method, body, headers, interval, timeout, passes, fails

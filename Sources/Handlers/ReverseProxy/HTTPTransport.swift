@@ -16,7 +16,7 @@ public struct HTTPTransport: Sendable, Decodable {
         }
     }
 
-    public var configuration = HTTPClient.Configuration()
+    package var configuration = HTTPClient.Configuration()
 
     /// `transport.tls`: HTTPS to the upstreams. `{}` trusts the system roots.
     public struct UpstreamTLS: Sendable, Decodable {

@@ -15,7 +15,7 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
     public var healthChecks: HealthChecks { engine.healthChecks }
     public var transport: HTTPTransport { engine.transport }
     public var headers: Headers? { engine.headers }
-    public var trustedProxies: [CIDR] { engine.trustedProxies }
+    package var trustedProxies: [CIDR] { engine.trustedProxies }
     /// Closes tunnelled upgrades after this long (`stream_timeout`).
     public var streamTimeout: CaddyDuration? { engine.streamTimeout }
 
@@ -31,7 +31,7 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
         case requestBuffers = "request_buffers", responseBuffers = "response_buffers", circuitBreaker = "circuit_breaker"
     }
 
-    public init(upstreams: [Upstream], loadBalancing: LoadBalancing = LoadBalancing(), healthChecks: HealthChecks = HealthChecks(),
+    package init(upstreams: [Upstream], loadBalancing: LoadBalancing = LoadBalancing(), healthChecks: HealthChecks = HealthChecks(),
                 transport: HTTPTransport = HTTPTransport(), headers: Headers? = nil, trustedProxies: [CIDR] = []) {
         engine = ProxyEngine(upstreams: upstreams, loadBalancing: loadBalancing, healthChecks: healthChecks, transport: transport,
                              headers: headers, trustedProxies: trustedProxies, streamTimeout: nil)

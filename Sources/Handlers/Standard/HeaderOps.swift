@@ -4,7 +4,7 @@ import QuantumCore
 public struct HeaderOps: Decodable, Sendable {
     public struct Replacement: Decodable, Sendable {
         public var search: String?
-        public var searchRegexp: Pattern?
+        package var searchRegexp: Pattern?
         public var replace: String
         enum CodingKeys: String, CodingKey, CaseIterable { case search, searchRegexp = "search_regexp", replace }
         public init(from decoder: any Decoder) throws {

@@ -11,7 +11,7 @@ public struct Rewrite: HandlerModule, SynchronousHandler {
     }
 
     public struct RegexReplace: Decodable, Sendable {
-        public var find: Pattern
+        package var find: Pattern
         public var replace: String?
     }
 
@@ -21,7 +21,7 @@ public struct Rewrite: HandlerModule, SynchronousHandler {
         public struct KeyReplace: Decodable, Sendable {
             public var key: String?
             public var search: String?
-            public var searchRegexp: Pattern?
+            package var searchRegexp: Pattern?
             public var replace: String?
             enum CodingKeys: String, CodingKey, CaseIterable { case key, search, searchRegexp = "search_regexp", replace }
         }

@@ -5,7 +5,7 @@ public struct StaticError: HandlerModule {
     public static let moduleID = "http.handlers.error"
 
     public var error: Template?
-    public var statusCode: WeakString?
+    package var statusCode: WeakString?
 
     enum CodingKeys: String, CodingKey, CaseIterable { case error, statusCode = "status_code" }
 

@@ -4,7 +4,7 @@ import QuantumCore
 public struct StaticResponse: HandlerModule, SynchronousHandler {
     public static let moduleID = "http.handlers.static_response"
 
-    public var statusCode: WeakString?
+    package var statusCode: WeakString?
     public var headers: [String: [String]]?
     public var body: Template?
     public var close: Bool?

@@ -15,7 +15,7 @@ public struct FileServer: HandlerModule, SynchronousHandler {
     public var indexNames: [String]?
     public var browse: BrowseConfig?
     public var canonicalURIs: Bool?
-    public var statusCode: WeakString?
+    package var statusCode: WeakString?
     public var passThru: Bool?
     public var precompressed: [String: JSONValue]?
     public var precompressedOrder: [String]?

@@ -1,5 +1,5 @@
 /// A request for `HTTPClient`: the head as it goes on the wire, and an optional streamed body.
-public struct ClientRequest: Sendable {
+package struct ClientRequest: Sendable {
     public var method: String
     /// Origin-form target: the escaped path and query.
     public var target: String
@@ -21,7 +21,7 @@ public struct ClientRequest: Sendable {
 ///
 /// Read `body` to its end (or call `discard()`): a body left unread keeps the connection out of
 /// the pool, so `discard()` closes it.
-public struct ClientResponse: Sendable {
+package struct ClientResponse: Sendable {
     public var status: Int
     public var reason: String
     public var headers: HTTPFields

@@ -10,7 +10,7 @@ import Synchronization
 ///                                         host: "127.0.0.1", port: 8080)
 /// let bytes = try await response.body.collect(upTo: 1 << 20)
 /// ```
-public final class HTTPClient: Sendable {
+package final class HTTPClient: Sendable {
     /// Timeouts (nanoseconds) and pool limits; Caddy's `http` transport fields map onto these.
     public struct Configuration: Sendable, Hashable {
         public var dialTimeout: UInt64? = 3_000_000_000

@@ -1,5 +1,5 @@
 /// Why an HTTP client exchange failed. The reverse proxy maps these to 502 and 504.
-public enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The TCP connection could not be made (refused, unreachable, unresolvable).
     case connectFailed(String)
     case connectTimeout

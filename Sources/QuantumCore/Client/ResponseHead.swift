@@ -1,5 +1,5 @@
 /// What an HTTP/1.1 status line and header block say, parsed and validated (client side).
-public struct ResponseHead: Sendable, Equatable {
+package struct ResponseHead: Sendable, Equatable {
     public enum Framing: Sendable, Equatable {
         case none
         case length(Int)

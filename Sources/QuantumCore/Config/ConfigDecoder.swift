@@ -3,7 +3,7 @@
 /// Every object a type decodes must have all of its keys consumed, or decoding fails with
 /// `unknown field` and the JSON path. `@id` keys are ignored, as Caddy strips them; other `@`
 /// keys are unknown fields like any other.
-public struct ConfigDecoder {
+package struct ConfigDecoder {
     public var userInfo: [CodingUserInfoKey: any Sendable] = [:]
 
     public init() {}

@@ -32,7 +32,7 @@ public enum ConfigPath {
 }
 
 /// An array index in a coding path.
-public struct IndexKey: CodingKey, Sendable {
+package struct IndexKey: CodingKey, Sendable {
     public let intValue: Int?
     public var stringValue: String { "[\(intValue ?? 0)]" }
     public init(_ i: Int) { intValue = i }
@@ -41,7 +41,7 @@ public struct IndexKey: CodingKey, Sendable {
 }
 
 /// An object key in a coding path.
-public struct NameKey: CodingKey, Hashable, Sendable {
+package struct NameKey: CodingKey, Hashable, Sendable {
     public let stringValue: String
     public var intValue: Int? { nil }
     public init(_ s: String) { stringValue = s }

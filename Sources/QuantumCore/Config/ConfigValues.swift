@@ -72,7 +72,7 @@ public struct CaddyDuration: Decodable, Sendable, Equatable, CustomStringConvert
 }
 
 /// A number or a string (Caddy's `WeakString`, used for status codes that may be placeholders).
-public struct WeakString: Decodable, Sendable, Equatable {
+package struct WeakString: Decodable, Sendable, Equatable {
     public var value: String
     public init(_ value: String) { self.value = value }
     public init(from decoder: any Decoder) throws {

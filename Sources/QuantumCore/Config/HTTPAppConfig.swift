@@ -1,5 +1,5 @@
 /// Caddy's `apps.http`.
-public struct HTTPAppConfig: Decodable, Sendable {
+package struct HTTPAppConfig: Decodable, Sendable {
     public var httpPort: Int?
     public var httpsPort: Int?
     public var gracePeriod: CaddyDuration?
@@ -24,7 +24,7 @@ public struct HTTPAppConfig: Decodable, Sendable {
 }
 
 /// Caddy's `apps.http.servers.NAME`.
-public struct ServerConfig: Decodable, Sendable {
+package struct ServerConfig: Decodable, Sendable {
     public var listen: [String]
     public var routes: RouteList
     public var errors: ErrorRoutes?
@@ -133,7 +133,7 @@ public struct ErrorRoutes: Decodable, Sendable {
 }
 
 /// A server's `automatic_https` object: see `AutomaticHTTPS.apply` for what each member does.
-public struct AutomaticHTTPS: Decodable, Sendable {
+package struct AutomaticHTTPS: Decodable, Sendable {
     public var disable: Bool?
     public var disableRedirects: Bool?
     public var disableCertificates: Bool?

@@ -71,7 +71,7 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 /// A strict JSON parser (RFC 8259) that reports line and column on error.
-public struct JSONParser {
+package struct JSONParser {
     private let bytes: [UInt8]
     private var i = 0
     private var depth = 0

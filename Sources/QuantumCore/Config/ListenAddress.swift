@@ -1,7 +1,7 @@
 import Glibc
 
 /// A Caddy network address (`:8080`, `127.0.0.1:8080`, `[::1]:8080`, `tcp/localhost:8080-8085`).
-public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
     public var network: String
     public var host: String
     public var portRange: ClosedRange<Int>

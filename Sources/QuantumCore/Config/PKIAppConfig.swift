@@ -1,5 +1,5 @@
 /// Caddy's `apps.pki`: the local certificate authorities the `internal` issuer signs with.
-public struct PKIAppConfig: Decodable, Sendable {
+package struct PKIAppConfig: Decodable, Sendable {
     public var certificateAuthorities: [String: CAConfig]
 
     enum CodingKeys: String, CodingKey, CaseIterable { case certificateAuthorities = "certificate_authorities" }
@@ -14,7 +14,7 @@ public struct PKIAppConfig: Decodable, Sendable {
 
 /// One CA of `apps.pki.certificate_authorities` (Caddy's fields). `storage` —
 /// `{"module": "file_system", "root": DIR}` — moves it out of the data directory.
-public struct CAConfig: Decodable, Sendable {
+package struct CAConfig: Decodable, Sendable {
     public var name: String?
     public var rootCommonName: String?
     public var intermediateCommonName: String?
@@ -44,7 +44,7 @@ public struct CAConfig: Decodable, Sendable {
 }
 
 /// Caddy's storage module, file system only: `{"module": "file_system", "root": "/var/lib/quantum"}`.
-public struct StorageConfig: Decodable, Sendable {
+package struct StorageConfig: Decodable, Sendable {
     public var root: String
 
     enum CodingKeys: String, CodingKey, CaseIterable { case module, root }

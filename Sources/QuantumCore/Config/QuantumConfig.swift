@@ -1,5 +1,5 @@
 /// A whole Caddy v2 JSON config: `{admin, logging, storage, apps}`.
-public struct QuantumConfig: Decodable, Sendable {
+package struct QuantumConfig: Decodable, Sendable {
     public var admin: JSONValue?
     public var logging: JSONValue?
     /// Caddy's global `storage` (file system only): where the local CA and managed certificates live.
@@ -18,7 +18,7 @@ public struct QuantumConfig: Decodable, Sendable {
 }
 
 /// `apps`: the HTTP, TLS and PKI apps, plus `events`, accepted for compatibility until it lands.
-public struct Apps: Decodable, Sendable {
+package struct Apps: Decodable, Sendable {
     public static let known = ["events", "http", "pki", "tls"]
     public var http: HTTPAppConfig?
     public var tls: TLSAppConfig?
@@ -44,7 +44,7 @@ public struct Apps: Decodable, Sendable {
 }
 
 /// A decoded and provisioned config, ready to run.
-public struct LoadedConfig: Sendable {
+package struct LoadedConfig: Sendable {
     public let config: QuantumConfig
     public let context: ProvisionContext
     /// Certificates and TLS servers' handshake setup.
@@ -52,7 +52,7 @@ public struct LoadedConfig: Sendable {
 }
 
 /// Reads Caddy JSON into a provisioned config: strict decoding, module lookup, provisioning.
-public enum ConfigLoader {
+package enum ConfigLoader {
     /// - Parameter configFile: the file the JSON came from, if any (absolute or relative to
     ///   `workingDirectory`); modules may treat it specially (`file_server` hides it).
     public static func load(json: [UInt8], registry: ModuleRegistry, workingDirectory: String = ".",

@@ -1,6 +1,6 @@
 /// "Did you mean" for a misspelt field or module name: the known name closest to it, when it is
 /// close enough to be a typo (an edit or two, a swapped pair counting as one).
-public enum Spelling {
+package enum Spelling {
     /// `; did you mean "x"?` when one known name is that close, else `; known<label>: a, b, c`.
     public static func hint(for name: String, known: [String], label: String = "") -> String {
         if let near = closest(to: name, in: known) { return "; did you mean \"\(near)\"?" }

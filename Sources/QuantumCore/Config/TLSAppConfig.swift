@@ -1,7 +1,7 @@
 /// Caddy's `apps.tls`. Quantum loads the manual certificates (`certificates.load_files`,
 /// `load_pem`, `load_folders`) and automates the others with the `internal` issuer (ACME is a
 /// later step); the remaining members are accepted so Caddy configs load.
-public struct TLSAppConfig: Decodable, Sendable {
+package struct TLSAppConfig: Decodable, Sendable {
     public var certificates: CertificatesConfig?
     public var automation: TLSAutomationConfig?
     public var sessionTickets: SessionTicketsConfig?
@@ -35,7 +35,7 @@ public struct TLSAppConfig: Decodable, Sendable {
 }
 
 /// `apps.tls.certificates`: manually loaded certificates (`automate` is accepted for later).
-public struct CertificatesConfig: Decodable, Sendable {
+package struct CertificatesConfig: Decodable, Sendable {
     public var loadFiles: [CertificateFileConfig] = []
     public var loadPEM: [CertificatePEMConfig] = []
     public var loadFolders: [String] = []
@@ -55,7 +55,7 @@ public struct CertificatesConfig: Decodable, Sendable {
 }
 
 /// One `load_files` entry: a PEM certificate (chain) file and its key file.
-public struct CertificateFileConfig: Decodable, Sendable {
+package struct CertificateFileConfig: Decodable, Sendable {
     public var certificate: String
     public var key: String
     public var format: String?
@@ -76,7 +76,7 @@ public struct CertificateFileConfig: Decodable, Sendable {
 }
 
 /// One `load_pem` entry: certificate (chain) and key as inline PEM text.
-public struct CertificatePEMConfig: Decodable, Sendable {
+package struct CertificatePEMConfig: Decodable, Sendable {
     public var certificate: String
     public var key: String
     public var tags: [String]
@@ -94,7 +94,7 @@ public struct CertificatePEMConfig: Decodable, Sendable {
 /// `apps.tls.session_tickets`: `disabled` turns resumption off (every handshake is a full one);
 /// the key-rotation members are accepted (OpenSSL rotates nothing: its ticket key lives as long
 /// as the loaded config).
-public struct SessionTicketsConfig: Decodable, Sendable {
+package struct SessionTicketsConfig: Decodable, Sendable {
     public var disabled: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {

@@ -1,6 +1,6 @@
 /// Caddy's `apps.tls.automation`: which issuer manages which names. Quantum runs the `internal`
 /// issuer (its local CA); `acme` is recognised and refused with a clear message until it lands.
-public struct TLSAutomationConfig: Decodable, Sendable {
+package struct TLSAutomationConfig: Decodable, Sendable {
     public var policies: [AutomationPolicyConfig]
     /// `renew_interval`: how often managed certificates are checked for renewal (Caddy: 10m).
     public var renewInterval: CaddyDuration?
@@ -30,7 +30,7 @@ public struct TLSAutomationConfig: Decodable, Sendable {
 }
 
 /// One automation policy: `subjects` (names, `*` wildcards) and the `issuers` tried in order.
-public struct AutomationPolicyConfig: Decodable, Sendable {
+package struct AutomationPolicyConfig: Decodable, Sendable {
     public var subjects: [String]?
     public var issuers: [IssuerConfig]
 
@@ -64,7 +64,7 @@ public struct AutomationPolicyConfig: Decodable, Sendable {
 }
 
 /// An issuer module: `{"module": "internal", "ca": "local", "lifetime": "12h", "sign_with_root": false}`.
-public struct IssuerConfig: Decodable, Sendable {
+package struct IssuerConfig: Decodable, Sendable {
     public enum Kind: Sendable, Equatable { case `internal`, acme }
     public var kind: Kind
     /// The `pki` CA that signs (`internal`; Caddy's default `local`).

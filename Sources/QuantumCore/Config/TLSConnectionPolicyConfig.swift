@@ -1,7 +1,7 @@
 /// One of a server's `tls_connection_policies` (Caddy's `caddytls.ConnectionPolicy`). The first
 /// policy whose `match` accepts the ClientHello configures the handshake; an empty policy `{}`
 /// matches everything and means "TLS with the defaults".
-public struct TLSConnectionPolicyConfig: Decodable, Sendable {
+package struct TLSConnectionPolicyConfig: Decodable, Sendable {
     public var match: TLSMatchConfig?
     public var certificateSelection: CertificateSelectionConfig?
     public var cipherSuites: [String]?
@@ -58,7 +58,7 @@ public struct TLSConnectionPolicyConfig: Decodable, Sendable {
 }
 
 /// A policy's `match`: which ClientHellos it applies to (by SNI).
-public struct TLSMatchConfig: Decodable, Sendable {
+package struct TLSMatchConfig: Decodable, Sendable {
     public var sni: [String]?
 
     enum CodingKeys: String, CodingKey, CaseIterable { case sni }
@@ -70,7 +70,7 @@ public struct TLSMatchConfig: Decodable, Sendable {
 }
 
 /// A policy's `certificate_selection`: which loaded certificates it may present, by tag.
-public struct CertificateSelectionConfig: Decodable, Sendable {
+package struct CertificateSelectionConfig: Decodable, Sendable {
     public var anyTag: [String]?
     public var allTags: [String]?
 
@@ -84,7 +84,7 @@ public struct CertificateSelectionConfig: Decodable, Sendable {
 }
 
 /// A policy's `client_authentication` (mutual TLS).
-public struct ClientAuthenticationConfig: Decodable, Sendable {
+package struct ClientAuthenticationConfig: Decodable, Sendable {
     /// Base64 DER certificates of CAs whose client certificates are trusted.
     public var trustedCACerts: [String]
     public var trustedCACertsPEMFiles: [String]

@@ -4,7 +4,7 @@
 /// a response when asked (see `HTTPClient.startOnIdleConnection`), leaving out what the writer
 /// frames itself (`Content-Length`, `Transfer-Encoding`, `Connection`), the fields `Connection`
 /// names, and whatever the caller's filter drops. Framing fields never enter a block.
-public struct FieldBlock: Sendable, Equatable, HeaderFieldSink {
+package struct FieldBlock: Sendable, Equatable, HeaderFieldSink {
     /// Tells the fields to leave out, by name.
     public typealias Filter = @Sendable (UnsafeBufferPointer<UInt8>) -> Bool
 

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Limits the HTTP/1 decoder enforces.
-public struct HTTP1Limits: Sendable {
+package struct HTTP1Limits: Sendable {
     /// The request line plus header block (and, separately, the trailer block).
     public var maxHeaderBytes: Int = 16 * 1024
     public var maxHeaderCount: Int = 256
@@ -16,7 +16,7 @@ public struct HTTP1Limits: Sendable {
 ///
 /// Feed it bytes in any split; it yields the same events. Anything ambiguous that could be
 /// used for request smuggling is an error, never a guess.
-public struct HTTP1Decoder: Sendable {
+package struct HTTP1Decoder: Sendable {
     public enum Event: Equatable, Sendable {
         case head(RequestHead)
         /// A response head (response mode; informational 1xx other than 101 are skipped).

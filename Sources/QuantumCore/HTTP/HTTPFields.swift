@@ -121,7 +121,8 @@ extension StringProtocol {
 }
 
 /// Byte-level ASCII helpers.
-public enum ASCII {
+@usableFromInline
+package enum ASCII {
     @inlinable
     public static func equalIgnoringCase<A: Collection<UInt8>, B: Collection<UInt8>>(_ a: A, _ b: B) -> Bool {
         guard a.count == b.count else { return false }

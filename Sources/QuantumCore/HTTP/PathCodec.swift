@@ -1,5 +1,5 @@
 /// Percent-decoding and path cleaning, byte-level.
-public enum PathCodec {
+package enum PathCodec {
     /// Decodes `%XX`; nil when an escape is malformed. Returns the input when it has none.
     /// Bytes that are not UTF-8 become U+FFFD (Caddy keeps Go's raw bytes; names on disk need
     /// the strict `unescapeUTF8`).
@@ -93,7 +93,7 @@ public enum PathCodec {
 }
 
 /// `application/x-www-form-urlencoded` query strings.
-public enum QueryString {
+package enum QueryString {
     public static func pairs(_ query: String) -> [(String, String)] {
         var out: [(String, String)] = []
         for part in query.split(separator: "&", omittingEmptySubsequences: true) {

@@ -84,7 +84,7 @@ public struct Request: Sendable {
 }
 
 /// Splits `host:port`, `[v6]:port`.
-public enum HostPort {
+package enum HostPort {
     public static func split(_ s: String) -> (host: String, port: String) {
         if s.hasPrefix("[") {
             guard let close = s.firstIndex(of: "]") else { return (s, "") }

@@ -1,5 +1,5 @@
 /// What an HTTP/1.1 request line and header block say, parsed and validated.
-public struct RequestHead: Sendable, Equatable {
+package struct RequestHead: Sendable, Equatable {
     public enum Framing: Sendable, Equatable { case none, length(Int), chunked }
 
     public var method: String
@@ -29,7 +29,7 @@ public struct RequestHead: Sendable, Equatable {
 }
 
 /// Why a request could not be parsed; `status` is what the client gets before the close.
-public struct HTTP1ParseError: Error, Equatable, Sendable, CustomStringConvertible {
+package struct HTTP1ParseError: Error, Equatable, Sendable, CustomStringConvertible {
     public let status: Int
     public let reason: String
     public init(_ status: Int, _ reason: String) { self.status = status; self.reason = reason }

@@ -1,5 +1,5 @@
 /// An IP range in CIDR notation, or a single address.
-public struct CIDR: Sendable, Equatable {
+package struct CIDR: Sendable, Equatable {
     /// Caddy's `private_ranges` shorthand.
     public static let privateRanges = ["192.168.0.0/16", "172.16.0.0/12", "10.0.0.0/8", "127.0.0.1/8", "fd00::/8", "::1"]
 

@@ -31,7 +31,7 @@ protocol TickEndWork: AnyObject {
 /// to a plain array; jobs from other threads go through a mutex and an eventfd wake-up that is
 /// written only when none is pending yet.
 /// `@unchecked Sendable`: its unchecked state is used only on its thread; the rest is atomics and a mutex.
-public final class EventLoop: TaskExecutor, @unchecked Sendable {
+package final class EventLoop: TaskExecutor, @unchecked Sendable {
     public let index: Int
     private let epfd: Int32
     private let wakeFD: Int32
@@ -309,7 +309,7 @@ public final class EventLoop: TaskExecutor, @unchecked Sendable {
 
 /// A one-shot timer on an event loop.
 /// `@unchecked Sendable`: immutable but for `cancelled`, which is atomic.
-public final class LoopTimer: @unchecked Sendable {
+package final class LoopTimer: @unchecked Sendable {
     let deadline: UInt64
     let action: @Sendable () -> Void
     private let cancelled = Atomic<Bool>(false)

@@ -2,7 +2,7 @@ import CQuantumLinux
 import Glibc
 
 /// The server's event loops: one per core by default.
-public final class EventLoopGroup: Sendable {
+package final class EventLoopGroup: Sendable {
     public let loops: [EventLoop]
 
     /// Cores this process may run on (respects CPU affinity).
@@ -21,7 +21,7 @@ public final class EventLoopGroup: Sendable {
 }
 
 /// One listen address served by every loop of a group, each through its own socket.
-public final class HTTPListenerSet: Sendable {
+package final class HTTPListenerSet: Sendable {
     /// The bound address (port 0 resolved).
     public let address: SocketAddress
     /// The address the config asked for: what a reload matches listeners by.

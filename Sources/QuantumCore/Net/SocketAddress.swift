@@ -76,7 +76,7 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// IP address parsing and formatting without `inet_pton` string bridging surprises.
-public enum IPAddress {
+package enum IPAddress {
     /// An IPv4 or IPv6 literal (an IPv6 zone is ignored), as 4 or 16 bytes.
     public static func parse(_ s: String) -> [UInt8]? { parseV4(s) ?? parseV6(s) }
 

@@ -26,7 +26,7 @@ public struct Context: Sendable {
 
     @usableFromInline var storage: Storage?
     /// The loop running this request, when it came from a connection (loops live for the process).
-    public unowned(unsafe) var loop: EventLoop?
+    package unowned(unsafe) var loop: EventLoop?
 
     /// Offered by an HTTP/1.1 connection while it runs the synchronous chain (nil elsewhere).
     public internal(set) var deferral: DeferralOffer?
@@ -34,7 +34,9 @@ public struct Context: Sendable {
     /// Tells when an HTTP/1 client stops waiting for this request's answer (nil elsewhere).
     public internal(set) var departure: ClientDeparture?
 
-    public init(loop: EventLoop? = nil) { self.loop = loop }
+    public init() {}
+
+    package init(loop: EventLoop?) { self.loop = loop }
 
     init(loop: EventLoop, deferral: DeferralOffer?, departure: ClientDeparture? = nil) {
         self.loop = loop

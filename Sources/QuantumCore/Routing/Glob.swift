@@ -1,5 +1,5 @@
 /// Go's `path.Match`: `*` (no `/`), `?`, `[...]` classes with ranges and `^` negation.
-public enum Glob {
+package enum Glob {
     public static func match(_ pattern: ArraySlice<UInt8>, _ name: ArraySlice<UInt8>) -> Bool {
         var p = pattern, n = name
         while let c = p.first {

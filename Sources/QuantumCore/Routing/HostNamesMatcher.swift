@@ -1,5 +1,5 @@
 /// A matcher that names the hosts it accepts (the `host` matcher). Automatic HTTPS reads these
 /// names from a server's top-level routes, as Caddy does, to know which sites need certificates.
-public protocol HostNamesMatcher: RequestMatcher {
+package protocol HostNamesMatcher: RequestMatcher {
     var hosts: [String] { get }
 }

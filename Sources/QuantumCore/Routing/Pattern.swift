@@ -4,7 +4,7 @@
 /// classes, anchors, repetition, alternation, `(?i)`, and named groups as `(?P<name>…)` or
 /// `(?<name>…)`. Replacements expand `$1`, `${1}`, `$name` and `${name}` like Go's `Expand`.
 /// `@unchecked Sendable`: immutable, and matching never mutates a `Regex` (it compiles once, atomically).
-public struct Pattern: @unchecked Sendable, Decodable, CustomStringConvertible {
+package struct Pattern: @unchecked Sendable, Decodable, CustomStringConvertible {
     public let source: String
     private let regex: Regex<AnyRegexOutput>
     /// Capture group names by index (index 0 is the whole match).

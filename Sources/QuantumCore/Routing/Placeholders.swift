@@ -130,7 +130,7 @@ public enum Placeholders {
 }
 
 /// `Cookie` header parsing.
-public enum Cookies {
+package enum Cookies {
     public static func value(_ name: String, in headers: HTTPFields) -> String? {
         for line in headers.values("cookie") {
             for pair in line.split(separator: ";") {
@@ -143,7 +143,7 @@ public enum Cookies {
 }
 
 /// RFC 3339 timestamps in UTC.
-public enum RFC3339 {
+package enum RFC3339 {
     public static func format(epochSeconds: Int) -> String {
         var t = time_t(epochSeconds)
         var tm = tm()
@@ -154,7 +154,7 @@ public enum RFC3339 {
 }
 
 /// Random version-4 UUIDs.
-public enum UUIDv4 {
+package enum UUIDv4 {
     public static func make() -> String {
         var g = SystemRandomNumberGenerator()
         var b = (0..<16).map { _ in UInt8.random(in: 0...255, using: &g) }

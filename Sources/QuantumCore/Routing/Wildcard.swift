@@ -1,6 +1,6 @@
 /// Caddy's simple wildcards for header names and values: `*`, `prefix*`, `*suffix`,
 /// `*substring*`, or an exact string.
-public enum Wildcard {
+package enum Wildcard {
     public static func match(_ pattern: String, _ value: String, ignoringCase: Bool = false) -> Bool {
         let p = ignoringCase ? pattern.asciiLowercased() : pattern
         let v = ignoringCase ? value.asciiLowercased() : value

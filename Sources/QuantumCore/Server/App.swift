@@ -1,5 +1,5 @@
 /// A running config: every server's listeners bound on the loops, with their compiled routes.
-public final class App: Sendable {
+package final class App: Sendable {
     /// One running server of `apps.http.servers`.
     public struct RunningServer: Sendable {
         public let name: String

@@ -1,5 +1,5 @@
 /// Names a server wants certificates for, as automatic HTTPS found them.
-public struct ManagedName: Sendable, Equatable {
+package struct ManagedName: Sendable, Equatable {
     public let name: String
     /// The server's `ignore_loaded_certificates`: manage the name even when a loaded
     /// certificate covers it.
@@ -18,7 +18,7 @@ public struct ManagedName: Sendable, Equatable {
 ///   308 to the HTTPS port: routes added to a server already there (before its first route
 ///   without a host matcher), else a new server `remaining_auto_https_redirects`.
 /// - `disable` turns all of it off for the server.
-public enum AutomaticHTTPSPlanner {
+package enum AutomaticHTTPSPlanner {
     public static let redirectServerName = "remaining_auto_https_redirects"
 
     /// Rewrites `config` and returns the names needing managed certificates.

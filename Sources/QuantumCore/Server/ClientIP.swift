@@ -1,5 +1,5 @@
 /// A server's `trusted_proxies`: `{"source": "static", "ranges": ["10.0.0.0/8", "private_ranges"]}`.
-public struct TrustedProxies: Decodable, Sendable {
+package struct TrustedProxies: Decodable, Sendable {
     public var ranges: [CIDR]
 
     enum CodingKeys: String, CodingKey, CaseIterable { case source, ranges }
@@ -22,7 +22,7 @@ public struct TrustedProxies: Decodable, Sendable {
 /// Works out the client's address the way Caddy does: the peer, unless the peer is a trusted
 /// proxy, in which case the first address in `client_ip_headers` (or, when strict, the first
 /// untrusted one from the right).
-public struct ClientIPResolver: Sendable {
+package struct ClientIPResolver: Sendable {
     public var trusted: TrustedProxies
     public var headers: [String]
     public var strict: Bool

@@ -3,7 +3,7 @@
 /// Caddy's default is h1 + h2 + h3; HTTP/3 is not served yet, so the default here is h1 + h2:
 /// HTTP/2 over TLS when ALPN picks `h2`. Cleartext HTTP/2 (`h2c`: prior knowledge or
 /// `Upgrade: h2c`) only when listed, as in Caddy.
-public struct HTTPProtocols: Sendable, Equatable {
+package struct HTTPProtocols: Sendable, Equatable {
     public var h1: Bool
     public var h2: Bool
     public var h2c: Bool
@@ -27,7 +27,7 @@ public struct HTTPProtocols: Sendable, Equatable {
 }
 
 /// HTTP/2 settings of a server. Go's (so Caddy's) defaults where it has them.
-public struct HTTP2Limits: Sendable {
+package struct HTTP2Limits: Sendable {
     /// SETTINGS_MAX_CONCURRENT_STREAMS; Go's `http2.Server` default is 250.
     public var maxConcurrentStreams: UInt32 = 250
     /// Each stream's receive window: how much of a request body may wait for a slow handler.

@@ -7,7 +7,7 @@
 /// addresses the new config dropped stop listening. A reload that fails leaves the running
 /// config exactly as it was. Upstream health lives per address for the process, so it carries
 /// over. One call at a time (an actor): reloads never interleave.
-public actor Instance {
+package actor Instance {
     public nonisolated let group: EventLoopGroup
     /// The running config; nil before `start` and after `stop`.
     public private(set) var app: App?

@@ -1,9 +1,9 @@
 /// Set in a request's context when the peer is one of the server's `trusted_proxies`: its
 /// `X-Forwarded-*` headers may be believed (the reverse proxy extends rather than replaces them).
-public enum PeerIsTrustedProxy: ContextKey { public typealias Value = Bool }
+package enum PeerIsTrustedProxy: ContextKey { public typealias Value = Bool }
 
 /// Timeouts and limits of one server (Caddy's server fields), in nanoseconds.
-public struct ServerLimits: Sendable {
+package struct ServerLimits: Sendable {
     public var http1 = HTTP1Limits()
     public var http2 = HTTP2Limits()
     public var readHeaderTimeout: UInt64? = 60_000_000_000
@@ -17,7 +17,7 @@ public struct ServerLimits: Sendable {
 
 /// What a connection needs from its server: limits and the compiled routes. Immutable; a
 /// reload makes a new one, and connections keep the one they were accepted with.
-public final class ServerRuntime: Sendable {
+package final class ServerRuntime: Sendable {
     public let name: String
     public let limits: ServerLimits
     let program: RouteProgram

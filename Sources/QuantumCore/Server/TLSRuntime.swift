@@ -2,7 +2,7 @@ import Synchronization
 
 /// The TLS side of a loaded config: the certificates of `apps.tls` and each TLS server's
 /// handshake setup, built at load time so a bad file or field fails the load with its JSON path.
-public final class TLSRuntime: Sendable {
+package final class TLSRuntime: Sendable {
     public let store: CertificateStore?
     /// By server name, for servers with `tls_connection_policies`.
     public let servers: [String: TLSServerContext]

@@ -1,5 +1,5 @@
 /// Standard base64 (RFC 4648 §4, with padding), for WebSocket handshake keys.
-public enum Base64 {
+package enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     public static func encode(_ bytes: [UInt8]) -> String {

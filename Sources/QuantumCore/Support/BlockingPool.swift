@@ -5,7 +5,7 @@ import Synchronization
 /// A few dedicated threads for blocking file work (`open`, `stat`, `readdir`), so event loops
 /// never block on a disk and Dispatch's shared queues are not involved.
 /// `@unchecked Sendable`: `queue` and `head` are used only with `mutex` held.
-public final class BlockingPool: @unchecked Sendable {
+package final class BlockingPool: @unchecked Sendable {
     /// The process-wide pool (2 threads).
     public static let shared = BlockingPool(threads: 2)
 

@@ -1,7 +1,7 @@
 import Glibc
 
 /// Cheap clocks for the I/O path (a plain `clock_gettime`, no `Duration` arithmetic).
-public enum SystemClock {
+package enum SystemClock {
     public static func monotonicNanos() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -16,7 +16,7 @@ public enum SystemClock {
 }
 
 /// IMF-fixdate formatting (RFC 9110 §5.6.7) without Foundation formatters.
-public enum HTTPDate {
+package enum HTTPDate {
     private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 

@@ -13,7 +13,7 @@ import Synchronization
 /// walking the components from the root's descriptor with `openat`/`readlinkat` (at most 40
 /// links, as the kernel). An absolute link is followed when it points inside the root. All
 /// calls block: use them off the event loops.
-public final class ConfinedRoot: Sendable {
+package final class ConfinedRoot: Sendable {
     /// The root as configured.
     public let path: String
     private let fd: Int32

@@ -2,7 +2,7 @@ import COpenSSL
 import Glibc
 
 /// SHA-256 and HMAC-SHA256 through OpenSSL's libcrypto (file hashes, signed cookies, ACME).
-public enum Digest {
+package enum Digest {
     /// SHA-256 of `bytes`.
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
@@ -61,7 +61,7 @@ public enum Digest {
 
 /// SHA-256 fed piece by piece (an upload hashed while it is written). Not thread-safe.
 /// `@unchecked Sendable`: it may change threads between calls, but one owner feeds it, never two at once.
-public final class SHA256Stream: @unchecked Sendable {
+package final class SHA256Stream: @unchecked Sendable {
     private let ctx: OpaquePointer?
 
     public init() {

@@ -3,7 +3,7 @@ import CQuantumLinux
 /// A fast pseudo-random generator, per thread, for choices made on every request (load
 /// balancing): `SystemRandomNumberGenerator` costs a `getrandom` system call per number on
 /// Linux. Not for secrets, keys or anything an attacker must not predict.
-public struct FastRandom: RandomNumberGenerator {
+package struct FastRandom: RandomNumberGenerator {
     public init() {}
 
     @inline(__always)

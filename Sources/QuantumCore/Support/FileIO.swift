@@ -1,7 +1,7 @@
 import Glibc
 
 /// Small blocking file helpers for config loading (never used on request paths).
-public enum FileIO {
+package enum FileIO {
     public static func readAll(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError.last("open \(path)") }

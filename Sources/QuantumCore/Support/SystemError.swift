@@ -2,7 +2,7 @@ import CQuantumLinux
 import Glibc
 
 /// A failed system call, with errno and what was being done.
-public struct SystemError: Error, CustomStringConvertible {
+package struct SystemError: Error, CustomStringConvertible {
     public let operation: String
     public let code: Int32
     public init(operation: String, code: Int32) {

@@ -29,7 +29,7 @@ public struct WebSocketCompression: Sendable, Equatable {
 }
 
 /// One extension from a `Sec-WebSocket-Extensions` header: a name and its parameters.
-public struct WebSocketExtension: Equatable, Sendable {
+package struct WebSocketExtension: Equatable, Sendable {
     public var name: String
     public var parameters: [(name: String, value: String?)]
 
@@ -164,7 +164,7 @@ public struct PerMessageDeflateParameters: Equatable, Sendable {
         return bits
     }
 
-    public var extensionValue: WebSocketExtension {
+    package var extensionValue: WebSocketExtension {
         var ext = WebSocketExtension(name: Self.name)
         if serverNoContextTakeover { ext.parameters.append(("server_no_context_takeover", nil)) }
         if clientNoContextTakeover { ext.parameters.append(("client_no_context_takeover", nil)) }
@@ -174,7 +174,7 @@ public struct PerMessageDeflateParameters: Equatable, Sendable {
     }
 
     /// Server side: the response to the first acceptable offer, or nil to decline them all.
-    public static func negotiate(offers: [WebSocketExtension], configuration c: WebSocketCompression) -> PerMessageDeflateParameters? {
+    package static func negotiate(offers: [WebSocketExtension], configuration c: WebSocketCompression) -> PerMessageDeflateParameters? {
         for ext in offers where ext.name == name {
             guard let offer = PerMessageDeflateParameters(ext, isOffer: true) else { continue }
             var accepted = PerMessageDeflateParameters()

@@ -1,7 +1,7 @@
 /// Incremental UTF-8 validation (RFC 3629) that fails at the first byte no valid text can
 /// continue from — overlongs, surrogates and code points past U+10FFFF included — so a text
 /// message split across frames and reads is rejected as early as possible (RFC 6455 §8.1).
-public struct UTF8Validator: Sendable {
+package struct UTF8Validator: Sendable {
     /// Continuation bytes still expected for the current code point.
     private var needed: UInt8 = 0
     /// Bounds for the next continuation byte (narrower right after E0, ED, F0, F4).

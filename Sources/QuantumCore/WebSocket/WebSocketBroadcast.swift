@@ -38,7 +38,7 @@ extension WebSocket {
 }
 
 /// A set of sockets to broadcast to (a room, a topic), safe to use from any thread.
-public final class WebSocketGroup: Sendable {
+package final class WebSocketGroup: Sendable {
     private let members = Mutex<[ObjectIdentifier: WebSocket]>([:])
 
     public init() {}

@@ -20,9 +20,17 @@ public enum WebSocketClient {
     /// - timeout: for connecting and the handshake together.
     /// - tls: how a wss:// server is checked (trust roots, verification, SNI name).
     public static func connect(to url: String, headers: HTTPFields = HTTPFields(), subprotocols: [String] = [],
-                               configuration: WebSocketConfiguration = WebSocketConfiguration(),
-                               loop: EventLoop? = nil, timeout: Duration = .seconds(10),
+                               configuration: WebSocketConfiguration = WebSocketConfiguration(), timeout: Duration = .seconds(10),
                                tls: TLSClientConfiguration = TLSClientConfiguration()) async throws -> WebSocket {
+        try await connect(to: url, headers: headers, subprotocols: subprotocols, configuration: configuration, loop: nil,
+                          timeout: timeout, tls: tls)
+    }
+
+    /// The same, on a loop of the caller's (Quantum's own targets).
+    package static func connect(to url: String, headers: HTTPFields = HTTPFields(), subprotocols: [String] = [],
+                                configuration: WebSocketConfiguration = WebSocketConfiguration(),
+                                loop: EventLoop?, timeout: Duration = .seconds(10),
+                                tls: TLSClientConfiguration = TLSClientConfiguration()) async throws -> WebSocket {
         let target = try WebSocketURL(url)
         guard let loop = loop ?? sharedLoop else { throw WebSocketError.handshakeFailed("no event loop") }
         let fd: Int32
@@ -88,7 +96,7 @@ public enum WebSocketClient {
     }
 
     /// A loop for clients that bring none, started on first use.
-    public static let sharedLoop: EventLoop? = {
+    package static let sharedLoop: EventLoop? = {
         signal(SIGPIPE, SIG_IGN)
         guard let loop = try? EventLoop(index: 0) else { return nil }
         loop.start()

@@ -42,7 +42,7 @@ public struct WebSocketConfiguration: Sendable {
 /// The WebSocket protocol without I/O (RFC 6455 §5–7, RFC 7692 §6): bytes in, messages and bytes
 /// to write out. It reassembles fragments, validates text as it arrives, answers pings, runs the
 /// closing handshake and turns every protocol violation into the close code the RFC names.
-public struct WebSocketEngine {
+package struct WebSocketEngine {
     public enum Role: Sendable { case server, client }
     public enum State: Sendable, Equatable {
         case open

@@ -1,5 +1,5 @@
 /// WebSocket opcodes (RFC 6455 §5.2).
-public enum WebSocketOpcode: UInt8, Sendable {
+package enum WebSocketOpcode: UInt8, Sendable {
     case continuation = 0x0, text = 0x1, binary = 0x2, close = 0x8, ping = 0x9, pong = 0xA
 
     public var isControl: Bool { rawValue & 0x8 != 0 }
@@ -39,7 +39,7 @@ public struct WebSocketCloseCode: RawRepresentable, Hashable, Sendable, CustomSt
 
 /// A whole frame (used by tests and by the encoder's callers); the connection itself streams
 /// data payloads through `WebSocketFrameParser` events instead.
-public struct WebSocketFrame: Equatable, Sendable {
+package struct WebSocketFrame: Equatable, Sendable {
     public var fin: Bool
     public var rsv1: Bool
     public var opcode: WebSocketOpcode
@@ -54,7 +54,7 @@ public struct WebSocketFrame: Equatable, Sendable {
 }
 
 /// Serialises frames byte for byte as RFC 6455 §5.2 lays them out.
-public enum WebSocketFrameEncoder {
+package enum WebSocketFrameEncoder {
     /// Bytes a header takes for a payload of `length` bytes (2, 4 or 10, plus 4 with a mask).
     public static func headerSize(payloadLength length: Int, masked: Bool) -> Int {
         (length < 126 ? 2 : length <= 0xFFFF ? 4 : 10) + (masked ? 4 : 0)
@@ -99,7 +99,7 @@ public enum WebSocketFrameEncoder {
 }
 
 /// The XOR mask of RFC 6455 §5.3, eight bytes at a time.
-public enum WebSocketMask {
+package enum WebSocketMask {
     /// Masks (or unmasks) `buffer`, whose first byte is byte `offset` of the payload.
     public static func apply(key: UInt32, offset: Int, to buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }

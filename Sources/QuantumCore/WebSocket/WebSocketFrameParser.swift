@@ -1,5 +1,5 @@
 /// A protocol violation by the peer: the connection fails with `code` (RFC 6455 §7.1.7).
-public struct WebSocketProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
+package struct WebSocketProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
     public var code: WebSocketCloseCode
     public var reason: String
     public init(_ code: WebSocketCloseCode, _ reason: String) { self.code = code; self.reason = reason }
@@ -11,7 +11,7 @@ public struct WebSocketProtocolError: Error, Equatable, Sendable, CustomStringCo
 /// payload arrives), then its payload in pieces as they arrive (unmasked), then its end. Control
 /// frames (at most 125 bytes) come whole. Feeding the same bytes in any split gives the same
 /// frames. Memory held: the unread input only, since every payload byte read is handed out.
-public struct WebSocketFrameParser: Sendable {
+package struct WebSocketFrameParser: Sendable {
     public enum Event: Equatable, Sendable {
         /// A text, binary or continuation frame starts.
         case dataHeader(fin: Bool, rsv1: Bool, opcode: WebSocketOpcode, length: Int)

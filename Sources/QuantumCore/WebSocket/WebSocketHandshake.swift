@@ -1,5 +1,5 @@
 /// The opening handshake (RFC 6455 §4): key and accept values, request checks, header values.
-public enum WebSocketHandshake {
+package enum WebSocketHandshake {
     static let guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
     /// `Sec-WebSocket-Accept` for a `Sec-WebSocket-Key`: base64(SHA-1(key + GUID)).

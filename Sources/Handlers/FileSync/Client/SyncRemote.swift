@@ -12,7 +12,7 @@ public struct SyncRemote: Sendable {
     public let tls: TLSClientConfiguration
 
     /// - tls: for https servers; by default the system's trust roots.
-    public init(endpoint: SyncEndpoint, clientID: String, token: String?, tls: TLSClientConfiguration = TLSClientConfiguration(),
+    package init(endpoint: SyncEndpoint, clientID: String, token: String?, tls: TLSClientConfiguration = TLSClientConfiguration(),
                 http: HTTPClient? = nil) {
         self.endpoint = endpoint
         self.clientID = clientID
@@ -24,7 +24,7 @@ public struct SyncRemote: Sendable {
     }
 
     /// Generous timeouts: a large download may be slow, but a dead server must not hang the client.
-    public static var configuration: HTTPClient.Configuration {
+    package static var configuration: HTTPClient.Configuration {
         var c = HTTPClient.Configuration()
         c.responseHeaderTimeout = 30_000_000_000
         c.readTimeout = 60_000_000_000

@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Handshakes read the current `Snapshot`; a reload from disk swaps in a new one, so a changed
 /// certificate is presented from the next handshake on without a restart.
-public final class CertificateStore: Sendable {
+package final class CertificateStore: Sendable {
     /// An immutable set of certificates indexed by name: the loaded ones first, so a name they
     /// cover is never answered with a managed certificate (Caddy's precedence).
     final class Snapshot: Sendable {

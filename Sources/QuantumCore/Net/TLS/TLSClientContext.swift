@@ -70,7 +70,7 @@ final class TLSClientContext: @unchecked Sendable {
 
 /// A TLS client failure: the context could not be built, or the handshake failed (with the
 /// verification error when that was the reason).
-public struct TLSClientError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct TLSClientError: Error, Sendable, Equatable, CustomStringConvertible {
     public let message: String
     public init(_ message: String) { self.message = message }
     public var description: String { "TLS: \(message)" }

@@ -1,7 +1,7 @@
 import COpenSSL
 
 /// Caddy's (Go's) names for TLS versions, cipher suites and curves, mapped to OpenSSL's.
-public enum TLSNames {
+package enum TLSNames {
     /// Versions a policy may name: TLS 1.0 and 1.1 are not offered at all.
     public static let protocols = ["tls1.2", "tls1.3"]
 

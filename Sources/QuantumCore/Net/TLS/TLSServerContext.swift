@@ -4,7 +4,7 @@ import Glibc
 /// A TLS server's handshake configuration: its connection policies (first match wins) and the
 /// certificates they present. Built once per config; every connection's `TLSSession` uses it.
 /// `@unchecked Sendable`: immutable after init (its policies too); the certificate store is `Sendable`.
-public final class TLSServerContext: @unchecked Sendable {
+package final class TLSServerContext: @unchecked Sendable {
     let policies: [TLSPolicy]
     let store: CertificateStore
     /// Caddy's default for `strict_sni_host`: on when a policy authenticates clients.

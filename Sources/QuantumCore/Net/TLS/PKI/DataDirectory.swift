@@ -3,7 +3,7 @@ import Glibc
 /// Where Quantum keeps state that must outlive a process (the local CA, managed certificates),
 /// like Caddy's data directory: `$QUANTUM_DATA_DIR`, else `$XDG_DATA_HOME/quantum`, else
 /// `$HOME/.local/share/quantum`, else `./quantum-data`. A config's `storage` overrides it.
-public enum DataDirectory {
+package enum DataDirectory {
     public static func resolve(_ environment: (String) -> String? = DataDirectory.environment) -> String {
         if let dir = environment("QUANTUM_DATA_DIR"), !dir.isEmpty { return dir }
         if let xdg = environment("XDG_DATA_HOME"), xdg.hasPrefix("/") { return xdg + "/quantum" }

@@ -6,7 +6,7 @@ import Synchronization
 /// users trust, `quantum trust`) and a short-lived intermediate that signs leaves, so the root's
 /// key is used once a week at most. Both live in `<storage>/pki/authorities/<id>/` and are
 /// reused across restarts; only a missing or expiring one is made anew.
-public final class LocalCA: Sendable {
+package final class LocalCA: Sendable {
     public struct Settings: Sendable {
         public var id = "local"
         public var name = "Quantum Local Authority"
