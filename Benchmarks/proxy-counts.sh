@@ -2,7 +2,8 @@
 # Exact work per proxied request, for tuning: calls to swift_retain, swift_release,
 # swift_bridgeObjectRetain/Release and malloc (uprobes), and the socket system calls (tracepoints),
 # counted with `perf stat` while wrk -t1 -c8 runs 2 s through each binary (Benchmarks/proxy.json
-# on 127.0.0.1:18082) to one nginx upstream (../shared/bench/peers/upstream-nginx.conf, :18999).
+# on 127.0.0.1:18082) to one nginx upstream (1 worker answering any path with "Hello, World!", on
+# 127.0.0.1:18999, the port Benchmarks/proxy.json dials; its config is written below).
 #
 #   Benchmarks/proxy-counts.sh OLD_BINARY NEW_BINARY
 #
@@ -11,7 +12,6 @@
 # here even when a timed A/B cannot separate it from noise. Needs perf and root (uprobes).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SHARED=${SHARED:-$ROOT/../shared}
 [[ $# -ge 1 ]] || { echo "usage: $0 BINARY [BINARY...]" >&2; exit 2; }
 for tool in perf nginx wrk curl; do command -v $tool >/dev/null || { echo "$tool not found" >&2; exit 1; }; done
 if ss -Hltn '( sport = :18082 or sport = :18999 )' | grep -q .; then
@@ -30,7 +30,13 @@ EVENTS+=,syscalls:sys_enter_write,syscalls:sys_enter_epoll_wait,syscalls:sys_ent
 
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/quantum-proxy-counts.XXXXXX")
 mkdir -p "$RUN/upstream-tmp"
-cp "$SHARED/bench/peers/upstream-nginx.conf" "$RUN/upstream.conf"
+cat > "$RUN/upstream.conf" <<'EOF'
+daemon off; master_process on; worker_processes 1; pid upstream.pid; error_log stderr warn;
+events { worker_connections 4096; }
+http { access_log off; keepalive_requests 1000000; client_body_temp_path upstream-tmp/body; proxy_temp_path upstream-tmp/proxy;
+  fastcgi_temp_path upstream-tmp/fastcgi; uwsgi_temp_path upstream-tmp/uwsgi; scgi_temp_path upstream-tmp/scgi;
+  server { listen 127.0.0.1:18999; location / { default_type "text/plain; charset=utf-8"; return 200 "Hello, World!"; } } }
+EOF
 SERVER=""
 cleanup() { [[ -n $SERVER ]] && kill "$SERVER" 2>/dev/null; [[ -n ${UPSTREAM:-} ]] && kill "$UPSTREAM" 2>/dev/null; rm -rf "$RUN"; }
 trap cleanup EXIT
