@@ -3,6 +3,7 @@ import Synchronization
 
 /// The `quantum` command line: `run`, `trust`, `validate`, `list-modules`, `version`, `help`.
 public struct QuantumCommand {
+    /// What `quantum version` prints: the library's version, not that of a program built on it.
     public static let version = "0.1.0"
 
     /// The help text, for an executable called `name`.
@@ -41,9 +42,11 @@ public struct QuantumCommand {
     """
     }
 
+    /// The modules configs may use (and `list-modules` prints); add your handlers here before `run`.
     public var registry: ModuleRegistry
     /// Where messages go (stdout, stderr); replaceable for tests.
     public var out: @Sendable (String) -> Void = { print($0) }
+    /// Diagnostics and server status lines, one per call; by default written straight to stderr (fd 2).
     public var err: @Sendable (String) -> Void = { line in
         var s = line + "\n"
         s.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
@@ -53,6 +56,7 @@ public struct QuantumCommand {
     /// (`CustomHandlerDemo: ...` for a server built on the library), `quantum` without one.
     public var name: String = QuantumCommand.executableName()
 
+    /// Pass `StandardModules.registry` with your own modules registered to serve custom handlers.
     public init(registry: ModuleRegistry = StandardModules.registry) { self.registry = registry }
 
     static func executableName() -> String {

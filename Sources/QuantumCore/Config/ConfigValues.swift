@@ -13,9 +13,12 @@ extension JSONValue: Decodable {
 
 /// A Caddy duration: integer nanoseconds or a Go duration string (`"1m30s"`, `"250ms"`, `"1.5h"`, `"2d"`).
 public struct CaddyDuration: Decodable, Sendable, Equatable, CustomStringConvertible {
+    /// Nanoseconds, as Go's `time.Duration`; zero or negative usually means "none" to Caddy.
     public var nanoseconds: Int64
 
+    /// For defaults and tests; configurations decode through `init(from:)`.
     public init(nanoseconds: Int64) { self.nanoseconds = nanoseconds }
+    /// A duration from (fractional) seconds, e.g. `.seconds(0.5)`; sub-nanosecond parts are dropped.
     public static func seconds(_ s: Double) -> CaddyDuration { CaddyDuration(nanoseconds: Int64(s * 1e9)) }
 
     public init(from decoder: any Decoder) throws {
@@ -85,7 +88,9 @@ package struct WeakString: Decodable, Sendable, Equatable {
 
 /// A byte size: an integer or a string like `"10MB"`, `"1.5MiB"`, `"512k"`.
 public struct ByteSize: Decodable, Sendable, Equatable {
+    /// The size in bytes; never negative when decoded.
     public var bytes: Int
+    /// For defaults and tests; configurations decode through `init(from:)`.
     public init(bytes: Int) { self.bytes = bytes }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
@@ -98,6 +103,7 @@ public struct ByteSize: Decodable, Sendable, Equatable {
         if bytes < 0 { throw decoder.error("a size cannot be negative") }
     }
 
+    /// Nil for text it cannot read; `KB`/`MB`/`GB` are powers of 1000, `KiB`/`MiB`/`GiB` of 1024 (case-insensitive).
     public static func parse(_ text: String) -> Int? {
         let s = text.trimmingOWS()
         let numberEnd = s.firstIndex { !($0.isNumber || $0 == ".") } ?? s.endIndex

@@ -123,8 +123,10 @@ package struct ServerConfig: Decodable, Sendable {
 
 /// A server's `errors` object.
 public struct ErrorRoutes: Decodable, Sendable {
+    /// Run when the main routes throw; `{http.error.*}` placeholders describe the error. Empty when absent.
     public var routes: RouteList
     enum CodingKeys: String, CodingKey, CaseIterable { case routes }
+    /// For building a server's config in code rather than decoding it.
     public init(routes: RouteList) { self.routes = routes }
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

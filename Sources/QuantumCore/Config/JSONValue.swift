@@ -19,6 +19,7 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// An object member by key (the last one if repeated, as Go's decoder does); nil for a missing key or a non-object.
     public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members.last { $0.0 == key }?.1 }
         return nil

@@ -5,20 +5,30 @@ package protocol HeaderFieldSink {
 
 /// An ordered list of header fields; names compare case-insensitively (ASCII), repeats kept.
 public struct HTTPFields: Sendable, Sequence, Equatable, HeaderFieldSink {
+    /// One header line; `==` compares names exactly (case-sensitively), unlike the lookups.
     public struct Field: Sendable, Equatable {
+        /// As received or set, case preserved (HTTP/2 requests arrive with it lowercased).
         public var name: String
+        /// The field value as one string; repeated fields stay separate `Field`s.
         public var value: String
+        /// Neither part is validated here: keep line breaks out of values you build.
         public init(name: String, value: String) { self.name = name; self.value = value }
     }
 
+    /// Every field in order; read-only so edits go through the case-insensitive methods.
     public private(set) var fields: [Field] = []
 
+    /// No fields.
     public init() {}
+    /// No fields yet, with room for `capacity` without reallocating.
     public init(capacity: Int) { fields.reserveCapacity(capacity) }
+    /// Fields from (name, value) pairs, in order, repeats kept: `HTTPFields([("Vary", "Accept")])`.
     public init(_ pairs: [(String, String)]) { fields = pairs.map { Field(name: $0.0, value: $0.1) } }
 
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
+    /// The number of fields, repeats counted.
     public var count: Int { fields.count }
+    /// True when there are no fields at all.
     public var isEmpty: Bool { fields.isEmpty }
 
     /// The first value of `name`, or nil.
@@ -34,8 +44,10 @@ public struct HTTPFields: Sendable, Sequence, Equatable, HeaderFieldSink {
         fields.compactMap { $0.name.equalsIgnoringASCIICase(name) ? $0.value : nil }
     }
 
+    /// True when at least one field is named `name` (case-insensitive).
     public func contains(_ name: String) -> Bool { fields.contains { $0.name.equalsIgnoringASCIICase(name) } }
 
+    /// Appends a field, keeping any others of the same name (for `Set-Cookie`, `Vary`); `set` replaces.
     public mutating func add(_ name: String, _ value: String) { fields.append(Field(name: name, value: value)) }
 
     /// Replaces every field `name` by one with `value` (at the first one's position).
@@ -49,10 +61,13 @@ public struct HTTPFields: Sendable, Sequence, Equatable, HeaderFieldSink {
         }
     }
 
+    /// Removes every field named `name` (case-insensitive); no effect when there is none.
     public mutating func remove(_ name: String) { fields.removeAll { $0.name.equalsIgnoringASCIICase(name) } }
 
+    /// Removes the fields `predicate` picks, keeping the others in order.
     public mutating func removeAll(where predicate: (Field) -> Bool) { fields.removeAll(where: predicate) }
 
+    /// Rewrites every field's value in place (names and order kept), e.g. to fill placeholders.
     public mutating func mapValues(_ transform: (Field) -> String) {
         for i in fields.indices { fields[i].value = transform(fields[i]) }
     }

@@ -1,5 +1,6 @@
 /// Reason phrases for status codes (RFC 9110 §15).
 public enum HTTPStatus {
+    /// The standard phrase (`404` → `Not Found`), as Go's `http.StatusText`; "" for unknown codes.
     public static func reason(_ code: Int) -> String {
         switch code {
         case 100: "Continue"
@@ -52,10 +53,13 @@ public enum HTTPStatus {
 
 /// An error a handler throws to produce an HTTP status (Caddy's `caddyhttp.Error`).
 public struct HTTPError: Error, Sendable, CustomStringConvertible {
+    /// The status to answer with (`{http.error.status_code}`); 500 stands for errors of other types.
     public var status: Int
+    /// Why, for logs and error routes (`{http.error.message}`); never sent to the client by itself.
     public var message: String
     /// Placeholders the failing handler offers to error routes (`http.reverse_proxy.*`).
     public var placeholders: [String: String]
+    /// `message` and `placeholders` are optional: `throw HTTPError(404)` is enough.
     public init(_ status: Int, _ message: String = "", placeholders: [String: String] = [:]) {
         self.status = status
         self.message = message

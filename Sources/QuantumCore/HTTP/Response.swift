@@ -8,6 +8,7 @@ public protocol ResponseBodyWriter: Sendable {
 }
 
 extension ResponseBodyWriter {
+    /// Default for writers that cannot send trailers: the fields are dropped.
     public func setTrailers(_ fields: HTTPFields) {}
 }
 
@@ -51,15 +52,21 @@ public enum ResponseBody: Sendable {
 
 /// A protocol switch a handler claims (WebSocket, tunnels): run after the head is written.
 public struct Upgrade: Sendable {
+    /// Takes over the raw connection; the connection is closed when it returns.
     public typealias Body = @Sendable (any UpgradedConnection) async throws -> Void
+    /// Called by the connection once the response head is on the wire.
     public let run: Body
+    /// Set the result as `Response.upgrade`; for WebSockets, `WebSocketUpgrade.claim` makes one.
     public init(_ run: @escaping Body) { self.run = run }
 }
 
 /// An HTTP response as handlers build it.
 public struct Response: Sendable {
+    /// The HTTP status code; the reason phrase is derived from it when the head is written.
     public var status: Int
+    /// Sent as given, except framing fields (`Content-Length`, `Transfer-Encoding`): the connection writes those.
     public var headers: HTTPFields
+    /// What follows the head; `.empty` by default.
     public var body: ResponseBody
     /// Close the connection after this response (`static_response.close`).
     public var closeConnection = false
@@ -71,6 +78,7 @@ public struct Response: Sendable {
     /// promised HTTP/1.1 requests; other writers turn them into fields).
     package var forwardedFields: FieldBlock?
 
+    /// Defaults to an empty 200 with no headers, what Caddy answers when nothing handles a request.
     public init(status: Int = 200, headers: HTTPFields = HTTPFields(), body: ResponseBody = .empty) {
         self.status = status
         self.headers = headers
@@ -98,5 +106,6 @@ public protocol UpgradedConnection: Sendable {
 }
 
 extension UpgradedConnection {
+    /// Default for connections with no faster way to drop: a plain `close()`.
     public func abort() { close() }
 }

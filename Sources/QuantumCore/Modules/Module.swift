@@ -12,8 +12,11 @@ public protocol Module: Sendable {
 }
 
 extension Module {
+    /// Default: nothing to resolve or open. Throw a `ConfigError` to refuse the config.
     public mutating func provision(_ context: ProvisionContext) throws {}
+    /// Default: every decoded value is acceptable. Runs after `provision`; throw to refuse the config.
     public func validate() throws {}
+    /// Default: nothing to release.
     public func cleanup() {}
 
     /// The last label of the module ID: the name JSON uses (`file_server`).
@@ -30,6 +33,7 @@ public protocol MatcherModule: Module, RequestMatcher, Decodable {}
 /// that outlives one module, and the list of cleanups for when the config is unloaded.
 /// `@unchecked Sendable`: filled by one synchronous config load, then only `cleanup()` runs, once.
 public final class ProvisionContext: @unchecked Sendable {
+    /// The registry the config is loading with: use it to load nested modules.
     public let registry: ModuleRegistry
     /// Directory relative paths in config resolve against (the working directory).
     public let workingDirectory: String
@@ -38,12 +42,14 @@ public final class ProvisionContext: @unchecked Sendable {
     private var cleanups: [@Sendable () -> Void] = []
     private var shared: [String: any Sendable] = [:]
 
+    /// The config loader makes one per load; build your own only to provision modules in tests.
     public init(registry: ModuleRegistry, workingDirectory: String = ".", configFile: String? = nil) {
         self.registry = registry
         self.workingDirectory = workingDirectory
         self.configFile = configFile
     }
 
+    /// Registers `body` to run when this config is unloaded (for resources outside a module's own `cleanup()`).
     public func onCleanup(_ body: @escaping @Sendable () -> Void) { cleanups.append(body) }
 
     /// State shared by every module of this config under `key`, made once by `make`.

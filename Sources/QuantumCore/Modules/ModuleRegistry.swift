@@ -1,6 +1,7 @@
 /// Every module type Quantum can load, by Caddy module ID. A value: build one at startup
-/// (`ModuleRegistry.standard` plus your own), then load configs with it.
+/// (`StandardModules.registry` plus your own), then load configs with it.
 public struct ModuleRegistry: Sendable {
+    /// Decodes, provisions and validates one module from its JSON object; `register` makes these.
     public typealias Factory = @Sendable (any Decoder) throws -> any Module
 
     struct Entry: Sendable {
@@ -10,6 +11,7 @@ public struct ModuleRegistry: Sendable {
 
     private var entries: [String: Entry] = [:]
 
+    /// An empty registry, without even the standard modules: start from `StandardModules.registry` for those.
     public init() {}
 
     /// The namespaces configs load modules from: a module registered anywhere else could never

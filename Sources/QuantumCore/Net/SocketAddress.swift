@@ -3,14 +3,19 @@ import Glibc
 
 /// An IPv4 or IPv6 socket address.
 public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
+    /// `unspecified` is for sockets with no IP address (Unix sockets, requests made in tests).
     public enum Family: Sendable { case v4, v6, unspecified }
+    /// Decides how many of the address bytes count and how the address prints.
     public let family: Family
     /// Address bytes kept inline (no heap object per connection or request).
     private let raw: (UInt64, UInt64)
+    /// The TCP port in host byte order (0 when unspecified).
     public let port: Int
 
+    /// The placeholder address for connections that have no IP peer (Unix sockets, tests).
     public static let unspecified = SocketAddress(family: .unspecified, bytes: [], port: 0)
 
+    /// `bytes` are in network order (4 for IPv4, 16 for IPv6); extra bytes beyond 16 are dropped.
     public init(family: Family, bytes: [UInt8], port: Int) {
         self.family = family
         var raw: (UInt64, UInt64) = (0, 0)

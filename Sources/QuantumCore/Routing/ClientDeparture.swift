@@ -20,6 +20,7 @@ public final class ClientDeparture: @unchecked Sendable {
         return nextToken
     }
 
+    /// Drops the `whenDeparted` registration with this token; call it once the guarded work is done.
     public func forget(_ token: Int) { handlers.removeAll { $0.token == token } }
 
     /// A new request is in hand; `departed` when its client has already left (its FIN came

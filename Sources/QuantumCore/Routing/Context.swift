@@ -34,6 +34,7 @@ public struct Context: Sendable {
     /// Tells when an HTTP/1 client stops waiting for this request's answer (nil elsewhere).
     public internal(set) var departure: ClientDeparture?
 
+    /// An empty context, for calling handlers outside a server (tests); allocates nothing until written.
     public init() {}
 
     package init(loop: EventLoop?) { self.loop = loop }

@@ -4,6 +4,7 @@ public struct EmbeddedRoutes: Sendable {
     private let program: RouteProgram
     private let errorProgram: RouteProgram?
 
+    /// Build once, at provision; `errors` answer what `routes` throw (nil: the error propagates).
     public init(routes: RouteList, errors: RouteList? = nil) {
         program = RouteProgram(routes, end: .enclosing)
         // Like Caddy, error routes that handle nothing end with the error's status; they do not
@@ -11,6 +12,7 @@ public struct EmbeddedRoutes: Sendable {
         errorProgram = errors.map { RouteProgram($0) }
     }
 
+    /// Call from the embedding handler's `handle`, passing its own `next` for when the routes fall through.
     public nonisolated(nonsending) func run(_ request: Request, context: Context, next: Next) async throws -> Response {
         var inner = context
         inner.tails.append(next)

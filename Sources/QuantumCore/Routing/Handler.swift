@@ -9,6 +9,7 @@ public protocol Handler: Sendable {
 /// The rest of the chain after a handler: a position in the compiled route program (the
 /// handler after this one, then the routes after this route), or a closure of your own.
 public struct Next: Sendable {
+    /// A closure standing in for the rest of the chain, e.g. to call a handler on its own in tests.
     public typealias Body = nonisolated(nonsending) @Sendable (Request, Context) async throws -> Response
 
     enum Target: Sendable {
@@ -18,10 +19,12 @@ public struct Next: Sendable {
 
     let target: Target
 
+    /// A `next` of your own; chains from routes get theirs from the compiled program.
     public init(_ body: @escaping Body) { target = .closure(body) }
 
     init(_ position: RouteProgram.Position) { target = .position(position) }
 
+    /// Runs the rest of the chain with the (possibly changed) request and context; call at most once.
     public nonisolated(nonsending) func callAsFunction(_ request: Request, _ context: Context) async throws -> Response {
         switch target {
         case .position(let at): return try await at.program.run(request, context, at: at)

@@ -1,7 +1,9 @@
 /// Matchers that must all match (Caddy's matcher set: a JSON object of matcher name → config).
 public struct MatcherSet: Sendable, Decodable {
+    /// Tried in order; the first that fails ends the test (an empty set matches everything).
     public var matchers: [any RequestMatcher]
 
+    /// For building routes in code rather than decoding them.
     public init(_ matchers: [any RequestMatcher]) { self.matchers = matchers }
 
     public init(from decoder: any Decoder) throws {
@@ -17,6 +19,7 @@ public struct MatcherSet: Sendable, Decodable {
         self.matchers = matchers
     }
 
+    /// True when every matcher matches; matchers before a failing one may have written to `context`.
     public func matches(_ request: Request, context: inout Context) throws -> Bool {
         // Through the buffer: a loop over the array copies each matcher out (retains apiece).
         try matchers.withUnsafeBufferPointer { all in
@@ -28,9 +31,12 @@ public struct MatcherSet: Sendable, Decodable {
 
 /// Matcher sets of which at least one must match (an empty list always matches).
 public struct MatcherSets: Sendable {
+    /// Caddy's `match` array: tried in order until one matches.
     public var sets: [MatcherSet]
+    /// For building routes in code; `Route.init` wraps its `match` array in one.
     public init(_ sets: [MatcherSet]) { self.sets = sets }
 
+    /// True when there are no sets or any one of them matches.
     public func matches(_ request: Request, context: inout Context) throws -> Bool {
         if sets.isEmpty { return true }
         return try sets.withUnsafeBufferPointer { all in
@@ -52,11 +58,16 @@ struct HandlerEntry: Decodable {
 
 /// One route: matcher sets, a handler chain, and Caddy's `group` and `terminal`.
 public struct Route: Sendable, Decodable {
+    /// Of the routes sharing a group, only the first that matches runs (Caddy's `group`); nil for none.
     public var group: String?
+    /// Caddy's `match`: the route applies when any set matches, or always when there are none.
     public var match: MatcherSets
+    /// The chain run when the route applies (Caddy's `handle`), in order.
     public var handlers: [any Handler]
+    /// Caddy's `terminal`: when the route applies, no routes after it run.
     public var terminal: Bool
 
+    /// For building routes in code; the defaults are Caddy's (no group, always matches, not terminal).
     public init(group: String? = nil, match: [MatcherSet] = [], handlers: [any Handler], terminal: Bool = false) {
         self.group = group
         self.match = MatcherSets(match)
@@ -90,8 +101,10 @@ public struct Route: Sendable, Decodable {
 
 /// An ordered list of routes (Caddy's `routes`).
 public struct RouteList: Sendable, Decodable {
+    /// In the order they are tried.
     public var routes: [Route]
 
+    /// For building route lists in code rather than decoding them.
     public init(_ routes: [Route]) { self.routes = routes }
 
     public init(from decoder: any Decoder) throws {

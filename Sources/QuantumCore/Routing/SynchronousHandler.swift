@@ -14,6 +14,7 @@ public protocol SynchronousHandler: Handler {
 }
 
 extension SynchronousHandler {
+    /// Default: false, the safe answer for a handler that edits what `next` returns.
     public var passesResponsesThrough: Bool { false }
 
     /// The rest of this handler's work as its own `handle` from here: for a handler that finds
@@ -41,11 +42,14 @@ public enum SyncResult: Sendable {
 /// The asynchronous rest of a request whose synchronous run stopped: the connection runs it in
 /// its task (or when a deferred answer is handed back).
 public struct Resumption: Sendable {
+    /// The rest of the work; it runs at most once, in the connection's task.
     public typealias Body = nonisolated(nonsending) @Sendable () async throws -> Response
     let body: Body
 
+    /// Wraps the rest of a handler's work; usually made via `suspending(_:context:next:)` or `SyncNext`.
     public init(_ body: @escaping Body) { self.body = body }
 
+    /// Runs the rest and returns the request's answer.
     public nonisolated(nonsending) func callAsFunction() async throws -> Response { try await body() }
 
     /// This rest with `transform` applied to its answer.
@@ -67,6 +71,7 @@ public struct SyncNext: Sendable {
         self.hidesDeferral = hidesDeferral
     }
 
+    /// Runs the rest of the chain inline where it can; what must suspend comes back as `.suspended`.
     public func callAsFunction(_ request: Request, _ context: Context) throws -> SyncResult {
         var context = context
         if hidesDeferral && context.deferral != nil { context.deferral = nil }

@@ -8,8 +8,10 @@ public struct Template: Sendable, Decodable, Equatable, CustomStringConvertible 
     public enum Unknown: Sendable { case empty, keep }
 
     let parts: [Part]
+    /// The text as written in the config, escapes and all.
     public let source: String
 
+    /// Parses `source` once; rendering then costs no parsing. Never fails: what is not a placeholder is literal.
     public init(_ source: String) {
         self.source = source
         var parts: [Part] = []
@@ -43,6 +45,7 @@ public struct Template: Sendable, Decodable, Equatable, CustomStringConvertible 
 
     public var description: String { source }
 
+    /// Fills the placeholders for this request; pass `response` to make `{http.response.*}` resolvable.
     public func render(_ request: Request, _ context: Context, unknown: Unknown = .empty, response: Response? = nil) -> String {
         if parts.count == 1, case .literal(let s) = parts[0] { return s }
         var out = ""

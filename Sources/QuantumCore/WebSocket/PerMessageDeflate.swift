@@ -17,6 +17,7 @@ public struct WebSocketCompression: Sendable, Equatable {
     /// zlib memLevel (1...9): memory for the compressor's internal state.
     public var memoryLevel: Int
 
+    /// Out-of-range values are clamped to the ranges above rather than refused.
     public init(noContextTakeover: Bool = false, requestPeerNoContextTakeover: Bool = false,
                 maxWindowBits: Int = 12, peerMaxWindowBits: Int = 15, level: Int = -1, memoryLevel: Int = 5) {
         self.noContextTakeover = noContextTakeover
@@ -111,13 +112,16 @@ package struct WebSocketExtension: Equatable, Sendable {
 
 /// What the two ends agreed on for permessage-deflate (RFC 7692 §7.1).
 public struct PerMessageDeflateParameters: Equatable, Sendable {
+    /// `server_no_context_takeover`: the server resets its compressor after every message.
     public var serverNoContextTakeover = false
+    /// `client_no_context_takeover`: the client resets its compressor after every message.
     public var clientNoContextTakeover = false
     /// Present in the negotiation (nil: absent; 15 is then the window).
     public var serverMaxWindowBits: Int?
     /// In an offer `client_max_window_bits` may come without a value: `0` stands for that.
     public var clientMaxWindowBits: Int?
 
+    /// The defaults are the RFC's: context takeover on both sides, 15-bit windows.
     public init(serverNoContextTakeover: Bool = false, clientNoContextTakeover: Bool = false,
                 serverMaxWindowBits: Int? = nil, clientMaxWindowBits: Int? = nil) {
         self.serverNoContextTakeover = serverNoContextTakeover

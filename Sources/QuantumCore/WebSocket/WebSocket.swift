@@ -30,13 +30,16 @@ public enum WebSocketError: Error, Equatable, Sendable, CustomStringConvertible 
 /// dropped when it stays silent past `pingTimeout`.
 /// `@unchecked Sendable`: mutable state is loop-confined (callers off the loop hop there) or a Mutex/atomic.
 public final class WebSocket: AsyncSequence, @unchecked Sendable {
+    /// Each element is one whole message, reassembled from its frames and decompressed.
     public typealias Element = WebSocketMessage
+    /// Iteration never throws: a failure ends it, and `closeCode` tells why.
     public typealias Failure = Never
 
     /// The subprotocol both ends agreed on (`Sec-WebSocket-Protocol`).
     public let subprotocol: String?
     /// The permessage-deflate parameters in use, if negotiated.
     public let compression: PerMessageDeflateParameters?
+    /// The limits and timers this connection runs with (message size, queueing, pings).
     public let configuration: WebSocketConfiguration
 
     let transport: any WebSocketTransport
@@ -90,12 +93,15 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
     /// How the connection closed (the peer's code, ours after a failure, 1006 without a close
     /// frame); nil while open.
     public var closeCode: WebSocketCloseCode? { closeInfo.withLock { $0?.code } }
+    /// The reason that goes with `closeCode` (the close frame's text, or ours when we ended it); nil while open.
     public var closeReason: String? { closeInfo.withLock { $0?.reason } }
 
     // MARK: - Receiving
 
+    /// Reads messages with `receive()`; one task at a time may iterate.
     public struct Iterator: AsyncIteratorProtocol {
         let socket: WebSocket
+        /// The next message; nil once the connection is closed.
         public mutating func next() async -> WebSocketMessage? { await socket.receive() }
     }
 
@@ -157,10 +163,12 @@ public final class WebSocket: AsyncSequence, @unchecked Sendable {
 
     // MARK: - Sending
 
+    /// Sends a text message; throws `WebSocketError.closed` once the connection is closing.
     public nonisolated(nonsending) func send(text: String) async throws {
         try await send(.text(text))
     }
 
+    /// Sends a binary message; throws `WebSocketError.closed` once the connection is closing.
     public nonisolated(nonsending) func send(binary: [UInt8]) async throws {
         try await send(.binary(binary))
     }

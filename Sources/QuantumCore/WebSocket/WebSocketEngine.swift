@@ -27,6 +27,7 @@ public struct WebSocketConfiguration: Sendable {
     /// Received messages the application has not taken yet, in bytes, before reading pauses.
     public var maxQueuedBytes: Int
 
+    /// Defaults: 16 MiB messages, no compression, no idle pings, 20 s ping and 5 s close timeouts, 1 MiB queued.
     public init(maxMessageSize: Int = 16 << 20, compression: WebSocketCompression? = nil,
                 pingInterval: Duration? = nil, pingTimeout: Duration = .seconds(20),
                 closeTimeout: Duration = .seconds(5), maxQueuedBytes: Int = 1 << 20) {

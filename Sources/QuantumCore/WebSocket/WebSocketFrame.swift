@@ -7,22 +7,34 @@ package enum WebSocketOpcode: UInt8, Sendable {
 
 /// Close status codes (RFC 6455 §7.4) and the rule for which may appear on the wire.
 public struct WebSocketCloseCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The code as sent on the wire; any value is representable, valid or not (see `isValidOnWire`).
     public var rawValue: UInt16
+    /// Wraps any code, including application codes (3000–4999); never fails.
     public init(rawValue: UInt16) { self.rawValue = rawValue }
+    /// Shorthand for `init(rawValue:)`: `WebSocketCloseCode(4000)`.
     public init(_ rawValue: UInt16) { self.rawValue = rawValue }
 
+    /// 1000: the purpose of the connection was fulfilled; what `close()` sends by default.
     public static let normal = WebSocketCloseCode(1000)
+    /// 1001: the endpoint is going away (server shutting down, browser leaving the page).
     public static let goingAway = WebSocketCloseCode(1001)
+    /// 1002: the peer broke the protocol (bad framing, unmasked client frame, and so on).
     public static let protocolError = WebSocketCloseCode(1002)
+    /// 1003: a message of a type the endpoint cannot accept (binary to a text-only endpoint).
     public static let unsupportedData = WebSocketCloseCode(1003)
     /// Never sent: the close frame had no status code.
     public static let noStatus = WebSocketCloseCode(1005)
     /// Never sent: the connection ended without a close frame.
     public static let abnormal = WebSocketCloseCode(1006)
+    /// 1007: a message's data does not fit its type (text that is not valid UTF-8).
     public static let invalidPayload = WebSocketCloseCode(1007)
+    /// 1008: a message broke the endpoint's policy; the generic code when no other fits.
     public static let policyViolation = WebSocketCloseCode(1008)
+    /// 1009: a message exceeded `WebSocketConfiguration.maxMessageSize`.
     public static let messageTooBig = WebSocketCloseCode(1009)
+    /// 1010: sent by a client whose required extensions the server did not negotiate.
     public static let mandatoryExtension = WebSocketCloseCode(1010)
+    /// 1011: the server hit an unexpected condition; sent when a `WebSocketUpgrade.Handler` throws.
     public static let internalError = WebSocketCloseCode(1011)
 
     /// Whether a peer may send this code in a close frame: the registered codes an endpoint

@@ -15,6 +15,7 @@
 /// }
 /// ```
 public enum WebSocketUpgrade {
+    /// Runs with the open socket once the answer is written; the socket closes when it returns (1011 if it throws).
     public typealias Handler = @Sendable (WebSocket) async throws -> Void
 
     /// The response that accepts `request` as a WebSocket — or, when the request is not a valid

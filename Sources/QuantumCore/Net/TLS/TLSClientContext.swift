@@ -12,6 +12,7 @@ public struct TLSClientConfiguration: Sendable, Hashable {
     /// Offered application protocols (`http/1.1`), in order.
     public var alpn: [String]
 
+    /// The defaults verify the peer against the system roots and offer only `http/1.1`.
     public init(trustRootsFile: String? = nil, verifyPeer: Bool = true, serverName: String? = nil, alpn: [String] = ["http/1.1"]) {
         self.trustRootsFile = trustRootsFile
         self.verifyPeer = verifyPeer

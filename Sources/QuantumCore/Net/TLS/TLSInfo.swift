@@ -11,10 +11,12 @@ public final class TLSInfo: Sendable {
     public let serverName: String
     /// The ALPN protocol agreed on ("" without one).
     public let applicationProtocol: String
+    /// True when the handshake resumed an earlier session (`{http.request.tls.resumed}`).
     public let resumed: Bool
     /// The client's certificate (DER), when it sent one (mutual TLS).
     public let clientCertificate: [UInt8]?
 
+    /// For tests and custom listeners; the server builds these itself from the OpenSSL session.
     public init(version: String, cipherSuite: String, serverName: String, applicationProtocol: String,
                 resumed: Bool, clientCertificate: [UInt8]?) {
         self.version = version
