@@ -4,8 +4,8 @@ import XCTest
 
 /// A Quantum server started in-process from a JSON config, on ports the OS picks.
 public final class TestServer: @unchecked Sendable {
-    public let app: App
-    public let group: EventLoopGroup
+    package let app: App
+    package let group: EventLoopGroup
 
     /// Starts `json`; use `"listen": ["127.0.0.1:0"]` so the OS picks a free port.
     public static func start(_ json: String, registry: ModuleRegistry = StandardModules.registry, loops: Int = 2) async throws -> TestServer {

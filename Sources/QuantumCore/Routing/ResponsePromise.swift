@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Lets a synchronous handler answer after its chain has returned — from the event loop, once
 /// I/O the loop already drives completes — so the request never needs a task. This is how
 /// `reverse_proxy` serves a reply from a pooled upstream connection, as nginx does: no
@@ -28,10 +30,13 @@ public final class DeferralOffer: @unchecked Sendable {
 /// A response promised through `DeferralOffer.take()`. Settle it once; settling again does
 /// nothing, and a promise dropped unsettled hands its request back (so no client waits forever
 /// on a handler that lost track of it).
-/// `@unchecked Sendable`: one holder uses it at a time; settling hands over to the owner's loop.
+/// `@unchecked Sendable`: `owner` never changes; settling once is an atomic exchange, from any
+/// thread, and what it tells the owner runs on the owner's loop.
 public final class ResponsePromise: @unchecked Sendable {
-    /// Strong until settled: the connection waits for this answer.
-    @exclusivity(unchecked) private var owner: (any PromiseOwner)?
+    /// The connection waiting for this answer (strong: the connection holds the promise only by
+    /// identity, so no cycle).
+    private let owner: any PromiseOwner
+    private let settled = Atomic<Bool>(false)
 
     init(owner: any PromiseOwner) { self.owner = owner }
 
@@ -51,18 +56,17 @@ public final class ResponsePromise: @unchecked Sendable {
     /// its upstream connection); an answer given anyway still goes out if the connection can
     /// take it. Settling drops `body`. Call on the loop.
     public func onClientGone(_ body: @escaping () -> Void) {
-        guard let owner, owner.awaits(ObjectIdentifier(self)) else { body(); return }
+        guard !settled.load(ordering: .acquiring), owner.awaits(ObjectIdentifier(self)) else { body(); return }
         owner.whenClientGone(ObjectIdentifier(self), body)
     }
 
     /// The connection went away (or the promise was settled): an answer would be dropped.
     /// Read on the loop.
-    public var isCancelled: Bool { owner.map { !$0.awaits(ObjectIdentifier(self)) } ?? true }
+    public var isCancelled: Bool { settled.load(ordering: .acquiring) || !owner.awaits(ObjectIdentifier(self)) }
 
     private func settle(_ outcome: consuming PromiseOutcome) {
-        guard let owner else { return }
-        self.owner = nil
-        let id = ObjectIdentifier(self)
+        guard !settled.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let owner = self.owner, id = ObjectIdentifier(self)
         if owner.loop.inEventLoop {
             owner.settle(id, consume outcome)
         } else {
