@@ -468,6 +468,7 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     }
 
     func close() {
+        loop.assertInEventLoop()
         guard phase != .closed else { return }
         let wasIdle = phase == .idle
         if phase != .connecting { transport.closing() }

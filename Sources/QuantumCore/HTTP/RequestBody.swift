@@ -94,7 +94,8 @@ public struct RequestBody: Sendable {
     }
 }
 
-/// Loop-confined buffer between the connection (producer) and a handler (consumer).
+/// Loop-confined buffer between the connection (producer, asserted on the loop in debug builds)
+/// and a handler (consumer, which hops to the loop).
 final class BodyStream: @unchecked Sendable {
     let loop: EventLoop?
     /// Strong: a weak reference would give every connection a side table, making each of its
@@ -126,6 +127,7 @@ final class BodyStream: @unchecked Sendable {
     // Producer side (loop thread).
 
     func push(_ bytes: [UInt8]) {
+        loop?.assertInEventLoop()
         if discarding { return }
         if let w = waiter {
             waiter = nil
@@ -137,11 +139,13 @@ final class BodyStream: @unchecked Sendable {
     }
 
     func finish() {
+        loop?.assertInEventLoop()
         isFinished = true
         if let w = waiter { waiter = nil; w.resume(returning: nil) }
     }
 
     func fail(_ error: any Error) {
+        loop?.assertInEventLoop()
         if isFinished { return }
         failure = error
         isFinished = true
@@ -150,6 +154,7 @@ final class BodyStream: @unchecked Sendable {
 
     /// Drops what is buffered and everything still to come.
     func discard() {
+        loop?.assertInEventLoop()
         discarding = true
         if bufferedBytes > 0 { source?.bodyConsumed(self, count: bufferedBytes) }
         chunks.removeAll()

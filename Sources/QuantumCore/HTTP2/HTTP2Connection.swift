@@ -298,6 +298,7 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     // MARK: - Lifecycle
 
     func close() {
+        loop.assertInEventLoop()
         guard !isClosed else { return }
         isClosed = true
         loop.deregister(fd)
@@ -312,6 +313,7 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
 
     /// Graceful shutdown: GOAWAY naming the last stream taken; those finish, then the close.
     func beginShutdown() {
+        loop.assertInEventLoop()
         guard !isClosed, !shuttingDown, let session else { return }
         shuttingDown = true
         _ = nghttp2_submit_goaway(session, H2.flagNone, nghttp2_session_get_last_proc_stream_id(session), H2.noError, nil, 0)

@@ -65,6 +65,7 @@ extension HTTP1Connection {
     // MARK: - PromiseOwner
 
     func makePromise() -> ResponsePromise? {
+        loop.assertInEventLoop()
         guard promised == nil, !isClosed else { return nil }
         let promise = ResponsePromise(owner: self)
         promised = ObjectIdentifier(promise)
@@ -74,11 +75,13 @@ extension HTTP1Connection {
     func awaits(_ promise: ObjectIdentifier) -> Bool { promise == promised && !isClosed }
 
     func whenClientGone(_ promise: ObjectIdentifier, _ body: @escaping () -> Void) {
+        loop.assertInEventLoop()
         guard awaits(promise) else { body(); return }
         promiseClientGone = body
     }
 
     func settle(_ promise: ObjectIdentifier, _ outcome: consuming PromiseOutcome) {
+        loop.assertInEventLoop()
         guard awaits(promise) else { return }
         // Still inside the chain call that took it: `answerInline` applies it on return.
         if promisedHead == nil { earlyOutcome = consume outcome; return }

@@ -31,6 +31,7 @@ extension HTTP1Connection {
 
     /// Queues bytes of an upgraded stream without suspending (loop thread).
     func enqueueUpgradedBytes(_ bytes: [UInt8]) {
+        loop.assertInEventLoop()
         guard !isClosed else { return }
         out.append(bytes)
         scheduleFlush()
@@ -75,6 +76,7 @@ extension HTTP1Connection {
     // MARK: - Lifecycle
 
     func close() {
+        loop.assertInEventLoop()
         guard !isClosed else { return }
         isClosed = true
         loop.deregister(fd)
@@ -98,6 +100,7 @@ extension HTTP1Connection {
 
     /// Graceful shutdown: idle connections close now, busy ones after their current response.
     func beginShutdown() {
+        loop.assertInEventLoop()
         shuttingDown = true
         upgraded?.beginShutdown()
         if let w = waiter, promised == nil, decoder.isIdle || inputClosed {

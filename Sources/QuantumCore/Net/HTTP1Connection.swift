@@ -320,6 +320,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     // MARK: - BodySource
 
     func bodyReaderWaiting(_ stream: BodyStream) {
+        loop.assertInEventLoop()
         if stream === expectContinueBody && !continueSent {
             continueSent = true
             out.append("HTTP/1.1 100 Continue\r\n\r\n")
@@ -329,6 +330,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     }
 
     func bodyDrained(_ stream: BodyStream) {
+        loop.assertInEventLoop()
         if stream === receivingBody { process() }
     }
 }
