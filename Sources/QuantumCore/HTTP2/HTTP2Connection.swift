@@ -301,10 +301,7 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
         loop.assertInEventLoop()
         guard !isClosed else { return }
         isClosed = true
-        loop.deregister(fd)
-        transport.closing()
-        Glibc.close(fd)
-        owner.remove(self)
+        releaseSocket(fd, loop: loop, transport: transport, owner: owner)
         pendingStarts.removeAll()
         let open = streams.values
         streams.removeAll()

@@ -79,10 +79,7 @@ extension HTTP1Connection {
         loop.assertInEventLoop()
         guard !isClosed else { return }
         isClosed = true
-        loop.deregister(fd)
-        transport.closing()
-        Glibc.close(fd)
-        owner.remove(self)
+        releaseSocket(fd, loop: loop, transport: transport, owner: owner)
         receivingBody?.fail(HTTPError(499, "connection closed"))
         receivingBody = nil
         // Requests never started go too (their body streams hold this connection strongly).
