@@ -81,7 +81,7 @@ package final class HTTPClient: Sendable {
             } else {
                 let fd = try Sockets.connect(host: host, port: port)
                 connection = HTTPClientConnection(fd: fd, loop: loop, key: Self.poolKey(host: host, port: port),
-                                                  configuration: configuration, pool: pool, transport: try transport(host: host, fd: fd))
+                                                  configuration: configuration, pool: pool, wire: try wire(host: host, fd: fd))
                 try await connection.connect(departure: departure)
             }
             do {
@@ -93,7 +93,7 @@ package final class HTTPClient: Sendable {
     }
 
     /// Plain, or a TLS client session when the configuration asks for https.
-    private func transport(host: String, fd: Int32) throws(HTTPClientError) -> ConnectionTransport {
+    private func wire(host: String, fd: Int32) throws(HTTPClientError) -> SocketTransport.Wire {
         guard let tls = configuration.tls else { return .plain }
         do {
             guard let session = TLSSession(client: try TLSClientContext.shared(tls), host: host, fd: fd) else {

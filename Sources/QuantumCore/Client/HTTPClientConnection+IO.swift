@@ -11,29 +11,25 @@ extension HTTPClientConnection {
         case .connecting: connected(); return
         case .idle, .busy, .upgraded: break
         }
-        let end = loop.readEdgeTriggered(fd, events, interest: interest,
-                                         keepReading: { phase != .closed && !inputClosed && interest & EPOLLIN.rawValue != 0 }) { bytes in
-            lastRead = loop.now
-            guard case .tls(let session) = transport else { receivedPlain(bytes); return }
-            let wasHandshaking = !session.handshakeDone
-            // The response callback waits until the TLS session is done with the loop's buffer.
-            feeding = true
-            let status = session.feed(bytes, scratch: loop.readBuffer) { receivedPlain($0) }
-            feeding = false
+        let wasHandshaking = !(io.tls?.handshakeDone ?? true)
+        // Over TLS, the response callback waits until the session is done with the loop's buffer.
+        feeding = io.tls != nil
+        let end = io.read(events, keepReading: { phase != .closed && !inputClosed && io.isReading }) { receivedPlain($0) }
+        feeding = false
+        if io.tls != nil {
             deliverResponse(orFail: nil)
-            guard phase != .closed else { return }
-            switch status {
-            case .open: flush()
-            case .closed: inputEnded()
-            case .failed:
-                fail(wasHandshaking ? .connectFailed("TLS: " + (session.verificationFailure ?? "handshake failed")) : .connectionClosed)
-            }
+            if end != .failed && end != .endOfInput { flush() }  // the handshake's next flight
         }
         guard phase != .closed else { return }
         switch end {
         case .drained, .stopped, .budgetSpent: break
         case .endOfInput: inputEnded()
-        case .failed: fail(phase == .busy && !receivedResponseBytes && completedExchanges > 0 ? .staleConnection : .connectionClosed)
+        case .failed:
+            if wasHandshaking, let session = io.tls {
+                fail(.connectFailed("TLS: " + (session.verificationFailure ?? "handshake failed")))
+            } else {
+                fail(phase == .busy && !receivedResponseBytes && completedExchanges > 0 ? .staleConnection : .connectionClosed)
+            }
         }
     }
 
@@ -74,24 +70,24 @@ extension HTTPClientConnection {
     func tick(now: UInt64) {
         switch phase {
         case .idle:
-            if now &- lastRead > configuration.idleTimeout { close() }
+            if now &- io.lastRead > configuration.idleTimeout { close() }
         case .busy:
-            if let t = configuration.writeTimeout, !out.isEmpty, now &- lastWriteProgress > t { fail(.ioTimeout); return }
+            if let t = configuration.writeTimeout, !io.out.isEmpty, now &- io.lastWriteProgress > t { fail(.ioTimeout); return }
             // Only while reading: a body reader holding back (back-pressure) is not a silent server.
-            if let t = configuration.readTimeout, head != nil, !responseEnded, interest & EPOLLIN.rawValue != 0,
-               now &- lastRead > t { fail(.ioTimeout) }
+            if let t = configuration.readTimeout, head != nil, !responseEnded, io.isReading,
+               now &- io.lastRead > t { fail(.ioTimeout) }
         default:
             break
         }
     }
 
     func tickEnd() {
-        flushScheduled = false
+        io.flushScheduled = false
         flush()
     }
 
     func connected() {
-        let err = Sockets.pendingError(fd)
+        let err = Sockets.pendingError(io.fd)
         timer?.cancel()
         timer = nil
         if err != 0 {
@@ -99,9 +95,9 @@ extension HTTPClientConnection {
             return
         }
         phase = .idle
-        lastRead = loop.now
+        io.lastRead = loop.now
         // Over TLS the ClientHello goes now; requests queue until the handshake is done.
-        if case .tls(let session) = transport {
+        if let session = io.tls {
             guard session.startHandshake() != .failed else { fail(.connectFailed("TLS: cannot start the handshake")); return }
             flush()
         }
@@ -187,12 +183,12 @@ extension HTTPClientConnection {
         }
         completedExchanges += 1
         let reusable = configuration.keepAlive && requestKeepAlive && (head?.keepAlive ?? false)
-            && !inputClosed && out.isEmpty && decoder.bufferedByteCount == 0
+            && !inputClosed && io.out.isEmpty && decoder.bufferedByteCount == 0
         head = nil
         body = nil
         guard reusable, let pool else { close(); return }
         phase = .idle
-        lastRead = loop.now
+        io.lastRead = loop.now
         updateInterest()
         pool.checkIn(self)
     }
@@ -214,24 +210,15 @@ extension HTTPClientConnection {
         try await writeBody(bytes)
     }
 
-    func scheduleFlush() {
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        loop.atTickEnd(self)
-    }
+    func scheduleFlush() { io.scheduleFlush(self) }
 
     func flush() {
         guard phase != .closed, phase != .connecting else { return }
-        let before = out.pendingBytes
-        switch transport.write(&out, to: fd) {
+        switch io.write() {
         case .drained:
-            writeBlocked = false
-            lastWriteProgress = loop.now
             if let w = drainWaiter { drainWaiter = nil; w.resume() }
         case .blocked:
-            writeBlocked = true
-            if out.pendingBytes != before { lastWriteProgress = loop.now }
-            if out.pendingBytes < BodyStream.lowWatermark, let w = drainWaiter { drainWaiter = nil; w.resume() }
+            if io.out.pendingBytes < BodyStream.lowWatermark, let w = drainWaiter { drainWaiter = nil; w.resume() }
         case .failed:
             fail(phase == .busy && !receivedResponseBytes && completedExchanges > 0 ? .staleConnection : .connectionClosed)
             return
@@ -241,15 +228,10 @@ extension HTTPClientConnection {
 
     func updateInterest() {
         guard phase != .closed else { return }
-        var wanted: UInt32 = 0
-        if phase == .connecting || writeBlocked { wanted |= EPOLLOUT.rawValue }
-        if phase != .connecting && !inputClosed && !(body?.isOverHighWatermark ?? false) { wanted |= EPOLLIN.rawValue }
-        if wanted != interest {
-            // Reading resumes: the server's silence counts from now.
-            if wanted & EPOLLIN.rawValue != 0 && interest & EPOLLIN.rawValue == 0 { lastRead = loop.now }
-            interest = wanted
-            loop.modify(fd, events: EventLoop.edgeTriggered(wanted))
-        }
+        let reading = phase != .connecting && !inputClosed && !(body?.isOverHighWatermark ?? false)
+        // Reading resumes: the server's silence counts from now.
+        if reading && !io.isReading { io.lastRead = loop.now }
+        io.want(reading: reading, writing: phase == .connecting)
     }
 
     // MARK: - Lifecycle
@@ -270,13 +252,11 @@ extension HTTPClientConnection {
         loop.assertInEventLoop()
         guard phase != .closed else { return }
         let wasIdle = phase == .idle
-        if phase != .connecting { transport.closing() }
+        let farewell = phase != .connecting
         phase = .closed
         timer?.cancel()
         timer = nil
-        loop.deregister(fd)
-        Glibc.close(fd)
-        out = OutboundQueue()
+        io.release(farewell: farewell)
         body?.fail(HTTPClientError.connectionClosed)
         body = nil  // the stream holds its source strongly: no cycle left behind
         if let c = connectWaiter { connectWaiter = nil; c.resume(throwing: HTTPClientError.connectionClosed) }

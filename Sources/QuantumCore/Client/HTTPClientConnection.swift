@@ -8,21 +8,20 @@ import Glibc
 final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unchecked Sendable {
     enum Phase { case connecting, idle, busy, upgraded, closed }
 
-    let fd: Int32
+    /// The socket (and its TLS session), its output queue and its epoll interest.
+    let io: SocketTransport
     /// Strong: an unowned reference costs an atomic liveness check on every use, and the
     /// loop's registration of this connection, the only way back, ends when it closes.
     let loop: EventLoop
     let key: String
     let configuration: HTTPClient.Configuration
     /// Plain TCP, or TLS to an https server.
-    let transport: ConnectionTransport
     /// Strong, not weak: a weak reference would give the pool a side table and make every
     /// retain of it slower. Dropped on close; a pool that was shut down closes what comes back.
     @exclusivity(unchecked) var pool: ClientPool?
 
     @exclusivity(unchecked) var phase = Phase.connecting
     @exclusivity(unchecked) var decoder: HTTP1Decoder
-    @exclusivity(unchecked) var out = OutboundQueue()
     @exclusivity(unchecked) var connectWaiter: UnsafeContinuation<Void, any Error>?
     @exclusivity(unchecked) var headWaiter: UnsafeContinuation<(ResponseHead, RequestBody), any Error>?
     /// The callback form of `headWaiter` (`onResponse`), called once this read has been decoded.
@@ -39,20 +38,14 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     @exclusivity(unchecked) var requestKeepAlive = true
     @exclusivity(unchecked) var receivedResponseBytes = false
     @exclusivity(unchecked) var inputClosed = false
-    @exclusivity(unchecked) var writeBlocked = false
-    @exclusivity(unchecked) var flushScheduled = false
-    @exclusivity(unchecked) var interest: UInt32 = EPOLLOUT.rawValue
-    @exclusivity(unchecked) var lastRead: UInt64 = 0
-    @exclusivity(unchecked) var lastWriteProgress: UInt64 = 0
     /// Exchanges completed on this connection (a reused connection may have gone stale).
     @exclusivity(unchecked) var completedExchanges = 0
     /// Numbers exchanges, so a response handle from an earlier one cannot touch a later one.
     @exclusivity(unchecked) var exchangeNumber = 0
 
     init(fd: Int32, loop: EventLoop, key: String, configuration: HTTPClient.Configuration, pool: ClientPool,
-         transport: ConnectionTransport = .plain) {
-        self.transport = transport
-        self.fd = fd
+         wire: SocketTransport.Wire = .plain) {
+        io = SocketTransport(fd: fd, loop: loop, wire: wire, interest: EPOLLOUT.rawValue)
         self.loop = loop
         self.key = key
         self.configuration = configuration
@@ -81,10 +74,10 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     nonisolated(nonsending) func connectOnce() async throws {
         try await withUnsafeThrowingContinuation { (c: UnsafeContinuation<Void, any Error>) in
             do {
-                try loop.register(fd, handler: self, events: EventLoop.edgeTriggered(EPOLLOUT.rawValue))
+                try io.register(self)
             } catch {
                 phase = .closed
-                Glibc.close(fd)
+                io.release(farewell: false)
                 c.resume(throwing: HTTPClientError.connectFailed("\(error)"))
                 return
             }
@@ -110,9 +103,9 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
         requestKeepAlive = keepAlive
         decoder.nextResponseIsBodiless = bodiless
         decoder.nextResponseFieldFilter = fieldFilter
-        lastRead = loop.now
-        lastWriteProgress = loop.now
-        out.withTail(writeHead)
+        io.lastRead = loop.now
+        io.lastWriteProgress = loop.now
+        io.out.withTail(writeHead)
         scheduleFlush()
         updateInterest()
     }
@@ -120,12 +113,12 @@ final class HTTPClientConnection: LoopIOHandler, TickEndWork, BodySource, @unche
     /// Queues request body bytes, suspending while the server reads slower than we send.
     nonisolated(nonsending) func writeBody(_ bytes: [UInt8]) async throws {
         guard phase == .busy || phase == .upgraded else { throw HTTPClientError.connectionClosed }
-        out.append(bytes)
+        io.out.append(bytes)
         scheduleFlush()
-        guard out.pendingBytes >= BodyStream.highWatermark else { return }
+        guard io.out.pendingBytes >= BodyStream.highWatermark else { return }
         flush()
         guard phase != .closed else { throw HTTPClientError.connectionClosed }
-        guard out.pendingBytes >= BodyStream.highWatermark else { return }
+        guard io.out.pendingBytes >= BodyStream.highWatermark else { return }
         try await withUnsafeThrowingContinuation { c in drainWaiter = c }
     }
 

@@ -13,7 +13,8 @@ import Glibc
 /// only its own stream.
 /// `@unchecked Sendable`: loop-confined; producers on other threads hop to the loop (`writeBody`).
 final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unchecked Sendable {
-    let fd: Int32
+    /// The socket (and its TLS session), its output queue and its epoll interest.
+    let io: SocketTransport
     /// Strong: an unowned reference costs an atomic liveness check on every use, and the
     /// loop's registration of this connection, the only way back, ends when it closes.
     let loop: EventLoop
@@ -22,21 +23,14 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     let runtime: ServerRuntime
     let runtimes: RuntimeSlot
     let info: ConnectionInfo
-    private let transport: ConnectionTransport
     private let owner: ConnectionRegistry
     @exclusivity(unchecked) var session: OpaquePointer?
     @exclusivity(unchecked) var streams: [Int32: HTTP2Stream] = [:]
-    @exclusivity(unchecked) private var out = OutboundQueue()
-    @exclusivity(unchecked) private var flushScheduled = false
-    @exclusivity(unchecked) private var writeBlocked = false
-    @exclusivity(unchecked) private var interest: UInt32 = EPOLLIN.rawValue
     @exclusivity(unchecked) private(set) var isClosed = false
     @exclusivity(unchecked) private var inputClosed = false
     /// A protocol error or goodbye: write what nghttp2 queued (GOAWAY), then close.
     @exclusivity(unchecked) private var closeWhenDrained = false
     @exclusivity(unchecked) private(set) var shuttingDown = false
-    @exclusivity(unchecked) private var lastActivity: UInt64
-    @exclusivity(unchecked) private var lastWriteProgress: UInt64
     /// Request body bytes received and not yet read, across streams.
     @exclusivity(unchecked) private var unreadBytes = 0
     /// Connection-window bytes held back while `unreadBytes` is over budget.
@@ -64,17 +58,13 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     /// Framed output waiting for the socket before nghttp2 is asked for more.
     static let outputHighWatermark = 256 * 1024
 
-    init?(fd: Int32, loop: EventLoop, runtimes: RuntimeSlot, info: ConnectionInfo, owner: ConnectionRegistry,
-          transport: ConnectionTransport) {
-        self.fd = fd
-        self.loop = loop
+    init?(io: SocketTransport, runtimes: RuntimeSlot, info: ConnectionInfo, owner: ConnectionRegistry) {
+        self.io = io
+        loop = io.loop
         self.runtimes = runtimes
         runtime = runtimes.current
         self.info = info
         self.owner = owner
-        self.transport = transport
-        lastActivity = loop.now
-        lastWriteProgress = loop.now
         earlyResetRefilled = loop.now
         // Unretained: the connection owns the session and deletes it in deinit, so no callback outlives it.
         guard let session = HTTP2Session.makeServer(userData: Unmanaged.passUnretained(self).toOpaque(), runtime.limits)
@@ -84,11 +74,11 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
 
     deinit { if let session { nghttp2_session_del(session) } }
 
-    /// Takes over from HTTP/1: `initial` is what was read past the switch point (the client
-    /// preface), `upgrade` the request that asked for `Upgrade: h2c`.
+    /// Takes over the socket: `initial` is what was read while the protocol was chosen (the
+    /// client preface) or past the switch point, `upgrade` the request that asked for `Upgrade: h2c`.
     func start(initial: [UInt8], upgrade: HTTP2Upgrade?) {
         if let upgrade {
-            out.append(HTTP2Upgrade.switchingProtocols)
+            io.out.append(HTTP2Upgrade.switchingProtocols)
             guard acceptUpgrade(upgrade) else { closeWhenDrained = true; scheduleFlush(); return }
         }
         if !initial.isEmpty { initial.withUnsafeBytes { receive($0) } }
@@ -99,28 +89,11 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
 
     func readable(_ events: IOEvents) {
         guard !isClosed else { return }
-        let buffer = loop.readBuffer
-        let n = Sockets.receive(fd, into: buffer.baseAddress, count: buffer.count)
-        if n > 0 {
-            lastActivity = loop.now
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            if case .tls(let tls) = transport {
-                let status = tls.feed(bytes, scratch: loop.readBuffer) { receive($0) }
-                switch status {
-                case .open: break
-                case .closed: inputEnded(); return
-                case .failed: close(); return
-                }
-            } else {
-                receive(bytes)
-            }
-            scheduleFlush()
-        } else if n == 0 {
-            inputEnded()
-        } else {
-            let e = cq_errno()
-            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
-            close()
+        let end = io.read(events, keepReading: { !isClosed && !closeWhenDrained && io.isReading }) { receive($0) }
+        switch end {
+        case .drained, .stopped, .budgetSpent: scheduleFlush()
+        case .endOfInput: inputEnded()
+        case .failed: close()
         }
     }
 
@@ -148,19 +121,18 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     // MARK: - Write path
 
     func scheduleFlush() {
-        guard !flushScheduled, !isClosed else { return }
-        flushScheduled = true
-        loop.atTickEnd(self)
+        guard !isClosed else { return }
+        io.scheduleFlush(self)
     }
 
     func tickEnd() {
-        flushScheduled = false
+        io.flushScheduled = false
         flush()
     }
 
     func writable() { flush() }
 
-    private var pendingOutput: Int { out.pendingBytes + transport.bufferedBytes }
+    private var pendingOutput: Int { io.pendingBytes }
 
     /// Applies window refunds, pulls frames from nghttp2 while the socket keeps up, writes.
     private func flush() {
@@ -174,22 +146,14 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
                 if n < 0 { close(); return }
                 guard n > 0, let data else { break }
                 let frames = UnsafeBufferPointer(start: data, count: n)
-                out.withTail { $0.append(contentsOf: frames) }
+                io.out.withTail { $0.append(contentsOf: frames) }
                 pulled = true
             }
-            let before = pendingOutput
-            switch transport.write(&out, to: fd) {
-            case .drained:
-                writeBlocked = false
-                lastWriteProgress = loop.now
-            case .blocked:
-                writeBlocked = true
-                if pendingOutput != before { lastWriteProgress = loop.now }
-            case .failed:
+            if case .failed = io.write() {
                 close()
                 return
             }
-            if writeBlocked || !pulled || nghttp2_session_want_write(session) == 0 { break }
+            if io.writeBlocked || !pulled || nghttp2_session_want_write(session) == 0 { break }
         }
         if pendingOutput == 0 {
             let idle = nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0
@@ -209,16 +173,9 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
 
     private func updateInterest() {
         guard !isClosed else { return }
-        var wanted: UInt32 = 0
         // Stop reading a peer that does not read its answers (or that we are done with).
-        if !inputClosed && !closeWhenDrained && pendingOutput < Self.outputHighWatermark && runningTasks < maxRunningTasks {
-            wanted |= EPOLLIN.rawValue
-        }
-        if writeBlocked { wanted |= EPOLLOUT.rawValue }
-        if wanted != interest {
-            interest = wanted
-            loop.modify(fd, events: wanted)
-        }
+        io.want(reading: !inputClosed && !closeWhenDrained && pendingOutput < Self.outputHighWatermark
+                    && runningTasks < maxRunningTasks)
     }
 
     // MARK: - Flow control
@@ -301,7 +258,8 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
         loop.assertInEventLoop()
         guard !isClosed else { return }
         isClosed = true
-        releaseSocket(fd, loop: loop, transport: transport, owner: owner)
+        io.release()
+        owner.remove(self)
         pendingStarts.removeAll()
         let open = streams.values
         streams.removeAll()
@@ -321,14 +279,14 @@ final class HTTP2Connection: LoopIOHandler, TickEndWork, ServerConnection, @unch
     func tick(now: UInt64) {
         guard !isClosed else { return }
         let limits = runtime.limits
-        if let t = limits.writeTimeout, pendingOutput > 0, now &- lastWriteProgress > t { close(); return }
+        if let t = limits.writeTimeout, pendingOutput > 0, now &- io.lastWriteProgress > t { close(); return }
         if streams.isEmpty && pendingOutput == 0 {
             if shuttingDown { close(); return }
-            if let t = limits.idleTimeout, now &- lastActivity > t {
+            if let t = limits.idleTimeout, now &- io.lastRead > t {
                 beginShutdown()
                 closeWhenDrained = true
             }
         }
-        if pendingOutput == 0, case .tls(let tls) = transport { tls.trimBuffers() }
+        io.trimIfIdle()
     }
 }

@@ -52,12 +52,12 @@ extension HTTP1Connection {
         let keepAlive = head.keepAlive && !response.closeConnection && peerAwaitsMore && !shuttingDown
         let framing = appendHead(response, isHead: head.isHead, minorVersion: head.minorVersion, keepAlive: keepAlive)
         if !framing.bodyWritten {
-            if case .bytes(let b) = response.body { out.append(b) }
-            if case .file(let region) = response.body { out.append(region) }
+            if case .bytes(let b) = response.body { io.out.append(b) }
+            if case .file(let region) = response.body { io.out.append(region) }
         }
         scheduleFlush()
         if framing.closeAfter {
-            parseFailed = true  // read nothing more: the connection ends once the output drains
+            input = .stopped  // read nothing more: the connection ends once the output drains
             finish()
         }
     }

@@ -16,7 +16,7 @@ extension HTTP1Connection {
             }
         }
         if isClosed { throw HTTPError(499, "connection closed") }
-        out.append(bytes)
+        io.out.append(bytes)
         scheduleFlush()
         try await waitForDrainIfNeeded(threshold: BodyStream.highWatermark)
     }
@@ -33,35 +33,26 @@ extension HTTP1Connection {
     func enqueueUpgradedBytes(_ bytes: [UInt8]) {
         loop.assertInEventLoop()
         guard !isClosed else { return }
-        out.append(bytes)
+        io.out.append(bytes)
         scheduleFlush()
     }
 
     var pendingOutputBytes: Int { pendingOutput }
 
-    func scheduleFlush() {
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        loop.atTickEnd(self)
-    }
+    func scheduleFlush() { io.scheduleFlush(self) }
 
     func tickEnd() {
-        flushScheduled = false
+        io.flushScheduled = false
         flush()
     }
 
     func flush() {
         guard !isClosed else { return }
-        let before = pendingOutput
-        switch transport.write(&out, to: fd) {
+        switch io.write() {
         case .drained:
-            writeBlocked = false
-            lastWriteProgress = loop.now
             if let w = drainWaiter { drainWaiter = nil; w.resume() }
-            if closeWhenDrained { close(); return }
+            if lifecycle == .finishing { close(); return }
         case .blocked:
-            writeBlocked = true
-            if pendingOutput != before { lastWriteProgress = loop.now }
             if pendingOutput < BodyStream.lowWatermark, let w = drainWaiter { drainWaiter = nil; w.resume() }
         case .failed:
             close()
@@ -78,8 +69,9 @@ extension HTTP1Connection {
     func close() {
         loop.assertInEventLoop()
         guard !isClosed else { return }
-        isClosed = true
-        releaseSocket(fd, loop: loop, transport: transport, owner: owner)
+        lifecycle = .closed
+        io.release()
+        owner.remove(self)
         receivingBody?.fail(HTTPError(499, "connection closed"))
         receivingBody = nil
         // Requests never started go too (their body streams hold this connection strongly).
@@ -98,7 +90,7 @@ extension HTTP1Connection {
     /// Graceful shutdown: idle connections close now, busy ones after their current response.
     func beginShutdown() {
         loop.assertInEventLoop()
-        shuttingDown = true
+        advance(to: .shuttingDown)
         upgraded?.beginShutdown()
         if let w = waiter, promised == nil, decoder.isIdle || inputClosed {
             waiter = nil
@@ -106,29 +98,22 @@ extension HTTP1Connection {
         }
     }
 
-
     func tick(now: UInt64) {
         guard !isClosed else { return }
         let limits = runtime.limits
-        if case .tls(let session) = transport {
-            if !session.handshakeDone {
-                if let t = limits.readHeaderTimeout, now &- headStarted > t { close() }
-                return
-            }
-            if pendingOutput == 0 { session.trimBuffers() }
-        }
+        io.trimIfIdle()
         if upgraded != nil {
             // Ending after its last bytes (`UpgradedStream.close`): a peer that takes none of
             // them does not hold the connection past the write timeout, or the idle one.
-            if closeWhenDrained, pendingOutput > 0, let t = limits.writeTimeout ?? limits.idleTimeout,
-               now &- lastWriteProgress > t { close() }
+            if lifecycle == .finishing, pendingOutput > 0, let t = limits.writeTimeout ?? limits.idleTimeout,
+               now &- io.lastWriteProgress > t { close() }
             return
         }
-        if let t = limits.writeTimeout, pendingOutput > 0, now &- lastWriteProgress > t { close(); return }
+        if let t = limits.writeTimeout, pendingOutput > 0, now &- io.lastWriteProgress > t { close(); return }
         if promised != nil { return }  // its handler's own timeouts apply
         if waiter != nil && decoder.isIdle && pendingOutput == 0 {
             if !receivedAny, let t = limits.readHeaderTimeout, now &- headStarted > t { close(); return }
-            if let t = limits.idleTimeout, now &- lastRead > t { close() }
+            if let t = limits.idleTimeout, now &- io.lastRead > t { close() }
             return
         }
         if decoder.isReadingHead, waiter != nil, let t = limits.readHeaderTimeout, now &- headStarted > t { close(); return }

@@ -15,7 +15,10 @@ extension HTTP1Connection {
             return p
         }
         if isClosed || inputClosed || shuttingDown { return nil }
-        return await withUnsafeContinuation { c in waiter = c }
+        return await withUnsafeContinuation { c in
+            waiter = c
+            if decodeOnceWaiting { decodeOnceWaiting = false; process() }
+        }
     }
 
     nonisolated(nonsending) func serve() async {
@@ -71,8 +74,8 @@ extension HTTP1Connection {
             return false
         }
         let isUpgrade = response.status == 101 && response.upgrade != nil
-        if awaitingUpgradeDecision && !isUpgrade {
-            awaitingUpgradeDecision = false
+        if case .awaitingUpgrade = input, !isUpgrade {
+            input = .requests
             process()
         }
         if response.status == 101 && response.upgrade == nil { response.status = 500 }
@@ -101,8 +104,7 @@ extension HTTP1Connection {
 
     nonisolated(nonsending) func runUpgrade(_ upgrade: Upgrade) async {
         let stream = UpgradedStream(connection: self)
-        upgraded = stream
-        awaitingUpgradeDecision = false
+        input = .upgraded(stream)
         let leftover = decoder.takeRemaining()
         if !leftover.isEmpty { stream.received(leftover) }
         if inputClosed { stream.received(nil) }
@@ -113,26 +115,26 @@ extension HTTP1Connection {
 
     func writeErrorAndClose(_ error: HTTP1ParseError) {
         let date = loop.dateHeader
-        out.withTail { HTTP1ResponseEncoder.appendError(error.status, date: date, to: &$0) }
+        io.out.withTail { HTTP1ResponseEncoder.appendError(error.status, date: date, to: &$0) }
         finish()
     }
 
     /// Ends the connection once pending output is written.
     func finish() {
-        closeWhenDrained = true
+        advance(to: .finishing)
         if pendingOutput == 0 { close() } else { scheduleFlush() }
     }
 
     // MARK: - Write path
 
     nonisolated(nonsending) func write(_ response: Response, isHead: Bool, minorVersion: Int, keepAlive: Bool) async throws {
-        let mark = out.appendedBytes
+        let mark = io.out.appendedBytes
         let framing = appendHead(response, isHead: isHead, minorVersion: minorVersion, keepAlive: keepAlive)
         if !framing.bodyWritten {
             switch response.body {
             case .empty: break
-            case .bytes(let b): out.append(b)
-            case .file(let region): out.append(region)
+            case .bytes(let b): io.out.append(b)
+            case .file(let region): io.out.append(region)
             case .stream(let length, let producer):
                 let writer = HTTP1BodyWriter(connection: self, chunked: framing.chunked, declaredLength: length)
                 do {
@@ -141,14 +143,14 @@ extension HTTP1Connection {
                 } catch {
                     // Nothing of this answer has gone out yet (an upstream's body broke at
                     // once): the client gets a 502 rather than a connection cut without a word.
-                    guard !isClosed, out.removeLast(out.appendedBytes - mark) else { throw error }
+                    guard !isClosed, io.out.removeLast(io.out.appendedBytes - mark) else { throw error }
                     writeErrorAndClose(HTTP1ParseError(502, "the response body failed before it began: \(error)"))
                     throw AnswerReplaced()
                 }
             }
         }
         scheduleFlush()
-        if framing.closeAfter { closeWhenDrained = true }
+        if framing.closeAfter { advance(to: .finishing) }
         try await waitForDrainIfNeeded(threshold: BodyStream.highWatermark)
     }
 
@@ -159,7 +161,7 @@ extension HTTP1Connection {
     func appendHead(_ response: Response, isHead: Bool, minorVersion: Int, keepAlive: Bool) -> HTTP1ResponseEncoder.Framing {
         let framing = HTTP1ResponseEncoder.framing(of: response, isHead: isHead, minorVersion: minorVersion, keepAlive: keepAlive)
         let date = loop.dateHeader
-        out.withTail { HTTP1ResponseEncoder.appendHead(response, framing: framing, minorVersion: minorVersion, date: date, to: &$0) }
+        io.out.withTail { HTTP1ResponseEncoder.appendHead(response, framing: framing, minorVersion: minorVersion, date: date, to: &$0) }
         return framing
     }
 }

@@ -18,7 +18,43 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         case parseError(HTTP1ParseError)
     }
 
-    let fd: Int32
+    /// Where the connection is in its life. Each step only goes forward (`advance`).
+    enum Lifecycle: Comparable {
+        /// Taking requests.
+        case serving
+        /// The server is stopping: the request in hand is finished, no other is taken.
+        case shuttingDown
+        /// Its last bytes are going out; the socket closes once they are written.
+        case finishing
+        /// The socket is closed, or was handed to HTTP/2.
+        case closed
+    }
+
+    /// What the peer's bytes are for.
+    enum InputMode {
+        /// Requests, decoded as they arrive.
+        case requests
+        /// A request asked to switch protocols: reading waits for its handler's answer.
+        case awaitingUpgrade
+        /// Nothing more is read: a malformed request, or an answer that ends the connection.
+        case stopped
+        /// The connection switched protocols: the bytes are the upgraded stream's.
+        case upgraded(UpgradedStream)
+    }
+
+    var isClosed: Bool { lifecycle == .closed }
+    var shuttingDown: Bool { lifecycle >= .shuttingDown }
+    var upgraded: UpgradedStream? {
+        if case .upgraded(let stream) = input { return stream }
+        return nil
+    }
+
+    func advance(to next: Lifecycle) {
+        if lifecycle < next { lifecycle = next }
+    }
+
+    /// The socket (and its TLS session), its output queue and its epoll interest.
+    let io: SocketTransport
     /// Strong: an unowned reference costs an atomic liveness check on every use, and the
     /// loop's registration of this connection, the only way back, ends when it closes.
     let loop: EventLoop
@@ -26,9 +62,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     /// listener's current one whenever a request arrives with nothing else in hand (`adoptCurrentRuntime`).
     @exclusivity(unchecked) var runtime: ServerRuntime
     let runtimes: RuntimeSlot
-    /// Gains its TLS facts when the handshake completes.
-    @exclusivity(unchecked) var info: ConnectionInfo
-    let transport: ConnectionTransport
+    let info: ConnectionInfo
     let owner: ConnectionRegistry
 
     @exclusivity(unchecked) var decoder: HTTP1Decoder
@@ -36,20 +70,12 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     @exclusivity(unchecked) var queueHead = 0
     @exclusivity(unchecked) var receivingBody: BodyStream?
     @exclusivity(unchecked) var waiter: UnsafeContinuation<Pending?, Never>?
-    @exclusivity(unchecked) var out = OutboundQueue()
     @exclusivity(unchecked) var drainWaiter: UnsafeContinuation<Void, any Error>?
-    @exclusivity(unchecked) var flushScheduled = false
-    @exclusivity(unchecked) var writeBlocked = false
-    @exclusivity(unchecked) var interest: UInt32 = EPOLLIN.rawValue
     @exclusivity(unchecked) var inputClosed = false
-    @exclusivity(unchecked) var isClosed = false
-    @exclusivity(unchecked) var parseFailed = false
-    @exclusivity(unchecked) var awaitingUpgradeDecision = false
-    @exclusivity(unchecked) var closeWhenDrained = false
-    @exclusivity(unchecked) var shuttingDown = false
+    @exclusivity(unchecked) var lifecycle = Lifecycle.serving
+    @exclusivity(unchecked) var input = InputMode.requests
     @exclusivity(unchecked) var continueSent = false
     @exclusivity(unchecked) var expectContinueBody: BodyStream?
-    @exclusivity(unchecked) var upgraded: UpgradedStream?
     @exclusivity(unchecked) var claimedUpgrade: Upgrade?
     /// Offered to the synchronous chain (made on first use).
     @exclusivity(unchecked) var deferralOffer: DeferralOffer?
@@ -62,39 +88,41 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
     @exclusivity(unchecked) var promisedRest: Resumption?
     /// Settled while the chain that took it was still running.
     @exclusivity(unchecked) var earlyOutcome: PromiseOutcome?
-    /// h2c by prior knowledge: the first bytes are checked for the HTTP/2 client preface.
-    @exclusivity(unchecked) var checkPreface: Bool
-    // Timekeeping (monotonic ns).
-    @exclusivity(unchecked) var lastRead: UInt64
-    @exclusivity(unchecked) var headStarted: UInt64 = 0
+    // Timekeeping (monotonic ns; the last read and write are the transport's).
+    @exclusivity(unchecked) var headStarted: UInt64
     /// The peer has sent something: until then the wait is timed like a request head (from
     /// accept), not as an idle keep-alive connection.
     @exclusivity(unchecked) var receivedAny = false
     @exclusivity(unchecked) var bodyStarted: UInt64 = 0
-    @exclusivity(unchecked) var lastWriteProgress: UInt64 = 0
 
     static let maxPipelined = 32
 
-    init(fd: Int32, loop: EventLoop, runtimes: RuntimeSlot, info: ConnectionInfo, owner: ConnectionRegistry,
-         transport: ConnectionTransport = .plain) {
-        self.fd = fd
-        self.loop = loop
+    /// A connection whose protocol is known to be HTTP/1 (`ProtocolSelector`); `since` is when
+    /// it was accepted (a TLS handshake is timed like a request head).
+    init(io: SocketTransport, runtimes: RuntimeSlot, info: ConnectionInfo, owner: ConnectionRegistry, since: UInt64) {
+        self.io = io
+        loop = io.loop
         self.runtimes = runtimes
         let runtime = runtimes.current
         self.runtime = runtime
         self.info = info
-        self.transport = transport
         self.owner = owner
         decoder = HTTP1Decoder(limits: runtime.limits.http1)
-        if case .plain = transport { checkPreface = runtime.protocols.h2c } else { checkPreface = false }
-        lastRead = SystemClock.monotonicNanos()
-        headStarted = lastRead  // a TLS handshake is timed like a request head
+        headStarted = since
     }
 
-    /// Starts the connection's task; call on the loop after registering the fd.
-    func start() {
+    /// Starts the connection's task and serves `initial`, what was read while the protocol was
+    /// being chosen. Call on the loop once the socket's readiness reaches this connection.
+    func start(initial: [UInt8] = []) {
+        if !initial.isEmpty {
+            initial.withUnsafeBytes { received($0) }
+            decodeOnceWaiting = true  // as the next bytes are: with the task waiting (the fast path, h2c)
+        }
         Task(executorPreference: loop) { await self.serve() }
     }
+
+    /// `initial` waits in the decoder for the task's first wait.
+    @exclusivity(unchecked) var decodeOnceWaiting = false
 
     /// Tells the handlers of the request in hand when its client stops waiting (the task's own
     /// cancellation would outlast the request: it is the connection's one task).
@@ -106,15 +134,12 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     func readable(_ events: IOEvents) {
         guard !isClosed else { return }
-        let end = loop.readEdgeTriggered(fd, events, interest: interest,
-                                         keepReading: { !isClosed && interest & EPOLLIN.rawValue != 0 }) { bytes in
-            lastRead = loop.now
-            if case .tls(let session) = transport { receiveTLS(bytes, session); return }
+        let end = io.read(events, keepReading: { !isClosed && io.isReading }) { bytes in
             received(bytes)
-            if checkPreface && awaitPreface() { return }
             // An upgraded stream stops the reading once its handler has enough unread bytes.
             if upgraded == nil { process() } else { updateInterest() }
         }
+        if let tls = io.tls, tls.pendingBytes > 0 { scheduleFlush() }  // TLS's own replies
         switch end {
         case .drained, .stopped, .budgetSpent: break
         case .endOfInput: inputEnded()
@@ -129,7 +154,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
             return
         }
         receivedAny = true  // plaintext: a TLS handshake alone is not a request begun
-        if decoder.isIdle { headStarted = lastRead }
+        if decoder.isIdle { headStarted = io.lastRead }
         decoder.append(bytes)
     }
 
@@ -164,35 +189,12 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         departure.depart()
     }
 
-    /// Ciphertext in: the handshake advances, plaintext goes where plain bytes go.
-    func receiveTLS(_ ciphertext: UnsafeRawBufferPointer, _ session: TLSSession) {
-        let handshaking = !session.handshakeDone
-        let status = session.feed(ciphertext, scratch: loop.readBuffer) { received($0) }
-        if handshaking, let tls = session.info {
-            info = info.with(tls: tls)
-            if tls.applicationProtocol == "h2", case .open = status {
-                switchToHTTP2(initial: decoder.takeRemaining(), upgrade: nil)
-                return
-            }
-        }
-        if session.pendingBytes > 0 { scheduleFlush() }
-        switch status {
-        case .open:
-            if upgraded == nil { process() } else { updateInterest() }
-        case .closed:
-            if upgraded == nil { process() }
-            inputEnded()
-        case .failed:
-            close()
-        }
-    }
-
     /// Output not yet on the socket: queued, plus TLS records already encrypted.
-    var pendingOutput: Int { out.pendingBytes + transport.bufferedBytes }
+    var pendingOutput: Int { io.pendingBytes }
 
     /// Decodes buffered input while nothing asks to pause.
     func process() {
-        while !isClosed && !parseFailed && !awaitingUpgradeDecision && promised == nil && upgraded == nil {
+        while !isClosed, case .requests = input, promised == nil {
             if let body = receivingBody, body.isOverHighWatermark { break }
             if queue.count - queueHead >= Self.maxPipelined { break }
             // Answers the peer is not reading back up here: stop reading its requests too.
@@ -213,14 +215,14 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
                     head = unanswered
                 }
                 if head.hasUpgrade && runtime.protocols.h2c && waiter != nil && queueHead == queue.count,
-                   case .plain = transport, let upgrade = HTTP2Upgrade(head) {
+                   io.tls == nil, let upgrade = HTTP2Upgrade(head) {
                     switchToHTTP2(initial: decoder.takeRemaining(), upgrade: upgrade)
                     return
                 }
                 receivingBody = stream
-                bodyStarted = lastRead
+                bodyStarted = io.lastRead
                 if head.expectContinue, stream != nil { expectContinueBody = stream; continueSent = false }
-                if head.hasUpgrade { awaitingUpgradeDecision = true }
+                if head.hasUpgrade { input = .awaitingUpgrade }
                 enqueue(.request(head, stream))
             case .response:
                 break  // a request decoder yields no responses
@@ -241,7 +243,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         do {
             return try decoder.next()
         } catch {
-            parseFailed = true
+            input = .stopped
             receivingBody?.fail(HTTPError(error.status, error.reason))
             enqueue(.parseError(error))
             return nil
@@ -250,30 +252,15 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     // MARK: - Switching to HTTP/2
 
-    /// While the first bytes could still be the HTTP/2 preface: true when they are (the
-    /// connection switched, or waits for the rest of it), false once they cannot be.
-    func awaitPreface() -> Bool {
-        let pending = decoder.undecoded
-        let preface = HTTP2Upgrade.preface
-        let n = min(pending.count, preface.count)
-        guard pending.prefix(n).elementsEqual(preface.prefix(n)) else { checkPreface = false; return false }
-        if n < preface.count { return true }
-        checkPreface = false
-        switchToHTTP2(initial: decoder.takeRemaining(), upgrade: nil)
-        return true
-    }
-
-    /// Hands the socket (and its TLS session) to an HTTP/2 connection; this one lets go of it
-    /// without closing it, and its task ends.
-    func switchToHTTP2(initial: [UInt8], upgrade: HTTP2Upgrade?) {
-        guard let h2 = HTTP2Connection(fd: fd, loop: loop, runtimes: runtimes, info: info, owner: owner, transport: transport) else {
+    /// `Upgrade: h2c`: hands the socket to an HTTP/2 connection that answers the request that
+    /// asked; this one lets go of it without closing it, and its task ends.
+    func switchToHTTP2(initial: [UInt8], upgrade: HTTP2Upgrade) {
+        guard let h2 = HTTP2Connection(io: io, runtimes: runtimes, info: info, owner: owner) else {
             close()
             return
         }
-        isClosed = true
-        owner.remove(self)
-        owner.add(h2)
-        loop.replaceHandler(fd, with: h2, events: EPOLLIN.rawValue)
+        lifecycle = .closed
+        handOver(io, to: h2, owner: owner)
         if let w = waiter { waiter = nil; w.resume(returning: nil) }
         h2.start(initial: initial, upgrade: upgrade)
     }
@@ -300,21 +287,22 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
 
     func updateInterest() {
         guard !isClosed else { return }
-        var wanted: UInt32 = 0
         // Waiting for a deferred answer reads on (changing epoll interest costs two syscalls per
         // request) until a backlog of undecoded bytes builds up.
-        let paused = parseFailed || awaitingUpgradeDecision
-            || (promised != nil && decoder.bufferedByteCount >= BodyStream.highWatermark)
-            || (receivingBody?.isOverHighWatermark ?? false)
-            || queue.count - queueHead >= Self.maxPipelined
-            || pendingOutput >= BodyStream.highWatermark
-        if !inputClosed && (upgraded.map { !$0.readPaused } ?? !paused) { wanted |= EPOLLIN.rawValue }
-        // EPOLLOUT only after a write would block: queued output is flushed at the tick's end.
-        if writeBlocked { wanted |= EPOLLOUT.rawValue }
-        if wanted != interest {
-            interest = wanted
-            loop.modify(fd, events: EventLoop.edgeTriggered(wanted))
+        let reading: Bool
+        switch input {
+        case .requests:
+            reading = !(promised != nil && decoder.bufferedByteCount >= BodyStream.highWatermark)
+                && !(receivingBody?.isOverHighWatermark ?? false)
+                && queue.count - queueHead < Self.maxPipelined
+                && pendingOutput < BodyStream.highWatermark
+        case .awaitingUpgrade, .stopped:
+            reading = false
+        case .upgraded(let stream):
+            reading = !stream.readPaused
         }
+        // EPOLLOUT only after a write would block: queued output is flushed at the tick's end.
+        io.want(reading: !inputClosed && reading)
     }
 
     // MARK: - BodySource
@@ -323,7 +311,7 @@ final class HTTP1Connection: LoopIOHandler, BodySource, TickEndWork, ServerConne
         loop.assertInEventLoop()
         if stream === expectContinueBody && !continueSent {
             continueSent = true
-            out.append("HTTP/1.1 100 Continue\r\n\r\n")
+            io.out.append("HTTP/1.1 100 Continue\r\n\r\n")
             scheduleFlush()
         }
         process()

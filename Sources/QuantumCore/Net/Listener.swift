@@ -85,21 +85,23 @@ final class Listener: LoopIOHandler, @unchecked Sendable {
         let current = runtimes.current
         Sockets.setNoDelay(cfd)
         if let interval = current.limits.keepaliveInterval { Sockets.setKeepAlive(cfd, seconds: Int32(clamping: interval / 1_000_000_000)) }
-        var transport = ConnectionTransport.plain
+        var wire = SocketTransport.Wire.plain
         if let tls = current.tls {
             guard let session = tls.makeSession(fd: cfd) else { Glibc.close(cfd); return }
-            transport = .tls(session)
+            wire = .tls(session)
         }
+        let io = SocketTransport(fd: cfd, loop: loop, wire: wire)
         let info = ConnectionInfo(remoteAddress: peer, localAddress: address, isTLS: current.tls != nil)
-        let connection = HTTP1Connection(fd: cfd, loop: loop, runtimes: runtimes, info: info, owner: registry, transport: transport)
-        do {
-            try loop.register(cfd, handler: connection, events: EventLoop.edgeTriggered(EPOLLIN.rawValue))
-        } catch {
-            Glibc.close(cfd)
-            return
+        if ProtocolSelector.needed(tls: current.tls != nil, protocols: current.protocols) {
+            let selector = ProtocolSelector(io: io, runtimes: runtimes, info: info, owner: registry)
+            guard (try? io.register(selector)) != nil else { Glibc.close(cfd); return }
+            registry.add(selector)
+        } else {
+            let connection = HTTP1Connection(io: io, runtimes: runtimes, info: info, owner: registry, since: io.lastRead)
+            guard (try? io.register(connection)) != nil else { Glibc.close(cfd); return }
+            registry.add(connection)
+            connection.start()
         }
-        registry.add(connection)
-        connection.start()
     }
 
     func writable() {}

@@ -1,7 +1,5 @@
-import Glibc
-
 /// A connection a listener tracks for graceful shutdown and counting, whatever it speaks
-/// (HTTP/1.1, or HTTP/2 once a connection switched over). Loop thread only.
+/// (HTTP/1.1, HTTP/2, or not known yet: `ProtocolSelector`). Loop thread only.
 protocol ServerConnection: AnyObject {
     /// Finish what is in flight, take nothing new (HTTP/2: GOAWAY), then close.
     func beginShutdown()
@@ -10,12 +8,12 @@ protocol ServerConnection: AnyObject {
 }
 
 extension ServerConnection {
-    /// The socket's end, the same for every protocol: out of epoll, the TLS session told, the
-    /// descriptor closed, off the listener's registry. The connection then ends its own state.
-    func releaseSocket(_ fd: Int32, loop: EventLoop, transport: ConnectionTransport, owner: ConnectionRegistry) {
-        loop.deregister(fd)
-        transport.closing()
-        Glibc.close(fd)
+    /// Gives this connection's socket to `next`, the protocol it turns into (a protocol chosen,
+    /// an HTTP/1 connection upgraded to HTTP/2): the loop tells `next` of readiness from now on,
+    /// and the listener tracks `next` in its place. The socket stays open.
+    func handOver(_ transport: SocketTransport, to next: some ServerConnection & LoopIOHandler, owner: ConnectionRegistry) {
         owner.remove(self)
+        owner.add(next)
+        transport.handOver(to: next)
     }
 }

@@ -37,13 +37,13 @@ public enum WebSocketClient {
         do { fd = try Sockets.connect(host: target.host, port: target.port) } catch {
             throw WebSocketError.handshakeFailed("\(error)")
         }
-        var transport = ConnectionTransport.plain
+        var wire = SocketTransport.Wire.plain
         if target.isTLS {
             do {
                 guard let session = TLSSession(client: try TLSClientContext.shared(tls), host: target.host, fd: fd) else {
                     throw TLSClientError("cannot create a session")
                 }
-                transport = .tls(session)
+                wire = .tls(session)
             } catch {
                 Glibc.close(fd)
                 throw WebSocketError.handshakeFailed("\(error)")
@@ -62,7 +62,7 @@ public enum WebSocketClient {
         for field in headers { request += "\(field.name): \(field.value)\r\n" }
         request += "\r\n"
 
-        let connection = WebSocketClientConnection(fd: fd, loop: loop, request: Array(request.utf8), transport: transport)
+        let connection = WebSocketClientConnection(fd: fd, loop: loop, request: Array(request.utf8), wire: wire)
         let head = try await connection.handshake(timeout: WebSocket.nanos(timeout))
         func fail(_ why: String) async -> WebSocketError {
             await loop.submit { connection.closeNow() }

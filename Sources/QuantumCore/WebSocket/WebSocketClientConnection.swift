@@ -12,13 +12,11 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
 
     private enum Phase { case connecting, handshake, open, closed }
 
-    let fd: Int32
+    /// The socket: plain TCP (ws://) or TLS (wss://).
+    let io: SocketTransport
     let loop: EventLoop
     private let request: [UInt8]
-    /// Plain TCP (ws://) or TLS (wss://).
-    private let transport: ConnectionTransport
     @exclusivity(unchecked) private var phase = Phase.connecting
-    @exclusivity(unchecked) private var out = OutboundQueue()
     @exclusivity(unchecked) private var head: [UInt8] = []
     @exclusivity(unchecked) private var handshakeWaiter: UnsafeContinuation<ResponseHead, any Error>?
     @exclusivity(unchecked) private var handshakeTimer: LoopTimer?
@@ -26,20 +24,16 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
     @exclusivity(unchecked) private var ended = false
     @exclusivity(unchecked) private var receiver: (any WebSocketTransportReceiver)?
     @exclusivity(unchecked) private var readPaused = false
-    @exclusivity(unchecked) private var interest: UInt32 = EPOLLOUT.rawValue
-    @exclusivity(unchecked) private var writeBlocked = false
-    @exclusivity(unchecked) private var flushScheduled = false
     @exclusivity(unchecked) private var closeWhenDrained = false
     @exclusivity(unchecked) private var drainCallbacks: [@Sendable ((any Error)?) -> Void] = []
 
     /// The largest response head accepted.
     static let maxHeadBytes = 16 * 1024
 
-    init(fd: Int32, loop: EventLoop, request: [UInt8], transport: ConnectionTransport = .plain) {
-        self.fd = fd
+    init(fd: Int32, loop: EventLoop, request: [UInt8], wire: SocketTransport.Wire = .plain) {
+        io = SocketTransport(fd: fd, loop: loop, wire: wire, interest: EPOLLOUT.rawValue)
         self.loop = loop
         self.request = request
-        self.transport = transport
     }
 
     /// Registers the connecting socket and waits for the server's response head. Bytes after
@@ -49,9 +43,9 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
             loop.execute {
                 self.handshakeWaiter = c
                 do {
-                    try self.loop.register(self.fd, handler: self, events: EPOLLOUT.rawValue)
+                    try self.io.register(self)
                 } catch {
-                    Glibc.close(self.fd)
+                    self.io.release()
                     self.phase = .closed
                     self.handshakeWaiter = nil
                     c.resume(throwing: error)
@@ -81,28 +75,16 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
         case .handshake, .open: break
         }
         guard phase != .closed else { return }
-        let buffer = loop.readBuffer
-        let n = Sockets.receive(fd, into: buffer.baseAddress, count: buffer.count)
-        if n > 0 {
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            guard case .tls(let session) = transport else { receivedPlain(bytes); return }
-            // Ciphertext: the TLS handshake advances, plaintext goes where plain bytes go.
-            let status = session.feed(bytes, scratch: buffer) { receivedPlain($0) }
-            guard phase != .closed else { return }
-            switch status {
-            case .open: flush()
-            case .closed: inputEnded()
-            case .failed:
-                let why = "TLS: " + (session.verificationFailure ?? "handshake failed")
-                if phase == .handshake { failHandshake(WebSocketError.handshakeFailed(why)) } else { closeNow() }
-            }
-        } else if n == 0 {
+        let end = io.read(events, keepReading: { phase != .closed && io.isReading }) { receivedPlain($0) }
+        guard phase != .closed else { return }
+        switch end {
+        case .drained, .stopped, .budgetSpent:
+            if io.tls != nil { flush() }  // the TLS handshake's next flight
+        case .endOfInput:
             inputEnded()
-        } else {
-            let e = cq_errno()
-            if e == EAGAIN || e == EWOULDBLOCK || e == EINTR { return }
-            if phase == .handshake { failHandshake(SystemError(operation: "read", code: e)); return }
-            closeNow()
+        case .failed:
+            let why = io.tls.map { "TLS: " + ($0.verificationFailure ?? "handshake failed") } ?? "the connection failed"
+            if phase == .handshake { failHandshake(WebSocketError.handshakeFailed(why)) } else { closeNow() }
         }
     }
 
@@ -134,18 +116,18 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
     func tick(now: UInt64) {}
 
     func tickEnd() {
-        flushScheduled = false
+        io.flushScheduled = false
         flush()
     }
 
     /// The non-blocking connect finished: send the upgrade request.
     private func connected() {
-        let err = Sockets.pendingError(fd)
+        let err = Sockets.pendingError(io.fd)
         if err != 0 { failHandshake(SystemError(operation: "connect", code: err)); return }
         phase = .handshake
-        out.append(request)
+        io.out.append(request)
         // Over TLS the ClientHello goes first; the request is encrypted once the handshake is done.
-        if case .tls(let session) = transport, session.startHandshake() == .failed {
+        if let session = io.tls, session.startHandshake() == .failed {
             failHandshake(WebSocketError.handshakeFailed("TLS: cannot start the handshake"))
             return
         }
@@ -191,22 +173,16 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
 
     // MARK: - Output
 
-    private func scheduleFlush() {
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        loop.atTickEnd(self)
-    }
+    private func scheduleFlush() { io.scheduleFlush(self) }
 
     private func flush() {
         guard phase != .closed else { return }
-        switch transport.write(&out, to: fd) {
+        switch io.write() {
         case .drained:
-            writeBlocked = false
             notifyDrained(nil)
-            if closeWhenDrained && out.isEmpty { closeNow(); return }
+            if closeWhenDrained && io.out.isEmpty { closeNow(); return }
         case .blocked:
-            writeBlocked = true
-            if out.pendingBytes < WebSocketWatermark.high / 4 { notifyDrained(nil) }
+            if io.out.pendingBytes < WebSocketWatermark.high / 4 { notifyDrained(nil) }
         case .failed(let e):
             if phase == .handshake { failHandshake(SystemError(operation: "write", code: e)); return }
             closeNow()
@@ -224,13 +200,7 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
 
     private func updateInterest() {
         guard phase != .closed else { return }
-        var wanted: UInt32 = 0
-        if phase == .connecting || writeBlocked { wanted |= EPOLLOUT.rawValue }
-        if phase == .handshake || (phase == .open && !readPaused && !ended) { wanted |= EPOLLIN.rawValue }
-        if wanted != interest {
-            interest = wanted
-            loop.modify(fd, events: wanted)
-        }
+        io.want(reading: phase == .handshake || (phase == .open && !readPaused && !ended), writing: phase == .connecting)
     }
 
     // MARK: - WebSocketTransport
@@ -254,11 +224,11 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
 
     func write(_ bytes: [UInt8]) {
         guard phase == .open else { return }
-        out.append(bytes)
+        io.out.append(bytes)
         scheduleFlush()
     }
 
-    var pendingWriteBytes: Int { phase == .closed ? 0 : out.pendingBytes + transport.bufferedBytes }
+    var pendingWriteBytes: Int { phase == .closed ? 0 : io.pendingBytes }
 
     func whenWritable(_ body: @escaping @Sendable ((any Error)?) -> Void) {
         if phase == .closed { body(WebSocketError.closed); return }
@@ -267,17 +237,14 @@ final class WebSocketClientConnection: LoopIOHandler, TickEndWork, WebSocketTran
 
     func closeAfterFlush() {
         closeWhenDrained = true
-        if out.isEmpty { closeNow() } else { scheduleFlush() }
+        if io.out.isEmpty { closeNow() } else { scheduleFlush() }
     }
 
     func closeNow() {
         guard phase != .closed else { return }
         let wasOpen = phase == .open
-        if wasOpen { transport.closing() }
         phase = .closed
-        loop.deregister(fd)
-        Glibc.close(fd)
-        out = OutboundQueue()
+        io.release(farewell: wasOpen)
         notifyDrained(WebSocketError.closed)
         if wasOpen, !ended {
             ended = true
