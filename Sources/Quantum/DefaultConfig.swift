@@ -27,6 +27,10 @@ public enum DefaultConfig {
         """
     }
 
+    /// The one-command servers (`file-server`, `reverse-proxy`) run without an admin API and
+    /// save nothing, as Caddy's do.
+    static let noAdmin = #"{"disabled": true, "config": {"persist": false}}"#
+
     /// A one-server config serving `root` like `caddy file-server`.
     public static func fileServer(root: String, listen: String, browse: Bool, precompressed: Bool, hide: [String] = [],
                                   serverName: String = "static") -> String {
@@ -36,7 +40,7 @@ public enum DefaultConfig {
         if precompressed { handler.append(("precompressed", #"{"br": {}, "zstd": {}, "gzip": {}}"#)) }
         let handlerJSON = "{" + handler.map { "\(JSONValue.quote($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
         return """
-        {"apps": {"http": {"servers": {\(JSONValue.quote(serverName)): {
+        {"admin": \(noAdmin), "apps": {"http": {"servers": {\(JSONValue.quote(serverName)): {
           "listen": [\(JSONValue.quote(listen))],
           "automatic_https": {"disable": true},
           "routes": [{"handle": [\(handlerJSON)]}]
@@ -98,7 +102,7 @@ public enum DefaultConfig {
         if !headers.isEmpty { handler.append(#""headers": {\#(headers.joined(separator: ", "))}"#) }
         let match = isName ? #""match": [{"host": [\#(JSONValue.quote(fromSplit.host))]}], "# : ""
         return """
-        {"apps": {"http": {"servers": {"proxy": {
+        {"admin": \(noAdmin), "apps": {"http": {"servers": {"proxy": {
           "listen": [\(JSONValue.quote(listen))],
           "automatic_https": {"disable": true},
           "routes": [{\(match)"handle": [{\(handler.joined(separator: ", "))}]}]

@@ -12,9 +12,18 @@ public struct QuantumCommand {
     Usage: \(name) <command> [options]
 
     Commands:
-      run [--config FILE] [--watch]   Serve a Caddy v2 JSON config. Without one: the files of ./public
+      run [--config FILE] [--watch] [--resume]
+                                      Serve a Caddy v2 JSON config. Without one: the files of ./public
                                       (or of the working directory) with listings, on :8080.
                                       --watch reloads the config when the file changes; SIGUSR1 too.
+                                      --resume starts from the last config loaded (autosave.json).
+                                      The admin API listens on localhost:2019 unless the config's
+                                      `admin` says otherwise ($CADDY_ADMIN changes the default).
+      reload --config FILE [--address ADDR] [--force]
+                                      Load FILE into a running instance through its admin API
+                                      (ADDR: the config's admin.listen, else localhost:2019).
+      stop [--address ADDR] [--config FILE]
+                                      Stop a running instance through its admin API.
       file-server [--root DIR] [--listen ADDR] [--browse] [--precompressed]
                                       Serve a directory (default: the working directory, on :8080).
       reverse-proxy --to HOST:PORT [--to ...] [--from ADDR] [--lb POLICY] [--change-host-header]
@@ -77,7 +86,15 @@ public struct QuantumCommand {
         let rest = Array(arguments.dropFirst())
         do {
             switch command {
-            case "run": return try await runServer(try parse(rest, flags: ["--config": true, "--watch": false]))
+            case "run": return try await runServer(try parse(rest, flags: ["--config": true, "--watch": false, "--resume": false]))
+            case "reload":
+                let opts = try parse(rest, flags: ["--config": true, "--address": true, "--force": false])
+                guard let path = opts["--config"] else { throw UsageError(message: "reload needs --config FILE") }
+                return try AdminCommand(name: name, out: out, err: err)
+                    .reload(config: try readConfig(path), address: opts["--address"], force: opts["--force"] != nil)
+            case "stop":
+                let opts = try parse(rest, flags: ["--address": true, "--config": true])
+                return try AdminCommand(name: name, out: out, err: err).stop(config: try opts["--config"].map(readConfig), address: opts["--address"])
             case "file-server":
                 let opts = try parse(rest, flags: ["--root": true, "--listen": true, "--browse": false, "--precompressed": false])
                 let json = DefaultConfig.fileServer(root: opts["--root"] ?? ".", listen: opts["--listen"] ?? ":8080",
@@ -178,16 +195,21 @@ public struct QuantumCommand {
     }
 
     func load(_ path: String?, generated: String? = nil) throws -> LoadedConfig {
-        let bytes: [UInt8]
-        if let path {
-            do { bytes = try FileIO.readAll(path) } catch { throw FileError(description: "cannot read config \(path): \(error)") }
-        } else {
-            bytes = Array((generated ?? DefaultConfig.json(workingDirectory: FileIO.currentDirectory())).utf8)
-        }
+        try provision(path == nil ? Array((generated ?? defaultConfig()).utf8) : try readConfig(path!), from: path)
+    }
+
+    func readConfig(_ path: String) throws -> [UInt8] {
+        do { return try FileIO.readAll(path) } catch { throw FileError(description: "cannot read config \(path): \(error)") }
+    }
+
+    func defaultConfig() -> String { DefaultConfig.json(workingDirectory: FileIO.currentDirectory()) }
+
+    /// Parses and provisions `json` (read from `path`, if a file), naming its source in errors.
+    func provision(_ json: [UInt8], from path: String?, source: String? = nil) throws -> LoadedConfig {
         do {
-            return try ConfigLoader.load(json: bytes, registry: registry, workingDirectory: FileIO.currentDirectory(), configFile: path)
+            return try ConfigLoader.load(json: json, registry: registry, workingDirectory: FileIO.currentDirectory(), configFile: path)
         } catch {
-            throw ConfigFileError(path: path ?? "(built-in default)", underlying: error)
+            throw ConfigFileError(path: source ?? path ?? "(built-in default)", underlying: error)
         }
     }
 
@@ -217,11 +239,25 @@ public struct QuantumCommand {
     }
 
     private func runServer(_ opts: [String: String], generated: String? = nil) async throws -> Int32 {
-        let path = opts["--config"]
+        var path = opts["--config"]
         if opts["--watch"] != nil && path == nil { throw UsageError(message: "--watch needs --config FILE") }
-        let instance = try await start(try load(path, generated: generated))
-        // Signals and (with --watch) config changes, as one stream: 0 means "the file changed".
+        // The first config: the autosave with --resume (when there is one), else the file, else the default.
+        let json: [UInt8]
+        var source: String?
+        if opts["--resume"] != nil, let autosave = ConfigController.autosavePath(), FileIO.exists(autosave) {
+            json = try readConfig(autosave)
+            source = autosave
+            path = nil
+            err("\(name): resuming from the last configuration, \(autosave)")
+        } else if let path {
+            json = try readConfig(path)
+        } else {
+            json = Array((generated ?? defaultConfig()).utf8)
+        }
+        // Signals, config changes (with --watch) and the admin API's /stop, as one stream: 0 means "the file changed".
         let (events, sink) = AsyncStream.makeStream(of: Int32.self)
+        let controller = try await start(try provision(json, from: path, source: source), json: json, configFile: path,
+                                         onStop: { sink.yield(SIGTERM) })
         let stopping = Atomic<Bool>(false)
         let err = self.err, name = self.name
         Signals.forward { signal in
@@ -240,7 +276,7 @@ public struct QuantumCommand {
             if event == SIGUSR1 || event == 0 {
                 guard let path else { continue }
                 do {
-                    try await instance.reload(try load(path))
+                    try await controller.load(try readConfig(path), force: true)
                     err("\(name): reloaded \(path)")
                 } catch {
                     err("\(name): reload failed, still serving the previous config: \(error)")
@@ -250,24 +286,37 @@ public struct QuantumCommand {
             err("\(name): shutting down (send the signal again to force)")
             break
         }
-        await instance.stop()
-        instance.group.shutdown()
+        await controller.stop()
+        controller.instance.group.shutdown()
         return 0
     }
 
-    private func start(_ loaded: LoadedConfig) async throws -> Instance {
+    private func start(_ loaded: LoadedConfig, json: [UInt8], configFile: String?,
+                       onStop: @escaping @Sendable () -> Void) async throws -> ConfigController {
         let instance = Instance(group: try EventLoopGroup())
+        let registry = self.registry
+        let controller = ConfigController(
+            instance: instance,
+            loader: { json in
+                try ConfigLoader.load(json: json, registry: registry, workingDirectory: FileIO.currentDirectory(), configFile: configFile)
+            },
+            autosavePath: ConfigController.autosavePath(),
+            defaultAdminListen: DataDirectory.environment("CADDY_ADMIN") ?? AdminConfig.defaultListen,
+            onStop: onStop)
         do {
-            let app = try await instance.start(loaded)
-            for server in app.servers {
-                let addresses = server.listeners.map { $0.address.description }.joined(separator: ", ")
-                err("\(name): server \(server.name) listening on \(addresses)")
-            }
-            return instance
+            try await controller.start(loaded, json: json)
         } catch {
             instance.group.shutdown()
             throw error
         }
+        if let app = await instance.app {
+            for server in app.servers {
+                let addresses = server.listeners.map { $0.address.description }.joined(separator: ", ")
+                err("\(name): server \(server.name) listening on \(addresses)")
+            }
+        }
+        if let port = await controller.adminPort { err("\(name): admin API on port \(port)") }
+        return controller
     }
 
 }

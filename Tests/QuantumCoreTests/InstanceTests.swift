@@ -2,7 +2,6 @@ import Foundation
 import Glibc
 import Quantum
 import QuantumTestSupport
-import Synchronization
 import XCTest
 
 /// The lifecycle in the core (issue 18 §6): a reload keeps shared listeners and the connections
@@ -109,46 +108,16 @@ final class InstanceTests: XCTestCase {
         let port = freePort()
         try await withInstance { instance in
             try await instance.start(try config("v0", ports: [port]))
-            let load = LoadState()
-            // Keep-alive clients and clients that connect anew for every request, on threads.
-            let workers = (0..<4).map { index in
-                Thread {
-                    var client: RawClient?
-                    while !load.stop.load(ordering: .relaxed) {
-                        do {
-                            if client == nil || index >= 2 { client = try RawClient(port: port) }
-                            client!.send("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
-                            guard let response = client!.readResponse(), response.status == 200, response.bodyText.hasPrefix("v") else {
-                                load.failures.withLock { $0.append("worker \(index): no good answer") }
-                                client = nil
-                                continue
-                            }
-                            load.answered.add(1, ordering: .relaxed)
-                        } catch {
-                            load.failures.withLock { $0.append("worker \(index): \(error)") }
-                            client = nil
-                        }
-                    }
-                }
-            }
-            for w in workers { w.start() }
+            let load = RequestLoad(port: port, clients: 4, prefix: "v")
             for round in 1...10 {
                 try await Task.sleep(nanoseconds: 50_000_000)
                 try await instance.reload(try config("v\(round)", ports: [port]))
             }
             try await Task.sleep(nanoseconds: 50_000_000)
-            load.stop.store(true, ordering: .relaxed)
-            while workers.contains(where: { !$0.isFinished }) { try await Task.sleep(nanoseconds: 10_000_000) }
-            XCTAssertEqual(load.failures.withLock { $0 }, [], "every request during the reloads was answered")
-            XCTAssertGreaterThan(load.answered.load(ordering: .relaxed), 50)
+            let result = await load.stop()
+            XCTAssertEqual(result.failures, [], "every request during the reloads was answered")
+            XCTAssertGreaterThan(result.answered, 50)
             XCTAssertEqual(freshGet(port)?.bodyText, "v10")
         }
     }
-}
-
-/// What the load threads share with the test.
-private final class LoadState: Sendable {
-    let stop = Atomic<Bool>(false)
-    let failures = Mutex<[String]>([])
-    let answered = Atomic<Int>(0)
 }

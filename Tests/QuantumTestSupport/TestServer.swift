@@ -211,13 +211,24 @@ public func spawnProcess(_ executable: String, _ arguments: [String]) throws -> 
     posix_spawn_file_actions_addclose(&actions, fds[0])
     posix_spawn_file_actions_addclose(&actions, fds[1])
     let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-    defer { for p in argv { free(p) } }
+    let env: [UnsafeMutablePointer<CChar>?] = testEnvironment().map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { for p in argv + env { free(p) } }
     var pid: pid_t = 0
-    let rc = posix_spawnp(&pid, executable, &actions, nil, argv, environ)
+    let rc = posix_spawnp(&pid, executable, &actions, nil, argv, env)
     posix_spawn_file_actions_destroy(&actions)
     close(fds[1])
     guard rc == 0 else { close(fds[0]); throw SystemError(operation: "posix_spawnp \(executable)", code: rc) }
     return (pid, fds[0])
+}
+
+/// The environment programs started by tests get: this process's, with the admin API of a
+/// `quantum run` on a port of its own (not the shared localhost:2019) and its autosave in a
+/// scratch folder rather than the user's ~/.config.
+public func testEnvironment() -> [String: String] {
+    var environment = ProcessInfo.processInfo.environment
+    environment["CADDY_ADMIN"] = "127.0.0.1:0"
+    environment["XDG_CONFIG_HOME"] = NSTemporaryDirectory() + "quantum-test-config"
+    return environment
 }
 
 /// Runs a program and returns its exit status and standard output (for curl and friends).

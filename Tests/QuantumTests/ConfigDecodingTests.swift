@@ -63,6 +63,19 @@ final class ConfigDecodingTests: XCTestCase {
         XCTAssertNil(limits.readHeaderTimeout)
     }
 
+    func testAdminFieldsAreCheckedByName() throws {
+        XCTAssertEqual(Config.loadError(#"{"admin": {"listn": "x"}}"#)?.contains(#"unknown field "listn""#), true)
+        XCTAssertEqual(Config.loadError(#"{"admin": {"listen": "localhost:2019-2020"}}"#),
+                       "admin.listen: must be exactly one listener address; cannot listen on: localhost:2019-2020")
+        XCTAssertEqual(Config.loadError(#"{"admin": {"remote": {}}}"#)?.contains("remote administration"), true)
+        XCTAssertEqual(Config.loadError(#"{"admin": {"config": {"load": {}}}}"#)?.contains("config loader module is not supported"), true)
+        let quiet = try Config.load(#"{"admin": {"config": {"persist": false}, "origins": ["a:1"], "enforce_origin": true}}"#).config.admin
+        XCTAssertEqual(quiet.persist, false)
+        XCTAssertEqual(quiet.origins, ["a:1"])
+        XCTAssertTrue(quiet.enforceOrigin)
+        XCTAssertNil(quiet.listen, "unset: the default applies when the endpoint starts")
+    }
+
     func testAdminLoggingStorageAndOtherAppsAreAccepted() throws {
         let loaded = try Config.load("""
         {"admin": {"disabled": true, "listen": "localhost:2019"},
@@ -71,7 +84,8 @@ final class ConfigDecodingTests: XCTestCase {
          "apps": {"tls": {"automation": {"policies": []}}, "pki": {}, "events": {},
                   "http": {"servers": {"srv0": {"listen": [":0"]}}}}}
         """)
-        XCTAssertEqual(loaded.config.admin?["disabled"], .bool(true))
+        XCTAssertTrue(loaded.config.admin.disabled)
+        XCTAssertEqual(loaded.config.admin.listen, "localhost:2019")
         XCTAssertNotNil(loaded.config.logging?["logs"])
         XCTAssertEqual(loaded.config.storage?.root, "/tmp/x")
         XCTAssertEqual(loaded.config.apps.accepted.keys.sorted(), ["events"])

@@ -1,6 +1,7 @@
 /// A whole Caddy v2 JSON config: `{admin, logging, storage, apps}`.
 package struct QuantumConfig: Decodable, Sendable {
-    public var admin: JSONValue?
+    /// The admin endpoint's settings (Caddy's defaults when absent).
+    public var admin: AdminConfig
     public var logging: JSONValue?
     /// Caddy's global `storage` (file system only): where the local CA and managed certificates live.
     public var storage: StorageConfig?
@@ -10,7 +11,7 @@ package struct QuantumConfig: Decodable, Sendable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        admin = try c.decodeIfPresent(JSONValue.self, forKey: .admin)
+        admin = try c.decodeIfPresent(AdminConfig.self, forKey: .admin) ?? AdminConfig()
         logging = try c.decodeIfPresent(JSONValue.self, forKey: .logging)
         storage = try c.decodeIfPresent(StorageConfig.self, forKey: .storage)
         apps = try c.decodeIfPresent(Apps.self, forKey: .apps) ?? Apps()

@@ -29,12 +29,14 @@ package final class HTTPListenerSet: Sendable {
     private let listeners: [Listener]
 
     /// Binds `address` on every loop. Port 0 picks one free port, shared by all loops.
-    public static func bind(_ address: SocketAddress, group: EventLoopGroup, runtime: ServerRuntime) async throws -> HTTPListenerSet {
+    /// `exclusive`: one socket on the first loop that no other process can bind as well.
+    public static func bind(_ address: SocketAddress, group: EventLoopGroup, runtime: ServerRuntime,
+                            exclusive: Bool = false) async throws -> HTTPListenerSet {
         var bound = address
         var listeners: [Listener] = []
         do {
-            for loop in group.loops {
-                let fd = try Sockets.listen(bound)
+            for loop in exclusive ? [group.loops[0]] : group.loops {
+                let fd = try Sockets.listen(bound, exclusive: exclusive)
                 if bound.port == 0 { bound = SocketAddress(family: bound.family, bytes: bound.bytes, port: Sockets.localAddress(fd).port) }
                 let listener = Listener(fd: fd, loop: loop, runtime: runtime)
                 try await loop.submit { Result { try loop.register(fd, handler: listener, events: EPOLLIN.rawValue) } }.get()

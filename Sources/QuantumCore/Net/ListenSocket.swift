@@ -3,13 +3,14 @@ import Glibc
 
 /// Creates listening TCP sockets (`SO_REUSEPORT`, non-blocking) and connected client sockets.
 enum Sockets {
-    static func listen(_ address: SocketAddress, backlog: Int32 = 1024) throws -> Int32 {
+    /// `exclusive`: without `SO_REUSEPORT`, so a second process cannot bind it too (the admin endpoint).
+    static func listen(_ address: SocketAddress, backlog: Int32 = 1024, exclusive: Bool = false) throws -> Int32 {
         let domain = address.family == .v4 ? AF_INET : AF_INET6
         let fd = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.last("socket") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size))
+        if !exclusive { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
         if address.family == .v6 && !IPAddress.isV4Mapped(address.bytes) && address.bytes != [UInt8](repeating: 0, count: 16) {
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
         }

@@ -62,7 +62,7 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+    package func withSockaddr<T>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
         switch family {
         case .v4:
             var sin = sockaddr_in()

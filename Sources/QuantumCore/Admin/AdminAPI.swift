@@ -1,0 +1,96 @@
+/// Caddy's admin API on the admin endpoint: `/load`, `/config/[path]`, `/id/<id>/[path]` and
+/// `/stop`, answering as Caddy does — 200 with an empty body for a change, compact JSON with an
+/// ETag for a read, `{"error":"..."}` with Caddy's status codes for a failure.
+struct AdminAPI: Handler {
+    let controller: ConfigController
+    let gate: AdminGate
+
+    /// Caddy's cap on a request body.
+    static let maxBody = 100 * 1024 * 1024
+
+    nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        if let refusal = gate.refusal(request) { return Self.failure(refusal) }
+        do {
+            return try await route(request, path: request.path)
+        } catch let error as AdminError {
+            return Self.failure(error)
+        } catch let error as HTTPError {
+            return Self.failure(AdminError(error.status, error.message))
+        }
+    }
+
+    private nonisolated(nonsending) func route(_ request: Request, path: String) async throws -> Response {
+        if path == "/load" { return try await load(request) }
+        if path == "/stop" { return try stop(request) }
+        if path == "/config" || path.hasPrefix("/config/") { return try await config(request, path: path) }
+        if path.hasPrefix("/id/") || path == "/id" {
+            let parts = path.split(separator: "/", omittingEmptySubsequences: false)
+            guard parts.count >= 3, !parts[2].isEmpty else { throw AdminError(400, "request path is missing object ID") }
+            let id = String(parts[2])
+            guard let expanded = await controller.path(ofID: id) else { throw AdminError(404, "unknown object ID '\(id)'") }
+            let rest = parts.dropFirst(3).joined(separator: "/")
+            return try await config(request, path: rest.isEmpty ? expanded : expanded + "/" + rest)
+        }
+        return Response.text("404 page not found\n", status: 404)  // as Go's mux answers in Caddy
+    }
+
+    // MARK: - Endpoints
+
+    private nonisolated(nonsending) func load(_ request: Request) async throws -> Response {
+        guard request.method == "POST" else { throw AdminError(405, "method not allowed") }
+        let body = try await request.body.collect(upTo: Self.maxBody)
+        if let type = request.headers["content-type"], !type.isEmpty {
+            let media = type.split(separator: ";", maxSplits: 1)[0].trimmingOWS().asciiLowercased()
+            if !media.hasSuffix("/json") {
+                guard let slash = media.firstIndex(of: "/") else { throw AdminError(400, "malformed Content-Type") }
+                throw AdminError(400, "unrecognized config adapter '\(media[media.index(after: slash)...])'")
+            }
+        }
+        try await controller.load(body, force: Self.forced(request))
+        return Response(status: 200)
+    }
+
+    private nonisolated(nonsending) func config(_ request: Request, path: String) async throws -> Response {
+        let method: ConfigDocument.Method
+        switch request.method {
+        case "GET":
+            let (json, hash) = try await controller.read(path)
+            var response = Response.text(json, contentType: "application/json")
+            response.headers.set("Etag", "\"\(path) \(hash)\"")
+            return response
+        case "POST": method = .post
+        case "PUT": method = .put
+        case "PATCH": method = .patch
+        case "DELETE": method = .delete
+        default: throw AdminError(405, "method \(request.method) not allowed")
+        }
+        var value: JSONValue?
+        if method != .delete {
+            let type = request.headers["content-type"] ?? ""
+            guard type.contains("/json") else { throw AdminError(400, "unacceptable content-type: \(type); 'application/json' required") }
+            let body = try await request.body.collect(upTo: Self.maxBody)
+            if !body.isEmpty {
+                do { value = try JSONParser.parse(body) } catch { throw AdminError(400, "decoding request body: \(error)") }
+            }
+        }
+        try await controller.change(method, at: path, body: value, ifMatch: request.headers["if-match"], force: Self.forced(request))
+        return Response(status: 200)
+    }
+
+    private func stop(_ request: Request) throws -> Response {
+        guard request.method == "POST" else { throw AdminError(405, "method not allowed") }
+        let controller = self.controller
+        // After this answer has gone out.
+        Task { try? await Task.sleep(nanoseconds: 100_000_000); controller.requestStop() }
+        return Response(status: 200)
+    }
+
+    // MARK: - Answers
+
+    /// `Cache-Control: must-revalidate` (`caddy reload --force`): load even an unchanged config.
+    private static func forced(_ request: Request) -> Bool { request.headers["cache-control"] == "must-revalidate" }
+
+    static func failure(_ error: AdminError) -> Response {
+        Response.text(error.body, status: error.status, contentType: "application/json")
+    }
+}

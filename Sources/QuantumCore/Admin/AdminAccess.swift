@@ -1,0 +1,67 @@
+/// Who may use the admin API: requests must name the endpoint in `Host` (a web page that
+/// rebinds a DNS name to 127.0.0.1 cannot), and an `Origin` (or `Referer`), when sent, must be
+/// allowed — also without `enforce_origin`, which only makes the header required. Stricter than
+/// Caddy 2.6.2 (it checks origins only when enforcing), so no web page can `POST /stop`; Caddy's
+/// CLI sends an allowed origin.
+package struct AdminAccess: Sendable, Equatable {
+    /// Allowed origins: a host with its port, and a scheme when one was configured.
+    let allowed: [(scheme: String?, host: String)]
+    let enforceOrigin: Bool
+
+    /// For an endpoint on `host:port`: `origins` when given, else the endpoint's own address and,
+    /// on loopback, its usual names (`localhost`, `127.0.0.1`, `::1`) with the port — as Caddy.
+    public init(listenHost: String, port: Int, origins: [String], enforceOrigin: Bool) {
+        var list: [String] = origins
+        if origins.isEmpty {
+            let loopback = ["localhost", "127.0.0.1", "::1"].contains(listenHost.asciiLowercased())
+                || listenHost.hasPrefix("127.")
+            if loopback { list += ["localhost", "::1", "127.0.0.1"].map { Self.join($0, port) } }
+            list.append(Self.join(listenHost, port))
+        }
+        allowed = list.map { origin in
+            if let range = origin.firstRange(of: "://") {
+                return (String(origin[..<range.lowerBound]).asciiLowercased(), String(origin[range.upperBound...]).asciiLowercased())
+            }
+            return (nil, origin.asciiLowercased())
+        }
+        self.enforceOrigin = enforceOrigin
+    }
+
+    package static func join(_ host: String, _ port: Int) -> String {
+        (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+    }
+
+    public static func == (a: AdminAccess, b: AdminAccess) -> Bool {
+        a.enforceOrigin == b.enforceOrigin && a.allowed.map { "\($0.scheme ?? "")|\($0.host)" } == b.allowed.map { "\($0.scheme ?? "")|\($0.host)" }
+    }
+
+    /// Why `request` is refused (403), or nil when it may go on.
+    public func refusal(_ request: Request) -> AdminError? {
+        let host = request.host.asciiLowercased()
+        guard allowed.contains(where: { $0.host == host }) else { return AdminError(403, "host not allowed: \(request.host)") }
+        let origin = request.headers["origin"] ?? request.headers["referer"].flatMap(Self.origin(ofReferer:))
+        guard let origin, !origin.isEmpty else {
+            return enforceOrigin ? AdminError(403, "missing required Origin header") : nil
+        }
+        guard let (scheme, originHost) = Self.split(origin),
+              allowed.contains(where: { ($0.scheme == nil || $0.scheme == scheme) && $0.host == originHost }) else {
+            return AdminError(403, "client is not allowed to access from origin '\(origin)'")
+        }
+        return nil
+    }
+
+    /// `scheme://host[:port]` of a Referer URL.
+    private static func origin(ofReferer referer: String) -> String? {
+        guard let (scheme, rest) = split(referer) else { return nil }
+        return scheme + "://" + rest
+    }
+
+    /// An origin's scheme and host (with port), lowercased; nil when it is not `scheme://host...`.
+    private static func split(_ origin: String) -> (String, String)? {
+        guard let range = origin.firstRange(of: "://") else { return nil }
+        let scheme = String(origin[..<range.lowerBound]).asciiLowercased()
+        let rest = origin[range.upperBound...]
+        let host = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        return (scheme, String(host).asciiLowercased())
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Quantum
+import QuantumTestSupport
+import XCTest
+
+/// The `quantum` binary operated as Caddy is: Debian's `caddy` CLI reloads and stops it through
+/// the admin API, and so do `quantum reload`, `quantum stop` and `run --resume`.
+final class AdminCommandTests: XCTestCase {
+    let binary = CLITests.repo.appendingPathComponent(".build/debug/quantum").path
+    var scratch = ""
+
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "no built binary at \(binary)")
+        scratch = NSTemporaryDirectory() + "quantum-admin-cli-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: scratch)
+        super.tearDown()
+    }
+
+    func write(_ name: String, port: Int, admin: Int, body: String) throws -> String {
+        let path = scratch + "/" + name
+        try #"{"admin": {"listen": "127.0.0.1:\#(admin)"}, "apps": {"http": {"servers": {"srv0": {"listen": ["127.0.0.1:\#(port)"], "routes": [{"handle": [{"handler": "static_response", "body": "\#(body)"}]}]}}}}}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// `quantum run ARGS` with its autosave in this test's scratch folder.
+    func launch(_ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var environment = testEnvironment()
+        environment["XDG_CONFIG_HOME"] = scratch + "/config-home"
+        process.environment = environment
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return (process, stderr)
+    }
+
+    func waitForExit(_ process: Process, seconds: Double = 15) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(50_000) }
+        return !process.isRunning
+    }
+
+    func testCaddysCLIReloadsAndStopsQuantum() throws {
+        let caddy = "/usr/bin/caddy"
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: caddy), "Debian's caddy is not installed")
+        let (port, admin) = (try freeTCPPort(), try freeTCPPort())
+        let first = try write("a.json", port: port, admin: admin, body: "A")
+        let second = try write("b.json", port: port, admin: admin, body: "B")
+        let (process, stderr) = try launch(["run", "--config", first])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        XCTAssertEqual(CLITests.firstBody("http://127.0.0.1:\(port)/"), "A")
+
+        let reload = runProcess(caddy, ["reload", "--config", second, "--address", "127.0.0.1:\(admin)"])
+        XCTAssertEqual(reload.status, 0, reload.output)
+        XCTAssertEqual(fetch(port), "B", "caddy reload loaded the new config")
+        XCTAssertEqual(runProcess(caddy, ["reload", "--config", second, "--address", "127.0.0.1:\(admin)"]).status, 0, "unchanged: a no-op")
+        XCTAssertEqual(runProcess(caddy, ["reload", "--config", second, "--address", "127.0.0.1:\(admin)", "--force"]).status, 0)
+        XCTAssertEqual(fetch(port), "B")
+
+        let stop = runProcess(caddy, ["stop", "--address", "127.0.0.1:\(admin)"])
+        XCTAssertEqual(stop.status, 0, stop.output)
+        XCTAssertTrue(waitForExit(process), "caddy stop ended the server")
+        XCTAssertEqual(process.terminationStatus, 0)
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(log.contains("shutting down"), log)
+    }
+
+    func testQuantumsOwnReloadStopAndResume() async throws {
+        let (port, admin) = (try freeTCPPort(), try freeTCPPort())
+        let first = try write("a.json", port: port, admin: admin, body: "A")
+        let second = try write("b.json", port: port, admin: admin, body: "B")
+        let (process, _) = try launch(["run", "--config", first])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        XCTAssertEqual(CLITests.firstBody("http://127.0.0.1:\(port)/"), "A")
+
+        let reload = await CLITests.quantum(["reload", "--config", second])
+        XCTAssertEqual(reload.status, 0, reload.err)
+        XCTAssertEqual(fetch(port), "B")
+        let broken = scratch + "/broken.json"
+        try #"{"admin": {"listen": "127.0.0.1:\#(admin)"}, "apps": {"http": {"servers": {"srv0": {"listen": ["127.0.0.1:\#(port)"], "bogus": 1}}}}}"#
+            .write(toFile: broken, atomically: true, encoding: .utf8)
+        let refused = await CLITests.quantum(["reload", "--config", broken])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.err.contains(#"unknown field "bogus""#), refused.err)
+        XCTAssertEqual(fetch(port), "B", "a refused reload changes nothing")
+
+        let stop = await CLITests.quantum(["stop", "--address", "127.0.0.1:\(admin)"])
+        XCTAssertEqual(stop.status, 0, stop.err)
+        XCTAssertTrue(waitForExit(process))
+
+        // The last config that loaded (B) comes back with --resume, ahead of --config.
+        let (resumed, log) = try launch(["run", "--resume", "--config", first])
+        defer { if resumed.isRunning { kill(resumed.processIdentifier, SIGKILL) } }
+        XCTAssertEqual(CLITests.firstBody("http://127.0.0.1:\(port)/"), "B")
+        kill(resumed.processIdentifier, SIGTERM)
+        XCTAssertTrue(waitForExit(resumed))
+        let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(text.contains("resuming from the last configuration"), text)
+    }
+
+    func testNothingAnswersWhenNothingRuns() async throws {
+        let result = await CLITests.quantum(["stop", "--address", "127.0.0.1:\(try freeTCPPort())"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.err.contains("cannot reach the admin API"), result.err)
+    }
+}
