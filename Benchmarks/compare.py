@@ -34,6 +34,7 @@ class Scenario:
     title: str
     size: int = 0          # a static file's size; 0: the answer is HELLO
     h2c: bool = False
+    logged: bool = False   # served by the server that writes an access log to a file
 
 
 SCENARIOS = {
@@ -43,6 +44,7 @@ SCENARIOS = {
     "static-10m": Scenario("/static/10m.bin", "GET /static/10m.bin, 10 MiB file, HTTP/1.1", 10 << 20),
     "proxy": Scenario("/proxy/bench/item", "GET /proxy/bench/item through the proxy to one nginx upstream"),
     "h2c-hello": Scenario("/hello", "GET /hello over cleartext HTTP/2 with prior knowledge", h2c=True),
+    "hello-log": Scenario("/hello", "GET /hello, HTTP/1.1, with an access log written to a file", logged=True),
 }
 
 
@@ -135,8 +137,9 @@ def parse_h2load(text):
 
 
 # ---------------------------------------------------------------- configs
-def caddy_config(port, www, upstream_port, pool):
-    """The Caddy JSON that caddy and Quantum both run; pool "default" leaves Caddy's default transport."""
+def caddy_config(port, www, upstream_port, pool, log_port, access_log):
+    """The Caddy JSON that caddy and Quantum both run; pool "default" leaves Caddy's default transport.
+    A second server on log_port answers /hello and writes an access log to access_log (hello-log)."""
     proxy = {"handler": "reverse_proxy", "upstreams": [{"dial": f"127.0.0.1:{upstream_port}"}]}
     if pool != "default":
         proxy["transport"] = {"protocol": "http", "keep_alive": {"max_idle_conns_per_host": int(pool)}}
@@ -146,8 +149,13 @@ def caddy_config(port, www, upstream_port, pool):
     server = {"listen": [f"127.0.0.1:{port}"], "protocols": ["h1", "h2", "h2c"], "automatic_https": {"disable": True},
               "routes": [route("/hello", hello), route("/static/*", {"handler": "file_server", "root": str(www)}),
                          route("/proxy/*", proxy)]}
+    logged = {"listen": [f"127.0.0.1:{log_port}"], "automatic_https": {"disable": True}, "logs": {},
+              "routes": [route("/hello", hello)]}
     return {"admin": {"disabled": True, "config": {"persist": False}},
-            "apps": {"http": {"servers": {"bench": server}}}}
+            "logging": {"logs": {"default": {"exclude": ["http.log.access"]},
+                                 "access": {"writer": {"output": "file", "filename": access_log, "roll": False},
+                                            "include": ["http.log.access"]}}},
+            "apps": {"http": {"servers": {"bench": server, "logged": logged}}}}
 
 
 def nginx_config(run, name, workers, servers):
@@ -162,7 +170,7 @@ http {{
 """
 
 
-def nginx_peer_servers(port, h2c_port, www, upstream_port, pool):
+def nginx_peer_servers(port, h2c_port, www, upstream_port, pool, log_port, access_log):
     keepalive = 64 if pool == "default" else int(pool)
     return f"""  upstream bench_upstream {{ server 127.0.0.1:{upstream_port}; keepalive {keepalive}; keepalive_requests 1000000; }}
   server {{
@@ -171,6 +179,11 @@ def nginx_peer_servers(port, h2c_port, www, upstream_port, pool):
     location = /hello {{ default_type "text/plain; charset=utf-8"; return 200 "{HELLO.decode()}"; }}
     location /static/ {{ root {www}; }}
     location /proxy/ {{ proxy_pass http://bench_upstream; proxy_http_version 1.1; proxy_set_header Connection ""; }}
+  }}
+  server {{
+    listen 127.0.0.1:{log_port};
+    access_log {access_log} combined buffer=64k;
+    location = /hello {{ default_type "text/plain; charset=utf-8"; return 200 "{HELLO.decode()}"; }}
   }}
 """
 
@@ -234,11 +247,14 @@ class Bench:
             if sc.size:
                 (www / sc.path.lstrip("/")).write_bytes(self.expected[name])
         self.caddy_port, self.nginx_port, self.nginx_h2c_port, self.upstream_port = (free_port() for _ in range(4))
+        self.caddy_log_port, self.nginx_log_port = free_port(), free_port()
         (self.results / "upstream-port").write_text(f"{self.upstream_port}\n")
         (self.run / "site.json").write_text(json.dumps(
-            caddy_config(self.caddy_port, www, self.upstream_port, self.args.pool), indent=1))
+            caddy_config(self.caddy_port, www, self.upstream_port, self.args.pool, self.caddy_log_port,
+                         str(self.run / "caddy-access.log")), indent=1))
         (self.run / "nginx.conf").write_text(nginx_config(self.run, "nginx", CORES, nginx_peer_servers(
-            self.nginx_port, self.nginx_h2c_port, www, self.upstream_port, self.args.pool)))
+            self.nginx_port, self.nginx_h2c_port, www, self.upstream_port, self.args.pool, self.nginx_log_port,
+            str(self.run / "nginx-access.log"))))
         (self.run / "upstream.conf").write_text(nginx_config(self.run, "upstream", 1, upstream_servers(self.upstream_port)))
         if "proxy" in self.args.scenarios:           # one upstream for the whole run
             upstream = self.start("upstream", self.nginx_argv("upstream.conf"))
@@ -264,8 +280,9 @@ class Bench:
 
     def port(self, peer, scenario):
         if peer.kind == "nginx":
-            return self.nginx_h2c_port if scenario.h2c else self.nginx_port
-        return self.caddy_port           # caddy and Quantum: h1 and h2c on one port, one at a time
+            return self.nginx_log_port if scenario.logged else self.nginx_h2c_port if scenario.h2c else self.nginx_port
+        # caddy and Quantum: h1 and h2c on one port, one at a time (the same log file, one at a time too)
+        return self.caddy_log_port if scenario.logged else self.caddy_port
 
     def fetch(self, url, h2c):
         """The body of a 200 answer (over h2c with prior knowledge if asked), else None."""
@@ -326,6 +343,8 @@ class Bench:
         row = dict.fromkeys(FIELDS, "") | dict(round=rnd, scenario=name, peer=peer.name, busy=0, status="ok")
         self.wait_quiet()
         url = f"http://127.0.0.1:{port}{scenario.path}"
+        for stale in ("caddy-access.log", "nginx-access.log"):   # each run logs into a fresh file
+            (self.run / stale).unlink(missing_ok=True)
         server = self.start_peer(peer)
         try:
             if problem := self.wait_ready(server, url, name):

@@ -302,7 +302,7 @@ public struct QuantumCommand {
             },
             autosavePath: ConfigController.autosavePath(),
             defaultAdminListen: DataDirectory.environment("CADDY_ADMIN") ?? AdminConfig.defaultListen,
-            onStop: onStop)
+            adminRoutes: registry.adminRoutes, onStop: onStop)
         do {
             try await controller.start(loaded, json: json)
         } catch {

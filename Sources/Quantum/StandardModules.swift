@@ -35,6 +35,7 @@ public enum StandardModules {
         r.register(ClientIPMatcher.self)
         r.register(NotMatcher.self)
         r.register(VarsMatcher.self)
+        r.register(adminRoute: ReverseProxy.upstreamsAdminRoute)
         return r
     }
 }

@@ -30,7 +30,7 @@ final class AdminAPITests: XCTestCase {
             XCTAssertEqual(read.headers["content-type"], "application/json")
             XCTAssertEqual(read.body, GoJSON.encode(try JSONParser.parse(Array(next.utf8))), "compact, sorted, with a newline")
             let etag = try XCTUnwrap(read.headers["etag"])
-            XCTAssertTrue(etag.hasPrefix("\"/config/ ") && etag.hasSuffix("\"") && etag.count == "\"/config/ \"".count + 16, etag)
+            XCTAssertTrue(etag.hasPrefix("\"/config/ ") && etag.hasSuffix("\"") && etag.count == "\"/config/ \"".count + 8, etag)
             let saved = try String(contentsOfFile: admin.autosave, encoding: .utf8)
             XCTAssertEqual(saved, read.body, "the loaded config is saved for --resume")
         }
@@ -175,6 +175,61 @@ final class AdminAPITests: XCTestCase {
         XCTAssertGreaterThan(result.answered, 100)
         XCTAssertEqual(fetch(port), "v-even")
         await socket.close(code: .normal, reason: "done")
+        await admin.stop()
+    }
+}
+
+/// What modules and the PKI app add to the admin API.
+final class AdminEndpointsTests: XCTestCase {
+    func testPKIAnswersForTheLocalCA() async throws {
+        let data = NSTemporaryDirectory() + "quantum-admin-pki-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let port = try freeTCPPort()
+        let admin = try await AdminInstance.start(#"{"storage": {"module": "file_system", "root": "\#(data)"}, "apps": {"pki": {"certificate_authorities": {"corp": {"name": "Corp CA"}}}, "http": {"servers": {"s": {"listen": ["127.0.0.1:\#(port)"]}}}}}"#)
+        let info = admin.request("GET", "/pki/ca/corp")
+        XCTAssertEqual(info.status, 200, info.body)
+        XCTAssertEqual(info.headers["content-type"], "application/json")
+        let object = try JSONParser.parse(Array(info.body.utf8))
+        XCTAssertEqual(object["id"], .string("corp"))
+        XCTAssertEqual(object["name"], .string("Corp CA"))
+        XCTAssertTrue(info.body.hasPrefix(#"{"id":"corp","name":"Corp CA","root_common_name":"#), "Caddy's field order: \(info.body)")
+        guard case .string(let root)? = object["root_certificate"], case .string(let intermediate)? = object["intermediate_certificate"] else {
+            return XCTFail(info.body)
+        }
+        XCTAssertTrue(root.hasPrefix("-----BEGIN CERTIFICATE-----"))
+        let chain = admin.request("GET", "/pki/ca/corp/certificates")
+        XCTAssertEqual(chain.headers["content-type"], "application/pem-certificate-chain")
+        XCTAssertEqual(chain.body, intermediate + root)
+        // The chain verifies with openssl: the intermediate is signed by the root.
+        let rootFile = data + "/root.pem", interFile = data + "/inter.pem"
+        try root.write(toFile: rootFile, atomically: true, encoding: .utf8)
+        try intermediate.write(toFile: interFile, atomically: true, encoding: .utf8)
+        let verify = runProcess("openssl", ["verify", "-CAfile", rootFile, interFile])
+        XCTAssertEqual(verify.status, 0, verify.output)
+        XCTAssertEqual(admin.request("GET", "/pki/ca/local").status, 200, "local exists even unconfigured, as in Caddy")
+        let unknown = admin.request("GET", "/pki/ca/nope")
+        XCTAssertEqual(unknown.status, 404)
+        XCTAssertEqual(unknown.body, #"{"error":"no certificate authority configured with id: nope"}"# + "\n")
+        XCTAssertEqual(admin.request("POST", "/pki/ca/corp").body, #"{"error":"method not allowed: POST"}"# + "\n")
+        await admin.stop()
+    }
+
+    func testUpstreamsListWhatTheRunningConfigProxiesTo() async throws {
+        let port = try freeTCPPort()
+        let proxy = #"{"apps": {"http": {"servers": {"s": {"listen": ["127.0.0.1:\#(port)"], "routes": [{"handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "127.0.0.1:9"}, {"dial": "localhost:10"}]}]}]}}}}}"#
+        let admin = try await AdminInstance.start(proxy)
+        let listed = admin.request("GET", "/reverse_proxy/upstreams")
+        XCTAssertEqual(listed.status, 200)
+        // (Other tests' proxies may be listed too while their configs run: only these two are asserted.)
+        XCTAssertTrue(listed.body.hasPrefix("[") && listed.body.hasSuffix("]\n"), listed.body)
+        XCTAssertTrue(listed.body.contains(#"{"address":"127.0.0.1:9","num_requests":0,"fails":0}"#), listed.body)
+        XCTAssertTrue(listed.body.contains(#"{"address":"localhost:10","num_requests":0,"fails":0}"#), listed.body)
+        XCTAssertEqual(admin.request("POST", "/reverse_proxy/upstreams").status, 405)
+        let plain = #"{"apps": {"http": {"servers": {"s": {"listen": ["127.0.0.1:\#(port)"], "routes": [{"handle": [{"handler": "static_response"}]}]}}}}}"#
+        XCTAssertEqual(admin.request("POST", "/load", body: plain).status, 200)
+        let after = admin.request("GET", "/reverse_proxy/upstreams").body
+        XCTAssertFalse(after.contains("127.0.0.1:9\"") || after.contains("localhost:10"), "gone with the config that used them: \(after)")
+        XCTAssertEqual(admin.request("GET", "/nothing/here").status, 404)
         await admin.stop()
     }
 }

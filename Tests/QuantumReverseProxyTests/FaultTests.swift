@@ -17,7 +17,7 @@ final class FaultTests: XCTestCase {
         let port = proxy.port
         let client = HTTPClient()
         let log = LoadLog()
-        let isDown = { @Sendable in UpstreamState.known.first { $0.address == victimAddress }?.isHealthyByActiveChecks == false }
+        let isDown = { @Sendable in UpstreamState.inUse.first { $0.address == victimAddress }?.isHealthyByActiveChecks == false }
         let workers = (0..<8).map { _ in
             Task.detached {
                 while !log.stop.load(ordering: .relaxed) {

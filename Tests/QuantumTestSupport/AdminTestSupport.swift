@@ -16,7 +16,7 @@ package final class AdminInstance: @unchecked Sendable {
         let controller = ConfigController(
             instance: instance,
             loader: { try ConfigLoader.load(json: $0, registry: registry) },
-            autosavePath: autosave, defaultAdminListen: "127.0.0.1:0", onStop: {})
+            autosavePath: autosave, defaultAdminListen: "127.0.0.1:0", adminRoutes: registry.adminRoutes, onStop: {})
         let bytes = Array(json.utf8)
         do {
             try await controller.start(try ConfigLoader.load(json: bytes, registry: registry), json: bytes)

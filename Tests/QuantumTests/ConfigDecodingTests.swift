@@ -35,7 +35,7 @@ final class ConfigDecodingTests: XCTestCase {
         XCTAssertEqual(server.automaticHTTPS?.skip, ["a.example"])
         // tls_connection_policies need certificates to load: see QuantumCoreTests' TLSConfigTests.
         XCTAssertEqual(server.protocols, ["h1", "h2"])
-        XCTAssertEqual(server.logs?["default_logger_name"], .string("log0"))
+        XCTAssertEqual(server.logs?.defaultLoggerName, "log0")
     }
 
     func testServerFieldsBecomeConnectionLimits() throws {
@@ -86,7 +86,7 @@ final class ConfigDecodingTests: XCTestCase {
         """)
         XCTAssertTrue(loaded.config.admin.disabled)
         XCTAssertEqual(loaded.config.admin.listen, "localhost:2019")
-        XCTAssertNotNil(loaded.config.logging?["logs"])
+        XCTAssertEqual(loaded.config.logging.logs["default"]?.level, .debug)
         XCTAssertEqual(loaded.config.storage?.root, "/tmp/x")
         XCTAssertEqual(loaded.config.apps.accepted.keys.sorted(), ["events"])
         XCTAssertNotNil(loaded.config.apps.pki)

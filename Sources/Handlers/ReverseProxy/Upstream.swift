@@ -33,6 +33,12 @@ public struct Upstream: Sendable, Decodable {
         do { try self.init(dial: dial, maxRequests: max) } catch {
             throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.dial], error.message)
         }
+        // In use while this config is: the admin API lists the upstreams configs use.
+        if let context = try? decoder.provisionContext {
+            let state = self.state
+            state.users.add(1, ordering: .relaxed)
+            context.onCleanup { state.users.subtract(1, ordering: .relaxed) }
+        }
     }
 
     /// `host:port` as it is dialled (`{http.reverse_proxy.upstream.hostport}`).
@@ -52,6 +58,8 @@ public final class UpstreamState: Sendable {
     let requests = Atomic<Int>(0)
     /// Passive-check failures still inside their `fail_duration` window.
     let fails = Atomic<Int>(0)
+    /// Loaded configs that name this address.
+    let users = Atomic<Int>(0)
     /// The verdict of the active health checker (upstreams start healthy, as in Caddy).
     let activeHealthy = Atomic<Bool>(true)
     /// Active checkers probing this address: the verdict is reset to healthy when the last one
@@ -92,6 +100,8 @@ public final class UpstreamState: Sendable {
         }
     }
 
-    /// Every upstream known to this process (the admin `/reverse_proxy/upstreams` view).
-    public static var known: [UpstreamState] { all.withLock { Array($0.values) }.sorted { $0.address < $1.address } }
+    /// The upstreams loaded configs name (the admin `/reverse_proxy/upstreams` view), by address.
+    public static var inUse: [UpstreamState] {
+        all.withLock { Array($0.values) }.filter { $0.users.load(ordering: .relaxed) > 0 }.sorted { $0.address < $1.address }
+    }
 }

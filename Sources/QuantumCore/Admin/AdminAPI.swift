@@ -4,6 +4,8 @@
 struct AdminAPI: Handler {
     let controller: ConfigController
     let gate: AdminGate
+    /// What modules add (`/reverse_proxy/upstreams`).
+    let routes: [AdminRoute]
 
     /// Caddy's cap on a request body.
     static let maxBody = 100 * 1024 * 1024
@@ -22,8 +24,12 @@ struct AdminAPI: Handler {
     private nonisolated(nonsending) func route(_ request: Request, path: String) async throws -> Response {
         if path == "/load" { return try await load(request) }
         if path == "/stop" { return try stop(request) }
-        if path == "/config" || path.hasPrefix("/config/") { return try await config(request, path: path) }
-        if path.hasPrefix("/id/") || path == "/id" {
+        if path == "/config" || path == "/id" {
+            // Go's mux, in front of Caddy's API, sends a subtree's bare name to the subtree.
+            return Response(status: 301, headers: HTTPFields([("Location", path + "/")]))
+        }
+        if path.hasPrefix("/config/") { return try await config(request, path: path) }
+        if path.hasPrefix("/id/") {
             let parts = path.split(separator: "/", omittingEmptySubsequences: false)
             guard parts.count >= 3, !parts[2].isEmpty else { throw AdminError(400, "request path is missing object ID") }
             let id = String(parts[2])
@@ -31,6 +37,10 @@ struct AdminAPI: Handler {
             let rest = parts.dropFirst(3).joined(separator: "/")
             return try await config(request, path: rest.isEmpty ? expanded : expanded + "/" + rest)
         }
+        if path.hasPrefix("/pki/") {
+            return try AdminPKI.answer(request, path: path, config: await controller.runningConfig, workingDirectory: FileIO.currentDirectory())
+        }
+        if let route = routes.first(where: { path == $0.path || path.hasPrefix($0.path + "/") }) { return try await route.handle(request) }
         return Response.text("404 page not found\n", status: 404)  // as Go's mux answers in Caddy
     }
 

@@ -31,7 +31,7 @@ package final class AdminEndpoint: Sendable {
         let gate = AdminGate()
         var limits = ServerLimits()
         limits.idleTimeout = 60_000_000_000
-        let routes = RouteList([Route(handlers: [AdminAPI(controller: controller, gate: gate)])])
+        let routes = RouteList([Route(handlers: [AdminAPI(controller: controller, gate: gate, routes: controller.adminRoutes)])])
         do {
             let listeners = try await HTTPListenerSet.bind(address, group: group, runtime: ServerRuntime(name: "admin", limits: limits, routes: routes),
                                                               exclusive: true)

@@ -17,12 +17,15 @@ package actor ConfigController {
     private let defaultAdminListen: String
     /// Called after `POST /stop` has been answered.
     private let onStop: @Sendable () -> Void
+    /// Endpoints modules add to the API (`ModuleRegistry.adminRoutes`).
+    nonisolated let adminRoutes: [AdminRoute]
     public private(set) var document = ConfigDocument()
     private var endpoint: AdminEndpoint?
     private var loadedOnce = false
 
     public init(instance: Instance, loader: @escaping Loader, autosavePath: String?, defaultAdminListen: String = AdminConfig.defaultListen,
-                onStop: @escaping @Sendable () -> Void) {
+                adminRoutes: [AdminRoute] = [], onStop: @escaping @Sendable () -> Void) {
+        self.adminRoutes = adminRoutes
         self.instance = instance
         self.loader = loader
         self.autosavePath = autosavePath
@@ -61,8 +64,11 @@ package actor ConfigController {
     /// The JSON at `path` as the API answers it, and its hash for the ETag.
     public func read(_ path: String) throws(AdminError) -> (json: String, hash: String) {
         let json = GoJSON.encode(try document.read(path))
-        return (json, XXHash64.hex(Array(json.utf8)))
+        return (json, ConfigDocument.hash(json))
     }
+
+    /// The config being served (the admin API's `/pki` reads its CAs).
+    public var runningConfig: QuantumConfig? { get async { await instance.app?.loaded.config } }
 
     /// The object paths of `@id`s (`/id/<id>/...` resolves through them).
     public func path(ofID id: String) -> String? { document.ids[id] }

@@ -14,6 +14,15 @@ package struct ConfigDocument: Sendable, Equatable {
     /// The config as Caddy writes it (sorted keys, a trailing newline): what "unchanged" compares.
     public var canonical: String { GoJSON.encode(config) }
 
+    /// The hash in an ETag (`"<path> <hash>"`) for `json` as read: 32-bit FNV-1a in hex, as
+    /// Caddy 2.6.2's, so an ETag from either server fits the other's `If-Match` for the same config.
+    public static func hash(_ json: String) -> String {
+        var h: UInt32 = 0x811C_9DC5
+        for byte in json.utf8 { h = (h ^ UInt32(byte)) &* 0x0100_0193 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 8 - hex.count) + hex
+    }
+
     public enum Method: String, Sendable { case get = "GET", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE" }
 
     /// The value at `path` (`null` where an object has no such key).
@@ -103,7 +112,7 @@ package struct ConfigDocument: Sendable, Equatable {
                 return result
             case .array(var items):
                 let at = "/" + parts[...i].joined(separator: "/")
-                guard let index = Int(part) else { throw AdminError(400, "[\(at)] invalid array index '\(part)'") }
+                guard let index = Int(part) else { throw AdminError(400, "[\(at)] invalid array index '\(part)'\(Self.atoiFailure(part))") }
                 guard items.indices.contains(index) else { throw AdminError(400, "[\(at)] array index out of bounds: \(part)") }
                 let result = try visit(&items[index], i + 1)
                 node = .array(items)
@@ -118,7 +127,7 @@ package struct ConfigDocument: Sendable, Equatable {
             var index = 0
             if method != .post {
                 let text = parts[parts.count - 1]
-                guard let n = Int(text) else { throw AdminError(400, "[\(path)] invalid array index '\(text)'") }
+                guard let n = Int(text) else { throw AdminError(400, "[\(path)] invalid array index '\(text)'\(Self.atoiFailure(text))") }
                 guard n >= 0, n <= array.count, method == .put || n < array.count else {
                     throw AdminError(400, "[\(path)] array index out of bounds: \(text)")
                 }
@@ -154,6 +163,9 @@ package struct ConfigDocument: Sendable, Equatable {
             }
             return nil
         }
+
+        /// Go's own words for a part that is not a number (Caddy passes them on).
+        static func atoiFailure(_ text: String) -> String { ": strconv.Atoi: parsing \(GoJSON.quote(text)): invalid syntax" }
 
         /// What a POST adds to an array: the body, or with `/...` each element of it.
         private func appended() throws(AdminError) -> [JSONValue] {

@@ -38,7 +38,8 @@ package struct ServerConfig: Decodable, Sendable {
     /// Present (even `[{}]`) makes the server TLS, as in Caddy.
     public var tlsConnectionPolicies: [TLSConnectionPolicyConfig]?
     public var protocols: [String]?
-    public var logs: JSONValue?
+    /// The access log (on when present).
+    public var logs: ServerLogsConfig?
     public var trustedProxies: TrustedProxies?
     public var clientIPHeaders: [String]?
     public var trustedProxiesStrict: Int?
@@ -83,7 +84,7 @@ package struct ServerConfig: Decodable, Sendable {
         automaticHTTPS = try c.decodeIfPresent(AutomaticHTTPS.self, forKey: .automaticHTTPS)
         tlsConnectionPolicies = try c.decodeIfPresent([TLSConnectionPolicyConfig].self, forKey: .tlsConnectionPolicies)
         protocols = try c.decodeIfPresent([String].self, forKey: .protocols)
-        logs = try c.decodeIfPresent(JSONValue.self, forKey: .logs)
+        logs = try c.decodeIfPresent(ServerLogsConfig.self, forKey: .logs)
         trustedProxies = try c.decodeIfPresent(TrustedProxies.self, forKey: .trustedProxies)
         clientIPHeaders = try c.decodeIfPresent([String].self, forKey: .clientIPHeaders)
         trustedProxiesStrict = try c.decodeIfPresent(Int.self, forKey: .trustedProxiesStrict)

@@ -2,7 +2,8 @@
 package struct QuantumConfig: Decodable, Sendable {
     /// The admin endpoint's settings (Caddy's defaults when absent).
     public var admin: AdminConfig
-    public var logging: JSONValue?
+    /// Named logs (`logging.logs`); Caddy's default log when absent.
+    public var logging: LoggingConfig
     /// Caddy's global `storage` (file system only): where the local CA and managed certificates live.
     public var storage: StorageConfig?
     public var apps: Apps
@@ -12,7 +13,7 @@ package struct QuantumConfig: Decodable, Sendable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         admin = try c.decodeIfPresent(AdminConfig.self, forKey: .admin) ?? AdminConfig()
-        logging = try c.decodeIfPresent(JSONValue.self, forKey: .logging)
+        logging = try c.decodeIfPresent(LoggingConfig.self, forKey: .logging) ?? LoggingConfig()
         storage = try c.decodeIfPresent(StorageConfig.self, forKey: .storage)
         apps = try c.decodeIfPresent(Apps.self, forKey: .apps) ?? Apps()
     }
@@ -50,6 +51,8 @@ package struct LoadedConfig: Sendable {
     public let context: ProvisionContext
     /// Certificates and TLS servers' handshake setup.
     public let tls: TLSRuntime
+    /// The config's logs, opened (`logging`).
+    public let logs: Logs
 }
 
 /// Reads Caddy JSON into a provisioned config: strict decoding, module lookup, provisioning.
@@ -68,9 +71,10 @@ package enum ConfigLoader {
             try validate(config)
             let managed = try AutomaticHTTPSPlanner.apply(to: &config)
             try validate(config)
+            let logs = try Logs(config.logging)
             let tls = try TLSRuntime.build(config, managed: managed, workingDirectory: workingDirectory)
             context.onCleanup { tls.stopWatching() }
-            return LoadedConfig(config: config, context: context, tls: tls)
+            return LoadedConfig(config: config, context: context, tls: tls, logs: logs)
         } catch {
             context.cleanup()
             throw error

@@ -4,7 +4,7 @@
 /// `@unchecked Sendable`: only its body's one producer uses it, one call at a time.
 final class BodyWriterState: @unchecked Sendable {
     let declared: Int?
-    private var written = 0
+    private(set) var written = 0
     /// Set by the producer (`setTrailers`), sent after the last byte.
     var trailers: [HTTPFields.Field] = []
 

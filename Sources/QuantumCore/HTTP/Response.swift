@@ -77,12 +77,21 @@ public struct Response: Sendable {
     /// Fields forwarded as bytes, written before `headers` (the reverse proxy's answers to
     /// promised HTTP/1.1 requests; other writers turn them into fields).
     package var forwardedFields: FieldBlock?
+    /// No route handled the request (the access log writes status 0, as Caddy).
+    package var unhandled = false
 
     /// Defaults to an empty 200 with no headers, what Caddy answers when nothing handles a request.
     public init(status: Int = 200, headers: HTTPFields = HTTPFields(), body: ResponseBody = .empty) {
         self.status = status
         self.headers = headers
         self.body = body
+    }
+
+    /// What the routes answer when no handler answered: an empty 200 (Caddy's), marked `unhandled`.
+    package static var nothingHandled: Response {
+        var response = Response(status: 200)
+        response.unhandled = true
+        return response
     }
 
     /// A text response with a Content-Type.

@@ -191,14 +191,18 @@ extension HTTP2Connection {
     func startRequest(_ stream: HTTP2Stream, _ request: Request) {
         var rest: Resumption?, answer: Response?
         let runtime = streamRuntime
+        stream.started = loop.now
         if request.body.stream == nil && !shuttingDown && stream.protocolName == nil {
-            switch runtime.respondInline(request, context: Context(loop: loop)) {
+            var context = Context(loop: loop)
+            context.started = stream.started
+            switch runtime.respondInline(request, context: context) {
             case .suspended(let remaining):
                 rest = remaining
             case .response(var response):
                 if response.upgrade != nil { response.upgrade = nil; response.status = 500 }  // asked for no protocol
                 guard case .stream = response.body else {
                     submit(response, on: stream, isHead: stream.method == "HEAD")
+                    runtime.logAccess(request, response, size: Self.bodySize(response, stream), started: stream.started, loop: loop)
                     return
                 }
                 answer = response

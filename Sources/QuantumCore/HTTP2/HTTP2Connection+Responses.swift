@@ -17,18 +17,22 @@ extension HTTP2Connection {
         } else if let rest {
             response = (try? await rest()) ?? Response(status: 500)  // (the runtime's rest does not throw)
         } else {
-            response = await runtime.respond(request, context: Context(loop: loop))
+            var context = Context(loop: loop)
+            context.started = stream.started
+            response = await runtime.respond(request, context: context)
         }
         if let failure = stream.body?.failure as? HTTPError, failure.status != 499 {
             submit(Response(status: failure.status), on: stream, isHead: false)
             return
         }
         if let upgrade = response.upgrade, let tunnel = stream.tunnel, Self.opensTunnel(response.status) {
+            runtime.logAccess(request, response, size: 0, started: stream.started, loop: loop)
             await runTunnel(tunnel, upgrade, response, on: stream)
             return
         }
         guard case .stream(let length, let producer) = response.body, !Self.isBodiless(response.status, stream.method) else {
             submit(response, on: stream, isHead: stream.method == "HEAD")
+            runtime.logAccess(request, response, size: Self.bodySize(response, stream), started: stream.started, loop: loop)
             return
         }
         guard submitHead(response, on: stream, length: length, hasBody: true) else { return }
@@ -39,6 +43,7 @@ extension HTTP2Connection {
             guard !stream.closed, !isClosed else { return }
             stream.ended = true
             resume(stream)
+            runtime.logAccess(request, response, size: writer.bytesWritten, started: stream.started, loop: loop)
         } catch {
             reset(stream, H2.internalError)
         }
@@ -56,6 +61,11 @@ extension HTTP2Connection {
         tunnel.claimed = true
         do { try await upgrade.run(tunnel) } catch {}
         tunnel.closeAfterFlush()
+    }
+
+    /// The body bytes an answer at hand sends (the access log's `size`).
+    static func bodySize(_ response: Response, _ stream: HTTP2Stream) -> Int {
+        isBodiless(response.status, stream.method) ? 0 : response.body.knownLength ?? 0
     }
 
     static func isBodiless(_ status: Int, _ method: String) -> Bool {
@@ -190,6 +200,9 @@ struct HTTP2BodyWriter: ResponseBodyWriter, @unchecked Sendable {
     let connection: HTTP2Connection
     let stream: HTTP2Stream
     private let state: BodyWriterState
+
+    /// Body bytes written so far (the access log's `size`).
+    var bytesWritten: Int { state.written }
 
     init(connection: HTTP2Connection, stream: HTTP2Stream, declaredLength: Int?) {
         self.connection = connection

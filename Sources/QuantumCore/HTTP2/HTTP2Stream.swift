@@ -26,6 +26,8 @@ final class HTTP2Stream: BodySource, @unchecked Sendable {
     /// The handler's task, cancelled when the stream closes: a reset stream's handler stops
     /// waiting (on the blocking pool, a body, a drain) and lets go of what it holds.
     @exclusivity(unchecked) var task: Task<Void, Never>?
+    /// When its handling began (the loop's monotonic clock), for the logs' `duration`.
+    @exclusivity(unchecked) var started: UInt64 = 0
     /// Request body bytes received and not yet read by the handler.
     @exclusivity(unchecked) var unread = 0
 

@@ -10,6 +10,8 @@ public struct ModuleRegistry: Sendable {
     }
 
     private var entries: [String: Entry] = [:]
+    /// Endpoints modules add to the admin API.
+    package internal(set) var adminRoutes: [AdminRoute] = []
 
     /// An empty registry, without even the standard modules: start from `StandardModules.registry` for those.
     public init() {}

@@ -23,6 +23,9 @@ struct HTTP1BodyWriter: ResponseBodyWriter, @unchecked Sendable {
 
     func setTrailers(_ fields: HTTPFields) { state.trailers = TrailerFields.allowed(fields) }
 
+    /// Body bytes written so far (the access log's `size`).
+    var bytesWritten: Int { state.written }
+
     nonisolated(nonsending) func finishBody() async throws {
         try state.finish()
         guard chunked else { return }  // a declared length leaves no room for trailers

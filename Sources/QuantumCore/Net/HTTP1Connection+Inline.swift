@@ -13,7 +13,9 @@ extension HTTP1Connection {
         let offer = deferralOffer ?? DeferralOffer(owner: self)
         deferralOffer = offer
         offer.isOpen = true
-        let result = runtime.respondInline(makeRequest(head, nil), context: Context(loop: loop, deferral: offer, departure: departure))
+        var context = Context(loop: loop, deferral: offer, departure: departure)
+        context.started = headStarted
+        let result = runtime.respondInline(makeRequest(head, nil), context: context)
         offer.isOpen = false
         switch result {
         case .suspended(let rest):
@@ -55,6 +57,8 @@ extension HTTP1Connection {
             if case .bytes(let b) = response.body { io.out.append(b) }
             if case .file(let region) = response.body { io.out.append(region) }
         }
+        runtime.logAccess(makeRequest(head, nil), response, size: head.isHead ? 0 : response.body.knownLength ?? 0,
+                          started: headStarted, loop: loop)
         scheduleFlush()
         if framing.closeAfter {
             input = .stopped  // read nothing more: the connection ends once the output drains

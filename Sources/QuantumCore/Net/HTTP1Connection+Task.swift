@@ -52,6 +52,7 @@ extension HTTP1Connection {
     /// `answer` it already has); returns whether the connection stays open for the next one.
     nonisolated(nonsending) func handle(_ head: RequestHead, _ stream: BodyStream?, rest: Resumption? = nil,
                                                 answer: Response? = nil) async -> Bool {
+        let started = headStarted
         var response: Response
         if let answer {
             response = answer
@@ -63,6 +64,7 @@ extension HTTP1Connection {
             } else {
                 var context = Context(loop: loop)
                 context.departure = departure
+                context.started = started
                 response = await runtime.respond(makeRequest(head, stream), context: context)
             }
             departure.begin(departed: false)  // what was watching is done
@@ -86,7 +88,8 @@ extension HTTP1Connection {
         let bodyComplete = stream == nil || stream!.isFinished
         let keepAlive = head.keepAlive && !response.closeConnection && !shuttingDown && (bodyComplete || streams) && peerAwaitsMore
         do {
-            try await write(response, isHead: head.isHead, minorVersion: head.minorVersion, keepAlive: keepAlive || isUpgrade)
+            let size = try await write(response, isHead: head.isHead, minorVersion: head.minorVersion, keepAlive: keepAlive || isUpgrade)
+            runtime.logAccess(makeRequest(head, nil), response, size: size, started: started, loop: loop)
         } catch is AnswerReplaced {
             return false  // its 502 goes out, then the connection ends
         } catch {
@@ -127,9 +130,12 @@ extension HTTP1Connection {
 
     // MARK: - Write path
 
-    nonisolated(nonsending) func write(_ response: Response, isHead: Bool, minorVersion: Int, keepAlive: Bool) async throws {
+    /// Returns the body bytes sent (the access log's `size`).
+    @discardableResult
+    nonisolated(nonsending) func write(_ response: Response, isHead: Bool, minorVersion: Int, keepAlive: Bool) async throws -> Int {
         let mark = io.out.appendedBytes
         let framing = appendHead(response, isHead: isHead, minorVersion: minorVersion, keepAlive: keepAlive)
+        var size = isHead ? 0 : response.body.knownLength ?? 0
         if !framing.bodyWritten {
             switch response.body {
             case .empty: break
@@ -140,6 +146,7 @@ extension HTTP1Connection {
                 do {
                     try await producer(writer)
                     try await writer.finishBody()
+                    size = writer.bytesWritten
                 } catch {
                     // Nothing of this answer has gone out yet (an upstream's body broke at
                     // once): the client gets a 502 rather than a connection cut without a word.
@@ -152,6 +159,7 @@ extension HTTP1Connection {
         scheduleFlush()
         if framing.closeAfter { advance(to: .finishing) }
         try await waitForDrainIfNeeded(threshold: BodyStream.highWatermark)
+        return size
     }
 
     /// A response that failed before any of it was written was replaced by an error answer.

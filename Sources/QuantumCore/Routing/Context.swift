@@ -34,6 +34,9 @@ public struct Context: Sendable {
     /// Tells when an HTTP/1 client stops waiting for this request's answer (nil elsewhere).
     public internal(set) var departure: ClientDeparture?
 
+    /// When the request's handling began (the loop's monotonic clock): logged errors' `duration`.
+    package var started: UInt64 = 0
+
     /// An empty context, for calling handlers outside a server (tests); allocates nothing until written.
     public init() {}
 

@@ -50,7 +50,7 @@ public struct EmbeddedRoutes: Sendable {
         let httpError = error as? HTTPError ?? HTTPError(500, "\(error)")
         var failed = context.restoringFailure()
         failed.deferral = nil
-        ErrorPlaceholders.set(httpError, in: &failed)
+        ErrorPlaceholders.set(httpError, id: ErrorID.make(), in: &failed)
         var response = try await errorProgram.entry(request, failed)
         if response.status == 200 && ErrorPlaceholders.isDefault(response) { response.status = httpError.status }
         return response

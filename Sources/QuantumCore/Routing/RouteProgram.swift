@@ -75,7 +75,7 @@ final class RouteProgram: Sendable {
         let step = steps[route]
         let handlers = step.handlers
         if handler == handlers.count {
-            if step.route.terminal { return Response(status: 200) }
+            if step.route.terminal { return .nothingHandled }
             return try await run(request, context, at: Position(program: self, route: route + 1, handler: -1))
         }
         do {
@@ -89,7 +89,7 @@ final class RouteProgram: Sendable {
     private nonisolated(nonsending) func runEnd(_ request: Request, _ context: Context) async throws -> Response {
         switch end {
         case .emptyResponse:
-            return Response(status: 200)
+            return .nothingHandled
         case .enclosing:
             var context = context
             let outer = context.tails.removeLast()

@@ -98,7 +98,7 @@ extension RouteProgram {
         }
         let step = steps[route]
         if handler == step.inline.count {
-            if step.route.terminal { return .response(Response(status: 200)) }
+            if step.route.terminal { return .response(.nothingHandled) }
             return try runInline(request, context, at: Position(program: self, route: route + 1, handler: -1))
         }
         let next = Next(Position(program: self, route: route, handler: handler + 1))
@@ -135,7 +135,7 @@ extension RouteProgram {
     private func runEndInline(_ request: Request, _ context: Context) throws -> SyncResult {
         switch end {
         case .emptyResponse:
-            return .response(Response(status: 200))
+            return .response(.nothingHandled)
         case .enclosing:
             var context = context
             let outer = context.tails.removeLast()

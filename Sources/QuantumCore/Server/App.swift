@@ -40,7 +40,8 @@ package final class App: Sendable {
                     name: name, limits: config.limits, routes: config.routes, errors: config.errors?.routes,
                     clientIP: config.clientIPResolver,
                     tls: loaded.tls.servers[name], strictSNIHost: config.strictSNIHost,
-                    protocols: HTTPProtocols(config.protocols))
+                    protocols: HTTPProtocols(config.protocols), accessLog: config.logs.map { AccessLog($0, logs: loaded.logs) },
+                    errorLog: ErrorLog(logs: loaded.logs, credentials: config.logs?.shouldLogCredentials ?? false))
                 var sets: [HTTPListenerSet] = []
                 for text in config.listen {
                     for address in try ListenAddress.parse(text).socketAddresses() {

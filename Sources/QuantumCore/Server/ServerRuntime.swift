@@ -29,11 +29,17 @@ package final class ServerRuntime: Sendable {
     let strictSNIHost: Bool
     /// The HTTP versions this server speaks (`protocols`).
     public let protocols: HTTPProtocols
+    /// On when the server's config has `logs`.
+    let accessLog: AccessLog?
+    /// Handler errors (`http.log.error`), to the logs that take them.
+    let errorLog: ErrorLog?
 
     public init(name: String, limits: ServerLimits, routes: RouteList, errors: RouteList? = nil,
                 clientIP: ClientIPResolver? = nil, tls: TLSServerContext? = nil, strictSNIHost: Bool? = nil,
-                protocols: HTTPProtocols = HTTPProtocols()) {
+                protocols: HTTPProtocols = HTTPProtocols(), accessLog: AccessLog? = nil, errorLog: ErrorLog? = nil) {
         self.protocols = protocols
+        self.accessLog = accessLog
+        self.errorLog = errorLog
         self.name = name
         self.limits = limits
         program = RouteProgram(routes)
@@ -41,6 +47,22 @@ package final class ServerRuntime: Sendable {
         self.clientIP = clientIP
         self.tls = tls
         self.strictSNIHost = tls != nil && (strictSNIHost ?? tls!.hasClientAuth)
+    }
+
+    /// Writes the access log's entry for an answered request (nothing without `logs`): `size`
+    /// body bytes sent, `started` the monotonic time its handling began. The request is made
+    /// only when there is a log to write.
+    @inline(__always)
+    func logAccess(_ request: @autoclosure () -> Request, _ response: Response, size: Int, started: UInt64, loop: EventLoop?) {
+        guard let accessLog else { return }
+        var headers = response.headers
+        if let forwarded = response.forwardedFields {
+            var all = forwarded.fields
+            for field in headers { all.add(field.name, field.value) }
+            headers = all
+        }
+        accessLog.record(request(), status: response.unhandled ? 0 : response.status, size: response.unhandled ? 0 : size,
+                         headers: headers, startedNanos: started, loop: loop)
     }
 
     /// Caddy's strict host check: a client must not present one name in the handshake (passing
@@ -113,10 +135,12 @@ package final class ServerRuntime: Sendable {
 
     nonisolated(nonsending) private func respondToError(_ error: any Error, request: Request, context: Context) async -> Response {
         let httpError = error as? HTTPError ?? HTTPError(500, "\(error)")
+        let id = ErrorID.make()
+        errorLog?.record(request, httpError, id: id, started: context.started, loop: context.loop)
         if let errorProgram {
             var ctx = context
             ctx.deferral = nil
-            ErrorPlaceholders.set(httpError, in: &ctx)
+            ErrorPlaceholders.set(httpError, id: id, in: &ctx)
             var original = request
             original.method = request.originalMethod
             let (path, query) = ErrorPlaceholders.splitURI(request.originalURI)
@@ -137,13 +161,13 @@ package final class ServerRuntime: Sendable {
 
 /// `{http.error.*}` placeholders for error routes.
 enum ErrorPlaceholders {
-    static func set(_ e: HTTPError, in ctx: inout Context) {
+    static func set(_ e: HTTPError, id: String, in ctx: inout Context) {
         ctx.placeholders["http.error.status_code"] = String(e.status)
         ctx.placeholders["http.error.status_text"] = HTTPStatus.reason(e.status)
         ctx.placeholders["http.error.message"] = e.message
         ctx.placeholders["http.error"] = e.description
         ctx.placeholders["http.error.trace"] = ""
-        ctx.placeholders["http.error.id"] = ErrorID.make()
+        ctx.placeholders["http.error.id"] = id
         for (name, value) in e.placeholders { ctx.placeholders[name] = value }
     }
 

@@ -15,10 +15,21 @@ public final class TLSInfo: Sendable {
     public let resumed: Bool
     /// The client's certificate (DER), when it sent one (mutual TLS).
     public let clientCertificate: [UInt8]?
+    /// The version and cipher suite as their IANA numbers (0x0304, 0x1301), for access logs.
+    package let versionNumber: Int
+    package let cipherSuiteID: Int
 
     /// For tests and custom listeners; the server builds these itself from the OpenSSL session.
-    public init(version: String, cipherSuite: String, serverName: String, applicationProtocol: String,
-                resumed: Bool, clientCertificate: [UInt8]?) {
+    public convenience init(version: String, cipherSuite: String, serverName: String, applicationProtocol: String,
+                            resumed: Bool, clientCertificate: [UInt8]?) {
+        self.init(version: version, cipherSuite: cipherSuite, serverName: serverName, applicationProtocol: applicationProtocol,
+                  resumed: resumed, clientCertificate: clientCertificate, versionNumber: 0, cipherSuiteID: 0)
+    }
+
+    package init(version: String, cipherSuite: String, serverName: String, applicationProtocol: String,
+                 resumed: Bool, clientCertificate: [UInt8]?, versionNumber: Int, cipherSuiteID: Int) {
+        self.versionNumber = versionNumber
+        self.cipherSuiteID = cipherSuiteID
         self.version = version
         self.cipherSuite = cipherSuite
         self.serverName = serverName
@@ -46,7 +57,8 @@ public final class TLSInfo: Sendable {
             }
         }
         self.init(version: TLSNames.protocolName(SSL_version(ssl)), cipherSuite: suite, serverName: name,
-                  applicationProtocol: alpn, resumed: SSL_session_reused(ssl) == 1, clientCertificate: der)
+                  applicationProtocol: alpn, resumed: SSL_session_reused(ssl) == 1, clientCertificate: der,
+                  versionNumber: Int(SSL_version(ssl)), cipherSuiteID: cipher.map { Int(SSL_CIPHER_get_protocol_id($0)) } ?? 0)
     }
 
     /// `{http.request.tls.client.*}` values, derived from the certificate on demand.

@@ -56,6 +56,8 @@ package final class LocalCA: Sendable {
 
     /// The root certificate as PEM (what a client must trust).
     public var rootPEM: [UInt8] { root.pem }
+    /// Its user-facing name (`apps.pki.certificate_authorities.<id>.name`).
+    public var name: String { settings.name }
 
     /// The intermediate signing leaves now, and its key.
     var signer: (certificate: X509Certificate, key: PrivateKey) { intermediate.withLock { $0 } }

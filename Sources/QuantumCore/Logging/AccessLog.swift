@@ -1,0 +1,114 @@
+/// A server's access log, on when its config has `logs` (Caddy's server `logs`): one entry per
+/// request, from logger `http.log.access` (`.name` per `default_logger_name`/`logger_names`), to
+/// every log that takes that logger at its level — info below 400, error from 400. Entries are
+/// Caddy 2.6.2's, field for field; beyond Caddy, a `token` query parameter is logged as
+/// `REDACTED` (file_sync's tokens must not reach log files).
+package final class AccessLog: Sendable {
+    let config: ServerLogsConfig
+    /// Logger name → the logs that take it.
+    private let outputs: [String: [Logs.Output]]
+
+    static let base = "http.log.access"
+
+    init(_ config: ServerLogsConfig, logs: Logs) {
+        self.config = config
+        var outputs: [String: [Logs.Output]] = [:]
+        for name in Set([config.defaultLoggerName ?? ""] + config.loggerNames.values) {
+            let logger = Self.logger(name)
+            outputs[logger] = logs.outputs(for: logger)
+        }
+        self.outputs = outputs
+    }
+
+    private static func logger(_ name: String) -> String { name.isEmpty ? base : base + "." + name }
+
+    /// Records one answered request (on its connection's loop; entries leave at the tick's end).
+    func record(_ request: Request, status: Int, size: Int, headers: HTTPFields, startedNanos: UInt64, loop: EventLoop?) {
+        guard let name = loggerName(for: request.host) else { return }
+        let logger = Self.logger(name)
+        let level: LogLevel = status >= 400 ? .error : .info
+        guard let targets = outputs[logger], targets.contains(where: { level >= $0.level }) else { return }
+        let duration = SystemClock.monotonicNanos() &- startedNanos
+        let wall = SystemClock.wallNanos()
+        for output in targets where level >= output.level {
+            var line = LogLine(output.encoder, level: level, logger: logger, message: "handled request", wallNanos: wall)
+            Self.describe(request, credentials: config.shouldLogCredentials, into: &line)
+            line.field("user_id", string: "")
+            line.field("duration", seconds: duration)
+            line.field("size", int: size)
+            line.field("status", int: status)
+            var shown = headers.contains("server") ? HTTPFields() : HTTPFields([("Server", "Quantum")])
+            for field in headers { shown.add(field.name, field.value) }
+            line.headers("resp_headers", shown, hiding: config.shouldLogCredentials ? [] : ["Set-Cookie"])
+            let bytes = line.end()
+            LogBatch.write(bytes, to: output.sink, loop: loop)
+        }
+    }
+
+    /// The request as Caddy 2.6.2 logs it.
+    static func describe(_ request: Request, credentials: Bool, into line: inout LogLine) {
+        line.object("request") { line in
+            let connection = request.connection
+            line.field("remote_ip", string: connection.remoteHost)
+            line.field("remote_port", string: String(connection.remoteAddress.port))
+            line.field("proto", string: request.proto)
+            line.field("method", string: request.originalMethod)
+            line.field("host", string: request.host)
+            line.field("uri", string: Self.redactingToken(request.originalURI))
+            line.headers("headers", request.headers, hiding: credentials ? [] : ["Cookie", "Authorization", "Proxy-Authorization"],
+                         skipping: "Host")
+            if let tls = connection.tls {
+                line.object("tls") { line in
+                    line.field("resumed", bool: tls.resumed)
+                    line.field("version", int: tls.versionNumber)
+                    line.field("cipher_suite", int: tls.cipherSuiteID)
+                    line.field("proto", string: tls.applicationProtocol)
+                    line.field("proto_mutual", bool: true)
+                    line.field("server_name", string: tls.serverName)
+                }
+            }
+        }
+    }
+
+    /// Which logger takes a request for `host` (nil: none, it is skipped), as Caddy decides.
+    func loggerName(for host: String) -> String? {
+        if let name = mapped(host) { return name }
+        let hostname = HostPort.split(host).host
+        if config.skipHosts.contains(where: { Self.matches(hostname, $0) || Self.matches(host, $0) }) { return nil }
+        if config.skipUnmappedHosts { return nil }
+        return config.defaultLoggerName ?? ""
+    }
+
+    private func mapped(_ host: String) -> String? {
+        guard !config.loggerNames.isEmpty else { return nil }
+        func lookup(_ key: String) -> String? {
+            if let name = config.loggerNames[key] { return name }
+            let hostOnly = HostPort.split(key).host
+            return hostOnly != key ? config.loggerNames[hostOnly] : nil
+        }
+        if let name = lookup(host) { return name }
+        var labels = host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        for i in labels.indices where !labels[i].isEmpty {
+            labels[i] = "*"
+            if let name = lookup(labels.joined(separator: ".")) { return name }
+        }
+        return nil
+    }
+
+    /// certmagic's wildcard match: `*.example.com` matches one label.
+    private static func matches(_ host: String, _ pattern: String) -> Bool {
+        if host.equalsIgnoringASCIICase(pattern) { return true }
+        guard pattern.hasPrefix("*.") else { return false }
+        guard let dot = host.firstIndex(of: ".") else { return false }
+        return host[dot...].equalsIgnoringASCIICase(pattern.dropFirst())
+    }
+
+    /// `token=...` in the query becomes `token=REDACTED`.
+    static func redactingToken(_ uri: String) -> String {
+        guard let q = uri.firstIndex(of: "?"), uri[q...].contains("token=") else { return uri }
+        let query = uri[uri.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> Substring in
+            pair.hasPrefix("token=") ? "token=REDACTED" : pair
+        }
+        return String(uri[...q]) + query.joined(separator: "&")
+    }
+}
