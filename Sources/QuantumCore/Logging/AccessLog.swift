@@ -5,43 +5,41 @@
 /// `REDACTED` (file_sync's tokens must not reach log files).
 package final class AccessLog: Sendable {
     let config: ServerLogsConfig
-    /// Logger name → the logs that take it.
-    private let outputs: [String: [Logs.Output]]
+    /// Logger short name (`""`: the base) → its full name and the logs that take it.
+    private let loggers: [String: (logger: String, outputs: [Logs.Output])]
 
     static let base = "http.log.access"
 
     init(_ config: ServerLogsConfig, logs: Logs) {
         self.config = config
-        var outputs: [String: [Logs.Output]] = [:]
+        var loggers: [String: (logger: String, outputs: [Logs.Output])] = [:]
         for name in Set([config.defaultLoggerName ?? ""] + config.loggerNames.values) {
-            let logger = Self.logger(name)
-            outputs[logger] = logs.outputs(for: logger)
+            let logger = name.isEmpty ? Self.base : Self.base + "." + name
+            loggers[name] = (logger, logs.outputs(for: logger))
         }
-        self.outputs = outputs
+        self.loggers = loggers
     }
 
-    private static func logger(_ name: String) -> String { name.isEmpty ? base : base + "." + name }
 
     /// Records one answered request (on its connection's loop; entries leave at the tick's end).
     func record(_ request: Request, status: Int, size: Int, headers: HTTPFields, startedNanos: UInt64, loop: EventLoop?) {
-        guard let name = loggerName(for: request.host) else { return }
-        let logger = Self.logger(name)
+        guard let name = loggerName(for: request.host), let (logger, targets) = loggers[name] else { return }
         let level: LogLevel = status >= 400 ? .error : .info
-        guard let targets = outputs[logger], targets.contains(where: { level >= $0.level }) else { return }
+        guard targets.contains(where: { level >= $0.level }) else { return }
         let duration = SystemClock.monotonicNanos() &- startedNanos
         let wall = SystemClock.wallNanos()
+        let credentials = config.shouldLogCredentials
+        var responseHeaders = headers
+        if !headers.contains("server") { responseHeaders = HTTPFields([("Server", "Quantum")]); for f in headers { responseHeaders.add(f.name, f.value) } }
         for output in targets where level >= output.level {
             var line = LogLine(output.encoder, level: level, logger: logger, message: "handled request", wallNanos: wall)
-            Self.describe(request, credentials: config.shouldLogCredentials, into: &line)
+            Self.describe(request, credentials: credentials, into: &line)
             line.field("user_id", string: "")
             line.field("duration", seconds: duration)
             line.field("size", int: size)
             line.field("status", int: status)
-            var shown = headers.contains("server") ? HTTPFields() : HTTPFields([("Server", "Quantum")])
-            for field in headers { shown.add(field.name, field.value) }
-            line.headers("resp_headers", shown, hiding: config.shouldLogCredentials ? [] : ["Set-Cookie"])
-            let bytes = line.end()
-            LogBatch.write(bytes, to: output.sink, loop: loop)
+            line.headers("resp_headers", responseHeaders, hidden: credentials ? [] : ["set-cookie"])
+            LogBatch.write(line.end(), to: output.sink, loop: loop)
         }
     }
 
@@ -50,13 +48,16 @@ package final class AccessLog: Sendable {
         line.object("request") { line in
             let connection = request.connection
             line.field("remote_ip", string: connection.remoteHost)
-            line.field("remote_port", string: String(connection.remoteAddress.port))
+            line.key("remote_port")
+            line.append("\"")
+            line.appendInt(connection.remoteAddress.port)
+            line.append("\"")
             line.field("proto", string: request.proto)
             line.field("method", string: request.originalMethod)
             line.field("host", string: request.host)
-            line.field("uri", string: Self.redactingToken(request.originalURI))
-            line.headers("headers", request.headers, hiding: credentials ? [] : ["Cookie", "Authorization", "Proxy-Authorization"],
-                         skipping: "Host")
+            line.field("uri", string: redactingToken(request.originalURI))
+            line.headers("headers", request.headers, hidden: credentials ? [] : ["cookie", "authorization", "proxy-authorization"],
+                         skipped: "host")
             if let tls = connection.tls {
                 line.object("tls") { line in
                     line.field("resumed", bool: tls.resumed)
@@ -72,6 +73,7 @@ package final class AccessLog: Sendable {
 
     /// Which logger takes a request for `host` (nil: none, it is skipped), as Caddy decides.
     func loggerName(for host: String) -> String? {
+        if config.loggerNames.isEmpty && config.skipHosts.isEmpty && !config.skipUnmappedHosts { return config.defaultLoggerName ?? "" }
         if let name = mapped(host) { return name }
         let hostname = HostPort.split(host).host
         if config.skipHosts.contains(where: { Self.matches(hostname, $0) || Self.matches(host, $0) }) { return nil }

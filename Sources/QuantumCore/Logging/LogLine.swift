@@ -2,73 +2,89 @@ import Glibc
 
 /// One log entry as bytes, the way zap writes Caddy's: `json` — the whole entry one object
 /// (`level`, `ts`, `logger`, `msg`, then the fields); `console` — time, level, logger and message
-/// separated by tabs, then the fields as JSON with spaces. Fields are added in order.
+/// separated by tabs, then the fields as JSON with spaces. Fields are added in order, straight
+/// into a byte buffer: an access entry costs no string building.
 struct LogLine {
     private(set) var bytes: [UInt8] = []
     private let console: Bool
     private var first = true
 
-    /// Starts an entry; `fields` follow with `field`, then `end`.
+    /// Starts an entry; fields follow (`field`, `object`, `headers`), then `end`.
     init(_ encoder: LogEncoderConfig, level: LogLevel, logger: String, message: String, wallNanos: UInt64) {
         console = encoder == .console
-        bytes.reserveCapacity(768)
+        bytes.reserveCapacity(1024)
         if console {
-            append(Self.consoleTime(wallNanos))
-            append("\t" + Self.coloredLevel(level) + "\t" + logger + "\t" + message + "\t{")
+            bytes.append(contentsOf: Self.consoleTime(wallNanos).utf8)
+            bytes.append(9)
+            bytes.append(contentsOf: Self.coloredLevel(level).utf8)
+            bytes.append(9)
+            bytes.append(contentsOf: logger.utf8)
+            bytes.append(9)
+            bytes.append(contentsOf: message.utf8)
+            append("\t{")
         } else {
-            append("{\"level\":\"" + level.name + "\",\"ts\":" + Self.seconds(wallNanos) + ",\"logger\":")
-            append(GoJSON.quote(logger))
+            append("{\"level\":\"")
+            bytes.append(contentsOf: level.name.utf8)
+            append("\",\"ts\":")
+            appendSeconds(wallNanos)
+            append(",\"logger\":")
+            appendQuoted(logger)
             append(",\"msg\":")
-            append(GoJSON.quote(message))
+            appendQuoted(message)
             first = false
         }
     }
 
-    mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
-
-    /// `"key":` (or `"key": ` on the console), after a separator when needed.
-    mutating func key(_ name: String) {
-        if !first { append(console ? ", " : ",") }
-        first = false
-        append(GoJSON.quote(name))
-        append(console ? ": " : ":")
+    mutating func append(_ literal: StaticString) {
+        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func field(_ name: String, string value: String) { key(name); append(GoJSON.quote(value)) }
-    mutating func field(_ name: String, int value: Int) { key(name); append(String(value)) }
-    mutating func field(_ name: String, seconds nanos: UInt64) { key(name); append(Self.seconds(nanos)) }
-    mutating func field(_ name: String, bool value: Bool) { key(name); append(value ? "true" : "false") }
+    /// `"key":` (or `"key": ` on the console), after a separator when needed.
+    mutating func key(_ name: StaticString) {
+        if !first { console ? append(", ") : bytes.append(44) }
+        first = false
+        bytes.append(34)
+        append(name)
+        console ? append("\": ") : append("\":")
+    }
+
+    mutating func field(_ name: StaticString, string value: String) { key(name); appendQuoted(value) }
+    mutating func field(_ name: StaticString, int value: Int) { key(name); appendInt(value) }
+    mutating func field(_ name: StaticString, seconds nanos: UInt64) { key(name); appendSeconds(nanos) }
+    mutating func field(_ name: StaticString, bool value: Bool) { key(name); value ? append("true") : append("false") }
 
     /// A nested object whose fields `body` adds.
-    mutating func object(_ name: String, _ body: (inout LogLine) -> Void) {
+    mutating func object(_ name: StaticString, _ body: (inout LogLine) -> Void) {
         key(name)
-        append("{")
+        bytes.append(123)
         first = true
         body(&self)
         first = false
-        append("}")
+        bytes.append(125)
     }
 
-    /// Header fields as Go logs `http.Header`: canonical names, each with all its values.
-    mutating func headers(_ name: String, _ fields: HTTPFields, hiding hidden: [String], skipping skipped: String? = nil) {
+    /// Header fields as Go logs `http.Header`: canonical names, each once with all its values;
+    /// `hidden` ones (canonical, lowercase-compared) as `[]`, `skipped` ones left out.
+    mutating func headers(_ name: StaticString, _ fields: HTTPFields, hidden: [String], skipped: String? = nil) {
         object(name) { line in
-            var order: [String] = []
-            var values: [String: [String]] = [:]
-            for field in fields {
-                let canonical = Self.canonical(field.name)
-                if let skipped, canonical == skipped { continue }
-                if values[canonical] == nil { order.append(canonical) }
-                values[canonical, default: []].append(field.value)
-            }
-            for key in order {
-                line.key(key)
-                if hidden.contains(key) { line.append("[]"); continue }
-                line.append("[")
-                for (i, value) in values[key]!.enumerated() {
-                    if i > 0 { line.append(line.console ? ", " : ",") }
-                    line.append(GoJSON.quote(value))
+            let all = Array(fields)
+            for (i, field) in all.enumerated() {
+                if let skipped, field.name.equalsIgnoringASCIICase(skipped) { continue }
+                // Repeats were written with their first occurrence.
+                if all[..<i].contains(where: { $0.name.equalsIgnoringASCIICase(field.name) }) { continue }
+                if !line.first { line.console ? line.append(", ") : line.bytes.append(44) }
+                line.first = false
+                line.bytes.append(34)
+                line.appendCanonical(field.name)
+                line.console ? line.append("\": [") : line.append("\":[")
+                if !hidden.contains(where: { field.name.equalsIgnoringASCIICase($0) }) {
+                    line.appendQuoted(field.value)
+                    for later in all[(i + 1)...] where later.name.equalsIgnoringASCIICase(field.name) {
+                        line.console ? line.append(", ") : line.bytes.append(44)
+                        line.appendQuoted(later.value)
+                    }
                 }
-                line.append("]")
+                line.bytes.append(93)
             }
         }
     }
@@ -79,50 +95,101 @@ struct LogLine {
         return bytes
     }
 
-    // MARK: - Formats
+    // MARK: - Values
 
-    /// Go's `CanonicalMIMEHeaderKey`: `x-custom` → `X-Custom`.
-    static func canonical(_ name: String) -> String {
-        var out = ""
-        out.reserveCapacity(name.utf8.count)
+    /// A Go-escaped JSON string (`<`, `>`, `&`, U+2028 and U+2029 escaped too, as Go does).
+    mutating func appendQuoted(_ text: String) {
+        bytes.append(34)
+        var utf8 = text.utf8
+        let done: Void? = utf8.withContiguousStorageIfAvailable { escape($0) }
+        if done == nil { utf8 = String(text).utf8; _ = utf8.withContiguousStorageIfAvailable { escape($0) } }
+        bytes.append(34)
+    }
+
+    private mutating func escape(_ input: UnsafeBufferPointer<UInt8>) {
+        var i = 0
+        let n = input.count
+        while i < n {
+            let b = input[i]
+            switch b {
+            case 34: append("\\\"")
+            case 92: append("\\\\")
+            case 10: append("\\n")
+            case 13: append("\\r")
+            case 9: append("\\t")
+            case 60: append("\\u003c")
+            case 62: append("\\u003e")
+            case 38: append("\\u0026")
+            case 0..<32:
+                append("\\u00")
+                bytes.append(Self.hex[Int(b >> 4)])
+                bytes.append(Self.hex[Int(b & 15)])
+            case 0xE2 where i + 2 < n && input[i + 1] == 0x80 && (input[i + 2] == 0xA8 || input[i + 2] == 0xA9):
+                append(input[i + 2] == 0xA8 ? "\\u2028" : "\\u2029")
+                i += 2
+            default:
+                bytes.append(b)
+            }
+            i += 1
+        }
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// Go's `CanonicalMIMEHeaderKey`: `x-custom` → `X-Custom` (names with other bytes as they are).
+    private mutating func appendCanonical(_ name: String) {
+        if name.utf8.contains(where: { !($0 == 45 || ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122)) }) {
+            escapeUnquoted(name)
+            return
+        }
         var upper = true
-        for scalar in name.unicodeScalars {
-            guard scalar.isASCII else { return name }
-            var c = Character(scalar)
-            if upper, c.isLowercase { c = Character(c.uppercased()) } else if !upper, c.isUppercase { c = Character(c.lowercased()) }
-            out.append(c)
-            upper = c == "-"
+        for b in name.utf8 {
+            var c = b
+            if upper { if c >= 97 && c <= 122 { c -= 32 } } else if c >= 65 && c <= 90 { c += 32 }
+            bytes.append(c)
+            upper = c == 45
         }
-        return out
     }
 
-    /// Seconds with Go's shortest float formatting, never in exponent form (`0.000031298`).
-    static func seconds(_ nanos: UInt64) -> String {
-        fixed(Double(nanos) / 1e9)
+    private mutating func escapeUnquoted(_ text: String) {
+        let start = bytes.count
+        appendQuoted(text)
+        bytes.remove(at: start)
+        bytes.removeLast()
     }
 
-    static func fixed(_ value: Double) -> String {
-        let text = value.description
-        guard let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }), let exponent = Int(text[text.index(after: e)...]) else {
-            return text.hasSuffix(".0") ? String(text.dropLast(2)) : text
-        }
-        let mantissa = text[..<e]
-        let negative = mantissa.hasPrefix("-")
-        let digits = mantissa.filter(\.isNumber)
-        let point = (mantissa.firstIndex(of: ".").map { mantissa.distance(from: mantissa.startIndex, to: $0) } ?? mantissa.count) - (negative ? 1 : 0)
-        let position = point + exponent
-        var result: String
-        if position <= 0 {
-            result = "0." + String(repeating: "0", count: -position) + digits
-        } else if position >= digits.count {
-            result = digits + String(repeating: "0", count: position - digits.count)
-        } else {
-            result = String(digits.prefix(position)) + "." + String(digits.dropFirst(position))
-        }
-        while result.contains("."), result.hasSuffix("0") { result.removeLast() }
-        if result.hasSuffix(".") { result.removeLast() }
-        return (negative ? "-" : "") + result
+    mutating func appendInt(_ value: Int) {
+        if value < 0 { bytes.append(45); appendUnsigned(UInt64(-value)) } else { appendUnsigned(UInt64(value)) }
     }
+
+    private mutating func appendUnsigned(_ value: UInt64) {
+        if value < 10 { bytes.append(48 + UInt8(value)); return }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var v = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while v > 0 { buffer[19 - count] = 48 + UInt8(v % 10); v /= 10; count += 1 }
+            bytes.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+
+    /// Seconds from nanoseconds, in decimal without an exponent and without trailing zeros
+    /// (`0.000031298`, `1796654315.413953812`): the precision the clock has.
+    mutating func appendSeconds(_ nanos: UInt64) {
+        appendUnsigned(nanos / 1_000_000_000)
+        var fraction = nanos % 1_000_000_000
+        guard fraction > 0 else { return }
+        var width = 9
+        while fraction % 10 == 0 { fraction /= 10; width -= 1 }
+        bytes.append(46)
+        let start = bytes.count
+        appendUnsigned(fraction)
+        let written = bytes.count - start
+        if written < width { bytes.insert(contentsOf: repeatElement(48, count: width - written), at: start) }
+    }
+
+    // MARK: - Console
 
     /// zap's console time: `2026/12/07 14:43:25.339`, local time.
     static func consoleTime(_ nanos: UInt64) -> String {
