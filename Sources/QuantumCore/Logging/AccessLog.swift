@@ -29,17 +29,18 @@ package final class AccessLog: Sendable {
         let duration = SystemClock.monotonicNanos() &- startedNanos
         let wall = SystemClock.wallNanos()
         let credentials = config.shouldLogCredentials
-        var responseHeaders = headers
-        if !headers.contains("server") { responseHeaders = HTTPFields([("Server", "Quantum")]); for f in headers { responseHeaders.add(f.name, f.value) } }
+        let server: String? = headers.contains("server") ? nil : "Quantum"
         for output in targets where level >= output.level {
-            var line = LogLine(output.encoder, level: level, logger: logger, message: "handled request", wallNanos: wall)
-            Self.describe(request, credentials: credentials, into: &line)
-            line.field("user_id", string: "")
-            line.field("duration", seconds: duration)
-            line.field("size", int: size)
-            line.field("status", int: status)
-            line.headers("resp_headers", responseHeaders, hidden: credentials ? [] : ["set-cookie"])
-            LogBatch.write(line.end(), to: output.sink, loop: loop)
+            LogBatch.write(to: output.sink, loop: loop) { buffer in
+                var line = LogLine(output.encoder, level: level, logger: logger, message: "handled request", wallNanos: wall, buffer: buffer)
+                Self.describe(request, credentials: credentials, into: &line)
+                line.field("user_id", string: "")
+                line.field("duration", seconds: duration)
+                line.field("size", int: size)
+                line.field("status", int: status)
+                line.headers("resp_headers", headers, hidden: credentials ? [] : ["set-cookie"], server: server)
+                return line.end()
+            }
         }
     }
 
@@ -107,7 +108,7 @@ package final class AccessLog: Sendable {
 
     /// `token=...` in the query becomes `token=REDACTED`.
     static func redactingToken(_ uri: String) -> String {
-        guard let q = uri.firstIndex(of: "?"), uri[q...].contains("token=") else { return uri }
+        guard uri.utf8.contains(63), let q = uri.firstIndex(of: "?"), uri[q...].contains("token=") else { return uri }
         let query = uri[uri.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> Substring in
             pair.hasPrefix("token=") ? "token=REDACTED" : pair
         }

@@ -18,13 +18,15 @@ package final class ErrorLog: Sendable {
         let duration = started == 0 ? 0 : SystemClock.monotonicNanos() &- started
         let wall = SystemClock.wallNanos()
         for output in outputs where level >= output.level {
-            var line = LogLine(output.encoder, level: level, logger: Self.logger, message: error.message, wallNanos: wall)
-            AccessLog.describe(request, credentials: credentials, into: &line)
-            line.field("duration", seconds: duration)
-            line.field("status", int: error.status)
-            line.field("err_id", string: id)
-            line.field("err_trace", string: "")
-            LogBatch.write(line.end(), to: output.sink, loop: loop)
+            LogBatch.write(to: output.sink, loop: loop) { buffer in
+                var line = LogLine(output.encoder, level: level, logger: Self.logger, message: error.message, wallNanos: wall, buffer: buffer)
+                AccessLog.describe(request, credentials: credentials, into: &line)
+                line.field("duration", seconds: duration)
+                line.field("status", int: error.status)
+                line.field("err_id", string: id)
+                line.field("err_trace", string: "")
+                return line.end()
+            }
         }
     }
 }

@@ -12,23 +12,21 @@ final class LogBatch: TickEndWork {
         loop.local(ObjectIdentifier(LogBatch.self)) { LogBatch(loop: loop) }
     }
 
-    /// Queues `bytes` for `sink` on `loop`'s batch (written now when not on a loop).
-    static func write(_ bytes: [UInt8], to sink: LogSink, loop: EventLoop?) {
-        if let loop, loop.inEventLoop { current(loop).append(sink) { $0 += bytes } } else { sink.write(bytes) }
-    }
-
-    func append(_ sink: LogSink, _ write: (inout [UInt8]) -> Void) {
-        if let i = pending.firstIndex(where: { $0.sink === sink }) {
-            write(&pending[i].bytes)
+    /// Writes one entry for `sink`: `make` appends it to the buffer it is given — on a loop, that
+    /// loop's batch for the sink (moved out and back, not copied); elsewhere a fresh one, written now.
+    static func write(to sink: LogSink, loop: EventLoop?, _ make: (consuming [UInt8]) -> [UInt8]) {
+        guard let loop, loop.inEventLoop else { sink.write(make([])); return }
+        let batch = current(loop)
+        if let i = batch.pending.firstIndex(where: { $0.sink === sink }) {
+            let taken = batch.pending[i].bytes
+            batch.pending[i].bytes = []
+            batch.pending[i].bytes = make(taken)
         } else {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(4096)
-            write(&bytes)
-            pending.append((sink, bytes))
+            batch.pending.append((sink, make([])))
         }
-        if !scheduled {
-            scheduled = true
-            loop.atTickEnd(self)
+        if !batch.scheduled {
+            batch.scheduled = true
+            loop.atTickEnd(batch)
         }
     }
 

@@ -9,10 +9,13 @@ struct LogLine {
     private let console: Bool
     private var first = true
 
-    /// Starts an entry; fields follow (`field`, `object`, `headers`), then `end`.
-    init(_ encoder: LogEncoderConfig, level: LogLevel, logger: String, message: String, wallNanos: UInt64) {
+    /// Starts an entry after what `buffer` holds (a loop's batch for its sink, taken without a
+    /// copy); fields follow (`field`, `object`, `headers`), then `end`.
+    init(_ encoder: LogEncoderConfig, level: LogLevel, logger: String, message: String, wallNanos: UInt64,
+         buffer: consuming [UInt8] = []) {
         console = encoder == .console
-        bytes.reserveCapacity(1024)
+        bytes = buffer
+        if bytes.capacity < bytes.count + 1024 { bytes.reserveCapacity(bytes.count + 4096) }
         if console {
             bytes.append(contentsOf: Self.consoleTime(wallNanos).utf8)
             bytes.append(9)
@@ -64,14 +67,22 @@ struct LogLine {
     }
 
     /// Header fields as Go logs `http.Header`: canonical names, each once with all its values;
-    /// `hidden` ones (canonical, lowercase-compared) as `[]`, `skipped` ones left out.
-    mutating func headers(_ name: StaticString, _ fields: HTTPFields, hidden: [String], skipped: String? = nil) {
+    /// `hidden` ones (lowercase names) as `[]`, `skipped` ones left out; `server` first when given
+    /// (the field the connection adds itself).
+    mutating func headers(_ name: StaticString, _ fields: HTTPFields, hidden: [String], skipped: String? = nil, server: String? = nil) {
         object(name) { line in
-            let all = Array(fields)
-            for (i, field) in all.enumerated() {
+            if let server {
+                line.first = false
+                line.console ? line.append("\"Server\": [") : line.append("\"Server\":[")
+                line.appendQuoted(server)
+                line.bytes.append(93)
+            }
+            let all = fields.fields
+            for i in all.indices {
+                let field = all[i]
                 if let skipped, field.name.equalsIgnoringASCIICase(skipped) { continue }
                 // Repeats were written with their first occurrence.
-                if all[..<i].contains(where: { $0.name.equalsIgnoringASCIICase(field.name) }) { continue }
+                if i > 0, all[..<i].contains(where: { $0.name.equalsIgnoringASCIICase(field.name) }) { continue }
                 if !line.first { line.console ? line.append(", ") : line.bytes.append(44) }
                 line.first = false
                 line.bytes.append(34)
@@ -89,8 +100,8 @@ struct LogLine {
         }
     }
 
-    /// The entry with its line end.
-    mutating func end() -> [UInt8] {
+    /// The entry with its line end (after what the buffer held before it).
+    consuming func end() -> [UInt8] {
         append("}\n")
         return bytes
     }

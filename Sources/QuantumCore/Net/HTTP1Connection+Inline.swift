@@ -15,7 +15,8 @@ extension HTTP1Connection {
         offer.isOpen = true
         var context = Context(loop: loop, deferral: offer, departure: departure)
         context.started = headStarted
-        let result = runtime.respondInline(makeRequest(head, nil), context: context)
+        let request = makeRequest(head, nil)
+        let result = runtime.respondInline(request, context: context)
         offer.isOpen = false
         switch result {
         case .suspended(let rest):
@@ -29,7 +30,7 @@ extension HTTP1Connection {
         case .response(let response):
             promised = nil  // taken, yet answered at once: the answer stands
             earlyOutcome = nil
-            deliver(response, head)
+            deliver(response, head, request)
         }
         return nil
     }
@@ -37,18 +38,18 @@ extension HTTP1Connection {
     /// Writes an answer given without a task, or has the task write one whose body streams.
     /// Such answers come only for requests that asked for no protocol switch: one that switches
     /// anyway becomes a 500.
-    func deliver(_ response: consuming Response, _ head: RequestHead) {
+    func deliver(_ response: consuming Response, _ head: RequestHead, _ request: Request? = nil) {
         if case .stream = response.body {
             var answer = response
             if answer.upgrade != nil { answer.upgrade = nil; answer.status = 500 }
             enqueue(.answer(head, answer))
         } else {
-            writeInline(response, head)
+            writeInline(response, head, request)
         }
     }
 
     /// Writes a response that needs no task (bytes, a file or nothing) on the read path.
-    func writeInline(_ response: consuming Response, _ head: RequestHead) {
+    func writeInline(_ response: consuming Response, _ head: RequestHead, _ request: Request? = nil) {
         if response.abort { close(); return }
         if response.status == 101 || response.upgrade != nil { response.status = 500 }
         let keepAlive = head.keepAlive && !response.closeConnection && peerAwaitsMore && !shuttingDown
@@ -57,7 +58,7 @@ extension HTTP1Connection {
             if case .bytes(let b) = response.body { io.out.append(b) }
             if case .file(let region) = response.body { io.out.append(region) }
         }
-        runtime.logAccess(makeRequest(head, nil), response, size: head.isHead ? 0 : response.body.knownLength ?? 0,
+        runtime.logAccess(request ?? makeRequest(head, nil), response, size: head.isHead ? 0 : response.body.knownLength ?? 0,
                           started: headStarted, loop: loop)
         scheduleFlush()
         if framing.closeAfter {
