@@ -271,7 +271,13 @@ package final class EventLoop: TaskExecutor, @unchecked Sendable {
         }
         drainRemote()
         runJobs()
+        for action in exitActions { action() }
+        exitActions.removeAll()
     }
+
+    /// Runs once the loop stops, on its thread (buffered log entries are written then).
+    func atExit(_ action: @escaping () -> Void) { exitActions.append(action) }
+    @exclusivity(unchecked) private var exitActions: [() -> Void] = []
 
     private func drainRemote() {
         guard wakePending.load(ordering: .acquiring) else { return }
