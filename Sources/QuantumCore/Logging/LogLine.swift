@@ -119,9 +119,14 @@ struct LogLine {
 
     private mutating func escape(_ input: UnsafeBufferPointer<UInt8>) {
         var i = 0
+        var run = 0  // start of the bytes copied as they are
         let n = input.count
         while i < n {
             let b = input[i]
+            // Printable ASCII other than `"`, `\\`, `<`, `>`, `&` (and any byte of a multi-byte
+            // character but U+2028/U+2029's lead) goes out in one copy with its neighbours.
+            if b >= 0x20 && b != 34 && b != 92 && b != 60 && b != 62 && b != 38 && b != 0xE2 { i += 1; continue }
+            if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[run..<i])) }
             switch b {
             case 34: append("\\\"")
             case 92: append("\\\\")
@@ -131,18 +136,20 @@ struct LogLine {
             case 60: append("\\u003c")
             case 62: append("\\u003e")
             case 38: append("\\u0026")
-            case 0..<32:
-                append("\\u00")
-                bytes.append(Self.hex[Int(b >> 4)])
-                bytes.append(Self.hex[Int(b & 15)])
             case 0xE2 where i + 2 < n && input[i + 1] == 0x80 && (input[i + 2] == 0xA8 || input[i + 2] == 0xA9):
                 append(input[i + 2] == 0xA8 ? "\\u2028" : "\\u2029")
                 i += 2
-            default:
+            case 0xE2:
                 bytes.append(b)
+            default:
+                append("\\u00")
+                bytes.append(Self.hex[Int(b >> 4)])
+                bytes.append(Self.hex[Int(b & 15)])
             }
             i += 1
+            run = i
         }
+        if run < n { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[run..<n])) }
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)

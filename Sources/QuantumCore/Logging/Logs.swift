@@ -2,13 +2,23 @@
 /// (Caddy's `include`/`exclude`: a name takes its children too, the longest match wins). Without
 /// a `default` log, Caddy's is added: everything of INFO and above, as JSON on standard error.
 package final class Logs: Sendable {
-    struct Output: Sendable {
+    /// A class: handed around per entry, one reference rather than its fields.
+    final class Output: Sendable {
         let name: String
         let sink: LogSink
         let encoder: LogEncoderConfig
         let level: LogLevel
         let include: [String]
         let exclude: [String]
+
+        init(name: String, sink: LogSink, encoder: LogEncoderConfig, level: LogLevel, include: [String], exclude: [String]) {
+            self.name = name
+            self.sink = sink
+            self.encoder = encoder
+            self.level = level
+            self.include = include
+            self.exclude = exclude
+        }
 
         /// Whether this log takes entries of `logger` (Caddy 2.6.2's rule).
         func takes(_ logger: String) -> Bool {
