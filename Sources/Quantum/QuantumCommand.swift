@@ -255,9 +255,8 @@ public struct QuantumCommand {
             json = Array((generated ?? defaultConfig()).utf8)
         }
         // Signals, config changes (with --watch) and the admin API's /stop, as one stream: 0 means "the file changed".
+        // The handlers are in place before anything listens: a signal sent once the server answers is never lost.
         let (events, sink) = AsyncStream.makeStream(of: Int32.self)
-        let controller = try await start(try provision(json, from: path, source: source), json: json, configFile: path,
-                                         onStop: { sink.yield(SIGTERM) })
         let stopping = Atomic<Bool>(false)
         let err = self.err, name = self.name
         Signals.forward { signal in
@@ -268,6 +267,8 @@ public struct QuantumCommand {
             }
             sink.yield(signal)
         }
+        let controller = try await start(try provision(json, from: path, source: source), json: json, configFile: path,
+                                         onStop: { sink.yield(SIGTERM) })
         if opts["--watch"] != nil, let path {
             let watcher = ConfigWatcher(path: path)
             Task { while true { await watcher.waitForChange(); sink.yield(0) } }

@@ -48,27 +48,8 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// A JSON string literal.
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string literal (as Go writes it: `<`, `>` and `&` escaped too, safe inside HTML).
+    public static func quote(_ s: String) -> String { GoJSON.quote(s) }
 }
 
 /// A strict JSON parser (RFC 8259) that reports line and column on error.
