@@ -160,6 +160,28 @@ final class AccessLogTests: XCTestCase {
         XCTAssertEqual((got[0]["err_id"] as? String)?.count, 9)
     }
 
+    /// A dead upstream's 502 is an error entry, with the proxy's message (and the access entry too).
+    func testAnUpstreamFailureIsLoggedAsAnError() async throws {
+        let (port, dead) = (try freeTCPPort(), try freeTCPPort())
+        let file = scratch + "/proxy.log"
+        let json = #"""
+        {"logging": {"logs": {"default": {"exclude": ["http.log"]}, "all": {"writer": {"output": "file", "filename": "\#(file)"}, "include": ["http.log"]}}},
+         "apps": {"http": {"servers": {"srv": {"listen": ["127.0.0.1:\#(port)"], "logs": {},
+           "routes": [{"handle": [{"handler": "reverse_proxy", "upstreams": [{"dial": "127.0.0.1:\#(dead)"}]}]}]}}}}}
+        """#
+        let server = try await TestServer.start(json)
+        _ = runProcess("curl", ["-s", "http://127.0.0.1:\(port)/x"])
+        let logged = try entries(file, count: 2)
+        await server.stop()
+        let error = try XCTUnwrap(logged.first { $0["logger"] as? String == "http.log.error" }, "\(logged)")
+        XCTAssertEqual(error["level"] as? String, "error")
+        XCTAssertEqual(error["status"] as? Int, 502)
+        XCTAssertFalse((error["msg"] as? String ?? "").isEmpty)
+        let access = try XCTUnwrap(logged.first { $0["logger"] as? String == "http.log.access" }, "\(logged)")
+        XCTAssertEqual(access["status"] as? Int, 502)
+        XCTAssertEqual(access["level"] as? String, "error")
+    }
+
     func testTokensAreRedactedAndCredentialsShownOnlyWhenAsked() async throws {
         let port = try freeTCPPort()
         let file = scratch + "/access.log"
