@@ -24,6 +24,8 @@ public struct QuantumCommand {
                                       (ADDR: the config's admin.listen, else localhost:2019).
       stop [--address ADDR] [--config FILE]
                                       Stop a running instance through its admin API.
+      environ                         Print where Quantum keeps its data and config, and the
+                                      environment, as `caddy environ` does.
       file-server [--root DIR] [--listen ADDR] [--browse] [--precompressed]
                                       Serve a directory (default: the working directory, on :8080).
       reverse-proxy --to HOST:PORT [--to ...] [--from ADDR] [--lb POLICY] [--change-host-header]
@@ -92,6 +94,10 @@ public struct QuantumCommand {
                 guard let path = opts["--config"] else { throw UsageError(message: "reload needs --config FILE") }
                 return try AdminCommand(name: name, out: out, err: err)
                     .reload(config: try readConfig(path), address: opts["--address"], force: opts["--force"] != nil)
+            case "environ":
+                _ = try parse(rest, flags: [:])
+                for line in Self.environment() { out(line) }
+                return 0
             case "stop":
                 let opts = try parse(rest, flags: ["--address": true, "--config": true])
                 return try AdminCommand(name: name, out: out, err: err).stop(config: try opts["--config"].map(readConfig), address: opts["--address"])
@@ -196,6 +202,22 @@ public struct QuantumCommand {
 
     func load(_ path: String?, generated: String? = nil) throws -> LoadedConfig {
         try provision(path == nil ? Array((generated ?? defaultConfig()).utf8) : try readConfig(path!), from: path)
+    }
+
+    /// `environ`'s lines: Quantum's own folders and version, then every environment variable.
+    static func environment() -> [String] {
+        let home = DataDirectory.environment("HOME") ?? ""
+        let autosave = ConfigController.autosavePath() ?? ""
+        let configDir = autosave.isEmpty ? "" : String(autosave[..<(autosave.lastIndex(of: "/") ?? autosave.endIndex)])
+        var lines = ["quantum.HomeDir=\(home)", "quantum.AppDataDir=\(DataDirectory.resolve())",
+                     "quantum.AppConfigDir=\(configDir)", "quantum.ConfigAutosavePath=\(autosave)",
+                     "quantum.Version=\(version)", "runtime.GOOS=linux"]
+        var pointer = environ
+        var variables: [String] = []
+        while let entry = pointer.pointee { variables.append(String(cString: entry)); pointer += 1 }
+        lines.append("")
+        lines += variables.sorted()
+        return lines
     }
 
     func readConfig(_ path: String) throws -> [UInt8] {

@@ -111,4 +111,12 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.err.contains("cannot reach the admin API"), result.err)
     }
+
+    func testEnvironShowsWhereThingsAreKept() async {
+        let result = await CLITests.quantum(["environ"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.out.contains("quantum.ConfigAutosavePath=" + (ConfigController.autosavePath() ?? "")), result.out)
+        XCTAssertTrue(result.out.contains("quantum.AppDataDir=" + DataDirectory.resolve()), result.out)
+        XCTAssertTrue(result.out.contains("PATH="), "the environment follows")
+    }
 }
