@@ -3,7 +3,7 @@
 /// allowed — also without `enforce_origin`, which only makes the header required. Stricter than
 /// Caddy 2.6.2 (it checks origins only when enforcing), so no web page can `POST /stop`; Caddy's
 /// CLI sends an allowed origin.
-package struct AdminAccess: Sendable, Equatable {
+package struct AdminAccess: Sendable {
     /// Allowed origins: a host with its port, and a scheme when one was configured.
     let allowed: [(scheme: String?, host: String)]
     let enforceOrigin: Bool
@@ -29,10 +29,6 @@ package struct AdminAccess: Sendable, Equatable {
 
     package static func join(_ host: String, _ port: Int) -> String {
         (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
-    }
-
-    public static func == (a: AdminAccess, b: AdminAccess) -> Bool {
-        a.enforceOrigin == b.enforceOrigin && a.allowed.map { "\($0.scheme ?? "")|\($0.host)" } == b.allowed.map { "\($0.scheme ?? "")|\($0.host)" }
     }
 
     /// Why `request` is refused (403), or nil when it may go on.

@@ -108,56 +108,18 @@ struct LogLine {
 
     // MARK: - Values
 
-    /// A Go-escaped JSON string (`<`, `>`, `&`, U+2028 and U+2029 escaped too, as Go does).
+    /// A Go-escaped JSON string (see `GoJSON.appendEscaped`).
     mutating func appendQuoted(_ text: String) {
         bytes.append(34)
-        var utf8 = text.utf8
-        let done: Void? = utf8.withContiguousStorageIfAvailable { escape($0) }
-        if done == nil { utf8 = String(text).utf8; _ = utf8.withContiguousStorageIfAvailable { escape($0) } }
+        GoJSON.appendEscaped(text, to: &bytes)
         bytes.append(34)
     }
 
-    private mutating func escape(_ input: UnsafeBufferPointer<UInt8>) {
-        var i = 0
-        var run = 0  // start of the bytes copied as they are
-        let n = input.count
-        while i < n {
-            let b = input[i]
-            // Printable ASCII other than `"`, `\\`, `<`, `>`, `&` (and any byte of a multi-byte
-            // character but U+2028/U+2029's lead) goes out in one copy with its neighbours.
-            if b >= 0x20 && b != 34 && b != 92 && b != 60 && b != 62 && b != 38 && b != 0xE2 { i += 1; continue }
-            if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[run..<i])) }
-            switch b {
-            case 34: append("\\\"")
-            case 92: append("\\\\")
-            case 10: append("\\n")
-            case 13: append("\\r")
-            case 9: append("\\t")
-            case 60: append("\\u003c")
-            case 62: append("\\u003e")
-            case 38: append("\\u0026")
-            case 0xE2 where i + 2 < n && input[i + 1] == 0x80 && (input[i + 2] == 0xA8 || input[i + 2] == 0xA9):
-                append(input[i + 2] == 0xA8 ? "\\u2028" : "\\u2029")
-                i += 2
-            case 0xE2:
-                bytes.append(b)
-            default:
-                append("\\u00")
-                bytes.append(Self.hex[Int(b >> 4)])
-                bytes.append(Self.hex[Int(b & 15)])
-            }
-            i += 1
-            run = i
-        }
-        if run < n { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[run..<n])) }
-    }
-
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Go's `CanonicalMIMEHeaderKey`: `x-custom` → `X-Custom` (names with other bytes as they are).
     private mutating func appendCanonical(_ name: String) {
         if name.utf8.contains(where: { !($0 == 45 || ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122)) }) {
-            escapeUnquoted(name)
+            GoJSON.appendEscaped(name, to: &bytes)
             return
         }
         var upper = true
@@ -167,13 +129,6 @@ struct LogLine {
             bytes.append(c)
             upper = c == 45
         }
-    }
-
-    private mutating func escapeUnquoted(_ text: String) {
-        let start = bytes.count
-        appendQuoted(text)
-        bytes.remove(at: start)
-        bytes.removeLast()
     }
 
     mutating func appendInt(_ value: Int) {

@@ -53,6 +53,7 @@ extension HTTP1Connection {
     nonisolated(nonsending) func handle(_ head: RequestHead, _ stream: BodyStream?, rest: Resumption? = nil,
                                                 answer: Response? = nil) async -> Bool {
         let started = headStarted
+        var request: Request?  // made when the routes run here; for the log otherwise
         var response: Response
         if let answer {
             response = answer
@@ -65,7 +66,9 @@ extension HTTP1Connection {
                 var context = Context(loop: loop)
                 context.departure = departure
                 context.started = started
-                response = await runtime.respond(makeRequest(head, stream), context: context)
+                let made = makeRequest(head, stream)
+                request = made
+                response = await runtime.respond(made, context: context)
             }
             departure.begin(departed: false)  // what was watching is done
         }
@@ -89,7 +92,7 @@ extension HTTP1Connection {
         let keepAlive = head.keepAlive && !response.closeConnection && !shuttingDown && (bodyComplete || streams) && peerAwaitsMore
         do {
             let size = try await write(response, isHead: head.isHead, minorVersion: head.minorVersion, keepAlive: keepAlive || isUpgrade)
-            runtime.logAccess(makeRequest(head, nil), response, size: size, started: started, loop: loop)
+            runtime.logAccess(request ?? makeRequest(head, nil), response, size: size, started: started, loop: loop)
         } catch is AnswerReplaced {
             return false  // its 502 goes out, then the connection ends
         } catch {

@@ -24,8 +24,8 @@ final class ProtocolSelector: LoopIOHandler, ServerConnection, @unchecked Sendab
         accepted = io.loop.now
     }
 
-    /// How a connection's protocol is chosen, from what its listener serves: nil when there
-    /// is no choice to make (HTTP/1.1 in the clear without h2c).
+    /// Whether a connection's protocol must be chosen first: not for HTTP/1.1 in the clear
+    /// without h2c, which starts at once.
     static func needed(tls: Bool, protocols: HTTPProtocols) -> Bool { tls || protocols.h2c }
 
     func readable(_ events: IOEvents) {
