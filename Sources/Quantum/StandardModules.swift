@@ -16,6 +16,7 @@ public enum StandardModules {
         r.register(Headers.self)
         r.register(Rewrite.self)
         r.register(Vars.self)
+        r.register(MetricsHandler.self)
         r.register(RequestBodyLimit.self)
         r.register(WebSocketEcho.self)
         r.register(FileServer.self)

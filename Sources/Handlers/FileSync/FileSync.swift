@@ -41,6 +41,7 @@ public struct FileSync: HandlerModule {
     }
 
     public mutating func provision(_ context: ProvisionContext) throws {
+        MetricsRegistry.shared.register("file_sync") { SyncRoot.metrics() }
         let absolute = root.hasPrefix("/") ? root : context.workingDirectory + "/" + root
         let heartbeat = UInt64(max(1_000_000, heartbeatInterval?.nanoseconds ?? 30_000_000_000))
         let shared: SyncRoot

@@ -25,6 +25,8 @@ public final class SyncHub: Sendable {
 
     private let clients = Mutex<[ObjectIdentifier: Client]>([:])
     let heartbeatNanos: UInt64
+    /// Operations broadcast since this hub began (`quantum_file_sync_operations_total`).
+    let operations = Atomic<Int>(0)
 
     public init(heartbeatNanos: UInt64) { self.heartbeatNanos = heartbeatNanos }
 
@@ -36,6 +38,7 @@ public final class SyncHub: Sendable {
 
     /// Sends `op` to every subscriber that wants it, in one frame per loop.
     public func broadcast(_ op: LoggedOperation) {
+        operations.add(1, ordering: .relaxed)
         let all = clients.withLock { Array($0.values) }
         var targets: [WebSocket] = []
         for c in all where c.id != nil && c.wants(op) {

@@ -43,6 +43,19 @@ final class SyncRoot: Sendable {
         }
     }
 
+    /// `quantum_file_sync_clients` and `quantum_file_sync_operations_total`, by synced root.
+    static func metrics() -> [MetricFamily] {
+        let roots = all.withLock { Array($0.values) }
+        var clients = MetricFamily("quantum_file_sync_clients", .gauge, help: "WebSocket clients subscribed to a synced folder.")
+        var operations = MetricFamily("quantum_file_sync_operations_total", .counter,
+                                      help: "File operations logged and broadcast for a synced folder.")
+        for root in roots {
+            clients.samples.append(.init([("root", root.store.root)], Double(root.hub.subscriberCount)))
+            operations.samples.append(.init([("root", root.store.root)], Double(root.hub.operations.load(ordering: .relaxed))))
+        }
+        return [clients, operations]
+    }
+
     /// One handler is done with this root.
     func release() {
         let remaining = SyncRoot.all.withLock { roots -> Int in

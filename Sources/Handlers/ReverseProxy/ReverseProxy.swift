@@ -65,6 +65,7 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
     }
 
     public mutating func provision(_ context: ProvisionContext) throws {
+        MetricsRegistry.shared.register("reverse_proxy") { UpstreamState.metrics() }
         if let active = healthChecks.active, let checker = ActiveHealthChecker(check: active, upstreams: engine.upstreams) {
             checker.start()
             context.onCleanup { checker.stop() }

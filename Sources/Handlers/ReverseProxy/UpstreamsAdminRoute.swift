@@ -11,3 +11,16 @@ extension ReverseProxy {
         return AdminRoute.json("[" + items.joined(separator: ",") + "]")
     }
 }
+
+extension UpstreamState {
+    /// `caddy_reverse_proxy_upstreams_healthy`: 1 for each upstream in use that the active checks
+    /// find healthy and that has no passive failure in its window, else 0 (Caddy 2.6.2 sets 0
+    /// on any recorded failure).
+    static func metrics() -> [MetricFamily] {
+        let samples = inUse.map { state in
+            MetricFamily.Sample([("upstream", state.address)], state.isHealthyByActiveChecks && state.failCount == 0 ? 1 : 0)
+        }
+        return [MetricFamily("caddy_reverse_proxy_upstreams_healthy", .gauge, help: "Health status of reverse proxy upstreams.",
+                             samples: samples)]
+    }
+}

@@ -1,6 +1,6 @@
-/// Caddy's admin API on the admin endpoint: `/load`, `/config/[path]`, `/id/<id>/[path]` and
-/// `/stop`, answering as Caddy does — 200 with an empty body for a change, compact JSON with an
-/// ETag for a read, `{"error":"..."}` with Caddy's status codes for a failure.
+/// Caddy's admin API on the admin endpoint: `/load`, `/config/[path]`, `/id/<id>/[path]`,
+/// `/stop` and `/metrics`, answering as Caddy does — 200 with an empty body for a change, compact
+/// JSON with an ETag for a read, `{"error":"..."}` with Caddy's status codes for a failure.
 struct AdminAPI: Handler {
     let controller: ConfigController
     let gate: AdminGate
@@ -12,18 +12,43 @@ struct AdminAPI: Handler {
 
     nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
         if let refusal = gate.refusal(request) { return Self.failure(refusal) }
+        let path = request.path
+        let response: Response
         do {
-            return try await route(request, path: request.path)
+            response = try await route(request, path: path)
         } catch let error as AdminError {
-            return Self.failure(error)
+            response = Self.failure(error)
         } catch let error as HTTPError {
-            return Self.failure(AdminError(error.status, error.message))
+            response = Self.failure(AdminError(error.status, error.message))
         }
+        if let (handler, pattern) = endpoint(of: path) {
+            AdminMetrics.shared.count(handler: handler, path: pattern, status: response.status, method: request.method)
+        }
+        return response
+    }
+
+    /// The handler label and path pattern Caddy counts a request to `path` under
+    /// (`caddy_admin_http_requests_total`); nil for what its mux answers itself (404, redirects).
+    private func endpoint(of path: String) -> (String, String)? {
+        switch path {
+        case "/load": return ("load", "/load")
+        case "/stop": return ("admin", "/stop")
+        case "/metrics": return ("metrics", "/metrics")
+        default: break
+        }
+        if path.hasPrefix("/config/") { return ("admin", "/config/") }
+        if path.hasPrefix("/id/") { return ("admin", "/id/") }
+        if path.hasPrefix("/pki/") { return ("pki", "/pki/") }
+        if let route = routes.first(where: { path == $0.path || path.hasPrefix($0.path + "/") }) {
+            return (String(route.path.split(separator: "/").first ?? ""), route.path)
+        }
+        return nil
     }
 
     private nonisolated(nonsending) func route(_ request: Request, path: String) async throws -> Response {
         if path == "/load" { return try await load(request) }
         if path == "/stop" { return try stop(request) }
+        if path == "/metrics" { return await MetricsRegistry.shared.response() }  // any method, as promhttp
         if path == "/config" || path == "/id" {
             // Go's mux, in front of Caddy's API, sends a subtree's bare name to the subtree.
             return Response(status: 301, headers: HTTPFields([("Location", path + "/")]))

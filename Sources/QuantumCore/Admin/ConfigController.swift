@@ -96,8 +96,13 @@ package actor ConfigController {
     private func apply(_ next: ConfigDocument, force: Bool) async throws(AdminError) {
         if loadedOnce && !force && next.canonical == document.canonical { return }
         let loaded: LoadedConfig
-        do { loaded = try loader(Array(next.canonical.utf8)) } catch { throw AdminError(400, "loading config: \(error)") }
-        do { try await run(loaded, as: next) } catch { throw AdminError(400, "loading config: \(error)") }
+        do {
+            loaded = try loader(Array(next.canonical.utf8))
+            try await run(loaded, as: next)
+        } catch {
+            AdminMetrics.shared.loaded(succeeded: false)
+            throw AdminError(400, "loading config: \(error)")
+        }
     }
 
     /// Binds the admin endpoint `loaded` asks for, then serves `loaded`; on failure nothing changed.
@@ -120,6 +125,7 @@ package actor ConfigController {
         }
         document = next
         loadedOnce = true
+        AdminMetrics.shared.loaded(succeeded: true)
         nextEndpoint?.adopt(admin)
         endpoint = nextEndpoint
         if let previousEndpoint, previousEndpoint !== nextEndpoint {

@@ -5,7 +5,8 @@ package struct HTTPAppConfig: Decodable, Sendable {
     public var gracePeriod: CaddyDuration?
     public var shutdownDelay: CaddyDuration?
     public var servers: [String: ServerConfig]
-    public var metrics: JSONValue?
+    /// Metrics for every server (later Caddy's form).
+    public var metrics: MetricsConfig?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case httpPort = "http_port", httpsPort = "https_port", gracePeriod = "grace_period"
@@ -19,7 +20,7 @@ package struct HTTPAppConfig: Decodable, Sendable {
         gracePeriod = try c.decodeIfPresent(CaddyDuration.self, forKey: .gracePeriod)
         shutdownDelay = try c.decodeIfPresent(CaddyDuration.self, forKey: .shutdownDelay)
         servers = try c.decodeIfPresent([String: ServerConfig].self, forKey: .servers) ?? [:]
-        metrics = try c.decodeIfPresent(JSONValue.self, forKey: .metrics)
+        metrics = try c.decodeIfPresent(MetricsConfig.self, forKey: .metrics)
     }
 }
 
@@ -46,6 +47,8 @@ package struct ServerConfig: Decodable, Sendable {
     public var strictSNIHost: Bool?
     public var listenerWrappers: JSONValue?
     public var enableFullDuplex: Bool?
+    /// Metrics for this server (Caddy 2.6.2's form).
+    public var metrics: MetricsConfig?
     /// The JSON path of this server, for errors found after decoding.
     public var path: [any CodingKey]
 
@@ -55,7 +58,7 @@ package struct ServerConfig: Decodable, Sendable {
         case idleTimeout = "idle_timeout", keepaliveInterval = "keepalive_interval", maxHeaderBytes = "max_header_bytes"
         case automaticHTTPS = "automatic_https", tlsConnectionPolicies = "tls_connection_policies", protocols, logs
         case trustedProxies = "trusted_proxies", clientIPHeaders = "client_ip_headers", strictSNIHost = "strict_sni_host"
-        case listenerWrappers = "listener_wrappers", enableFullDuplex = "enable_full_duplex"
+        case listenerWrappers = "listener_wrappers", enableFullDuplex = "enable_full_duplex", metrics
         case keepaliveIdle = "keepalive_idle", keepaliveCount = "keepalive_count"
         case trustedProxiesStrict = "trusted_proxies_strict"
     }
@@ -91,6 +94,7 @@ package struct ServerConfig: Decodable, Sendable {
         strictSNIHost = try c.decodeIfPresent(Bool.self, forKey: .strictSNIHost)
         listenerWrappers = try c.decodeIfPresent(JSONValue.self, forKey: .listenerWrappers)
         enableFullDuplex = try c.decodeIfPresent(Bool.self, forKey: .enableFullDuplex)
+        metrics = try c.decodeIfPresent(MetricsConfig.self, forKey: .metrics)
         if let protocols {
             for (i, p) in protocols.enumerated() where !["h1", "h2", "h2c", "h3"].contains(p) {
                 throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.protocols, IndexKey(i)], "unknown protocol \"\(p)\"; known: h1, h2, h2c, h3")

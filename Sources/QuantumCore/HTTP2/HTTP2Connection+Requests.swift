@@ -202,7 +202,7 @@ extension HTTP2Connection {
                 if response.upgrade != nil { response.upgrade = nil; response.status = 500 }  // asked for no protocol
                 guard case .stream = response.body else {
                     submit(response, on: stream, isHead: stream.method == "HEAD")
-                    runtime.logAccess(request, response, size: Self.bodySize(response, stream), started: stream.started, loop: loop)
+                    runtime.completed(request, response, size: Self.bodySize(response, stream), started: stream.started, loop: loop)
                     return
                 }
                 answer = response

@@ -26,13 +26,13 @@ extension HTTP2Connection {
             return
         }
         if let upgrade = response.upgrade, let tunnel = stream.tunnel, Self.opensTunnel(response.status) {
-            runtime.logAccess(request, response, size: 0, started: stream.started, loop: loop)
+            runtime.completed(request, response, size: 0, started: stream.started, loop: loop)
             await runTunnel(tunnel, upgrade, response, on: stream)
             return
         }
         guard case .stream(let length, let producer) = response.body, !Self.isBodiless(response.status, stream.method) else {
             submit(response, on: stream, isHead: stream.method == "HEAD")
-            runtime.logAccess(request, response, size: Self.bodySize(response, stream), started: stream.started, loop: loop)
+            runtime.completed(request, response, size: Self.bodySize(response, stream), started: stream.started, loop: loop)
             return
         }
         guard submitHead(response, on: stream, length: length, hasBody: true) else { return }
@@ -43,7 +43,7 @@ extension HTTP2Connection {
             guard !stream.closed, !isClosed else { return }
             stream.ended = true
             resume(stream)
-            runtime.logAccess(request, response, size: writer.bytesWritten, started: stream.started, loop: loop)
+            runtime.completed(request, response, size: writer.bytesWritten, started: stream.started, loop: loop)
         } catch {
             reset(stream, H2.internalError)
         }

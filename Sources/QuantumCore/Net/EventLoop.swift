@@ -39,7 +39,7 @@ package final class EventLoop: TaskExecutor, @unchecked Sendable {
     private var thread: pthread_t = pthread_t()
     private let started = Atomic<Bool>(false)
     private let wakePending = Atomic<Bool>(false)
-    private let remoteWork = Mutex<[RemoteWork]>([])
+    private let remoteWork = Mutex<RemoteQueue>(RemoteQueue())
     private let stopRequested = Atomic<Bool>(false)
 
     @exclusivity(unchecked) private var handlers = HandlerTable()
@@ -56,10 +56,17 @@ package final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) public private(set) var now: UInt64 = SystemClock.monotonicNanos()
     /// A read buffer shared by every connection of this loop (they read one at a time).
     @exclusivity(unchecked) let readBuffer: UnsafeMutableRawBufferPointer
+    /// This loop's HTTP metrics counts, made when a metrics-enabled server first counts here.
+    @exclusivity(unchecked) var metricsShard: HTTPMetricsShard?
     /// The `Date` header value, refreshed once a second.
     @exclusivity(unchecked) public private(set) var dateHeader: [UInt8] = HTTPDate.now()
 
     private enum RemoteWork { case job(UnownedJob), closure(@Sendable () -> Void) }
+    /// Work from other threads; `closed` once the loop has run its last iteration.
+    private struct RemoteQueue {
+        var items: [RemoteWork] = []
+        var closed = false
+    }
 
     public init(index: Int) throws {
         self.index = index
@@ -120,15 +127,20 @@ package final class EventLoop: TaskExecutor, @unchecked Sendable {
         if inEventLoop {
             jobs.append(job)
         } else {
-            remoteWork.withLock { $0.append(.job(job)) }
+            remoteWork.withLock { $0.items.append(.job(job)) }
             wake()
         }
     }
 
-    /// Runs `work` on the loop thread (soon, never inline).
+    /// Runs `work` on the loop thread (soon, never inline) — or, once the loop has stopped, on
+    /// the caller's thread: the loop's state is no longer changing then, and nothing waits forever.
     public func execute(_ work: @escaping @Sendable () -> Void) {
-        remoteWork.withLock { $0.append(.closure(work)) }
-        wake()
+        let stopped = remoteWork.withLock { queue -> Bool in
+            if queue.closed { return true }
+            queue.items.append(.closure(work))
+            return false
+        }
+        if stopped { work() } else { wake() }
     }
 
     /// Runs `body` on the loop thread and returns its result to the caller's executor.
@@ -273,6 +285,13 @@ package final class EventLoop: TaskExecutor, @unchecked Sendable {
         runJobs()
         for action in exitActions { action() }
         exitActions.removeAll()
+        // Closures that arrived after the last drain run here; later ones run on their callers.
+        let late = remoteWork.withLock { queue -> [RemoteWork] in
+            queue.closed = true
+            defer { queue.items.removeAll() }
+            return queue.items
+        }
+        for case .closure(let body) in late { body() }
     }
 
     /// Runs once the loop stops, on its thread (buffered log entries are written then).
@@ -282,7 +301,7 @@ package final class EventLoop: TaskExecutor, @unchecked Sendable {
     private func drainRemote() {
         guard wakePending.load(ordering: .acquiring) else { return }
         wakePending.store(false, ordering: .releasing)
-        let work = remoteWork.withLock { w -> [RemoteWork] in let taken = w; w.removeAll(keepingCapacity: true); return taken }
+        let work = remoteWork.withLock { w -> [RemoteWork] in let taken = w.items; w.items.removeAll(keepingCapacity: true); return taken }
         for item in work {
             switch item {
             case .job(let job): jobs.append(job)

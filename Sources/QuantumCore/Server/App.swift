@@ -36,8 +36,11 @@ package final class App: Sendable {
         do {
             for name in (http?.servers.keys.sorted() ?? []) {
                 let config = http!.servers[name]!
+                let counted = config.metrics != nil || http!.metrics != nil
                 let runtime = ServerRuntime(
-                    name: name, limits: config.limits, routes: config.routes, errors: config.errors?.routes,
+                    name: name, limits: config.limits,
+                    routes: counted ? InstrumentedHandler.instrument(config.routes, server: name) : config.routes,
+                    errors: config.errors?.routes,
                     clientIP: config.clientIPResolver,
                     tls: loaded.tls.servers[name], strictSNIHost: config.strictSNIHost,
                     protocols: HTTPProtocols(config.protocols), accessLog: config.logs.map { AccessLog($0, logs: loaded.logs) },

@@ -49,11 +49,14 @@ package final class ServerRuntime: Sendable {
         self.strictSNIHost = tls != nil && (strictSNIHost ?? tls!.hasClientAuth)
     }
 
-    /// Writes the access log's entry for an answered request (nothing without `logs`): `size`
-    /// body bytes sent, `started` the monotonic time its handling began. The request is made
-    /// only when there is a log to write.
+    /// Records an answered request: the access log's entry (with `logs`) and the metrics of the
+    /// instrumented handlers it came through. `size` is the body bytes sent, `started` the
+    /// monotonic time its handling began. The request is made only when there is a log to write.
     @inline(__always)
-    func logAccess(_ request: @autoclosure () -> Request, _ response: Response, size: Int, started: UInt64, loop: EventLoop?) {
+    func completed(_ request: @autoclosure () -> Request, _ response: Response, size: Int, started: UInt64, loop: EventLoop?) {
+        if let trail = response.metricsTrail {
+            MetricsProbe.finish(trail, status: response.unhandled ? 0 : response.status, size: response.unhandled ? 0 : size, loop: loop)
+        }
         guard let accessLog else { return }
         var headers = response.headers
         if let forwarded = response.forwardedFields {

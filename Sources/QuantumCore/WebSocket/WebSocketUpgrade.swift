@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Claiming a WebSocket upgrade from a handler.
 ///
 /// A request asking for a WebSocket travels the route chain like any other. A handler that
@@ -26,6 +28,9 @@ public enum WebSocketUpgrade {
     /// - configuration: limits, timers, and whether permessage-deflate is accepted.
     /// - handler: runs with the open socket. When it returns (or throws: 1011) the socket is
     ///   closed with a closing handshake.
+    /// Sockets open through `claim` (`quantum_websocket_connections`).
+    package static let openConnections = Atomic<Int>(0)
+
     public static func claim(_ request: Request, subprotocols: [String] = [],
                              configuration: WebSocketConfiguration = WebSocketConfiguration(),
                              headers extraHeaders: HTTPFields = HTTPFields(),
@@ -67,6 +72,8 @@ public enum WebSocketUpgrade {
             let socket = WebSocket(transport: transport, role: .server, configuration: configuration,
                                    compression: deflate, subprotocol: chosen)
             await transport.loop.submit { socket.start() }
+            openConnections.add(1, ordering: .relaxed)
+            defer { openConnections.subtract(1, ordering: .relaxed) }
             do {
                 try await handler(socket)
                 await socket.close(code: .normal)
