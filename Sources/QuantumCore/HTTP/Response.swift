@@ -90,6 +90,14 @@ public struct Response: Sendable {
         self.body = body
     }
 
+    /// The body bytes a handler produced for a HEAD request, as Caddy counts them in logs and
+    /// metrics: an in-memory body's length (`static_response` writes it); files and streams
+    /// produce nothing for HEAD.
+    package var headBodySize: Int {
+        if case .bytes(let b) = body { return b.count }
+        return 0
+    }
+
     /// What the routes answer when no handler answered: an empty 200 (Caddy's), marked `unhandled`.
     package static var nothingHandled: Response {
         var response = Response(status: 200)

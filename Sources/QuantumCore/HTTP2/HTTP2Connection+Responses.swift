@@ -64,8 +64,10 @@ extension HTTP2Connection {
     }
 
     /// The body bytes an answer at hand sends (the access log's `size`).
+    /// The body size logs and metrics report (for HEAD, what the handler produced, as Caddy).
     static func bodySize(_ response: Response, _ stream: HTTP2Stream) -> Int {
-        isBodiless(response.status, stream.method) ? 0 : response.body.knownLength ?? 0
+        if stream.method == "HEAD" { return response.headBodySize }
+        return isBodiless(response.status, stream.method) ? 0 : response.body.knownLength ?? 0
     }
 
     static func isBodiless(_ status: Int, _ method: String) -> Bool {

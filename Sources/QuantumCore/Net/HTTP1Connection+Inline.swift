@@ -58,7 +58,7 @@ extension HTTP1Connection {
             if case .bytes(let b) = response.body { io.out.append(b) }
             if case .file(let region) = response.body { io.out.append(region) }
         }
-        runtime.completed(request ?? makeRequest(head, nil), response, size: head.isHead ? 0 : response.body.knownLength ?? 0,
+        runtime.completed(request ?? makeRequest(head, nil), response, size: head.isHead ? response.headBodySize : response.body.knownLength ?? 0,
                           started: headStarted, loop: loop)
         scheduleFlush()
         if framing.closeAfter {

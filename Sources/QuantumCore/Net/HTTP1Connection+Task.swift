@@ -92,7 +92,8 @@ extension HTTP1Connection {
         let keepAlive = head.keepAlive && !response.closeConnection && !shuttingDown && (bodyComplete || streams) && peerAwaitsMore
         do {
             let size = try await write(response, isHead: head.isHead, minorVersion: head.minorVersion, keepAlive: keepAlive || isUpgrade)
-            runtime.completed(request ?? makeRequest(head, nil), response, size: size, started: started, loop: loop)
+            runtime.completed(request ?? makeRequest(head, nil), response, size: head.isHead ? response.headBodySize : size,
+                              started: started, loop: loop)
         } catch is AnswerReplaced {
             return false  // its 502 goes out, then the connection ends
         } catch {
