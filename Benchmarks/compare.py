@@ -35,6 +35,7 @@ class Scenario:
     size: int = 0          # a static file's size; 0: the answer is HELLO
     h2c: bool = False
     logged: bool = False   # served by the server that writes an access log to a file
+    metered: bool = False  # served by the server with Prometheus metrics on (nginx: its plain server)
 
 
 SCENARIOS = {
@@ -45,6 +46,8 @@ SCENARIOS = {
     "proxy": Scenario("/proxy/bench/item", "GET /proxy/bench/item through the proxy to one nginx upstream"),
     "h2c-hello": Scenario("/hello", "GET /hello over cleartext HTTP/2 with prior knowledge", h2c=True),
     "hello-log": Scenario("/hello", "GET /hello, HTTP/1.1, with an access log written to a file", logged=True),
+    "hello-metrics": Scenario("/hello", "GET /hello, HTTP/1.1, with Prometheus metrics on (caddy, Quantum; nginx: none)",
+                              metered=True),
 }
 
 
@@ -137,9 +140,10 @@ def parse_h2load(text):
 
 
 # ---------------------------------------------------------------- configs
-def caddy_config(port, www, upstream_port, pool, log_port, access_log):
+def caddy_config(port, www, upstream_port, pool, log_port, access_log, metrics_port):
     """The Caddy JSON that caddy and Quantum both run; pool "default" leaves Caddy's default transport.
-    A second server on log_port answers /hello and writes an access log to access_log (hello-log)."""
+    A second server on log_port answers /hello and writes an access log to access_log (hello-log);
+    a third on metrics_port answers /hello with Prometheus metrics on (hello-metrics)."""
     proxy = {"handler": "reverse_proxy", "upstreams": [{"dial": f"127.0.0.1:{upstream_port}"}]}
     if pool != "default":
         proxy["transport"] = {"protocol": "http", "keep_alive": {"max_idle_conns_per_host": int(pool)}}
@@ -151,11 +155,13 @@ def caddy_config(port, www, upstream_port, pool, log_port, access_log):
                          route("/proxy/*", proxy)]}
     logged = {"listen": [f"127.0.0.1:{log_port}"], "automatic_https": {"disable": True}, "logs": {},
               "routes": [route("/hello", hello)]}
+    metered = {"listen": [f"127.0.0.1:{metrics_port}"], "automatic_https": {"disable": True}, "metrics": {},
+               "routes": [route("/hello", hello)]}
     return {"admin": {"disabled": True, "config": {"persist": False}},
             "logging": {"logs": {"default": {"exclude": ["http.log.access"]},
                                  "access": {"writer": {"output": "file", "filename": access_log, "roll": False},
                                             "include": ["http.log.access"]}}},
-            "apps": {"http": {"servers": {"bench": server, "logged": logged}}}}
+            "apps": {"http": {"servers": {"bench": server, "logged": logged, "metered": metered}}}}
 
 
 def nginx_config(run, name, workers, servers):
@@ -247,11 +253,11 @@ class Bench:
             if sc.size:
                 (www / sc.path.lstrip("/")).write_bytes(self.expected[name])
         self.caddy_port, self.nginx_port, self.nginx_h2c_port, self.upstream_port = (free_port() for _ in range(4))
-        self.caddy_log_port, self.nginx_log_port = free_port(), free_port()
+        self.caddy_log_port, self.nginx_log_port, self.caddy_metrics_port = free_port(), free_port(), free_port()
         (self.results / "upstream-port").write_text(f"{self.upstream_port}\n")
         (self.run / "site.json").write_text(json.dumps(
             caddy_config(self.caddy_port, www, self.upstream_port, self.args.pool, self.caddy_log_port,
-                         str(self.run / "caddy-access.log")), indent=1))
+                         str(self.run / "caddy-access.log"), self.caddy_metrics_port), indent=1))
         (self.run / "nginx.conf").write_text(nginx_config(self.run, "nginx", CORES, nginx_peer_servers(
             self.nginx_port, self.nginx_h2c_port, www, self.upstream_port, self.args.pool, self.nginx_log_port,
             str(self.run / "nginx-access.log"))))
@@ -282,7 +288,7 @@ class Bench:
         if peer.kind == "nginx":
             return self.nginx_log_port if scenario.logged else self.nginx_h2c_port if scenario.h2c else self.nginx_port
         # caddy and Quantum: h1 and h2c on one port, one at a time (the same log file, one at a time too)
-        return self.caddy_log_port if scenario.logged else self.caddy_port
+        return self.caddy_log_port if scenario.logged else self.caddy_metrics_port if scenario.metered else self.caddy_port
 
     def fetch(self, url, h2c):
         """The body of a 200 answer (over h2c with prior knowledge if asked), else None."""

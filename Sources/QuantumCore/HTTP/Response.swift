@@ -81,7 +81,7 @@ public struct Response: Sendable {
     package var unhandled = false
     /// The instrumented handlers this response came through (metrics-enabled servers): their
     /// histograms are observed once the connection has sent it.
-    package var metricsTrail: [MetricsProbe]?
+    package var metricsTrail: MetricsTrail?
 
     /// Defaults to an empty 200 with no headers, what Caddy answers when nothing handles a request.
     public init(status: Int = 200, headers: HTTPFields = HTTPFields(), body: ResponseBody = .empty) {

@@ -34,9 +34,9 @@ final class HandlerCounts {
     var requests: UInt64 = 0
     var errors: UInt64 = 0
     var inFlight: Int64 = 0
-    private var outcomes: [Outcome] = []
+    private var outcomes: [OutcomeCounts] = []
 
-    /// The histograms of one status code and method.
+    /// The four histograms of one status code and method, as values (a scrape's copy).
     struct Outcome: Sendable {
         let code: Int
         let method: UInt8
@@ -84,12 +84,68 @@ final class HandlerCounts {
     func observe(code: Int, method: UInt8, duration: Double, ttfb: Double?, requestSize: Int, responseSize: Int) {
         var i = 0
         while i < outcomes.count && (outcomes[i].code != code || outcomes[i].method != method) { i += 1 }
-        if i == outcomes.count { outcomes.append(Outcome(code: code, method: method)) }
-        outcomes[i].requestDuration.observe(duration, bounds: Histogram.durationBounds)
-        if let ttfb { outcomes[i].responseDuration.observe(ttfb, bounds: Histogram.durationBounds) }
-        outcomes[i].requestSize.observe(Double(requestSize), bounds: Histogram.sizeBounds)
-        outcomes[i].responseSize.observe(Double(responseSize), bounds: Histogram.sizeBounds)
+        if i == outcomes.count { outcomes.append(OutcomeCounts(code: code, method: method)) }
+        outcomes[i].observe(duration: duration, ttfb: ttfb, requestSize: requestSize, responseSize: responseSize)
     }
 
-    func snapshot() -> Snapshot { Snapshot(requests: requests, errors: errors, inFlight: inFlight, outcomes: outcomes) }
+    func snapshot() -> Snapshot {
+        Snapshot(requests: requests, errors: errors, inFlight: inFlight, outcomes: outcomes.map { $0.snapshot() })
+    }
+}
+
+/// The live form of `HandlerCounts.Outcome`: every bucket of the four histograms in one flat
+/// buffer, so an observation is a few increments with no copy-on-write checks.
+final class OutcomeCounts {
+    let code: Int
+    let method: UInt8
+    private static let durations = Histogram.durationBounds.count + 1
+    private static let sizes = Histogram.sizeBounds.count + 1
+    /// requestDuration, responseDuration (durations + 1 each), then requestSize, responseSize.
+    private let counts: UnsafeMutablePointer<UInt64>
+    private var sums: (Double, Double, Double, Double) = (0, 0, 0, 0)
+    private static let total = 2 * durations + 2 * sizes
+
+    init(code: Int, method: UInt8) {
+        self.code = code
+        self.method = method
+        counts = .allocate(capacity: Self.total)
+        counts.initialize(repeating: 0, count: Self.total)
+    }
+
+    deinit { counts.deallocate() }
+
+    @inline(__always)
+    private static func bucket(_ value: Double, _ bounds: [Double]) -> Int {
+        var i = 0
+        while i < bounds.count && value > bounds[i] { i += 1 }
+        return i
+    }
+
+    @inline(__always)
+    func observe(duration: Double, ttfb: Double?, requestSize: Int, responseSize: Int) {
+        let d = Self.durations, s = Self.sizes
+        counts[Self.bucket(duration, Histogram.durationBounds)] &+= 1
+        sums.0 += duration
+        if let ttfb {
+            counts[d + Self.bucket(ttfb, Histogram.durationBounds)] &+= 1
+            sums.1 += ttfb
+        }
+        counts[2 * d + Self.bucket(Double(requestSize), Histogram.sizeBounds)] &+= 1
+        sums.2 += Double(requestSize)
+        counts[2 * d + s + Self.bucket(Double(responseSize), Histogram.sizeBounds)] &+= 1
+        sums.3 += Double(responseSize)
+    }
+
+    func snapshot() -> HandlerCounts.Outcome {
+        let d = Self.durations, s = Self.sizes
+        func histogram(_ offset: Int, _ count: Int, _ sum: Double) -> Histogram {
+            Histogram(counts: Array(UnsafeBufferPointer(start: counts + offset, count: count)), sum: sum)
+        }
+        var o = HandlerCounts.Outcome(code: code, method: method)
+        o.requestDuration = histogram(0, d, sums.0)
+        o.responseDuration = histogram(d, d, sums.1)
+        o.requestSize = histogram(2 * d, s, sums.2)
+        o.responseSize = histogram(2 * d + s, s, sums.3)
+        return o
+    }
 }

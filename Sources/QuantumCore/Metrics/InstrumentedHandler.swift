@@ -87,9 +87,9 @@ struct InstrumentedHandler: SynchronousHandler {
             counts.requests &+= 1
         }
         var response = response
-        let probe = MetricsProbe(series: series, started: started, headWritten: response.unhandled ? nil : now,
+        let probe = MetricsProbe(series: UInt32(truncatingIfNeeded: series), started: started, headWritten: response.unhandled ? 0 : now,
                                  method: HTTPMetrics.methodIndex(request.method), requestSize: MetricsProbe.approximateSize(of: request))
-        if response.metricsTrail == nil { response.metricsTrail = [probe] } else { response.metricsTrail!.append(probe) }
+        if response.metricsTrail == nil { response.metricsTrail = MetricsTrail(latest: probe) } else { response.metricsTrail!.append(probe) }
         return response
     }
 
@@ -103,13 +103,25 @@ struct InstrumentedHandler: SynchronousHandler {
     }
 }
 
+/// The instrumented handlers a response came through, innermost first; one handler (the usual
+/// case) needs no allocation.
+package struct MetricsTrail: Sendable {
+    var latest: MetricsProbe
+    var earlier: [MetricsProbe] = []
+
+    mutating func append(_ probe: MetricsProbe) {
+        earlier.append(latest)
+        latest = probe
+    }
+}
+
 /// One instrumented handler a response came through, waiting for the response to be sent.
 package struct MetricsProbe: Sendable {
-    let series: Int
+    let series: UInt32
     /// Monotonic nanoseconds when the handler was entered.
     let started: UInt64
-    /// When it returned a response head (nil when its chain fell through).
-    let headWritten: UInt64?
+    /// When it returned a response head; 0 when its chain fell through.
+    let headWritten: UInt64
     let method: UInt8
     let requestSize: Int
 
@@ -127,16 +139,20 @@ package struct MetricsProbe: Sendable {
 
     /// Observes every probe of a sent response: `status` as sent (0 when nothing handled it),
     /// `size` the body bytes sent.
-    static func finish(_ trail: [MetricsProbe], status: Int, size: Int, loop: EventLoop?) {
+    static func finish(_ trail: MetricsTrail, status: Int, size: Int, loop: EventLoop?) {
         let now = SystemClock.monotonicNanos()
         let code = HTTPMetrics.code(status)
         HTTPMetrics.shared.withShard(loop) { shard in
-            for probe in trail {
-                shard.counts(probe.series).observe(
-                    code: code, method: probe.method, duration: Double(now &- probe.started) / 1e9,
-                    ttfb: probe.headWritten.map { Double($0 &- probe.started) / 1e9 },
-                    requestSize: probe.requestSize, responseSize: size)
-            }
+            observe(trail.latest, shard, code, size, now)
+            for probe in trail.earlier { observe(probe, shard, code, size, now) }
         }
+    }
+
+    @inline(__always)
+    private static func observe(_ probe: MetricsProbe, _ shard: HTTPMetricsShard, _ code: Int, _ size: Int, _ now: UInt64) {
+        shard.counts(Int(probe.series)).observe(
+            code: code, method: probe.method, duration: Double(now &- probe.started) / 1e9,
+            ttfb: probe.headWritten == 0 ? nil : Double(probe.headWritten &- probe.started) / 1e9,
+            requestSize: probe.requestSize, responseSize: size)
     }
 }

@@ -58,6 +58,12 @@ package struct Histogram: Sendable {
 
     package init(bucketCount: Int) { counts = Array(repeating: 0, count: bucketCount + 1) }
 
+    /// A histogram with these per-bucket counts (the last one +Inf's) and sum.
+    package init(counts: [UInt64], sum: Double) {
+        self.counts = counts
+        self.sum = sum
+    }
+
     package var count: UInt64 { counts.reduce(0, +) }
 
     @inline(__always)
