@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "QuantumReverseProxy", dependencies: ["QuantumCore", "QuantumHandlers"],
                 path: "Sources/Handlers/ReverseProxy", swiftSettings: strict),
         .target(name: "QuantumFileSync", dependencies: ["QuantumCore", "QuantumStaticFiles"], path: "Sources/Handlers/FileSync", swiftSettings: strict),
-        .target(name: "Quantum", dependencies: ["QuantumCore", "QuantumMatchers", "QuantumHandlers", "QuantumStaticFiles", "QuantumReverseProxy",
+        .target(name: "Quantum", dependencies: ["CQuantumLinux", "QuantumCore", "QuantumMatchers", "QuantumHandlers", "QuantumStaticFiles", "QuantumReverseProxy",
                                                 "QuantumFileSync"],
                 swiftSettings: strict),
         .executableTarget(name: "quantum", dependencies: ["Quantum"], swiftSettings: strict),

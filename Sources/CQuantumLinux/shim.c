@@ -6,6 +6,7 @@
 #include <time.h>
 #include <fcntl.h>
 #include <sys/syscall.h>
+#include <spawn.h>
 #include <linux/openat2.h>
 #include "CQuantumLinux.h"
 
@@ -52,4 +53,20 @@ int cq_open_beneath(int dirfd, const char *path, int flags, unsigned int mode) {
     errno = ENOSYS;
     return -1;
 #endif
+}
+
+/* posix_spawn in a new session with `stdin_fd` as standard input and every other descriptor
+   above 2 closed (a background server must not keep its starter's pipes open). */
+int cq_spawn_detached(const char *path, char *const argv[], char *const envp[], int stdin_fd, pid_t *pid) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawnattr_init(&attributes);
+    posix_spawn_file_actions_adddup2(&actions, stdin_fd, 0);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID);
+    int rc = posix_spawn(pid, path, &actions, &attributes, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    return rc;
 }

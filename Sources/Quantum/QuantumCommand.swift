@@ -19,6 +19,9 @@ public struct QuantumCommand {
                                       --resume starts from the last config loaded (autosave.json).
                                       The admin API listens on localhost:2019 unless the config's
                                       `admin` says otherwise ($CADDY_ADMIN changes the default).
+      start [--config FILE] [--watch] [--resume]
+                                      Like run, in the background: returns once the server serves
+                                      (status 0), or when it failed to start (status 1).
       reload --config FILE [--address ADDR] [--force]
                                       Load FILE into a running instance through its admin API
                                       (ADDR: the config's admin.listen, else localhost:2019).
@@ -88,7 +91,11 @@ public struct QuantumCommand {
         let rest = Array(arguments.dropFirst())
         do {
             switch command {
-            case "run": return try await runServer(try parse(rest, flags: ["--config": true, "--watch": false, "--resume": false]))
+            case "run":
+                return try await runServer(try parse(rest, flags: ["--config": true, "--watch": false, "--resume": false, "--pingback": true]))
+            case "start":
+                _ = try parse(rest, flags: ["--config": true, "--watch": false, "--resume": false])  // checked here, not in the child
+                return try StartCommand(name: name, out: out, err: err).start(runArguments: rest)
             case "reload":
                 let opts = try parse(rest, flags: ["--config": true, "--address": true, "--force": false])
                 guard let path = opts["--config"] else { throw UsageError(message: "reload needs --config FILE") }
@@ -263,6 +270,8 @@ public struct QuantumCommand {
     private func runServer(_ opts: [String: String], generated: String? = nil) async throws -> Int32 {
         var path = opts["--config"]
         if opts["--watch"] != nil && path == nil { throw UsageError(message: "--watch needs --config FILE") }
+        // Started by `start`: its token comes on standard input, before anything else happens.
+        let pingback = opts["--pingback"].map { ($0, Pingback.readToken()) }
         // The first config: the autosave with --resume (when there is one), else the file, else the default.
         let json: [UInt8]
         var source: String?
@@ -291,6 +300,7 @@ public struct QuantumCommand {
         }
         let controller = try await start(try provision(json, from: path, source: source), json: json, configFile: path,
                                          onStop: { sink.yield(SIGTERM) })
+        if let (address, token) = pingback { try Pingback.confirm(token, to: address) }
         if opts["--watch"] != nil, let path {
             let watcher = ConfigWatcher(path: path)
             Task { while true { await watcher.waitForChange(); sink.yield(0) } }

@@ -106,6 +106,33 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertTrue(text.contains("resuming from the last configuration"), text)
     }
 
+    /// `start` returns once the background server serves (in its own session), and reports a
+    /// server that could not start.
+    func testStartReturnsOnceServingAndReportsFailures() throws {
+        let (port, admin) = (try freeTCPPort(), try freeTCPPort())
+        let config = try write("a.json", port: port, admin: admin, body: "A")
+        let (starter, _) = try launch(["start", "--config", config])
+        XCTAssertTrue(waitForExit(starter, seconds: 30), "start returned")
+        XCTAssertEqual(starter.terminationStatus, 0)
+        XCTAssertEqual(fetch(port), "A", "serving when start returns, without waiting")
+        let pid = runProcess("/usr/bin/pgrep", ["-f", "pingback .*--config \(config)"]).output.split(separator: "\n").first.flatMap { Int32($0) }
+        let server = try XCTUnwrap(pid, "the background server runs")
+        defer { kill(server, SIGKILL) }
+        XCTAssertEqual(getsid(server), server, "in a session of its own")
+        XCTAssertEqual(runProcess(binary, ["stop", "--address", "127.0.0.1:\(admin)"]).status, 0)
+        for _ in 0..<200 where kill(server, 0) == 0 { usleep(50_000) }
+        XCTAssertNotEqual(kill(server, 0), 0, "stop ended it")
+
+        let broken = scratch + "/broken.json"
+        try #"{"apps": {"http": {"servers": {"srv0": {"listen": ["127.0.0.1:\#(port)"], "routes": [{"handle": [{"handler": "nope"}]}]}}}}}"#
+            .write(toFile: broken, atomically: true, encoding: .utf8)
+        let (failing, log) = try launch(["start", "--config", broken])
+        XCTAssertTrue(waitForExit(failing, seconds: 30))
+        XCTAssertEqual(failing.terminationStatus, 1)
+        let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(text.contains(#"unknown handler "nope""#) && text.contains("did not start"), text)
+    }
+
     func testNothingAnswersWhenNothingRuns() async throws {
         let result = await CLITests.quantum(["stop", "--address", "127.0.0.1:\(try freeTCPPort())"])
         XCTAssertEqual(result.status, 1)

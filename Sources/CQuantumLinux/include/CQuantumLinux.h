@@ -24,6 +24,8 @@ int cq_available_cpus(void);
 
 /// Names the calling thread (shown by top, perf, /proc; at most 15 bytes).
 void cq_set_thread_name(const char *name);
+/* posix_spawn in a new session, `stdin_fd` as standard input, descriptors above 2 closed. */
+int cq_spawn_detached(const char *path, char *const argv[], char *const envp[], int stdin_fd, pid_t *pid);
 
 /// A fast per-thread pseudo-random number (wyrand, seeded once per thread from getrandom):
 /// for load balancing and the like, never for secrets.
