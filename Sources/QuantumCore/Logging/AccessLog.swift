@@ -30,7 +30,7 @@ package final class AccessLog: Sendable {
         let wall = SystemClock.wallNanos()
         let credentials = config.shouldLogCredentials
         let server: String? = headers.contains("server") ? nil : "Quantum"
-        for output in targets where level >= output.level {
+        for output in targets where output.admits(level, "handled request") {
             LogBatch.write(to: output.sink, loop: loop) { buffer in
                 var line = LogLine(output.encoder, level: level, logger: logger, message: "handled request", wallNanos: wall, buffer: buffer)
                 Self.describe(request, credentials: credentials, into: &line)
@@ -49,10 +49,7 @@ package final class AccessLog: Sendable {
         line.object("request") { line in
             let connection = request.connection
             line.field("remote_ip", string: connection.remoteHost)
-            line.key("remote_port")
-            line.append("\"")
-            line.appendInt(connection.remoteAddress.port)
-            line.append("\"")
+            line.field("remote_port", quotedInt: connection.remoteAddress.port)
             line.field("proto", string: request.proto)
             line.field("method", string: request.originalMethod)
             line.field("host", string: request.host)

@@ -17,7 +17,7 @@ package final class ErrorLog: Sendable {
         guard outputs.contains(where: { level >= $0.level }) else { return }
         let duration = started == 0 ? 0 : SystemClock.monotonicNanos() &- started
         let wall = SystemClock.wallNanos()
-        for output in outputs where level >= output.level {
+        for output in outputs where output.admits(level, error.message) {
             LogBatch.write(to: output.sink, loop: loop) { buffer in
                 var line = LogLine(output.encoder, level: level, logger: Self.logger, message: error.message, wallNanos: wall, buffer: buffer)
                 AccessLog.describe(request, credentials: credentials, into: &line)

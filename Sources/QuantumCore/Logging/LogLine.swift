@@ -8,12 +8,16 @@ struct LogLine {
     private(set) var bytes: [UInt8] = []
     private let console: Bool
     private var first = true
+    /// The `filter` encoder's filters, and the path of the object being written (kept only with filters).
+    private let filters: LogFilters?
+    private var path = ""
 
     /// Starts an entry after what `buffer` holds (a loop's batch for its sink, taken without a
     /// copy); fields follow (`field`, `object`, `headers`), then `end`.
     init(_ encoder: LogEncoderConfig, level: LogLevel, logger: String, message: String, wallNanos: UInt64,
          buffer: consuming [UInt8] = []) {
-        console = encoder == .console
+        console = encoder.format == .console
+        filters = encoder.filters
         bytes = buffer
         if bytes.capacity < bytes.count + 1024 { bytes.reserveCapacity(bytes.count + 4096) }
         if console {
@@ -51,25 +55,73 @@ struct LogLine {
         console ? append("\": ") : append("\":")
     }
 
-    mutating func field(_ name: StaticString, string value: String) { key(name); appendQuoted(value) }
-    mutating func field(_ name: StaticString, int value: Int) { key(name); appendInt(value) }
-    mutating func field(_ name: StaticString, seconds nanos: UInt64) { key(name); appendSeconds(nanos) }
-    mutating func field(_ name: StaticString, bool value: Bool) { key(name); value ? append("true") : append("false") }
+    mutating func field(_ name: StaticString, string value: String) {
+        if let filter = filter(name.description) {
+            guard let filtered = filter.apply(value) else { return }
+            key(name)
+            appendQuoted(filtered)
+            return
+        }
+        key(name)
+        appendQuoted(value)
+    }
+
+    mutating func field(_ name: StaticString, int value: Int) { if !replaced(name) { key(name); appendInt(value) } }
+    /// An integer written as a JSON string (`"remote_port":"443"`).
+    mutating func field(_ name: StaticString, quotedInt value: Int) {
+        if filters != nil { field(name, string: String(value)); return }
+        key(name)
+        bytes.append(34)
+        appendInt(value)
+        bytes.append(34)
+    }
+    mutating func field(_ name: StaticString, seconds nanos: UInt64) { if !replaced(name) { key(name); appendSeconds(nanos) } }
+    mutating func field(_ name: StaticString, bool value: Bool) { if !replaced(name) { key(name); value ? append("true") : append("false") } }
 
     /// A nested object whose fields `body` adds.
     mutating func object(_ name: StaticString, _ body: (inout LogLine) -> Void) {
+        if replaced(name) { return }
         key(name)
         bytes.append(123)
         first = true
+        let outer = path
+        if filters != nil { path = path.isEmpty ? name.description : path + ">" + name.description }
         body(&self)
+        path = outer
         first = false
         bytes.append(125)
+    }
+
+    // MARK: - Filters
+
+    /// The filter for field `name` of the object being written (nil without the filter encoder).
+    private func filter(_ name: String) -> LogFieldFilter? {
+        guard let filters else { return nil }
+        return filters.byPath[path.isEmpty ? name : path + ">" + name]
+    }
+
+    /// For a field that is not a string: true when a filter dropped it or wrote it (as a
+    /// string, `replace`); other filters leave such values alone, as Caddy's do.
+    private mutating func replaced(_ name: StaticString) -> Bool {
+        guard let filter = filter(name.description) else { return false }
+        switch filter {
+        case .delete: return true
+        case .replace(let value):
+            key(name)
+            appendQuoted(value)
+            return true
+        default: return false
+        }
     }
 
     /// Header fields as Go logs `http.Header`: canonical names, each once with all its values;
     /// `hidden` ones (lowercase names) as `[]`, `skipped` ones left out; `server` first when given
     /// (the field the connection adds itself).
     mutating func headers(_ name: StaticString, _ fields: HTTPFields, hidden: [String], skipped: String? = nil, server: String? = nil) {
+        if filters != nil {
+            filteredHeaders(name, fields, hidden: hidden, skipped: skipped, server: server)
+            return
+        }
         object(name) { line in
             if let server {
                 line.first = false
@@ -100,6 +152,53 @@ struct LogLine {
         }
     }
 
+    /// `headers` through the filter encoder: each header's values, by canonical name, filtered
+    /// as one array field (`request>headers>Cookie`).
+    private mutating func filteredHeaders(_ name: StaticString, _ fields: HTTPFields, hidden: [String], skipped: String?, server: String?) {
+        var names: [String] = []
+        var values: [String: [String]] = [:]
+        if let server {
+            names.append("Server")
+            values["Server"] = [server]
+        }
+        for field in fields.fields {
+            if let skipped, field.name.equalsIgnoringASCIICase(skipped) { continue }
+            let canonical = Self.canonical(field.name)
+            if values[canonical] == nil { names.append(canonical); values[canonical] = [] }
+            if !hidden.contains(where: { field.name.equalsIgnoringASCIICase($0) }) { values[canonical]!.append(field.value) }
+        }
+        object(name) { line in
+            for header in names {
+                var list = values[header]!, asString = false
+                if let filter = line.filter(header) {
+                    guard let filtered = filter.apply(values: list) else { continue }
+                    (list, asString) = filtered
+                }
+                if !line.first { line.console ? line.append(", ") : line.bytes.append(44) }
+                line.first = false
+                line.appendQuoted(header)
+                line.console ? line.append(": ") : line.bytes.append(58)
+                if asString {
+                    line.appendQuoted(list.first ?? "")
+                    continue
+                }
+                line.bytes.append(91)
+                for (i, value) in list.enumerated() {
+                    if i > 0 { line.console ? line.append(", ") : line.bytes.append(44) }
+                    line.appendQuoted(value)
+                }
+                line.bytes.append(93)
+            }
+        }
+    }
+
+    /// Go's canonical header name as a string (`x-custom` → `X-Custom`).
+    static func canonical(_ name: String) -> String {
+        var bytes: [UInt8] = []
+        appendCanonical(name, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     /// The entry with its line end (after what the buffer held before it).
     consuming func end() -> [UInt8] {
         append("}\n")
@@ -117,7 +216,9 @@ struct LogLine {
 
 
     /// Go's `CanonicalMIMEHeaderKey`: `x-custom` → `X-Custom` (names with other bytes as they are).
-    private mutating func appendCanonical(_ name: String) {
+    private mutating func appendCanonical(_ name: String) { Self.appendCanonical(name, to: &bytes) }
+
+    private static func appendCanonical(_ name: String, to bytes: inout [UInt8]) {
         if name.utf8.contains(where: { !($0 == 45 || ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122)) }) {
             GoJSON.appendEscaped(name, to: &bytes)
             return

@@ -1,9 +1,10 @@
+import CZlib
 import Glibc
 import Synchronization
 
 /// Where a log's bytes go: standard output or error, nowhere, or a file that rolls over at a
-/// size (renamed with a timestamp, the oldest beyond `roll_keep` or `roll_keep_days` removed),
-/// as Caddy's writers. Entries arrive in batches (a loop's tick's worth); a batch is one write.
+/// size (renamed with a timestamp and gzipped off the loops, the oldest beyond `roll_keep` or
+/// `roll_keep_days` removed), as Caddy's writers. Entries arrive in batches (a loop's tick's worth); a batch is one write.
 /// A write that fails (disk full, the folder gone) is reported once and the server goes on.
 package final class LogSink: Sendable {
     enum Target: Sendable {
@@ -85,10 +86,42 @@ package final class LogSink: Sendable {
         Glibc.close(fd)
         fd = fresh
         size.store(0, ordering: .relaxed)
-        prune(settings, base: base, ext: ext)
+        guard settings.rollGzip else {
+            Self.prune(settings, base: base, ext: ext)
+            return
+        }
+        BlockingPool.shared.detach {
+            Self.compress(rolled)
+            Self.prune(settings, base: base, ext: ext)
+        }
     }
 
-    private func prune(_ settings: FileWriterConfig, base: String, ext: String) {
+    /// `path` gzipped to `path.gz` (complete before it has that name), then removed.
+    private static func compress(_ path: String) {
+        let partial = path + ".gz.partial"
+        let input = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0, let output = gzopen(partial, "wb") else {
+            if input >= 0 { Glibc.close(input) }
+            return
+        }
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        var ok = true
+        while true {
+            let n = Glibc.read(input, &buffer, buffer.count)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { ok = n == 0; break }
+            if gzwrite(output, buffer, UInt32(n)) != Int32(n) { ok = false; break }
+        }
+        Glibc.close(input)
+        if gzclose(output) == Z_OK && ok && rename(partial, path + ".gz") == 0 {
+            unlink(path)
+        } else {
+            unlink(partial)
+            ServerLog.warn("logging", "could not compress the rolled log \(path); it stays uncompressed")
+        }
+    }
+
+    private static func prune(_ settings: FileWriterConfig, base: String, ext: String) {
         let slash = base.lastIndex(of: "/")
         let directory = slash.map { String(base[..<$0]) } ?? "."
         let prefix = (slash.map { String(base[base.index(after: $0)...]) } ?? base) + "-"
@@ -96,7 +129,7 @@ package final class LogSink: Sendable {
         var rolled: [(name: String, modified: Int)] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            guard name.hasPrefix(prefix), name.hasSuffix(ext) else { continue }
+            guard name.hasPrefix(prefix), name.hasSuffix(ext) || name.hasSuffix(ext + ".gz") else { continue }
             rolled.append((name, FileIO.modificationTime(directory + "/" + name) ?? 0))
         }
         closedir(dir)

@@ -10,14 +10,23 @@ package final class Logs: Sendable {
         let level: LogLevel
         let include: [String]
         let exclude: [String]
+        let sampler: LogSampler?
 
-        init(name: String, sink: LogSink, encoder: LogEncoderConfig, level: LogLevel, include: [String], exclude: [String]) {
+        init(name: String, sink: LogSink, encoder: LogEncoderConfig, level: LogLevel, include: [String], exclude: [String],
+             sampler: LogSampler? = nil) {
+            self.sampler = sampler
             self.name = name
             self.sink = sink
             self.encoder = encoder
             self.level = level
             self.include = include
             self.exclude = exclude
+        }
+
+        /// Whether an entry of `level` and `message` is written to this log (its level, its sampling).
+        @inline(__always)
+        func admits(_ level: LogLevel, _ message: @autoclosure () -> String) -> Bool {
+            level >= self.level && (sampler?.admits(level, message()) ?? true)
         }
 
         /// Whether this log takes entries of `logger` (Caddy 2.6.2's rule).
@@ -46,7 +55,7 @@ package final class Logs: Sendable {
             let log = logs[name]!
             do {
                 outputs.append(Output(name: name, sink: try LogSink(log.writer), encoder: log.encoder, level: log.level,
-                                      include: log.include, exclude: log.exclude))
+                                      include: log.include, exclude: log.exclude, sampler: log.sampling.map(LogSampler.init)))
             } catch {
                 throw ConfigError(path: "logging.logs.\(name).writer", "\(error)")
             }

@@ -42,6 +42,10 @@ package final class BlockingPool: @unchecked Sendable {
         }
     }
 
+    /// Runs `job` on a pool thread, without waiting for it (work nobody awaits, like
+    /// compressing a rolled log).
+    package func detach(_ job: @escaping @Sendable () -> Void) { submit(job) }
+
     private func submit(_ job: @escaping @Sendable () -> Void) {
         pthread_mutex_lock(&mutex)
         queue.append(job)
