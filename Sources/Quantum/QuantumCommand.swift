@@ -278,10 +278,16 @@ public struct QuantumCommand {
         if opts["--resume"] != nil, let autosave = ConfigController.autosavePath(), FileIO.exists(autosave) {
             json = try readConfig(autosave)
             source = autosave
+            if path == nil {
+                ProcessLog.write(nil, .info, "resuming from last configuration", ["autosave_file": .string(autosave)])
+            } else {
+                ProcessLog.write(nil, .warn, "--config and --resume flags were used together; ignoring --config and resuming from last configuration",
+                                 ["autosave_file": .string(autosave)])
+            }
             path = nil
-            err("\(name): resuming from the last configuration, \(autosave)")
         } else if let path {
             json = try readConfig(path)
+            ProcessLog.write(nil, .info, "using provided configuration", ["config_file": .string(path), "config_adapter": .string("")])
         } else {
             json = Array((generated ?? defaultConfig()).utf8)
         }
@@ -299,7 +305,7 @@ public struct QuantumCommand {
             sink.yield(signal)
         }
         let controller = try await start(try provision(json, from: path, source: source), json: json, configFile: path,
-                                         onStop: { sink.yield(SIGTERM) })
+                                         onStop: { sink.yield(Self.stopRequested) })
         if let (address, token) = pingback { try Pingback.confirm(token, to: address) }
         if opts["--watch"] != nil, let path {
             let watcher = ConfigWatcher(path: path)
@@ -310,19 +316,30 @@ public struct QuantumCommand {
                 guard let path else { continue }
                 do {
                     try await controller.load(try readConfig(path), force: true)
-                    err("\(name): reloaded \(path)")
                 } catch {
-                    err("\(name): reload failed, still serving the previous config: \(error)")
+                    ProcessLog.write(await controller.logs, .error, "reloading the config failed; still serving the previous one",
+                                     ["config_file": .string(path), "error": .string("\(error)")])
                 }
                 continue
             }
-            err("\(name): shutting down (send the signal again to force)")
+            let logs = await controller.logs
+            if event == Self.stopRequested {
+                await controller.stop()
+                ProcessLog.write(logs, .info, logger: "admin.api", "shutdown complete", ["exit_code": .int(0)])
+            } else {
+                let signal = event == SIGINT ? "SIGINT" : "SIGTERM"
+                ProcessLog.write(logs, .info, "shutting down apps, then terminating (send the signal again to force)", ["signal": .string(signal)])
+                await controller.stop()
+                ProcessLog.write(logs, .info, "shutdown complete", ["signal": .string(signal), "exit_code": .int(0)])
+            }
             break
         }
-        await controller.stop()
         controller.instance.group.shutdown()
         return 0
     }
+
+    /// The event the admin API's `POST /stop` sends to the run loop (signals are positive).
+    private static let stopRequested: Int32 = -1
 
     private func start(_ loaded: LoadedConfig, json: [UInt8], configFile: String?,
                        onStop: @escaping @Sendable () -> Void) async throws -> ConfigController {
@@ -342,13 +359,6 @@ public struct QuantumCommand {
             instance.group.shutdown()
             throw error
         }
-        if let app = await instance.app {
-            for server in app.servers {
-                let addresses = server.listeners.map { $0.address.description }.joined(separator: ", ")
-                err("\(name): server \(server.name) listening on \(addresses)")
-            }
-        }
-        if let port = await controller.adminPort { err("\(name): admin API on port \(port)") }
         return controller
     }
 

@@ -70,7 +70,60 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertTrue(waitForExit(process), "caddy stop ended the server")
         XCTAssertEqual(process.terminationStatus, 0)
         let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertTrue(log.contains("shutting down"), log)
+        XCTAssertTrue(log.contains(#""msg":"shutdown complete""#), log)
+    }
+
+    /// The process's own entries (start, a reload, a stop through the API) as Caddy 2.6.2 writes
+    /// them for the same steps: each of Quantum's has its logger and message in Caddy's run, with
+    /// Caddy's fields (Quantum adds the addresses a server listens on).
+    func testProcessEntriesAreCaddys() throws {
+        let caddy = "/usr/bin/caddy"
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: caddy), "Debian's caddy is not installed")
+        func steps(_ arguments: [String], executable: String, environment: [String: String]) throws -> [[String: Any]] {
+            let (port, admin) = (try freeTCPPort(), try freeTCPPort())
+            let config = try write("p-\(port).json", port: port, admin: admin, body: "A")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments + [config]
+            process.environment = environment
+            let stderr = Pipe()
+            process.standardError = stderr
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+            XCTAssertEqual(CLITests.firstBody("http://127.0.0.1:\(port)/"), "A")
+            XCTAssertEqual(runProcess(caddy, ["reload", "--config", config, "--address", "127.0.0.1:\(admin)", "--force"]).status, 0)
+            XCTAssertEqual(runProcess(caddy, ["stop", "--address", "127.0.0.1:\(admin)"]).status, 0)
+            XCTAssertTrue(waitForExit(process))
+            let text = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            return try text.split(separator: "\n").map { line in
+                try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
+            }
+        }
+        var caddyEnvironment = ProcessInfo.processInfo.environment
+        caddyEnvironment["HOME"] = scratch
+        caddyEnvironment["XDG_DATA_HOME"] = scratch + "/caddy-data"
+        caddyEnvironment["XDG_CONFIG_HOME"] = scratch + "/caddy-config"
+        let theirs = try steps(["run", "--config"], executable: caddy, environment: caddyEnvironment)
+        var ourEnvironment = testEnvironment()
+        ourEnvironment["XDG_CONFIG_HOME"] = scratch + "/config-home"
+        let ours = try steps(["run", "--config"], executable: binary, environment: ourEnvironment)
+
+        func key(_ entry: [String: Any]) -> String { "\(entry["logger"] as? String ?? "") \(entry["msg"] as? String ?? "")" }
+        let expected = ["using provided configuration", "admin admin endpoint started", "http.log server running",
+                        "autosaved config (load with --resume flag)", "serving initial configuration", "admin.api received request",
+                        "admin.api load complete", "admin.api exiting; byeee!! 👋", "admin stopped previous server", "admin.api shutdown complete"]
+        XCTAssertEqual(ours.map(key).filter { expected.contains($0.trimmingCharacters(in: .whitespaces)) }.count, ours.count,
+                       "every entry is one Caddy writes: \(ours.map(key))")
+        for name in expected {
+            let mine = try XCTUnwrap(ours.first { key($0).trimmingCharacters(in: .whitespaces) == name }, "Quantum wrote \(name)")
+            let caddys = try XCTUnwrap(theirs.first { key($0).trimmingCharacters(in: .whitespaces) == name }, "Caddy wrote \(name)")
+            XCTAssertEqual(Set(mine.keys).subtracting(["listen"]), Set(caddys.keys), name)
+            XCTAssertEqual(mine["level"] as? String, caddys["level"] as? String, name)
+        }
+        let request = try XCTUnwrap(ours.first { ($0["uri"] as? String) == "/load" })
+        XCTAssertEqual(request["method"] as? String, "POST")
+        XCTAssertNil((request["headers"] as? [String: Any])?["Host"], "Host is not among the headers, as in Go")
     }
 
     func testQuantumsOwnReloadStopAndResume() async throws {
@@ -103,7 +156,7 @@ final class AdminCommandTests: XCTestCase {
         kill(resumed.processIdentifier, SIGTERM)
         XCTAssertTrue(waitForExit(resumed))
         let text = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        XCTAssertTrue(text.contains("resuming from the last configuration"), text)
+        XCTAssertTrue(text.contains(#""msg":"--config and --resume flags were used together; ignoring --config and resuming from last configuration""#), text)
     }
 
     /// `start` returns once the background server serves (in its own session), and reports a

@@ -13,6 +13,11 @@ struct AdminAPI: Handler {
     nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
         if let refusal = gate.refusal(request) { return Self.failure(refusal) }
         let path = request.path
+        let logs = await controller.logs
+        ProcessLog.write(logs, path == "/metrics" ? .debug : .info, logger: "admin.api", "received request", [
+            "method": .string(request.method), "host": .string(request.host), "uri": .string(request.uri),
+            "remote_ip": .string(request.connection.remoteHost), "remote_port": .string(String(request.connection.remoteAddress.port)),
+            "headers": .fields(request.headers)])
         let response: Response
         do {
             response = try await route(request, path: path)
@@ -47,7 +52,7 @@ struct AdminAPI: Handler {
 
     private nonisolated(nonsending) func route(_ request: Request, path: String) async throws -> Response {
         if path == "/load" { return try await load(request) }
-        if path == "/stop" { return try stop(request) }
+        if path == "/stop" { return try await stop(request) }
         if path == "/metrics" { return await MetricsRegistry.shared.response() }  // any method, as promhttp
         if path == "/config" || path == "/id" {
             // Go's mux, in front of Caddy's API, sends a subtree's bare name to the subtree.
@@ -112,9 +117,10 @@ struct AdminAPI: Handler {
         return Response(status: 200)
     }
 
-    private func stop(_ request: Request) throws -> Response {
+    private nonisolated(nonsending) func stop(_ request: Request) async throws -> Response {
         guard request.method == "POST" else { throw AdminError(405, "method not allowed") }
         let controller = self.controller
+        ProcessLog.write(await controller.logs, .warn, logger: "admin.api", "exiting; byeee!! 👋")
         // After this answer has gone out.
         Task { try? await Task.sleep(nanoseconds: 100_000_000); controller.requestStop() }
         return Response(status: 200)

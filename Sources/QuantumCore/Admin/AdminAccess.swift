@@ -16,7 +16,8 @@ package struct AdminAccess: Sendable {
             let loopback = ["localhost", "127.0.0.1", "::1"].contains(listenHost.asciiLowercased())
                 || listenHost.hasPrefix("127.")
             if loopback { list += ["localhost", "::1", "127.0.0.1"].map { Self.join($0, port) } }
-            list.append(Self.join(listenHost, port))
+            let own = Self.join(listenHost, port)
+            if !list.contains(own) { list.append(own) }
         }
         allowed = list.map { origin in
             if let range = origin.firstRange(of: "://") {
@@ -26,6 +27,9 @@ package struct AdminAccess: Sendable {
         }
         self.enforceOrigin = enforceOrigin
     }
+
+    /// The allowed origins as Caddy logs them (`//localhost:2019`).
+    var originNames: [String] { allowed.map { ($0.scheme.map { $0 + ":" } ?? "") + "//" + $0.host } }
 
     package static func join(_ host: String, _ port: Int) -> String {
         (host.contains(":") ? "[\(host)]" : host) + ":\(port)"

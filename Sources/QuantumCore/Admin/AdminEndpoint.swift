@@ -41,11 +41,17 @@ package final class AdminEndpoint: Sendable {
         }
     }
 
-    /// Takes `admin`'s host and origin rules (once the config that carries them has loaded).
-    func adopt(_ admin: AdminConfig) {
+    /// Takes `admin`'s host and origin rules (once the config that carries them has loaded);
+    /// returns them.
+    @discardableResult
+    func adopt(_ admin: AdminConfig) -> AdminAccess {
         let rules = AdminAccess(listenHost: host, port: port, origins: admin.origins, enforceOrigin: admin.enforceOrigin)
         gate.access.withLock { $0 = rules }
+        return rules
     }
+
+    /// The address as Caddy logs it (`127.0.0.1:2019`, the bound port for port 0).
+    var address: String { AdminAccess.join(host, port) }
 
     func close() async { await listeners.shutdown(graceNanos: 1_000_000_000) }
 }

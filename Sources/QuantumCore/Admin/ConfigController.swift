@@ -22,6 +22,8 @@ package actor ConfigController {
     public private(set) var document = ConfigDocument()
     private var endpoint: AdminEndpoint?
     private var loadedOnce = false
+    /// The running config's logs: where the process's own entries go (`ProcessLog`).
+    public private(set) var logs: Logs?
 
     public init(instance: Instance, loader: @escaping Loader, autosavePath: String?, defaultAdminListen: String = AdminConfig.defaultListen,
                 adminRoutes: [AdminRoute] = [], onStop: @escaping @Sendable () -> Void) {
@@ -76,7 +78,10 @@ package actor ConfigController {
     /// Stops every server and the admin endpoint.
     public func stop() async {
         await instance.stop()
-        await endpoint?.close()
+        if let endpoint {
+            await endpoint.close()
+            ProcessLog.write(logs, .info, logger: "admin", "stopped previous server", ["address": .string(endpoint.address)])
+        }
         endpoint = nil
     }
 
@@ -117,30 +122,58 @@ package actor ConfigController {
             loaded.context.cleanup()
             throw error
         }
+        let app: App
         do {
-            try await instance.reload(loaded)
+            app = try await instance.reload(loaded)
         } catch {
             if let nextEndpoint, nextEndpoint !== previousEndpoint { await nextEndpoint.close() }
             throw error
         }
+        let initial = !loadedOnce
         document = next
         loadedOnce = true
         AdminMetrics.shared.loaded(succeeded: true)
-        nextEndpoint?.adopt(admin)
+        logs = loaded.logs
+        if let nextEndpoint {
+            let rules = nextEndpoint.adopt(admin)
+            if nextEndpoint !== previousEndpoint {
+                ProcessLog.write(loaded.logs, .info, logger: "admin", "admin endpoint started", [
+                    "address": .string(nextEndpoint.address), "enforce_origin": .bool(admin.enforceOrigin), "origins": .strings(rules.originNames)])
+            }
+        }
         endpoint = nextEndpoint
+        for server in app.servers {
+            ProcessLog.write(loaded.logs, .info, logger: "http.log", "server running", [
+                "name": .string(server.name), "protocols": .strings(server.runtime.protocols.names),
+                "listen": .strings(server.listeners.map { $0.address.description })])
+        }
         if let previousEndpoint, previousEndpoint !== nextEndpoint {
             // The request that made this change is answered by the old endpoint: it closes after.
-            Task { try? await Task.sleep(nanoseconds: 200_000_000); await previousEndpoint.close() }
+            let logs = loaded.logs
+            Task {
+                try? await Task.sleep(nanoseconds: 200_000_000)
+                await previousEndpoint.close()
+                ProcessLog.write(logs, .info, logger: "admin", "stopped previous server", ["address": .string(previousEndpoint.address)])
+            }
         }
-        if admin.persist, let autosavePath { save(Array(next.canonical.utf8), to: autosavePath) }
+        if admin.persist, let autosavePath, save(Array(next.canonical.utf8), to: autosavePath) {
+            ProcessLog.write(loaded.logs, .info, "autosaved config (load with --resume flag)", ["file": .string(autosavePath)])
+        }
+        if initial {
+            ProcessLog.write(loaded.logs, .info, "serving initial configuration")
+        } else {
+            ProcessLog.write(loaded.logs, .info, logger: "admin.api", "load complete")
+        }
     }
 
-    private func save(_ json: [UInt8], to path: String) {
+    private func save(_ json: [UInt8], to path: String) -> Bool {
         do {
             if let slash = path.lastIndex(of: "/") { try FileIO.makeDirectories(String(path[..<slash])) }
             try FileIO.writeAtomically(json, to: path, mode: 0o600)
+            return true
         } catch {
             ServerLog.warn("admin", "could not save the config to \(path): \(error)")
+            return false
         }
     }
 

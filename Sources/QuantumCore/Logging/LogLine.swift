@@ -25,8 +25,10 @@ struct LogLine {
             bytes.append(9)
             bytes.append(contentsOf: Self.coloredLevel(level).utf8)
             bytes.append(9)
-            bytes.append(contentsOf: logger.utf8)
-            bytes.append(9)
+            if !logger.isEmpty {
+                bytes.append(contentsOf: logger.utf8)
+                bytes.append(9)
+            }
             bytes.append(contentsOf: message.utf8)
             append("\t{")
         } else {
@@ -34,8 +36,10 @@ struct LogLine {
             bytes.append(contentsOf: level.name.utf8)
             append("\",\"ts\":")
             appendSeconds(wallNanos)
-            append(",\"logger\":")
-            appendQuoted(logger)
+            if !logger.isEmpty {  // the root logger has no name, and zap writes none
+                append(",\"logger\":")
+                appendQuoted(logger)
+            }
             append(",\"msg\":")
             appendQuoted(message)
             first = false
@@ -53,6 +57,14 @@ struct LogLine {
         bytes.append(34)
         append(name)
         console ? append("\": ") : append("\":")
+    }
+
+    /// `"name":` for a name known only at run time (process entries' fields).
+    mutating func key(named name: String) {
+        if !first { console ? append(", ") : bytes.append(44) }
+        first = false
+        appendQuoted(name)
+        console ? append(": ") : bytes.append(58)
     }
 
     mutating func field(_ name: StaticString, string value: String) {
@@ -122,33 +134,45 @@ struct LogLine {
             filteredHeaders(name, fields, hidden: hidden, skipped: skipped, server: server)
             return
         }
-        object(name) { line in
-            if let server {
-                line.first = false
-                line.console ? line.append("\"Server\": [") : line.append("\"Server\":[")
-                line.appendQuoted(server)
-                line.bytes.append(93)
-            }
-            let all = fields.fields
-            for i in all.indices {
-                let field = all[i]
-                if let skipped, field.name.equalsIgnoringASCIICase(skipped) { continue }
-                // Repeats were written with their first occurrence.
-                if i > 0, all[..<i].contains(where: { $0.name.equalsIgnoringASCIICase(field.name) }) { continue }
-                if !line.first { line.console ? line.append(", ") : line.bytes.append(44) }
-                line.first = false
-                line.bytes.append(34)
-                line.appendCanonical(field.name)
-                line.console ? line.append("\": [") : line.append("\":[")
-                if !hidden.contains(where: { field.name.equalsIgnoringASCIICase($0) }) {
-                    line.appendQuoted(field.value)
-                    for later in all[(i + 1)...] where later.name.equalsIgnoringASCIICase(field.name) {
-                        line.console ? line.append(", ") : line.bytes.append(44)
-                        line.appendQuoted(later.value)
-                    }
+        object(name) { line in line.headerPairs(fields, hidden: hidden, skipped: skipped, server: server) }
+    }
+
+    /// A request's header fields as an object value (after a `key`): nothing hidden, and no
+    /// `Host` (Go keeps it apart from the header map).
+    mutating func headerObject(_ fields: HTTPFields) {
+        bytes.append(123)
+        first = true
+        headerPairs(fields, hidden: [], skipped: "host", server: nil)
+        first = false
+        bytes.append(125)
+    }
+
+    private mutating func headerPairs(_ fields: HTTPFields, hidden: [String], skipped: String?, server: String?) {
+        if let server {
+            first = false
+            console ? append("\"Server\": [") : append("\"Server\":[")
+            appendQuoted(server)
+            bytes.append(93)
+        }
+        let all = fields.fields
+        for i in all.indices {
+            let field = all[i]
+            if let skipped, field.name.equalsIgnoringASCIICase(skipped) { continue }
+            // Repeats were written with their first occurrence.
+            if i > 0, all[..<i].contains(where: { $0.name.equalsIgnoringASCIICase(field.name) }) { continue }
+            if !first { console ? append(", ") : bytes.append(44) }
+            first = false
+            bytes.append(34)
+            appendCanonical(field.name)
+            console ? append("\": [") : append("\":[")
+            if !hidden.contains(where: { field.name.equalsIgnoringASCIICase($0) }) {
+                appendQuoted(field.value)
+                for later in all[(i + 1)...] where later.name.equalsIgnoringASCIICase(field.name) {
+                    console ? append(", ") : bytes.append(44)
+                    appendQuoted(later.value)
                 }
-                line.bytes.append(93)
             }
+            bytes.append(93)
         }
     }
 

@@ -20,6 +20,9 @@ package struct HTTPProtocols: Sendable, Equatable {
         self.init(h1: list.contains("h1"), h2: list.contains("h2"), h2c: list.contains("h2c"))
     }
 
+    /// The list as Caddy names it (`["h1", "h2"]`), for logs.
+    public var names: [String] { (h1 ? ["h1"] : []) + (h2 ? ["h2"] : []) + (h2c ? ["h2c"] : []) }
+
     /// ALPN protocols offered over TLS, server preference first; a policy's `alpn` list is
     /// filtered to these. `http/1.0` is accepted like nginx does (Go, so Caddy, fails `curl -0`
     /// with no_application_protocol).
