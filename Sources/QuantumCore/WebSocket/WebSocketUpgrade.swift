@@ -17,6 +17,9 @@ import Synchronization
 /// }
 /// ```
 public enum WebSocketUpgrade {
+    /// Sockets open through `claim` (`quantum_websocket_connections`).
+    package static let openConnections = Atomic<Int>(0)
+
     /// Runs with the open socket once the answer is written; the socket closes when it returns (1011 if it throws).
     public typealias Handler = @Sendable (WebSocket) async throws -> Void
 
@@ -28,9 +31,6 @@ public enum WebSocketUpgrade {
     /// - configuration: limits, timers, and whether permessage-deflate is accepted.
     /// - handler: runs with the open socket. When it returns (or throws: 1011) the socket is
     ///   closed with a closing handshake.
-    /// Sockets open through `claim` (`quantum_websocket_connections`).
-    package static let openConnections = Atomic<Int>(0)
-
     public static func claim(_ request: Request, subprotocols: [String] = [],
                              configuration: WebSocketConfiguration = WebSocketConfiguration(),
                              headers extraHeaders: HTTPFields = HTTPFields(),
