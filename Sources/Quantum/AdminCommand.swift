@@ -1,4 +1,5 @@
 import Glibc
+import QuantumCore
 
 /// `reload` and `stop`: clients of a running instance's admin API, sending what Caddy's CLI
 /// sends (so either CLI drives either server).
@@ -44,11 +45,22 @@ struct AdminCommand {
     /// One HTTP/1.1 exchange over a fresh connection (closed after it), blocking, with a timeout.
     func request(_ method: String, _ path: String, to address: String, headers: [(String, String)],
                  body: [UInt8]) throws -> (status: Int, body: [UInt8]) {
-        let (host, socketAddress) = try AdminConfig.address(address)
-        let fd = try connect(socketAddress)
+        let fd: Int32
+        var head: String
+        switch try AdminConfig.endpoint(address) {
+        case .tcp(let host, let socketAddress):
+            fd = try connect(socketAddress)
+            let hostHeader = AdminAccess.join(host.isEmpty ? socketAddress.host : host, socketAddress.port)
+            head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nOrigin: http://\(hostHeader)\r\n"
+        case .unix(let socketPath):
+            do { fd = try Sockets.connectUnix(socketPath, blocking: true) } catch {
+                throw AdminCommandError("cannot reach the admin API at \(address): \(error) (is the server running?)")
+            }
+            Self.setTimeouts(fd)
+            // No host names a Unix socket: an empty Host, as RFC 9112 asks (and Caddy accepts).
+            head = "\(method) \(path) HTTP/1.1\r\nHost: \r\n"
+        }
         defer { close(fd) }
-        let hostHeader = AdminAccess.join(host.isEmpty ? socketAddress.host : host, socketAddress.port)
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nOrigin: http://\(hostHeader)\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         head += "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
         try send(fd, Array(head.utf8) + body)
@@ -68,9 +80,7 @@ struct AdminCommand {
     private func connect(_ address: SocketAddress) throws -> Int32 {
         let fd = socket(address.family == .v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw AdminCommandError("socket: \(String(cString: strerror(errno)))") }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        Self.setTimeouts(fd)
         let rc = address.withSockaddr { Glibc.connect(fd, $0, $1) }
         guard rc == 0 else {
             let reason = String(cString: strerror(errno))
@@ -78,6 +88,13 @@ struct AdminCommand {
             throw AdminCommandError("cannot reach the admin API at \(address): \(reason) (is the server running?)")
         }
         return fd
+    }
+
+    /// 30 s for each read and write.
+    private static func setTimeouts(_ fd: Int32) {
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     private func send(_ fd: Int32, _ bytes: [UInt8]) throws {

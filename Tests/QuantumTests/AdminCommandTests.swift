@@ -186,6 +186,55 @@ final class AdminCommandTests: XCTestCase {
         XCTAssertTrue(text.contains(#"unknown handler "nope""#) && text.contains("did not start"), text)
     }
 
+    /// `admin.listen: unix//PATH`: an owner-only socket, driven by curl, Caddy's CLI and
+    /// Quantum's; taken by one instance at a time; removed on stop, replaced when stale.
+    func testAdminOnAUnixSocket() throws {
+        let socket = scratch + "/admin.sock"
+        let port = try freeTCPPort()
+        func config(_ name: String, _ body: String) throws -> String {
+            let path = scratch + "/" + name
+            try #"{"admin": {"listen": "unix/\#(socket)"}, "apps": {"http": {"servers": {"srv0": {"listen": ["127.0.0.1:\#(port)"], "routes": [{"handle": [{"handler": "static_response", "body": "\#(body)"}]}]}}}}}"#
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let (first, second) = (try config("a.json", "A"), try config("b.json", "B"))
+        let (process, _) = try launch(["run", "--config", first])
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        XCTAssertEqual(CLITests.firstBody("http://127.0.0.1:\(port)/"), "A")
+        let mode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int)
+        XCTAssertEqual(mode & 0o777, 0o600, "only its owner may connect")
+        let read = runProcess("curl", ["-s", "--unix-socket", socket, "http://localhost/config/admin/listen"])
+        XCTAssertEqual(read.output, "\"unix/\(socket)\"\n")
+
+        let (rival, rivalLog) = try launch(["run", "--config", first])
+        XCTAssertTrue(waitForExit(rival))
+        XCTAssertEqual(rival.terminationStatus, 1)
+        let refusal = String(decoding: rivalLog.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertTrue(refusal.contains("Address already in use"), refusal)
+
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/caddy") {
+            let reload = runProcess("/usr/bin/caddy", ["reload", "--config", second, "--address", "unix/\(socket)"])
+            XCTAssertEqual(reload.status, 0, reload.output)
+            XCTAssertEqual(fetch(port), "B", "Caddy's CLI reloads over the socket")
+        }
+        XCTAssertEqual(runProcess(binary, ["reload", "--config", first, "--address", "unix/\(socket)"]).status, 0)
+        XCTAssertEqual(fetch(port), "A")
+        XCTAssertEqual(runProcess(binary, ["stop", "--address", "unix/\(socket)"]).status, 0)
+        XCTAssertTrue(waitForExit(process))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: socket), "removed on stop")
+
+        // A socket file left by a killed server is replaced.
+        let (killed, _) = try launch(["run", "--config", first])
+        XCTAssertEqual(CLITests.firstBody("http://127.0.0.1:\(port)/"), "A")
+        kill(killed.processIdentifier, SIGKILL)
+        XCTAssertTrue(waitForExit(killed))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: socket))
+        let (again, _) = try launch(["run", "--config", first])
+        defer { if again.isRunning { kill(again.processIdentifier, SIGKILL) } }
+        XCTAssertEqual(CLITests.firstBody("http://127.0.0.1:\(port)/"), "A")
+        XCTAssertEqual(runProcess("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--unix-socket", socket, "http://localhost/config/"]).output, "200")
+    }
+
     func testNothingAnswersWhenNothingRuns() async throws {
         let result = await CLITests.quantum(["stop", "--address", "127.0.0.1:\(try freeTCPPort())"])
         XCTAssertEqual(result.status, 1)

@@ -7,6 +7,16 @@ package struct AdminAccess: Sendable {
     /// Allowed origins: a host with its port, and a scheme when one was configured.
     let allowed: [(scheme: String?, host: String)]
     let enforceOrigin: Bool
+    /// Over a Unix socket `Host` says nothing (no browser reaches one, so no DNS rebinding): it
+    /// is not checked, and `Origin` only against the `origins` the config names.
+    private var unixSocket = false
+
+    /// For an endpoint on a Unix socket.
+    public init(unixOrigins origins: [String], enforceOrigin: Bool) {
+        allowed = Self.parse(origins)
+        self.enforceOrigin = enforceOrigin
+        unixSocket = true
+    }
 
     /// For an endpoint on `host:port`: `origins` when given, else the endpoint's own address and,
     /// on loopback, its usual names (`localhost`, `127.0.0.1`, `::1`) with the port — as Caddy.
@@ -19,13 +29,17 @@ package struct AdminAccess: Sendable {
             let own = Self.join(listenHost, port)
             if !list.contains(own) { list.append(own) }
         }
-        allowed = list.map { origin in
+        allowed = Self.parse(list)
+        self.enforceOrigin = enforceOrigin
+    }
+
+    private static func parse(_ origins: [String]) -> [(scheme: String?, host: String)] {
+        origins.map { origin in
             if let range = origin.firstRange(of: "://") {
                 return (String(origin[..<range.lowerBound]).asciiLowercased(), String(origin[range.upperBound...]).asciiLowercased())
             }
             return (nil, origin.asciiLowercased())
         }
-        self.enforceOrigin = enforceOrigin
     }
 
     /// The allowed origins as Caddy logs them (`//localhost:2019`).
@@ -38,11 +52,12 @@ package struct AdminAccess: Sendable {
     /// Why `request` is refused (403), or nil when it may go on.
     public func refusal(_ request: Request) -> AdminError? {
         let host = request.host.asciiLowercased()
-        guard allowed.contains(where: { $0.host == host }) else { return AdminError(403, "host not allowed: \(request.host)") }
+        guard unixSocket || allowed.contains(where: { $0.host == host }) else { return AdminError(403, "host not allowed: \(request.host)") }
         let origin = request.headers["origin"] ?? request.headers["referer"].flatMap(Self.origin(ofReferer:))
         guard let origin, !origin.isEmpty else {
             return enforceOrigin ? AdminError(403, "missing required Origin header") : nil
         }
+        if unixSocket && allowed.isEmpty { return nil }
         guard let (scheme, originHost) = Self.split(origin),
               allowed.contains(where: { ($0.scheme == nil || $0.scheme == scheme) && $0.host == originHost }) else {
             return AdminError(403, "client is not allowed to access from origin '\(origin)'")

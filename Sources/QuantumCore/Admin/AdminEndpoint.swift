@@ -27,15 +27,21 @@ package final class AdminEndpoint: Sendable {
         guard !admin.disabled else { return nil }
         let listen = admin.listen ?? defaultListen
         if let current, current.listen == listen { return current }
-        let (host, address) = try AdminConfig.address(listen)
+        let endpoint = try AdminConfig.endpoint(listen)
         let gate = AdminGate()
         var limits = ServerLimits()
         limits.idleTimeout = 60_000_000_000
         let routes = RouteList([Route(handlers: [AdminAPI(controller: controller, gate: gate, routes: controller.adminRoutes)])])
+        let runtime = ServerRuntime(name: "admin", limits: limits, routes: routes)
         do {
-            let listeners = try await HTTPListenerSet.bind(address, group: group, runtime: ServerRuntime(name: "admin", limits: limits, routes: routes),
-                                                              exclusive: true)
-            return AdminEndpoint(listen: listen, host: host.isEmpty ? address.host : host, listeners: listeners, gate: gate)
+            switch endpoint {
+            case .tcp(let host, let address):
+                let listeners = try await HTTPListenerSet.bind(address, group: group, runtime: runtime, exclusive: true)
+                return AdminEndpoint(listen: listen, host: host.isEmpty ? address.host : host, listeners: listeners, gate: gate)
+            case .unix(let path):
+                let listeners = try await HTTPListenerSet.bind(unixPath: path, group: group, runtime: runtime)
+                return AdminEndpoint(listen: listen, host: "", listeners: listeners, gate: gate)
+            }
         } catch {
             throw AdminBindError(listen: listen, underlying: error)
         }
@@ -45,13 +51,14 @@ package final class AdminEndpoint: Sendable {
     /// returns them.
     @discardableResult
     func adopt(_ admin: AdminConfig) -> AdminAccess {
-        let rules = AdminAccess(listenHost: host, port: port, origins: admin.origins, enforceOrigin: admin.enforceOrigin)
+        let rules = listeners.unixPath != nil ? AdminAccess(unixOrigins: admin.origins, enforceOrigin: admin.enforceOrigin)
+            : AdminAccess(listenHost: host, port: port, origins: admin.origins, enforceOrigin: admin.enforceOrigin)
         gate.access.withLock { $0 = rules }
         return rules
     }
 
-    /// The address as Caddy logs it (`127.0.0.1:2019`, the bound port for port 0).
-    var address: String { AdminAccess.join(host, port) }
+    /// The address as Caddy logs it (`127.0.0.1:2019`, the bound port for port 0; `unix//path`).
+    var address: String { listeners.unixPath != nil ? listen : AdminAccess.join(host, port) }
 
     func close() async { await listeners.shutdown(graceNanos: 1_000_000_000) }
 }

@@ -42,15 +42,33 @@ package struct AdminConfig: Decodable, Sendable, Equatable {
             }
         }
         if !disabled, let listen {
-            do { _ = try Self.address(listen) } catch { throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.listen], error.message) }
+            do { _ = try Self.endpoint(listen) } catch { throw ConfigError(codingPath: decoder.codingPath + [CodingKeys.listen], error.message) }
         }
     }
 
-    /// The one socket address an admin `listen` value names.
-    public static func address(_ listen: String) throws(ConfigError) -> (host: String, address: SocketAddress) {
+    /// Where an admin `listen` value says to listen.
+    package enum Endpoint: Sendable, Equatable {
+        /// One TCP address, with the host as written (`localhost`).
+        case tcp(host: String, address: SocketAddress)
+        /// A Unix socket's path (`unix//run/quantum-admin.sock`).
+        case unix(path: String)
+    }
+
+    /// The endpoint an admin `listen` value names: `unix/PATH` or exactly one TCP address.
+    public static func endpoint(_ listen: String) throws(ConfigError) -> Endpoint {
         if listen.hasPrefix("unix/") {
-            throw ConfigError(path: "", "unix socket admin endpoints are not supported yet; listen on a loopback host:port")
+            let path = String(listen.dropFirst(5))
+            guard !path.isEmpty, path.utf8.count < 108 else {
+                throw ConfigError(path: "", "a unix socket needs a path of 1 to 107 bytes: \(listen)")
+            }
+            return .unix(path: path)
         }
+        let (host, address) = try address(listen)
+        return .tcp(host: host, address: address)
+    }
+
+    /// The one TCP address an admin `listen` value names.
+    static func address(_ listen: String) throws(ConfigError) -> (host: String, address: SocketAddress) {
         do {
             let parsed = try ListenAddress.parse(listen)
             guard parsed.portRange.count == 1, let address = try parsed.socketAddresses().first else {

@@ -26,6 +26,8 @@ package final class HTTPListenerSet: Sendable {
     public let address: SocketAddress
     /// The address the config asked for: what a reload matches listeners by.
     public let requested: SocketAddress
+    /// The socket file of a Unix listener (removed when it shuts down); nil for TCP.
+    public let unixPath: String?
     private let listeners: [Listener]
 
     /// Binds `address` on every loop. Port 0 picks one free port, shared by all loops.
@@ -53,10 +55,26 @@ package final class HTTPListenerSet: Sendable {
         return HTTPListenerSet(address: bound, requested: address, listeners: listeners)
     }
 
-    private init(address: SocketAddress, requested: SocketAddress, listeners: [Listener]) {
+    /// Binds a Unix socket at `path` on the group's first loop (the admin endpoint's form).
+    public static func bind(unixPath path: String, group: EventLoopGroup, runtime: ServerRuntime) async throws -> HTTPListenerSet {
+        let loop = group.loops[0]
+        let fd = try Sockets.listenUnix(path)
+        let listener = Listener(fd: fd, loop: loop, runtime: runtime)
+        do {
+            try await loop.submit { Result { try loop.register(fd, handler: listener, events: EPOLLIN.rawValue) } }.get()
+        } catch {
+            close(fd)
+            unlink(path)
+            throw error
+        }
+        return HTTPListenerSet(address: .unspecified, requested: .unspecified, listeners: [listener], unixPath: path)
+    }
+
+    private init(address: SocketAddress, requested: SocketAddress, listeners: [Listener], unixPath: String? = nil) {
         self.address = address
         self.requested = requested
         self.listeners = listeners
+        self.unixPath = unixPath
     }
 
     public var port: Int { address.port }
@@ -85,6 +103,7 @@ package final class HTTPListenerSet: Sendable {
                 for c in l.registry.connections.values { c.beginShutdown() }
             }
         }
+        if let unixPath { unlink(unixPath) }
         let deadline = graceNanos.map { SystemClock.monotonicNanos() &+ $0 }
         while await connectionCount() > 0 {
             if let deadline, SystemClock.monotonicNanos() >= deadline { break }

@@ -2,7 +2,7 @@ import CQuantumLinux
 import Glibc
 
 /// Creates listening TCP sockets (`SO_REUSEPORT`, non-blocking) and connected client sockets.
-enum Sockets {
+package enum Sockets {
     /// `exclusive`: without `SO_REUSEPORT`, so a second process cannot bind it too (the admin endpoint).
     static func listen(_ address: SocketAddress, backlog: Int32 = 1024, exclusive: Bool = false) throws -> Int32 {
         let domain = address.family == .v4 ? AF_INET : AF_INET6
@@ -18,6 +18,47 @@ enum Sockets {
         guard rc == 0 else { let e = SystemError.last("bind \(address)"); close(fd); throw e }
         guard Glibc.listen(fd, backlog) == 0 else { let e = SystemError.last("listen \(address)"); close(fd); throw e }
         return fd
+    }
+
+    /// A listening Unix socket at `path`, readable and writable by its owner only. A socket file
+    /// left by a process that is gone is replaced; one something still listens on is not.
+    static func listenUnix(_ path: String, backlog: Int32 = 128) throws -> Int32 {
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFSOCK else { throw SystemError(operation: "bind \(path) (a file that is not a socket is there)", code: EEXIST) }
+            if let probe = try? connectUnix(path, blocking: true) {
+                close(probe)
+                throw SystemError(operation: "bind \(path)", code: EADDRINUSE)
+            }
+            unlink(path)
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw SystemError.last("socket") }
+        let previous = umask(0o177)  // created 0600: no window in which others may connect
+        let rc = withUnixAddress(path) { bind(fd, $0, $1) }
+        umask(previous)
+        guard rc == 0 else { let e = SystemError.last("bind \(path)"); close(fd); throw e }
+        guard Glibc.listen(fd, backlog) == 0 else { let e = SystemError.last("listen \(path)"); close(fd); unlink(path); throw e }
+        return fd
+    }
+
+    /// A Unix socket connected to `path`.
+    package static func connectUnix(_ path: String, blocking: Bool = false) throws -> Int32 {
+        let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | (blocking ? 0 : Int32(SOCK_NONBLOCK.rawValue))
+        let fd = socket(AF_UNIX, flags, 0)
+        guard fd >= 0 else { throw SystemError.last("socket") }
+        guard withUnixAddress(path, { Glibc.connect(fd, $0, $1) }) == 0 else { let e = SystemError.last("connect \(path)"); close(fd); throw e }
+        return fd
+    }
+
+    private static func withUnixAddress<T>(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> T) -> T {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            let bytes = Array(path.utf8.prefix(buffer.count - 1))
+            buffer.copyBytes(from: bytes)
+        }
+        return withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
     }
 
     /// A non-blocking TCP socket connecting (or connected) to `host:port`: the first resolved
