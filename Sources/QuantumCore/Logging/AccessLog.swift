@@ -32,7 +32,7 @@ package final class AccessLog: Sendable {
         let server: String? = headers.contains("server") ? nil : "Quantum"
         for output in targets where output.admits(level, "handled request") {
             LogBatch.write(to: output.sink, loop: loop) { buffer in
-                var line = LogLine(output.encoder, level: level, logger: logger, message: "handled request", wallNanos: wall, buffer: buffer)
+                var line = LogLine(output.encoder, level: level, logger: logger, message: "handled request", wallNanos: wall, buffer: consume buffer)
                 Self.describe(request, credentials: credentials, into: &line)
                 line.field("user_id", string: "")
                 line.field("duration", seconds: duration)

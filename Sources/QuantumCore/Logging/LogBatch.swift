@@ -31,9 +31,10 @@ final class LogBatch: TickEndWork, @unchecked Sendable {
         guard let loop, loop.inEventLoop else { sink.write(make([])); return }
         let batch = current(loop)
         if let i = batch.pending.firstIndex(where: { $0.sink === sink }) {
-            let taken = batch.pending[i].bytes
-            batch.pending[i].bytes = []
-            batch.pending[i].bytes = make(taken)
+            var taken: [UInt8] = []
+            swap(&taken, &batch.pending[i].bytes)
+            // `consume`: the only reference goes to `make`, so appending to it copies nothing.
+            batch.pending[i].bytes = make(consume taken)
         } else {
             batch.pending.append((sink, make([])))
         }
@@ -52,15 +53,20 @@ final class LogBatch: TickEndWork, @unchecked Sendable {
             timerArmed = true
             _ = loop.schedule(afterNanoseconds: Self.flushDelay) { [self] in
                 timerArmed = false
-                if !pending.isEmpty { flush() }
+                if pending.contains(where: { !$0.bytes.isEmpty }) { flush() }
             }
         }
     }
 
-    /// Writes everything waiting, one write per sink.
+    /// Writes everything waiting, one write per sink. A sink's buffer keeps its capacity for the
+    /// next entries (no regrowing, no copying); a sink that had nothing since the last flush is
+    /// let go (no sink of a config gone by is kept open).
     func flush() {
-        for batch in pending where !batch.bytes.isEmpty { batch.sink.write(batch.bytes) }
-        pending.removeAll(keepingCapacity: true)  // (no sink of a config gone by is kept open)
+        pending.removeAll { $0.bytes.isEmpty }
+        for i in pending.indices {
+            pending[i].sink.write(pending[i].bytes)
+            pending[i].bytes.removeAll(keepingCapacity: true)
+        }
         oldest = 0
     }
 }

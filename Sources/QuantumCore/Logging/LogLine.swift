@@ -18,7 +18,7 @@ struct LogLine {
          buffer: consuming [UInt8] = []) {
         console = encoder.format == .console
         filters = encoder.filters
-        bytes = buffer
+        bytes = consume buffer
         if bytes.capacity < bytes.count + 1024 { bytes.reserveCapacity(bytes.count + 4096) }
         if console {
             bytes.append(contentsOf: Self.consoleTime(wallNanos).utf8)
@@ -68,7 +68,7 @@ struct LogLine {
     }
 
     mutating func field(_ name: StaticString, string value: String) {
-        if let filter = filter(name.description) {
+        if filters != nil, let filter = filter(name.description) {
             guard let filtered = filter.apply(value) else { return }
             key(name)
             appendQuoted(filtered)
@@ -114,8 +114,9 @@ struct LogLine {
 
     /// For a field that is not a string: true when a filter dropped it or wrote it (as a
     /// string, `replace`); other filters leave such values alone, as Caddy's do.
+    @inline(__always)
     private mutating func replaced(_ name: StaticString) -> Bool {
-        guard let filter = filter(name.description) else { return false }
+        guard filters != nil, let filter = filter(name.description) else { return false }
         switch filter {
         case .delete: return true
         case .replace(let value):
