@@ -53,7 +53,7 @@ struct AdminCommand {
             let hostHeader = AdminAccess.join(host.isEmpty ? socketAddress.host : host, socketAddress.port)
             head = "\(method) \(path) HTTP/1.1\r\nHost: \(hostHeader)\r\nOrigin: http://\(hostHeader)\r\n"
         case .unix(let socketPath):
-            do { fd = try Sockets.connectUnix(socketPath, blocking: true) } catch {
+            do { fd = try Sockets.connectUnix(socketPath) } catch {
                 throw AdminCommandError("cannot reach the admin API at \(address): \(error) (is the server running?)")
             }
             Self.setTimeouts(fd)

@@ -71,17 +71,8 @@ enum Pingback {
 
     /// A listening socket on 127.0.0.1 with a port the kernel picks.
     static func listen() throws -> (fd: Int32, port: Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw AdminCommandError("socket: \(String(cString: strerror(errno)))") }
-        let address = SocketAddress(ip: "127.0.0.1", port: 0)!
-        guard address.withSockaddr({ bind(fd, $0, $1) }) == 0, Glibc.listen(fd, 1) == 0 else {
-            close(fd)
-            throw AdminCommandError("pingback socket: \(String(cString: strerror(errno)))")
-        }
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return (fd, SocketAddress(storage: storage).port)
+        let fd = try Sockets.listen(SocketAddress(ip: "127.0.0.1", port: 0)!, backlog: 1, exclusive: true)
+        return (fd, Sockets.localAddress(fd).port)
     }
 
     /// What one connection sent (up to 256 bytes), when one comes within `waitingMillis`.

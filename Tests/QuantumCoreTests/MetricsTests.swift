@@ -315,8 +315,11 @@ final class MetricsTests: XCTestCase {
     }
 
     func testHistogramsAreCumulativeWithLeLast() {
-        var h = Histogram(bucketCount: 2)
-        for v in [1.0, 2.0, 2.0, 5.0] { h.observe(v, bounds: [1, 2]) }
+        // A value equal to a bound counts in that bound's bucket (`le`), one past every bound in +Inf's.
+        XCTAssertEqual([1.0, 2.0, 2.0, 5.0, 0.5, 1.5].map { Histogram.bucket(of: $0, [1, 2]) }, [0, 1, 1, 2, 0, 1])
+        var counts: [UInt64] = [0, 0, 0]
+        for v in [1.0, 2.0, 2.0, 5.0] { counts[Histogram.bucket(of: v, [1, 2])] += 1 }
+        let h = Histogram(counts: counts, sum: 10)
         let family = MetricFamily("t_seconds", .histogram, help: "A \\ test\nline.",
                                   samples: [.init([("b", "x\"y"), ("a", "1")], histogram: h)], bounds: [1, 2])
         XCTAssertEqual(PrometheusText.render([family]), """

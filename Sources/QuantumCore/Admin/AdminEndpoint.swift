@@ -61,6 +61,12 @@ package final class AdminEndpoint: Sendable {
     var address: String { listeners.unixPath != nil ? listen : AdminAccess.join(host, port) }
 
     func close() async { await listeners.shutdown(graceNanos: 1_000_000_000) }
+
+    /// Stops listening, then says so in `logs` as Caddy does (an endpoint that served).
+    func close(announcingTo logs: Logs?) async {
+        await close()
+        ProcessLog.write(logs, .info, logger: "admin", "stopped previous server", ["address": .string(address)])
+    }
 }
 
 /// The admin handler's view of its endpoint's current rules.

@@ -78,10 +78,7 @@ package actor ConfigController {
     /// Stops every server and the admin endpoint.
     public func stop() async {
         await instance.stop()
-        if let endpoint {
-            await endpoint.close()
-            ProcessLog.write(logs, .info, logger: "admin", "stopped previous server", ["address": .string(endpoint.address)])
-        }
+        await endpoint?.close(announcingTo: logs)
         endpoint = nil
     }
 
@@ -150,11 +147,7 @@ package actor ConfigController {
         if let previousEndpoint, previousEndpoint !== nextEndpoint {
             // The request that made this change is answered by the old endpoint: it closes after.
             let logs = loaded.logs
-            Task {
-                try? await Task.sleep(nanoseconds: 200_000_000)
-                await previousEndpoint.close()
-                ProcessLog.write(logs, .info, logger: "admin", "stopped previous server", ["address": .string(previousEndpoint.address)])
-            }
+            Task { try? await Task.sleep(nanoseconds: 200_000_000); await previousEndpoint.close(announcingTo: logs) }
         }
         if admin.persist, let autosavePath, save(Array(next.canonical.utf8), to: autosavePath) {
             ProcessLog.write(loaded.logs, .info, "autosaved config (load with --resume flag)", ["file": .string(autosavePath)])

@@ -52,17 +52,21 @@ struct LogLine {
 
     /// `"key":` (or `"key": ` on the console), after a separator when needed.
     mutating func key(_ name: StaticString) {
-        if !first { console ? append(", ") : bytes.append(44) }
-        first = false
+        separate()
         bytes.append(34)
         append(name)
         console ? append("\": ") : append("\":")
     }
 
-    /// `"name":` for a name known only at run time (process entries' fields).
-    mutating func key(named name: String) {
+    /// The comma before every field of an object but its first.
+    private mutating func separate() {
         if !first { console ? append(", ") : bytes.append(44) }
         first = false
+    }
+
+    /// `"name":` for a name known only at run time (process entries' fields).
+    mutating func key(named name: String) {
+        separate()
         appendQuoted(name)
         console ? append(": ") : bytes.append(58)
     }
@@ -161,8 +165,7 @@ struct LogLine {
             if let skipped, field.name.equalsIgnoringASCIICase(skipped) { continue }
             // Repeats were written with their first occurrence.
             if i > 0, all[..<i].contains(where: { $0.name.equalsIgnoringASCIICase(field.name) }) { continue }
-            if !first { console ? append(", ") : bytes.append(44) }
-            first = false
+            separate()
             bytes.append(34)
             appendCanonical(field.name)
             console ? append("\": [") : append("\":[")
@@ -199,10 +202,7 @@ struct LogLine {
                     guard let filtered = filter.apply(values: list) else { continue }
                     (list, asString) = filtered
                 }
-                if !line.first { line.console ? line.append(", ") : line.bytes.append(44) }
-                line.first = false
-                line.appendQuoted(header)
-                line.console ? line.append(": ") : line.bytes.append(58)
+                line.key(named: header)
                 if asString {
                     line.appendQuoted(list.first ?? "")
                     continue

@@ -115,24 +115,17 @@ final class OutcomeCounts {
     deinit { counts.deallocate() }
 
     @inline(__always)
-    private static func bucket(_ value: Double, _ bounds: [Double]) -> Int {
-        var i = 0
-        while i < bounds.count && value > bounds[i] { i += 1 }
-        return i
-    }
-
-    @inline(__always)
     func observe(duration: Double, ttfb: Double?, requestSize: Int, responseSize: Int) {
         let d = Self.durations, s = Self.sizes
-        counts[Self.bucket(duration, Histogram.durationBounds)] &+= 1
+        counts[Histogram.bucket(of: duration, Histogram.durationBounds)] &+= 1
         sums.0 += duration
         if let ttfb {
-            counts[d + Self.bucket(ttfb, Histogram.durationBounds)] &+= 1
+            counts[d + Histogram.bucket(of: ttfb, Histogram.durationBounds)] &+= 1
             sums.1 += ttfb
         }
-        counts[2 * d + Self.bucket(Double(requestSize), Histogram.sizeBounds)] &+= 1
+        counts[2 * d + Histogram.bucket(of: Double(requestSize), Histogram.sizeBounds)] &+= 1
         sums.2 += Double(requestSize)
-        counts[2 * d + s + Self.bucket(Double(responseSize), Histogram.sizeBounds)] &+= 1
+        counts[2 * d + s + Histogram.bucket(of: Double(responseSize), Histogram.sizeBounds)] &+= 1
         sums.3 += Double(responseSize)
     }
 

@@ -66,12 +66,12 @@ package struct Histogram: Sendable {
 
     package var count: UInt64 { counts.reduce(0, +) }
 
+    /// The bucket `value` falls in: the first bound it does not exceed (Prometheus's `le`), or +Inf's.
     @inline(__always)
-    package mutating func observe(_ value: Double, bounds: [Double]) {
+    static func bucket(of value: Double, _ bounds: [Double]) -> Int {
         var i = 0
         while i < bounds.count && value > bounds[i] { i += 1 }
-        counts[i] &+= 1
-        sum += value
+        return i
     }
 
     package mutating func add(_ other: Histogram) {

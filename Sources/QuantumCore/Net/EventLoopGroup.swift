@@ -40,9 +40,7 @@ package final class HTTPListenerSet: Sendable {
             for loop in exclusive ? [group.loops[0]] : group.loops {
                 let fd = try Sockets.listen(bound, exclusive: exclusive)
                 if bound.port == 0 { bound = SocketAddress(family: bound.family, bytes: bound.bytes, port: Sockets.localAddress(fd).port) }
-                let listener = Listener(fd: fd, loop: loop, runtime: runtime)
-                try await loop.submit { Result { try loop.register(fd, handler: listener, events: EPOLLIN.rawValue) } }.get()
-                listeners.append(listener)
+                listeners.append(try await listening(fd, on: loop, runtime: runtime))
             }
         } catch {
             for l in listeners { await l.loop.submit { l.stopAccepting() } }
@@ -57,17 +55,26 @@ package final class HTTPListenerSet: Sendable {
 
     /// Binds a Unix socket at `path` on the group's first loop (the admin endpoint's form).
     public static func bind(unixPath path: String, group: EventLoopGroup, runtime: ServerRuntime) async throws -> HTTPListenerSet {
-        let loop = group.loops[0]
         let fd = try Sockets.listenUnix(path)
+        do {
+            let listener = try await listening(fd, on: group.loops[0], runtime: runtime)
+            return HTTPListenerSet(address: .unspecified, requested: .unspecified, listeners: [listener], unixPath: path)
+        } catch {
+            unlink(path)
+            throw error
+        }
+    }
+
+    /// A listener accepting on `fd` on `loop` (the socket is closed when that fails).
+    private static func listening(_ fd: Int32, on loop: EventLoop, runtime: ServerRuntime) async throws -> Listener {
         let listener = Listener(fd: fd, loop: loop, runtime: runtime)
         do {
             try await loop.submit { Result { try loop.register(fd, handler: listener, events: EPOLLIN.rawValue) } }.get()
         } catch {
             close(fd)
-            unlink(path)
             throw error
         }
-        return HTTPListenerSet(address: .unspecified, requested: .unspecified, listeners: [listener], unixPath: path)
+        return listener
     }
 
     private init(address: SocketAddress, requested: SocketAddress, listeners: [Listener], unixPath: String? = nil) {

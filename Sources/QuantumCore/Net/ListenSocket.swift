@@ -4,7 +4,7 @@ import Glibc
 /// Creates listening TCP sockets (`SO_REUSEPORT`, non-blocking) and connected client sockets.
 package enum Sockets {
     /// `exclusive`: without `SO_REUSEPORT`, so a second process cannot bind it too (the admin endpoint).
-    static func listen(_ address: SocketAddress, backlog: Int32 = 1024, exclusive: Bool = false) throws -> Int32 {
+    package static func listen(_ address: SocketAddress, backlog: Int32 = 1024, exclusive: Bool = false) throws -> Int32 {
         let domain = address.family == .v4 ? AF_INET : AF_INET6
         let fd = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.last("socket") }
@@ -26,7 +26,7 @@ package enum Sockets {
         var st = stat()
         if lstat(path, &st) == 0 {
             guard (st.st_mode & S_IFMT) == S_IFSOCK else { throw SystemError(operation: "bind \(path) (a file that is not a socket is there)", code: EEXIST) }
-            if let probe = try? connectUnix(path, blocking: true) {
+            if let probe = try? connectUnix(path) {
                 close(probe)
                 throw SystemError(operation: "bind \(path)", code: EADDRINUSE)
             }
@@ -42,10 +42,9 @@ package enum Sockets {
         return fd
     }
 
-    /// A Unix socket connected to `path`.
-    package static func connectUnix(_ path: String, blocking: Bool = false) throws -> Int32 {
-        let flags = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | (blocking ? 0 : Int32(SOCK_NONBLOCK.rawValue))
-        let fd = socket(AF_UNIX, flags, 0)
+    /// A blocking Unix socket connected to `path` (the CLI's admin requests, the stale-file probe).
+    package static func connectUnix(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.last("socket") }
         guard withUnixAddress(path, { Glibc.connect(fd, $0, $1) }) == 0 else { let e = SystemError.last("connect \(path)"); close(fd); throw e }
         return fd
@@ -104,7 +103,7 @@ package enum Sockets {
         return err
     }
 
-    static func localAddress(_ fd: Int32) -> SocketAddress {
+    package static func localAddress(_ fd: Int32) -> SocketAddress {
         var storage = sockaddr_storage()
         var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }

@@ -46,7 +46,7 @@ public struct SocketAddress: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { family == .v6 && !IPAddress.isV4Mapped(bytes) ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    package init(storage: sockaddr_storage) {
+    init(storage: sockaddr_storage) {
         var s = storage
         switch Int32(s.ss_family) {
         case AF_INET:
