@@ -48,60 +48,10 @@ package enum GoJSON {
         return d.description
     }
 
-    /// A Go-escaped JSON string.
+    /// A Go-escaped JSON string (`LogBuffer.appendEscaped` says how Go escapes).
     static func quote(_ s: String) -> String {
-        var bytes: [UInt8] = [34]
-        appendEscaped(s, to: &bytes)
-        bytes.append(34)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Appends `text` escaped as Go's encoder does (`"`, `\\`, control bytes, and `<`, `>`, `&`,
-    /// U+2028 and U+2029, safe inside HTML), without quotes. Runs of plain bytes are copied at once:
-    /// log entries go through here.
-    static func appendEscaped(_ text: String, to bytes: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { escape($0, to: &bytes) }
-    }
-
-    private static func escape(_ input: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
-        var i = 0
-        var run = 0  // start of the bytes copied as they are
-        let n = input.count
-        while i < n {
-            let b = input[i]
-            // Printable ASCII other than `"`, `\\`, `<`, `>`, `&` (and any byte of a multi-byte
-            // character but U+2028/U+2029's lead) goes out in one copy with its neighbours.
-            if b >= 0x20 && b != 34 && b != 92 && b != 60 && b != 62 && b != 38 && b != 0xE2 { i += 1; continue }
-            if run < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[run..<i])) }
-            switch b {
-            case 34: appendLiteral("\\\"", to: &bytes)
-            case 92: appendLiteral("\\\\", to: &bytes)
-            case 10: appendLiteral("\\n", to: &bytes)
-            case 13: appendLiteral("\\r", to: &bytes)
-            case 9: appendLiteral("\\t", to: &bytes)
-            case 60: appendLiteral("\\u003c", to: &bytes)
-            case 62: appendLiteral("\\u003e", to: &bytes)
-            case 38: appendLiteral("\\u0026", to: &bytes)
-            case 0xE2 where i + 2 < n && input[i + 1] == 0x80 && (input[i + 2] == 0xA8 || input[i + 2] == 0xA9):
-                appendLiteral(input[i + 2] == 0xA8 ? "\\u2028" : "\\u2029", to: &bytes)
-                i += 2
-            case 0xE2:
-                bytes.append(b)
-            default:
-                appendLiteral("\\u00", to: &bytes)
-                bytes.append(hex[Int(b >> 4)])
-                bytes.append(hex[Int(b & 15)])
-            }
-            i += 1
-            run = i
-        }
-        if run < n { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: input[run..<n])) }
-    }
-
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
-
-    private static func appendLiteral(_ literal: StaticString, to bytes: inout [UInt8]) {
-        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        var bytes = LogBuffer(capacity: s.utf8.count + 2)
+        bytes.appendQuoted(s)
+        return bytes.string
     }
 }

@@ -6,43 +6,56 @@
 package final class AccessLog: Sendable {
     let config: ServerLogsConfig
     /// Logger short name (`""`: the base) → its full name and the logs that take it.
-    private let loggers: [String: (logger: String, outputs: [Logs.Output])]
+    private let loggers: [String: Logger]
+    /// The only logger, when no host maps to another (no lookup per request).
+    private let only: Logger?
+
+    private struct Logger {
+        let name: String
+        let outputs: [Logs.Output]
+        /// The constant text of its JSON entries (`AccessEntry.jsonHead`).
+        let jsonHead: [UInt8]
+    }
 
     static let base = "http.log.access"
 
     init(_ config: ServerLogsConfig, logs: Logs) {
         self.config = config
-        var loggers: [String: (logger: String, outputs: [Logs.Output])] = [:]
+        var loggers: [String: Logger] = [:]
         for name in Set([config.defaultLoggerName ?? ""] + config.loggerNames.values) {
             let logger = name.isEmpty ? Self.base : Self.base + "." + name
-            loggers[name] = (logger, logs.outputs(for: logger))
+            loggers[name] = Logger(name: logger, outputs: logs.outputs(for: logger), jsonHead: AccessEntry.jsonHead(logger: logger))
         }
         self.loggers = loggers
+        only = config.loggerNames.isEmpty && config.skipHosts.isEmpty && !config.skipUnmappedHosts
+            ? loggers[config.defaultLoggerName ?? ""] : nil
     }
 
 
     /// Records one answered request (on its connection's loop; entries leave at the tick's end).
     func record(_ request: Request, status: Int, size: Int, headers: HTTPFields, startedNanos: UInt64, loop: EventLoop?) {
-        guard let name = loggerName(for: request.host), let (logger, targets) = loggers[name] else { return }
+        guard let logger = only ?? loggerName(for: request.host).flatMap({ loggers[$0] }) else { return }
         let level: LogLevel = status >= 400 ? .error : .info
+        let targets = logger.outputs
         guard targets.contains(where: { level >= $0.level }) else { return }
-        let duration = SystemClock.monotonicNanos() &- startedNanos
-        let wall = SystemClock.wallNanos()
-        let credentials = config.shouldLogCredentials
-        let server: String? = headers.contains("server") ? nil : "Quantum"
+        let entry = AccessEntry(request: request, level: level, wallNanos: SystemClock.wallNanos(), credentials: config.shouldLogCredentials,
+                                duration: SystemClock.monotonicNanos() &- startedNanos, size: size, status: status,
+                                headers: headers, server: headers.contains("server") ? nil : "Quantum")
         for output in targets where output.admits(level, "handled request") {
             LogBatch.write(to: output.sink, loop: loop) { buffer in
-                var line = LogLine(output.encoder, level: level, logger: logger, message: "handled request", wallNanos: wall, buffer: consume buffer)
-                Self.describe(request, credentials: credentials, into: &line)
-                line.field("user_id", string: "")
-                line.field("duration", seconds: duration)
-                line.field("size", int: size)
-                line.field("status", int: status)
-                line.headers("resp_headers", headers, hidden: credentials ? [] : ["set-cookie"], server: server)
-                return line.end()
+                if output.encoder.format == .json && output.encoder.filters == nil {
+                    var buffer = buffer
+                    entry.appendJSON(head: logger.jsonHead, to: &buffer)
+                    return buffer
+                }
+                return entry.append(output.encoder, logger: logger.name, to: buffer)
             }
         }
     }
+
+    /// Fields whose values are logged as `[]` unless `should_log_credentials`.
+    static let credentialRequestFields = ["cookie", "authorization", "proxy-authorization"]
+    static let credentialResponseFields = ["set-cookie"]
 
     /// The request as Caddy 2.6.2 logs it.
     static func describe(_ request: Request, credentials: Bool, into line: inout LogLine) {
@@ -54,8 +67,7 @@ package final class AccessLog: Sendable {
             line.field("method", string: request.originalMethod)
             line.field("host", string: request.host)
             line.field("uri", string: redactingToken(request.originalURI))
-            line.headers("headers", request.headers, hidden: credentials ? [] : ["cookie", "authorization", "proxy-authorization"],
-                         skipped: "host")
+            line.headers("headers", request.headers, hidden: credentials ? [] : credentialRequestFields, skipped: "host")
             if let tls = connection.tls {
                 line.object("tls") { line in
                     line.field("resumed", bool: tls.resumed)

@@ -19,7 +19,7 @@ package final class ErrorLog: Sendable {
         let wall = SystemClock.wallNanos()
         for output in outputs where output.admits(level, error.message) {
             LogBatch.write(to: output.sink, loop: loop) { buffer in
-                var line = LogLine(output.encoder, level: level, logger: Self.logger, message: error.message, wallNanos: wall, buffer: consume buffer)
+                var line = LogLine(output.encoder, level: level, logger: Self.logger, message: error.message, wallNanos: wall, buffer: buffer)
                 AccessLog.describe(request, credentials: credentials, into: &line)
                 line.field("duration", seconds: duration)
                 line.field("status", int: error.status)

@@ -2,14 +2,23 @@
 /// `flushBytes` waiting or its oldest entry is `flushDelay` old, by a timer when the loop goes
 /// quiet, and when the loop stops — so a request costs no lock and no system call of its own
 /// (as nginx's `access_log ... buffer=`), and an entry reaches its file within `flushDelay`.
-/// `@unchecked Sendable`: loop-confined (`loop.local`); the timer's closure runs on the loop.
+/// `@unchecked Sendable`: loop-confined (`loop.logBatch`); the timer's closure runs on the loop.
 final class LogBatch: TickEndWork, @unchecked Sendable {
+    /// One sink's entries not yet written; its buffer keeps its memory across flushes.
+    private final class Pending {
+        let sink: LogSink
+        /// Always there but while an entry is being appended (moved out, then back).
+        @exclusivity(unchecked) var buffer: LogBuffer? = LogBuffer(capacity: 2 * LogBatch.flushBytes)
+        init(_ sink: LogSink) { self.sink = sink }
+        var waiting: Int { buffer?.count ?? 0 }
+    }
+
     private let loop: EventLoop
-    private var pending: [(sink: LogSink, bytes: [UInt8])] = []
-    private var scheduled = false
+    @exclusivity(unchecked) private var pending: [Pending] = []
+    @exclusivity(unchecked) private var scheduled = false
     /// When the oldest entry not yet written was queued (0: none waiting).
-    private var oldest: UInt64 = 0
-    private var timerArmed = false
+    @exclusivity(unchecked) private var oldest: UInt64 = 0
+    @exclusivity(unchecked) private var timerArmed = false
 
     static let flushBytes = 32 * 1024
     static let flushDelay: UInt64 = 100_000_000
@@ -18,54 +27,58 @@ final class LogBatch: TickEndWork, @unchecked Sendable {
 
     /// The batch of the loop this runs on.
     static func current(_ loop: EventLoop) -> LogBatch {
-        loop.local(ObjectIdentifier(LogBatch.self)) {
-            let batch = LogBatch(loop: loop)
-            loop.atExit { batch.flush() }
-            return batch
-        }
+        if let batch = loop.logBatch { return batch }
+        let batch = LogBatch(loop: loop)
+        loop.logBatch = batch
+        loop.atExit { batch.flush() }
+        return batch
     }
 
-    /// Writes one entry for `sink`: `make` appends it to the buffer it is given — on a loop, that
-    /// loop's batch for the sink (moved out and back, not copied); elsewhere a fresh one, written now.
-    static func write(to sink: LogSink, loop: EventLoop?, _ make: (consuming [UInt8]) -> [UInt8]) {
-        guard let loop, loop.inEventLoop else { sink.write(make([])); return }
-        let batch = current(loop)
-        if let i = batch.pending.firstIndex(where: { $0.sink === sink }) {
-            var taken: [UInt8] = []
-            swap(&taken, &batch.pending[i].bytes)
-            // `consume`: the only reference goes to `make`, so appending to it copies nothing.
-            batch.pending[i].bytes = make(consume taken)
-        } else {
-            batch.pending.append((sink, make([])))
+    /// Writes one entry for `sink`: `make` appends it to the buffer it is given and gives it
+    /// back — on a loop, that loop's batch for the sink; elsewhere a fresh one, written now.
+    static func write(to sink: LogSink, loop: EventLoop?, _ make: (consuming LogBuffer) -> LogBuffer) {
+        guard let loop, loop.inEventLoop else {
+            let entry = make(LogBuffer())
+            entry.withBytes { sink.write($0) }
+            return
         }
+        let batch = current(loop)
+        let entries = batch.entries(for: sink)
+        entries.buffer = make(entries.buffer.take()!)
         if !batch.scheduled {
             batch.scheduled = true
             loop.atTickEnd(batch)
         }
     }
 
+    private func entries(for sink: LogSink) -> Pending {
+        for entries in pending where entries.sink === sink { return entries }
+        let entries = Pending(sink)
+        pending.append(entries)
+        return entries
+    }
+
     func tickEnd() {
         scheduled = false
         if oldest == 0 { oldest = loop.now }
-        if loop.now &- oldest >= Self.flushDelay || pending.contains(where: { $0.bytes.count >= Self.flushBytes }) {
+        if loop.now &- oldest >= Self.flushDelay || pending.contains(where: { $0.waiting >= Self.flushBytes }) {
             flush()
         } else if !timerArmed {
             timerArmed = true
             _ = loop.schedule(afterNanoseconds: Self.flushDelay) { [self] in
                 timerArmed = false
-                if pending.contains(where: { !$0.bytes.isEmpty }) { flush() }
+                if pending.contains(where: { $0.waiting > 0 }) { flush() }
             }
         }
     }
 
-    /// Writes everything waiting, one write per sink. A sink's buffer keeps its capacity for the
-    /// next entries (no regrowing, no copying); a sink that had nothing since the last flush is
-    /// let go (no sink of a config gone by is kept open).
+    /// Writes everything waiting, one write per sink. A sink that had nothing since the last
+    /// flush is let go (no sink of a config gone by is kept open).
     func flush() {
-        pending.removeAll { $0.bytes.isEmpty }
-        for i in pending.indices {
-            pending[i].sink.write(pending[i].bytes)
-            pending[i].bytes.removeAll(keepingCapacity: true)
+        pending.removeAll { $0.waiting == 0 }
+        for entries in pending {
+            entries.buffer?.withBytes { entries.sink.write($0) }
+            entries.buffer?.removeAll()
         }
         oldest = 0
     }

@@ -4,38 +4,37 @@ import Glibc
 /// (`level`, `ts`, `logger`, `msg`, then the fields); `console` — time, level, logger and message
 /// separated by tabs, then the fields as JSON with spaces. Fields are added in order, straight
 /// into a byte buffer: an access entry costs no string building.
-struct LogLine {
-    private(set) var bytes: [UInt8] = []
+struct LogLine: ~Copyable {
+    private var bytes: LogBuffer
     private let console: Bool
     private var first = true
     /// The `filter` encoder's filters, and the path of the object being written (kept only with filters).
     private let filters: LogFilters?
     private var path = ""
 
-    /// Starts an entry after what `buffer` holds (a loop's batch for its sink, taken without a
-    /// copy); fields follow (`field`, `object`, `headers`), then `end`.
+    /// Starts an entry after what `buffer` holds (a loop's batch for its sink); fields follow
+    /// (`field`, `object`, `headers`), then `end` gives the buffer back.
     init(_ encoder: LogEncoderConfig, level: LogLevel, logger: String, message: String, wallNanos: UInt64,
-         buffer: consuming [UInt8] = []) {
+         buffer: consuming LogBuffer = LogBuffer()) {
         console = encoder.format == .console
         filters = encoder.filters
-        bytes = consume buffer
-        if bytes.capacity < bytes.count + 1024 { bytes.reserveCapacity(bytes.count + 4096) }
+        bytes = buffer
         if console {
-            bytes.append(contentsOf: Self.consoleTime(wallNanos).utf8)
+            bytes.append(utf8: Self.consoleTime(wallNanos))
             bytes.append(9)
-            bytes.append(contentsOf: Self.coloredLevel(level).utf8)
+            bytes.append(utf8: Self.coloredLevel(level))
             bytes.append(9)
             if !logger.isEmpty {
-                bytes.append(contentsOf: logger.utf8)
+                bytes.append(utf8: logger)
                 bytes.append(9)
             }
-            bytes.append(contentsOf: message.utf8)
+            bytes.append(utf8: message)
             append("\t{")
         } else {
             append("{\"level\":\"")
-            bytes.append(contentsOf: level.name.utf8)
+            bytes.append(utf8: level.name)
             append("\",\"ts\":")
-            appendSeconds(wallNanos)
+            bytes.append(seconds: wallNanos)
             if !logger.isEmpty {  // the root logger has no name, and zap writes none
                 append(",\"logger\":")
                 appendQuoted(logger)
@@ -46,9 +45,8 @@ struct LogLine {
         }
     }
 
-    mutating func append(_ literal: StaticString) {
-        literal.withUTF8Buffer { bytes.append(contentsOf: $0) }
-    }
+    @inline(__always)
+    mutating func append(_ literal: StaticString) { bytes.append(literal) }
 
     /// `"key":` (or `"key": ` on the console), after a separator when needed.
     mutating func key(_ name: StaticString) {
@@ -82,16 +80,16 @@ struct LogLine {
         appendQuoted(value)
     }
 
-    mutating func field(_ name: StaticString, int value: Int) { if !replaced(name) { key(name); appendInt(value) } }
+    mutating func field(_ name: StaticString, int value: Int) { if !replaced(name) { key(name); bytes.append(decimal: value) } }
     /// An integer written as a JSON string (`"remote_port":"443"`).
     mutating func field(_ name: StaticString, quotedInt value: Int) {
         if filters != nil { field(name, string: String(value)); return }
         key(name)
         bytes.append(34)
-        appendInt(value)
+        bytes.append(decimal: value)
         bytes.append(34)
     }
-    mutating func field(_ name: StaticString, seconds nanos: UInt64) { if !replaced(name) { key(name); appendSeconds(nanos) } }
+    mutating func field(_ name: StaticString, seconds nanos: UInt64) { if !replaced(name) { key(name); bytes.append(seconds: nanos) } }
     mutating func field(_ name: StaticString, bool value: Bool) { if !replaced(name) { key(name); value ? append("true") : append("false") } }
 
     /// A nested object whose fields `body` adds.
@@ -167,7 +165,7 @@ struct LogLine {
             if i > 0, all[..<i].contains(where: { $0.name.equalsIgnoringASCIICase(field.name) }) { continue }
             separate()
             bytes.append(34)
-            appendCanonical(field.name)
+            bytes.appendCanonical(field.name)
             console ? append("\": [") : append("\":[")
             if !hidden.contains(where: { field.name.equalsIgnoringASCIICase($0) }) {
                 appendQuoted(field.value)
@@ -219,74 +217,23 @@ struct LogLine {
 
     /// Go's canonical header name as a string (`x-custom` → `X-Custom`).
     static func canonical(_ name: String) -> String {
-        var bytes: [UInt8] = []
-        appendCanonical(name, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        var bytes = LogBuffer(capacity: name.utf8.count)
+        bytes.appendCanonical(name)
+        return bytes.string
     }
 
-    /// The entry with its line end (after what the buffer held before it).
-    consuming func end() -> [UInt8] {
+    /// The buffer, ending with this entry and its line end.
+    consuming func end() -> LogBuffer {
         append("}\n")
         return bytes
     }
 
     // MARK: - Values
 
-    /// A Go-escaped JSON string (see `GoJSON.appendEscaped`).
-    mutating func appendQuoted(_ text: String) {
-        bytes.append(34)
-        GoJSON.appendEscaped(text, to: &bytes)
-        bytes.append(34)
-    }
+    /// A Go-escaped JSON string.
+    mutating func appendQuoted(_ text: String) { bytes.appendQuoted(text) }
 
-
-    /// Go's `CanonicalMIMEHeaderKey`: `x-custom` → `X-Custom` (names with other bytes as they are).
-    private mutating func appendCanonical(_ name: String) { Self.appendCanonical(name, to: &bytes) }
-
-    private static func appendCanonical(_ name: String, to bytes: inout [UInt8]) {
-        if name.utf8.contains(where: { !($0 == 45 || ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122)) }) {
-            GoJSON.appendEscaped(name, to: &bytes)
-            return
-        }
-        var upper = true
-        for b in name.utf8 {
-            var c = b
-            if upper { if c >= 97 && c <= 122 { c -= 32 } } else if c >= 65 && c <= 90 { c += 32 }
-            bytes.append(c)
-            upper = c == 45
-        }
-    }
-
-    mutating func appendInt(_ value: Int) {
-        if value < 0 { bytes.append(45); appendUnsigned(UInt64(-value)) } else { appendUnsigned(UInt64(value)) }
-    }
-
-    private mutating func appendUnsigned(_ value: UInt64) {
-        if value < 10 { bytes.append(48 + UInt8(value)); return }
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        var v = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            while v > 0 { buffer[19 - count] = 48 + UInt8(v % 10); v /= 10; count += 1 }
-            bytes.append(contentsOf: buffer[(20 - count)...])
-        }
-    }
-
-    /// Seconds from nanoseconds, in decimal without an exponent and without trailing zeros
-    /// (`0.000031298`, `1796654315.413953812`): the precision the clock has.
-    mutating func appendSeconds(_ nanos: UInt64) {
-        appendUnsigned(nanos / 1_000_000_000)
-        var fraction = nanos % 1_000_000_000
-        guard fraction > 0 else { return }
-        var width = 9
-        while fraction % 10 == 0 { fraction /= 10; width -= 1 }
-        bytes.append(46)
-        let start = bytes.count
-        appendUnsigned(fraction)
-        let written = bytes.count - start
-        if written < width { bytes.insert(contentsOf: repeatElement(48, count: width - written), at: start) }
-    }
+    mutating func appendInt(_ value: Int) { bytes.append(decimal: value) }
 
     // MARK: - Console
 

@@ -43,7 +43,7 @@ package final class LogSink: Sendable {
     }
 
     /// Writes one batch of encoded entries.
-    func write(_ bytes: [UInt8]) {
+    func write(_ bytes: UnsafeRawBufferPointer) {
         switch target {
         case .discard: return
         case .descriptor(let fd): writeAll(fd, bytes, path: fd == 1 ? "stdout" : "stderr")
@@ -59,10 +59,10 @@ package final class LogSink: Sendable {
     }
 
     @discardableResult
-    private func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) -> Bool {
+    private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
                 if !failureReported.exchange(true, ordering: .relaxed) {

@@ -37,7 +37,8 @@ package enum ProcessLog {
                 case .fields(let fields): line.headerObject(fields)
                 }
             }
-            output.sink.write(line.end())
+            let entry = line.end()
+            entry.withBytes { output.sink.write($0) }
         }
     }
 }

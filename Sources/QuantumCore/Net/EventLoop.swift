@@ -58,6 +58,8 @@ package final class EventLoop: TaskExecutor, @unchecked Sendable {
     @exclusivity(unchecked) let readBuffer: UnsafeMutableRawBufferPointer
     /// This loop's HTTP metrics counts, made when a metrics-enabled server first counts here.
     @exclusivity(unchecked) var metricsShard: HTTPMetricsShard?
+    /// This loop's log entries waiting to be written, made when it first logs.
+    @exclusivity(unchecked) var logBatch: LogBatch?
     /// The `Date` header value, refreshed once a second.
     @exclusivity(unchecked) public private(set) var dateHeader: [UInt8] = HTTPDate.now()
 
