@@ -1,32 +1,9 @@
 import QuantumReverseProxy
 import QuantumCore
 
-/// Configs `quantum` builds itself: the default of `quantum run` and `quantum file-server`.
+/// Configs the one-command servers build (`quantum file-server`, `quantum reverse-proxy`); the
+/// default of `quantum run` is `DefaultSites`.
 public enum DefaultConfig {
-    /// `quantum run` without `--config`: a two-site demo. On :8080, the files of `public/` when
-    /// it exists, else of the working directory, with directory listings (dotfiles such as
-    /// `.git` and `.env` stay hidden). On :8081, `file_sync` on `sync-data/` (made on first
-    /// start) with its browser page, REST API and live updates.
-    public static func json(workingDirectory: String) -> String {
-        let publicDir = workingDirectory + "/public"
-        let root = FileIO.isDirectory(publicDir) ? publicDir : workingDirectory
-        let syncRoot = workingDirectory + "/sync-data"
-        return """
-        {"apps": {"http": {"servers": {
-          "default": {
-            "listen": [":8080"],
-            "automatic_https": {"disable": true},
-            "routes": [{"handle": [{"handler": "file_server", "root": \(JSONValue.quote(root)), "hide": [".*", "sync-data"], "browse": {}}]}]
-          },
-          "sync": {
-            "listen": [":8081"],
-            "automatic_https": {"disable": true},
-            "routes": [{"handle": [{"handler": "file_sync", "root": \(JSONValue.quote(syncRoot)), "enable_upload": true, "ignore": [".git/"]}]}]
-          }
-        }}}}
-        """
-    }
-
     /// The one-command servers (`file-server`, `reverse-proxy`) run without an admin API and
     /// save nothing, as Caddy's do.
     static let noAdmin = #"{"disabled": true, "config": {"persist": false}}"#

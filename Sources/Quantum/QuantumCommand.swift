@@ -12,14 +12,17 @@ public struct QuantumCommand {
     Usage: \(name) <command> [options]
 
     Commands:
-      run [--config FILE] [--watch] [--resume]
-                                      Serve a Caddy v2 JSON config. Without one: the files of ./public
-                                      (or of the working directory) with listings, on :8080.
+      run [--config FILE] [--watch] [--resume] [--listen HOST]
+                                      Serve a Caddy v2 JSON config. Without one, on loopback only:
+                                      the files of ./public (else a welcome page) on :8080 and the
+                                      synced folder ./sync-data on :8081. --listen HOST (0.0.0.0, ::,
+                                      an address) opens both to the network; the sync site then
+                                      needs the token kept in the data directory (printed once).
                                       --watch reloads the config when the file changes; SIGUSR1 too.
                                       --resume starts from the last config loaded (autosave.json).
                                       The admin API listens on localhost:2019 unless the config's
                                       `admin` says otherwise ($CADDY_ADMIN changes the default).
-      start [--config FILE] [--watch] [--resume]
+      start [--config FILE] [--watch] [--resume] [--listen HOST]
                                       Like run, in the background: returns once the server serves
                                       (status 0), or when it failed to start (status 1).
       reload --config FILE [--address ADDR] [--force]
@@ -82,6 +85,9 @@ public struct QuantumCommand {
     var usage: String { Self.usage(name: name) }
 
     struct UsageError: Error { let message: String }
+    /// The options of `run` and `start`.
+    static let runFlags = ["--config": true, "--watch": false, "--resume": false, "--listen": true]
+
     /// A problem with a file the command was given (exit status 1, no usage text).
     struct FileError: Error, CustomStringConvertible { let description: String }
 
@@ -92,9 +98,9 @@ public struct QuantumCommand {
         do {
             switch command {
             case "run":
-                return try await runServer(try parse(rest, flags: ["--config": true, "--watch": false, "--resume": false, "--pingback": true]))
+                return try await runServer(try parse(rest, flags: Self.runFlags.merging(["--pingback": true]) { $1 }))
             case "start":
-                _ = try parse(rest, flags: ["--config": true, "--watch": false, "--resume": false])  // checked here, not in the child
+                _ = try parse(rest, flags: Self.runFlags)  // checked here, not in the child
                 return try StartCommand(name: name, out: out, err: err).start(runArguments: rest)
             case "reload":
                 let opts = try parse(rest, flags: ["--config": true, "--address": true, "--force": false])
@@ -207,8 +213,8 @@ public struct QuantumCommand {
         return result
     }
 
-    func load(_ path: String?, generated: String? = nil) throws -> LoadedConfig {
-        try provision(path == nil ? Array((generated ?? defaultConfig()).utf8) : try readConfig(path!), from: path)
+    func load(_ path: String) throws -> LoadedConfig {
+        try provision(try readConfig(path), from: path)
     }
 
     /// `environ`'s lines: Quantum's own folders and version, then every environment variable.
@@ -230,8 +236,6 @@ public struct QuantumCommand {
     func readConfig(_ path: String) throws -> [UInt8] {
         do { return try FileIO.readAll(path) } catch { throw FileError(description: "cannot read config \(path): \(error)") }
     }
-
-    func defaultConfig() -> String { DefaultConfig.json(workingDirectory: FileIO.currentDirectory()) }
 
     /// Parses and provisions `json` (read from `path`, if a file), naming its source in errors.
     func provision(_ json: [UInt8], from path: String?, source: String? = nil) throws -> LoadedConfig {
@@ -270,11 +274,15 @@ public struct QuantumCommand {
     private func runServer(_ opts: [String: String], generated: String? = nil) async throws -> Int32 {
         var path = opts["--config"]
         if opts["--watch"] != nil && path == nil { throw UsageError(message: "--watch needs --config FILE") }
+        if opts["--listen"] != nil && path != nil {
+            throw UsageError(message: "--listen rebinds the built-in default sites; a config says its own addresses in \"listen\"")
+        }
         // Started by `start`: its token comes on standard input, before anything else happens.
         let pingback = opts["--pingback"].map { ($0, Pingback.readToken()) }
         // The first config: the autosave with --resume (when there is one), else the file, else the default.
         let json: [UInt8]
         var source: String?
+        var announcement: [String] = []  // the default sites say where they are once they serve
         if opts["--resume"] != nil, let autosave = ConfigController.autosavePath(), FileIO.exists(autosave) {
             json = try readConfig(autosave)
             source = autosave
@@ -288,8 +296,12 @@ public struct QuantumCommand {
         } else if let path {
             json = try readConfig(path)
             ProcessLog.write(nil, .info, "using provided configuration", ["config_file": .string(path), "config_adapter": .string("")])
+        } else if let generated {
+            json = Array(generated.utf8)
         } else {
-            json = Array((generated ?? defaultConfig()).utf8)
+            let sites = try DefaultSites(workingDirectory: FileIO.currentDirectory(), listen: opts["--listen"])
+            json = Array(sites.json().utf8)
+            announcement = sites.announcement()
         }
         // Signals, config changes (with --watch) and the admin API's /stop, as one stream: 0 means "the file changed".
         // The handlers are in place before anything listens: a signal sent once the server answers is never lost.
@@ -306,6 +318,7 @@ public struct QuantumCommand {
         }
         let controller = try await start(try provision(json, from: path, source: source), json: json, configFile: path,
                                          onStop: { sink.yield(Self.stopRequested) })
+        for line in announcement { err(line) }
         if let (address, token) = pingback { try Pingback.confirm(token, to: address) }
         if opts["--watch"] != nil, let path {
             let watcher = ConfigWatcher(path: path)

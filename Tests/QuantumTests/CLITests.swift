@@ -156,10 +156,11 @@ final class CLITests: XCTestCase {
         let directory = NSTemporaryDirectory() + "quantum-default-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let loaded = try ConfigLoader.load(json: DefaultConfig.json(workingDirectory: directory), registry: StandardModules.registry)
+        let sites = try DefaultSites(workingDirectory: directory, listen: nil, dataDirectory: directory + "/data")
+        let loaded = try ConfigLoader.load(json: sites.json(), registry: StandardModules.registry)
         defer { loaded.context.cleanup() }
-        XCTAssertEqual(loaded.config.apps.http?.servers["default"]?.listen, [":8080"])
-        XCTAssertEqual(loaded.config.apps.http?.servers["sync"]?.listen, [":8081"])
+        XCTAssertEqual(loaded.config.apps.http?.servers["default"]?.listen.first, "127.0.0.1:8080")
+        XCTAssertEqual(loaded.config.apps.http?.servers["sync"]?.listen.first, "127.0.0.1:8081")
         XCTAssertTrue(FileIO.isDirectory(directory + "/sync-data"), "the sync site's data folder is made on first start")
     }
 

@@ -43,6 +43,14 @@ enum SyncPage {
 const base = location.pathname.replace(/\/[^\/]*$/, "");
 const clientId = "browser-" + Math.random().toString(36).slice(2, 10);
 let token = localStorage.getItem("quantum-sync-token") || "";
+// A token handed over in the URL's fragment (never sent to a server, so never in a request line
+// or a log) is kept, then taken out of the address bar.
+const handed = new URLSearchParams(location.hash.slice(1)).get("token");
+if (handed) {
+  token = handed;
+  localStorage.setItem("quantum-sync-token", token);
+  history.replaceState(null, "", location.pathname + location.search);
+}
 const files = new Map();
 let lastSeq = 0;
 

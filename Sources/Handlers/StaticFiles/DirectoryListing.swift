@@ -52,14 +52,14 @@ struct DirectoryListing {
     }
 
     func html() -> String {
-        let title = Self.escape(path)
+        let title = HTML.escape(path)
         var rows = ""
         if path != "/" { rows += "<tr><td class=\"name\"><a href=\"../\">⬑ Up</a></td><td></td><td></td></tr>\n" }
         for item in items {
             let name = item.name + (item.isDirectory ? "/" : "")
             let href = "./" + PathCodec.escapePath(item.name) + (item.isDirectory ? "/" : "")
             let icon = item.isDirectory ? "📁" : (item.isSymlink ? "🔗" : "📄")
-            rows += "<tr><td class=\"name\"><a href=\"\(Self.escape(href))\">\(icon) \(Self.escape(name))</a></td>"
+            rows += "<tr><td class=\"name\"><a href=\"\(HTML.escape(href))\">\(icon) \(HTML.escape(name))</a></td>"
                 + "<td class=\"size\">\(item.isDirectory ? "—" : Self.humanSize(item.size))</td>"
                 + "<td class=\"time\"><time datetime=\"\(RFC3339.format(epochSeconds: item.mtimeSeconds))\">"
                 + "\(HTTPDate.format(epochSeconds: item.mtimeSeconds))</time></td></tr>\n"
@@ -98,21 +98,6 @@ struct DirectoryListing {
         \(rows)</tbody></table>
         </main></body></html>
         """
-    }
-
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 
     static func humanSize(_ n: Int) -> String {
