@@ -54,11 +54,13 @@ final class InotifyTree: @unchecked Sendable {
         let wd = inotify_add_watch(fd, absolute, mask | UInt32(IN_ONLYDIR) | UInt32(IN_DONT_FOLLOW))
         guard wd >= 0 else { return }
         watches[wd] = relative
-        for name in SyncStore.entries(of: absolute) {
-            let child = relative.isEmpty ? name : relative + "/" + name
+        let dir = open(absolute, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard dir >= 0 else { return }
+        defer { close(dir) }
+        for name in ConfinedRoot.entries(ofDirectory: dup(dir)) ?? [] {
             var st = stat()
-            guard lstat(root + "/" + child, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { continue }
-            watch(child)
+            guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0, st.st_mode & S_IFMT == S_IFDIR else { continue }
+            watch(relative.isEmpty ? name : relative + "/" + name)
         }
     }
 

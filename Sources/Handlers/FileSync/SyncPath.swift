@@ -44,7 +44,15 @@ public struct SyncPath: Sendable, Hashable, CustomStringConvertible {
         return SyncPath(unchecked: String(relative[..<slash]))
     }
 
-    public func appending(_ name: String) -> SyncPath? { SyncPath(isRoot ? name : relative + "/" + name) }
+    /// One more component: nil when `name` is not a single safe name (the rules of `init`).
+    public func appending(_ name: String) -> SyncPath? {
+        let bytes = name.utf8
+        guard !bytes.isEmpty, bytes.count <= 255, name != ".", name != "..",
+              !bytes.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == 0x2f }),
+              !(isRoot && name == Self.stateDirectory) else { return nil }
+        let joined = isRoot ? name : relative + "/" + name
+        return joined.utf8.count <= 4096 ? SyncPath(unchecked: joined) : nil
+    }
 
     /// Whether this is `other` or inside it.
     public func isWithin(_ other: SyncPath) -> Bool {

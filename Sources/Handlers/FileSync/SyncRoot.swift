@@ -32,12 +32,16 @@ final class SyncRoot: Sendable {
                 return existing
             }
             let store = try SyncStore(root: path, ignore: ignore)
-            store.scan()
+            let missed = store.resume()
             let root = SyncRoot(store: store, log: OperationLog(directory: store.stateDirectory, capacity: history),
                                 hub: SyncHub(heartbeatNanos: heartbeatNanos), watch: watch)
+            for op in missed { root.hub.broadcast(root.log.append(op, source: nil)) }
             root.users.add(1, ordering: .relaxed)
             root.watcher?.start()
-            root.heartbeat.start(every: heartbeatNanos) { [hub = root.hub] in hub.dropStale(now: SystemClock.monotonicNanos()) }
+            root.heartbeat.start(every: heartbeatNanos) { [hub = root.hub, store] in
+                hub.dropStale(now: SystemClock.monotonicNanos())
+                Task { try? await BlockingPool.shared.run { store.saveIndex() } }
+            }
             roots[path] = root
             return root
         }
@@ -66,6 +70,7 @@ final class SyncRoot: Sendable {
         if remaining == 0 {
             watcher?.stop()
             heartbeat.stop()
+            store.saveIndex()
         }
     }
 }

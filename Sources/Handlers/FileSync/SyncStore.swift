@@ -19,7 +19,11 @@ public final class SyncStore: Sendable {
     private let confined: ConfinedRoot
     let stateDirectory: String
     private let temporaryDirectory: String
-    private let index = Mutex<[String: FileMetadata]>([:])
+    private let index = Mutex<[String: IndexEntry]>([:])
+    /// Bumped by every change to the index; `saveIndex` writes only when it moved.
+    let indexVersion = Atomic<Int>(0)
+    let savedVersion = Atomic<Int>(-1)
+    let savingIndex = Mutex<Void>(())
     /// Serialises changes, so an If-Match check and the change it guards are one step.
     private let changes = Mutex<Void>(())
 
@@ -38,36 +42,44 @@ public final class SyncStore: Sendable {
 
     // MARK: - Reading
 
-    /// Walks the tree (skipping ignored paths) and rebuilds the index; hashes are reused for
-    /// files whose size and modification time did not change.
-    @discardableResult
-    public func scan() -> [FileMetadata] {
-        let previous = index.withLock { $0 }
-        var found: [String: FileMetadata] = [:]
+    /// The whole tree described, reusing `previous` hashes where the stamps agree.
+    func walkAll(previous: [String: IndexEntry]) -> [String: IndexEntry] {
+        var found: [String: IndexEntry] = [:]
+        found.reserveCapacity(previous.count)
         walk(.root) { path, st in
-            if let m = self.describe(path, st, previous: previous[path.relative]) { found[path.relative] = m }
+            if let entry = self.describe(path, st, previous: previous[path.relative]) { found[path.relative] = entry }
         }
-        index.withLock { $0 = found }
-        return found.values.sorted { $0.path < $1.path }
+        return found
     }
+
+    /// Every change to the index goes through here (so `saveIndex` knows there is news).
+    func changeIndex<T>(_ body: (inout [String: IndexEntry]) -> T) -> T {
+        index.withLock { entries in
+            indexVersion.add(1, ordering: .relaxed)
+            return body(&entries)
+        }
+    }
+
+    /// A copy of the index.
+    var indexSnapshot: [String: IndexEntry] { index.withLock { $0 } }
 
     /// Everything under `path` (recursive, sorted), fresh from the disk.
     public func list(under path: SyncPath) throws -> [FileMetadata] {
         guard let top = stat(path) else { throw HTTPError(404, "no such path: \(path)") }
         if top.st_mode & S_IFMT != S_IFDIR { return [try metadataOrThrow(path)] }
         let known = index.withLock { $0 }
-        var out: [FileMetadata] = []
+        var out: [IndexEntry] = []
         walk(path) { p, st in
-            if let m = self.describe(p, st, previous: known[p.relative]) { out.append(m) }
+            if let entry = self.describe(p, st, previous: known[p.relative]) { out.append(entry) }
         }
-        index.withLock { for m in out { $0[m.path] = m } }
-        return out.sorted { $0.path < $1.path }
+        changeIndex { for entry in out { $0[entry.metadata.path] = entry } }
+        return out.map(\.metadata).sorted { $0.path < $1.path }
     }
 
     /// Metadata of one path, nil when it does not exist.
     public func metadata(_ path: SyncPath) -> FileMetadata? {
         guard let st = stat(path) else { return nil }
-        return describe(path, st, previous: index.withLock { $0[path.relative] })
+        return describe(path, st, previous: index.withLock { $0[path.relative] })?.metadata
     }
 
     private func metadataOrThrow(_ path: SyncPath) throws -> FileMetadata {
@@ -88,24 +100,33 @@ public final class SyncStore: Sendable {
         return file
     }
 
-    private func describe(_ path: SyncPath, _ st: stat, previous: FileMetadata?) -> FileMetadata? {
+    /// The entry for `path` as `st` shows it. A file's hash is taken from `previous` when its
+    /// stamp is the same and it was not modified in the last seconds (a write in the same clock
+    /// tick as the stamp would not show), else computed.
+    private func describe(_ path: SyncPath, _ st: stat, previous: IndexEntry?) -> IndexEntry? {
         let isDirectory = st.st_mode & S_IFMT == S_IFDIR
         guard isDirectory || st.st_mode & S_IFMT == S_IFREG else { return nil }  // no symlinks, devices, sockets
         let modified = RFC3339.format(epochSeconds: st.st_mtim.tv_sec)
-        if isDirectory { return FileMetadata(path: path.relative, size: 0, hash: "", modified: modified, isDirectory: true) }
+        if isDirectory { return IndexEntry(FileMetadata(path: path.relative, size: 0, hash: "", modified: modified, isDirectory: true)) }
         let size = Int(st.st_size)
-        if let previous, !previous.isDirectory, previous.size == size, previous.modified == modified, !previous.hash.isEmpty,
+        let stamp = FileStamp(st)
+        if let previous, !previous.metadata.isDirectory, previous.stamp == stamp, !previous.metadata.hash.isEmpty,
            st.st_mtim.tv_sec < SystemClock.wallSeconds() - 1 {
-            return FileMetadata(path: path.relative, size: size, hash: previous.hash, modified: modified, isDirectory: false)
+            return IndexEntry(FileMetadata(path: path.relative, size: size, hash: previous.metadata.hash, modified: modified, isDirectory: false),
+                              stamp: stamp)
         }
         guard let file = try? openFile(path), let digest = try? Digest.sha256(fd: file.fd) else { return nil }
-        return FileMetadata(path: path.relative, size: size, hash: Digest.hex(digest), modified: modified, isDirectory: false)
+        // The stamp read before hashing: a write during the hash changes it, and the next look hashes again.
+        return IndexEntry(FileMetadata(path: path.relative, size: size, hash: Digest.hex(digest), modified: modified, isDirectory: false),
+                          stamp: stamp)
     }
 
     /// Calls `body` for every entry below `path`, parents before children.
     private func walk(_ path: SyncPath, _ body: (SyncPath, stat) -> Void) {
-        for name in (confined.entries(of: path.relative) ?? []).sorted() {
-            guard let child = path.appending(name), !ignore.ignores(child), let st = stat(child) else { continue }
+        var children: [(name: String, status: stat)] = []
+        confined.forEachEntry(in: path.relative) { children.append(($0, $1)) }
+        for (name, st) in children.sorted(by: { $0.name < $1.name }) {
+            guard let child = path.appending(name), !ignore.ignores(child) else { continue }
             body(child, st)
             if st.st_mode & S_IFMT == S_IFDIR { walk(child, body) }
         }
@@ -180,10 +201,10 @@ public final class SyncStore: Sendable {
                 throw error
             }
             syncDirectory(path.parent ?? .root)
-            let st = stat(path) ?? Glibc.stat()
+            let st = stat(path)
             let m = FileMetadata(path: path.relative, size: upload.size, hash: hash,
-                                 modified: RFC3339.format(epochSeconds: st.st_mtim.tv_sec), isDirectory: false)
-            index.withLock { $0[path.relative] = m }
+                                 modified: RFC3339.format(epochSeconds: (st ?? Glibc.stat()).st_mtim.tv_sec), isDirectory: false)
+            changeIndex { $0[path.relative] = IndexEntry(m, stamp: st.map(FileStamp.init)) }
             return existing == nil ? .create(m) : .update(m)
         }
     }
@@ -219,7 +240,7 @@ public final class SyncStore: Sendable {
             try check(ifMatch, existing)
             do { try confined.remove(path.relative) } catch { throw HTTPError(409, "cannot delete \(path): \(error)") }
             syncDirectory(path.parent ?? .root)
-            index.withLock { idx in for key in idx.keys where SyncPath(key)?.isWithin(path) == true { idx[key] = nil } }
+            changeIndex { idx in for key in idx.keys where SyncPath(key)?.isWithin(path) == true { idx[key] = nil } }
             return .delete(path: path.relative)
         }
     }
@@ -234,7 +255,7 @@ public final class SyncStore: Sendable {
             }
             try makeParents(path)
             guard let m = metadata(path) else { throw HTTPError(500, "cannot create \(path)") }
-            index.withLock { $0[path.relative] = m }
+            changeIndex { $0[path.relative] = IndexEntry(m) }
             return .create(m)
         }
     }
@@ -255,12 +276,12 @@ public final class SyncStore: Sendable {
                 }
             }
             syncDirectory(to.parent ?? .root)
-            index.withLock { idx in
+            changeIndex { idx in
                 for key in Array(idx.keys) {
-                    guard let p = SyncPath(key), p.isWithin(from), var m = idx[key] else { continue }
+                    guard let p = SyncPath(key), p.isWithin(from), var entry = idx[key] else { continue }
                     idx[key] = nil
-                    m.path = to.relative + String(key.dropFirst(from.relative.count))
-                    idx[m.path] = m
+                    entry.metadata.path = to.relative + String(key.dropFirst(from.relative.count))
+                    idx[entry.metadata.path] = entry
                 }
             }
             return .move(from: from.relative, to: to.relative)
@@ -273,12 +294,14 @@ public final class SyncStore: Sendable {
     /// changes; the API's own are already in the index and yield nothing).
     public func reconcile(_ path: SyncPath) -> [SyncOperation] {
         guard !path.isRoot, !ignore.ignores(path) else { return [] }
-        let known = index.withLock { $0[path.relative] }
-        guard let st = stat(path), let now = describe(path, st, previous: known) else {
+        let knownEntry = index.withLock { $0[path.relative] }
+        let known = knownEntry?.metadata
+        guard let st = stat(path), let entry = describe(path, st, previous: knownEntry) else {
             guard known != nil else { return [] }
-            index.withLock { idx in for key in idx.keys where SyncPath(key)?.isWithin(path) == true { idx[key] = nil } }
+            changeIndex { idx in for key in idx.keys where SyncPath(key)?.isWithin(path) == true { idx[key] = nil } }
             return [.delete(path: path.relative)]
         }
+        let now = entry.metadata
         var ops: [SyncOperation] = []
         if let known {
             if known.isDirectory != now.isDirectory { ops.append(.delete(path: path.relative)); ops.append(.create(now)) }
@@ -286,14 +309,14 @@ public final class SyncStore: Sendable {
         } else {
             ops.append(.create(now))
         }
-        index.withLock { $0[path.relative] = now }
+        changeIndex { $0[path.relative] = entry }
         if now.isDirectory && known == nil {
             // A directory that appeared with contents (moved in, unpacked): report them too.
             let previous = index.withLock { $0 }
             walk(path) { p, st in
-                guard previous[p.relative] == nil, let m = self.describe(p, st, previous: nil) else { return }
-                self.index.withLock { $0[p.relative] = m }
-                ops.append(.create(m))
+                guard previous[p.relative] == nil, let child = self.describe(p, st, previous: nil) else { return }
+                self.changeIndex { $0[p.relative] = child }
+                ops.append(.create(child.metadata))
             }
         }
         return ops
@@ -314,7 +337,7 @@ public final class SyncStore: Sendable {
             // A link to a directory inside the root will do (the walk below it stays inside).
             let st = try? confined.status(current.relative, followLast: true)
             if st.map({ $0.st_mode & S_IFMT != S_IFDIR }) ?? true { throw HTTPError(409, "\(current) is not a directory") }
-            if index.withLock({ $0[current.relative] == nil }), let m = metadata(current) { index.withLock { $0[current.relative] = m } }
+            if index.withLock({ $0[current.relative] == nil }), let m = metadata(current) { changeIndex { $0[current.relative] = IndexEntry(m) } }
         }
     }
 

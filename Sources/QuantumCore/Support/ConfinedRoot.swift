@@ -118,6 +118,20 @@ package final class ConfinedRoot: Sendable {
         return Self.entries(ofDirectory: fd)
     }
 
+    /// Each entry of directory `relative` with its status (a link's own, not its target's):
+    /// one open for the directory and one `fstatat` per entry, where `entries` then `status`
+    /// would resolve every entry's path from the root again. False when it cannot be read.
+    @discardableResult
+    public func forEachEntry(in relative: String, _ body: (String, stat) -> Void) -> Bool {
+        guard let dir = try? open(relative, O_RDONLY | O_DIRECTORY) else { return false }
+        defer { Glibc.close(dir) }
+        let copy = dup(dir)
+        guard copy >= 0, let names = Self.entries(ofDirectory: copy) else { return false }
+        var st = stat()
+        for name in names where fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 { body(name, st) }
+        return true
+    }
+
     /// Reads the names in an open directory and closes it.
     package static func entries(ofDirectory fd: Int32) -> [String]? {
         guard let dir = fdopendir(fd) else { Glibc.close(fd); return nil }
