@@ -39,11 +39,14 @@ public struct QuantumCommand {
                                       Proxy ADDR (default :8080) to the upstreams, like
                                       `caddy reverse-proxy`; POLICY is a Caddy selection policy.
       sync --server URL --local-path DIR [--initial-sync] [--realtime] [--token T] [--client-id ID] [--ca FILE]
+           [--quiet | --json]
                                       Keep DIR in step with a file_sync server (URL like
                                       http://127.0.0.1:8081, with the handler's prefix if any):
                                       --initial-sync compares both sides once, --realtime then
-                                      follows changes both ways until SIGINT/SIGTERM. For an https
-                                      server, --ca FILE trusts FILE's roots (default: the system's).
+                                      follows changes both ways until SIGINT/SIGTERM, printing a
+                                      line per change (--quiet: none; --json: one JSON object per
+                                      change, no progress). For an https server, --ca FILE trusts
+                                      FILE's roots (default: the system's).
       trust [--print] [--config FILE] [--ca ID]
                                       Print the local CA's root certificate (path and PEM) and, as
                                       root, install it into the system store (Debian's
@@ -62,7 +65,8 @@ public struct QuantumCommand {
     /// The modules configs may use (and `list-modules` prints); add your handlers here before `run`.
     public var registry: ModuleRegistry
     /// Where messages go (stdout, stderr); replaceable for tests.
-    public var out: @Sendable (String) -> Void = { print($0) }
+    /// Lines go out as they are written, also into a pipe (`quantum sync --json | ...`).
+    public var out: @Sendable (String) -> Void = { print($0); fflush(nil) }
     /// Diagnostics and server status lines, one per call; by default written straight to stderr (fd 2).
     public var err: @Sendable (String) -> Void = { line in
         var s = line + "\n"
@@ -129,7 +133,7 @@ public struct QuantumCommand {
                 return try await runServer([:], generated: json)
             case "sync":
                 let opts = try parse(rest, flags: ["--server": true, "--local-path": true, "--initial-sync": false, "--realtime": false,
-                                                   "--token": true, "--client-id": true, "--ca": true])
+                                                   "--token": true, "--client-id": true, "--ca": true, "--quiet": false, "--json": false])
                 return try await SyncCommand(name: name, out: out, err: err).run(opts)
             case "trust":
                 let opts = try parse(rest, flags: ["--print": false, "--config": true, "--ca": true])

@@ -1,6 +1,7 @@
 import Glibc
 import QuantumCore
 import QuantumFileSync
+import Synchronization
 
 /// `quantum sync`: runs a `SyncClient` for one folder — a full compare (`--initial-sync`), then
 /// realtime following (`--realtime`) until SIGINT/SIGTERM. With neither flag it does the
@@ -24,8 +25,19 @@ struct SyncCommand {
         do { id = try opts["--client-id"] ?? ClientIdentity.stored(in: path) } catch { throw QuantumCommand.FileError(description: "\(error)") }
         var options = SyncClient.Options(server: server, localPath: path, clientID: id, token: opts["--token"])
         if let ca = opts["--ca"] { options.tls.trustRootsFile = ca }
-        options.progress = SyncProgress.standardOutput()
+        let quiet = opts["--quiet"] != nil, json = opts["--json"] != nil
+        if quiet && json { throw QuantumCommand.UsageError(message: "--quiet and --json cannot be used together") }
+        options.progress = quiet || json ? .silent : SyncProgress.standardOutput()
         options.log = err
+        // Lines for changes once realtime starts (the initial compare shows its progress instead);
+        // JSON objects for every change.
+        let live = Atomic<Bool>(false)
+        let out = self.out
+        if json {
+            options.report = { out($0.json.serialized) }
+        } else if !quiet {
+            options.report = { event in if live.load(ordering: .relaxed) { out(event.line) } }
+        }
         let client: SyncClient
         do { client = try SyncClient(options) } catch { throw QuantumCommand.FileError(description: "\(error)") }
         if initial {
@@ -39,6 +51,7 @@ struct SyncCommand {
             Task { await client.stop() }
         }
         err("\(name): syncing \(path) with \(server) as \(options.clientID) (realtime)")
+        live.store(true, ordering: .relaxed)
         await client.runRealtime()
         return 0
     }

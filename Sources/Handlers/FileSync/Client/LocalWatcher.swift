@@ -9,6 +9,14 @@ public enum LocalChange: Sendable, Equatable {
     case changed(String)
     /// A rename inside the folder (both halves seen): can be sent to the server as a move.
     case moved(from: String, to: String)
+
+    /// The paths it names (for messages).
+    public var paths: [String] {
+        switch self {
+        case .changed(let path): [path]
+        case .moved(let from, let to): [from, to]
+        }
+    }
 }
 
 /// Watches the client's folder with inotify — every directory, new ones as they appear — and

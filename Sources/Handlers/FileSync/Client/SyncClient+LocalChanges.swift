@@ -21,7 +21,7 @@ extension SyncClient {
                 options.log("sync: \(e)")
             } catch {
                 // The server is unreachable: the full compare after reconnecting sends it.
-                options.log("sync: cannot send \(change): \(error)")
+                options.log("sync: cannot send \(change.paths.joined(separator: " → ")) now (\(error)); it is sent once the server answers again")
                 needsFullCompare = true
             }
         }
@@ -44,6 +44,7 @@ extension SyncClient {
             guard let base else { return }
             do {
                 try await remote.delete(path, ifMatch: base.isDirectory ? nil : base.hash)
+                report(.up, .deleted, path, isDirectory: base.isDirectory)
             } catch let e as SyncClientError where e.status == 404 {
             } catch let e as SyncClientError where e.status == 412 {
                 state.forget(path)  // changed on the server since: that change wins, the file comes back
@@ -70,6 +71,7 @@ extension SyncClient {
             }
             try await remote.makeDirectory(path)
             state.files[path] = local
+            report(.up, .created, path, isDirectory: true)
             return
         }
         if let base, !base.isDirectory, base.hash == local.hash {
@@ -105,6 +107,7 @@ extension SyncClient {
             return false
         }
         state.move(from: from, to: to)
+        report(.up, .moved, from, to: to, isDirectory: local.isDirectory)
         if local.isDirectory { try await pushPath(to) }  // anything changed inside on the way
         return true
     }

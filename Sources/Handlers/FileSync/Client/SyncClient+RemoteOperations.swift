@@ -32,6 +32,7 @@ extension SyncClient {
                 if local?.isDirectory == false { options.log("sync: \(m.path) is a file here, a directory on the server; left alone"); return }
                 try tree.makeDirectory(m.path)
                 if let e = tree.entry(m.path) { state.files[m.path] = e }
+                if local == nil { report(.down, .created, m.path, isDirectory: true) }
                 return
             }
             if let local, local.isDirectory { options.log("sync: \(m.path) is a directory here, a file on the server; left alone"); return }
@@ -48,6 +49,7 @@ extension SyncClient {
             if let local, let base, tree.entry(to) == nil, local.isDirectory == base.isDirectory, local.isDirectory || local.hash == base.hash {
                 try tree.move(from: from, to: to)
                 state.move(from: from, to: to)
+                report(.down, .moved, from, to: to, isDirectory: local.isDirectory)
             } else if local == nil, tree.entry(to) != nil, state.files[to] != nil {
                 return  // already so here
             } else {
@@ -65,6 +67,7 @@ extension SyncClient {
             if local.hash == state.files[path]?.hash {
                 try tree.remove(path)
                 state.forget(path)
+                report(.down, .deleted, path)
             } else {
                 state.forget(path)
                 try await push(path, ifMatch: nil)
@@ -76,6 +79,7 @@ extension SyncClient {
         if changed.isEmpty {
             try tree.remove(path)
             state.forget(path)
+            report(.down, .deleted, path, isDirectory: true)
             return
         }
         for (p, e) in inside where !e.isDirectory && !changed.contains(p) { try tree.remove(p) }

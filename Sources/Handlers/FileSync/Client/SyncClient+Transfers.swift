@@ -19,8 +19,10 @@ extension SyncClient {
            now.hash != state.files[path]?.hash, now.hash != download.finish() {
             do { try await setAside(path) } catch { download.discard(); throw error }
         }
+        let existed = state.files[path] != nil
         let entry = try tree.place(download, at: path)
         state.files[path] = entry
+        report(.down, existed ? .updated : .created, path, size: entry.size)
         return entry
     }
 
@@ -30,8 +32,10 @@ extension SyncClient {
     func push(_ path: String, ifMatch: String?) async throws {
         guard let before = tree.entry(path), !before.isDirectory else { throw SyncClientError.local("cannot read \(path)") }
         let sent = try await remote.upload(path, file: tree.absolute(path), ifMatch: ifMatch)
+        let existed = state.files[path] != nil
         state.files[path] = sent.hash == before.hash ? before
             : ClientState.Entry(isDirectory: false, hash: sent.hash, size: sent.size, mtimeNanos: -1)
+        report(.up, existed ? .updated : .created, path, size: sent.size)
     }
 
     /// Both sides changed `path`: keep ours under a conflict name, take the server's.
@@ -55,6 +59,7 @@ extension SyncClient {
         state.files[path] = nil
         conflictsSeen += 1
         options.log("sync: conflict on \(path): both changed; this client's version is kept as \(name)")
+        report(.up, .conflict, path, to: name)
         try await push(name, ifMatch: nil)
         saveState()
     }

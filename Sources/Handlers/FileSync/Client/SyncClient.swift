@@ -31,6 +31,8 @@ public actor SyncClient {
         public var progress: SyncProgress = .silent
         /// One line per noteworthy event (conflicts, errors, reconnects).
         public var log: @Sendable (String) -> Void = { _ in }
+        /// Every change made to either side, as it is made.
+        public var report: @Sendable (SyncEvent) -> Void = { _ in }
 
         public init(server: String, localPath: String, clientID: String, token: String? = nil) {
             self.server = server
@@ -78,6 +80,11 @@ public actor SyncClient {
 
     /// Conflicts this client resolved (by keeping its version under a conflict name).
     public var conflicts: Int { conflictsSeen }
+
+    func report(_ direction: SyncEvent.Direction, _ action: SyncEvent.Action, _ path: String, to: String? = nil,
+                isDirectory: Bool = false, size: Int? = nil) {
+        options.report(SyncEvent(direction, action, path, to: to, isDirectory: isDirectory, size: size))
+    }
 
     func saveState() {
         do { try state.save(statePath) } catch { options.log("sync: \(error)") }
@@ -135,12 +142,15 @@ public actor SyncClient {
             try await keepBoth(p)
             summary.conflicts += 1
         case .deleteLocal(let p):
+            let isDirectory = state.files[p]?.isDirectory ?? false
             try tree.remove(p)
             state.forget(p)
             summary.deletedLocally += 1
+            report(.down, .deleted, p, isDirectory: isDirectory)
         case .deleteRemote(let p, let ifMatch):
             do {
                 try await remote.delete(p, ifMatch: ifMatch)
+                report(.up, .deleted, p, isDirectory: state.files[p]?.isDirectory ?? false)
                 state.forget(p)
                 summary.deletedRemotely += 1
             } catch let e as SyncClientError where e.status == 404 {
@@ -154,10 +164,12 @@ public actor SyncClient {
             try tree.makeDirectory(p)
             if let e = tree.entry(p) { state.files[p] = e }
             summary.directories += 1
+            report(.down, .created, p, isDirectory: true)
         case .makeRemoteDirectory(let p):
             try await remote.makeDirectory(p)
             if let e = local[p] ?? tree.entry(p) { state.files[p] = e }
             summary.directories += 1
+            report(.up, .created, p, isDirectory: true)
         case .remember(let p):
             if let e = local[p] { state.files[p] = e }
         case .forget(let p):

@@ -112,7 +112,19 @@ public struct SyncRemote: Sendable {
         let response = try await send(method, target, body: body, headers: headers)
         guard (200..<300).contains(response.status) else { throw await failure(response) }
         let bytes = try await response.body.collect(upTo: 256 << 20)
-        do { return try JSONParser.parse(bytes) } catch { throw SyncClientError.badResponse("\(method) \(target): \(error)") }
+        do { return try JSONParser.parse(bytes) } catch { throw Self.notTheAPI(method, target, response, bytes) }
+    }
+
+    /// A 2xx answer that is not the API's JSON: most likely the URL is not a file_sync handler
+    /// (a web site, or the handler's prefix left out). Says what came back.
+    private static func notTheAPI(_ method: String, _ target: String, _ response: ClientResponse, _ bytes: [UInt8]) -> SyncClientError {
+        let type = response.headers["content-type"] ?? "no Content-Type"
+        var start = String(String.UnicodeScalarView(String(decoding: bytes.prefix(60), as: UTF8.self).unicodeScalars.map {
+            $0.value < 0x20 || $0.value == 0x7f ? " " : $0
+        }))
+        if bytes.count > 60 { start += "…" }
+        return .badResponse("\(method) \(target) answered \(response.status) with \(type) (\(bytes.count) bytes: \"\(start)\")"
+                            + ", not file_sync's JSON; is the URL the file_sync handler's, with its prefix?")
     }
 
     private func failure(_ response: ClientResponse) async -> SyncClientError {
