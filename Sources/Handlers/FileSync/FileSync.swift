@@ -12,7 +12,7 @@ import QuantumCore
 /// `allowed_origins` (browser origins besides the page's own that may open the WebSocket and
 /// make changes through the API; a request with any other `Origin` gets 403), `ignore` globs,
 /// `history` (operations kept for catch-up, default 1000), `heartbeat_interval` (30s),
-/// `watch` (the disk watcher, default on).
+/// `watch` (the disk watcher, default on), `rate_limit` (per client address: see `SyncRateLimit`).
 public struct FileSync: HandlerModule {
     public static let moduleID = "http.handlers.file_sync"
 
@@ -27,12 +27,13 @@ public struct FileSync: HandlerModule {
     public var page: String?
     public var heartbeatInterval: CaddyDuration?
     public var watch: Bool?
+    public var rateLimit: SyncRateLimit?
 
     private var service: SyncService?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case root, enableUpload = "enable_upload", maxUploadSize = "max_upload_size", tokens, allowedOrigins = "allowed_origins"
-        case ignore, history, prefix, page, heartbeatInterval = "heartbeat_interval", watch
+        case ignore, history, prefix, page, heartbeatInterval = "heartbeat_interval", watch, rateLimit = "rate_limit"
     }
 
     public init(root: String, enableUpload: Bool = false) {
@@ -52,7 +53,8 @@ public struct FileSync: HandlerModule {
             throw ConfigError(path: "root", "cannot use \(root) as a sync root: \(error)")
         }
         context.onCleanup { shared.release() }
-        service = SyncService(root: shared, uploadsEnabled: enableUpload ?? false, maxUploadSize: maxUploadSize.map(\.bytes))
+        service = SyncService(root: shared, uploadsEnabled: enableUpload ?? false, maxUploadSize: maxUploadSize.map(\.bytes),
+                              limiter: rateLimit.map { SyncRateLimiter($0) })
     }
 
     public func validate() throws {
@@ -62,6 +64,7 @@ public struct FileSync: HandlerModule {
             throw ConfigError(path: "tokens[\(i)]", "a token cannot be empty (it would let requests with an empty ?token= in)")
         }
         try heartbeatInterval?.requireNonNegative("heartbeat_interval")
+        try rateLimit?.validate()
         if let prefix, !prefix.isEmpty, !prefix.hasPrefix("/") || prefix.hasSuffix("/") {
             throw ConfigError(path: "prefix", "prefix must start with / and not end with one (\"/sync\")")
         }
@@ -72,6 +75,10 @@ public struct FileSync: HandlerModule {
         let prefix = self.prefix ?? ""
         guard request.rawPath.hasPrefix(prefix) else { return try await next(request, context) }
         let rest = request.rawPath.dropFirst(prefix.count)
+        let address = request.connection.remoteHost
+        if rest.hasPrefix("/api/") || rest == "/ws", let wait = service.limiter?.admitMessage(from: address) {
+            return SyncRateLimiter.tooManyRequests(retryAfter: wait, "requests")
+        }
         if rest.hasPrefix("/api/") {
             try authorize(request)
             // A page on another site can send a form or a text/plain POST here without asking
@@ -88,7 +95,7 @@ public struct FileSync: HandlerModule {
                 return r
             }
             try checkOrigin(request)
-            let session = SyncSession(service: service)
+            let session = SyncSession(service: service, address: address)
             return WebSocketUpgrade.claim(request) { socket in await session.run(socket) }
         }
         if rest == (page ?? "/") || (rest.isEmpty && (page ?? "/") == "/") {

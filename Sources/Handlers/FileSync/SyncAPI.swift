@@ -134,6 +134,8 @@ struct SyncAPI {
         if path.isRoot { throw HTTPError(400, "upload needs a file path") }
         let limit = service.maxUploadSize
         if let limit, let declared = request.body.knownLength, declared > limit { throw HTTPError(413, "upload larger than max_upload_size") }
+        let address = request.connection.remoteHost
+        if let wait = service.limiter?.admitUpload(from: address) { return SyncRateLimiter.tooManyRequests(retryAfter: wait, "upload bytes") }
         let store = service.store
         let upload = try await service.blocking { try store.beginUpload() }
         do {
@@ -142,6 +144,8 @@ struct SyncAPI {
                 received += chunk.count
                 if let limit, received > limit { throw HTTPError(413, "upload larger than max_upload_size") }
                 try await service.blocking { try upload.write(chunk) }
+                // Over `upload_bytes_per_second`: read nothing more for a while (TCP slows the sender).
+                if let pause = service.limiter?.consumeUpload(chunk.count, from: address) { try await Task.sleep(for: pause) }
             }
         } catch {
             upload.discard()

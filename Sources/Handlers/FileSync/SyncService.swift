@@ -9,11 +9,14 @@ public final class SyncService: Sendable {
     public var hub: SyncHub { root.hub }
     public let uploadsEnabled: Bool
     public let maxUploadSize: Int?
+    /// `rate_limit`, per client address (nil: none).
+    let limiter: SyncRateLimiter?
 
-    init(root: SyncRoot, uploadsEnabled: Bool, maxUploadSize: Int?) {
+    init(root: SyncRoot, uploadsEnabled: Bool, maxUploadSize: Int?, limiter: SyncRateLimiter? = nil) {
         self.root = root
         self.uploadsEnabled = uploadsEnabled
         self.maxUploadSize = maxUploadSize
+        self.limiter = limiter
     }
 
     /// Logs and broadcasts operations that already happened.

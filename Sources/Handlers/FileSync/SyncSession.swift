@@ -10,8 +10,11 @@ import QuantumCore
 /// - `{"type":"FileOperation","operation":{"Delete":{"path":"a"}}}` (also `Move`, and `Create`
 ///   of a directory) from a subscribed client applies it → `{"type":"Ack","for":"FileOperation","seq":N}`.
 /// - Anything else → `{"type":"Error","message":"..."}`; the connection stays open.
+/// - Messages beyond `rate_limit` → an Error, then the connection is closed with 1008.
 struct SyncSession {
     let service: SyncService
+    /// The client's address, for `rate_limit`.
+    let address: String
 
     func run(_ socket: WebSocket) async {
         let client = SyncHub.Client(socket: socket)
@@ -19,6 +22,11 @@ struct SyncSession {
         defer { service.hub.remove(client) }
         for await message in socket {
             client.state.withLock { $0.lastSeen = SystemClock.monotonicNanos() }
+            if service.limiter?.admitMessage(from: address) != nil {
+                await send(socket, error: "rate limit exceeded: too many messages from this address")
+                await socket.close(code: .policyViolation, reason: "rate limit exceeded")
+                return
+            }
             guard case .text(let text) = message else {
                 await send(socket, error: "binary messages are not part of the protocol")
                 continue
