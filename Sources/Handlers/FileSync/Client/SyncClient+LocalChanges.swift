@@ -55,7 +55,7 @@ extension SyncClient {
             return
         }
         try await pushEntry(path, local)
-        if local.isDirectory {
+        if local.isDirectory, tree.entry(path)?.isDirectory == true {
             // Also what was in it before its watch existed (a directory moved or unpacked in).
             let inside = tree.scan(under: path, cache: state.files)
             for p in inside.keys.sorted() { try await pushEntry(p, inside[p]!) }
@@ -68,6 +68,9 @@ extension SyncClient {
             if base?.isDirectory == true { return }
             if let base {  // a file became a directory
                 do { try await remote.delete(path, ifMatch: base.hash) } catch let e as SyncClientError where e.status == 404 {}
+            } else if let existing = try await remote.metadata(path), !existing.isDirectory {
+                try await resolveTypeClash(path, serverHasDirectory: false)  // a file there already, made elsewhere
+                return
             }
             try await remote.makeDirectory(path)
             state.files[path] = local
@@ -82,16 +85,27 @@ extension SyncClient {
             do { try await remote.delete(path, ifMatch: nil) } catch let e as SyncClientError where e.status == 404 {}
             state.forget(path)
         }
-        if base == nil || base?.isDirectory == true, let existing = try await remote.metadata(path), !existing.isDirectory {
-            // New here, but the server has a file there already (made elsewhere, its operation
-            // not applied here yet). If-Match cannot say "must not exist", so look first.
-            if existing.hash == local.hash { state.files[path] = local } else { try await keepBoth(path) }
+        if base == nil || base?.isDirectory == true, let existing = try await remote.metadata(path) {
+            // New here, but the server has something there already (made elsewhere, its
+            // operation not applied here yet). If-Match cannot say "must not exist", so look first.
+            if existing.isDirectory {
+                try await resolveTypeClash(path, serverHasDirectory: true)
+                needsFullCompare = true  // the directory's contents come with the next full compare
+            } else if existing.hash == local.hash {
+                state.files[path] = local
+            } else {
+                try await keepBoth(path)
+            }
             return
         }
         do {
             try await push(path, ifMatch: base.flatMap { $0.isDirectory ? nil : $0.hash })
         } catch let e as SyncClientError where e.status == 412 {
-            try await keepBoth(path)
+            if try await remote.metadata(path) == nil {
+                try await push(path, ifMatch: nil)  // deleted on the server meanwhile: a change wins over a delete
+            } else {
+                try await keepBoth(path)
+            }
         }
     }
 

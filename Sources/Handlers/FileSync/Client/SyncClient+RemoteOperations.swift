@@ -8,7 +8,8 @@ import QuantumCore
 extension SyncClient {
     func applyRemote(_ op: LoggedOperation) async {
         guard op.seq > state.lastSeq else { return }  // already seen (catch-up and live overlap)
-        if op.sourceClient != options.clientID {
+        let superseded = op.operation.paths.contains { uploadedAt[$0].map { op.seq < $0 } ?? false }
+        if op.sourceClient != options.clientID && !superseded {
             do {
                 try await applyRemoteOperation(op.operation)
             } catch let e as SyncClientError where e.status == 404 {
@@ -19,6 +20,7 @@ extension SyncClient {
             }
         }
         state.lastSeq = op.seq
+        uploadedAt = uploadedAt.filter { $0.value > op.seq }
         saveState()
     }
 
@@ -29,13 +31,13 @@ extension SyncClient {
             let base = state.files[m.path]
             let local = tree.entry(m.path, cache: base)
             if m.isDirectory {
-                if local?.isDirectory == false { options.log("sync: \(m.path) is a file here, a directory on the server; left alone"); return }
+                if local?.isDirectory == false { try await resolveTypeClash(m.path, serverHasDirectory: true); return }
                 try tree.makeDirectory(m.path)
                 if let e = tree.entry(m.path) { state.files[m.path] = e }
                 if local == nil { report(.down, .created, m.path, isDirectory: true) }
                 return
             }
-            if let local, local.isDirectory { options.log("sync: \(m.path) is a directory here, a file on the server; left alone"); return }
+            if let local, local.isDirectory { try await resolveTypeClash(m.path, serverHasDirectory: false); return }
             if let local, local.hash == m.hash { state.files[m.path] = local; return }
             // `fetch` sets a local change aside before it replaces the file.
             try await fetch(m.path)

@@ -31,11 +31,25 @@ extension SyncClient {
     /// next compare hashes it again and sends the newer version.
     func push(_ path: String, ifMatch: String?) async throws {
         guard let before = tree.entry(path), !before.isDirectory else { throw SyncClientError.local("cannot read \(path)") }
-        let sent = try await remote.upload(path, file: tree.absolute(path), ifMatch: ifMatch)
+        let (sent, seq) = try await remote.upload(path, file: tree.absolute(path), ifMatch: ifMatch)
+        if let seq { uploadedAt[path] = seq }
         let existed = state.files[path] != nil
         state.files[path] = sent.hash == before.hash ? before
             : ClientState.Entry(isDirectory: false, hash: sent.hash, size: sent.size, mtimeNanos: -1)
         report(.up, existed ? .updated : .created, path, size: sent.size)
+    }
+
+    /// A file on one side and a directory on the other: a conflict like any other — the
+    /// server's keeps the name, the local one is set aside (a directory with everything in it).
+    func resolveTypeClash(_ path: String, serverHasDirectory: Bool) async throws {
+        try await setAside(path)
+        if serverHasDirectory {
+            try tree.makeDirectory(path)
+            if let e = tree.entry(path) { state.files[path] = e }
+            report(.down, .created, path, isDirectory: true)
+        } else {
+            try await fetch(path)
+        }
     }
 
     /// Both sides changed `path`: keep ours under a conflict name, take the server's.
@@ -46,7 +60,8 @@ extension SyncClient {
         }
     }
 
-    /// Renames the local `path` to a conflict name and uploads it under that name.
+    /// Renames the local `path` (a file, or a directory with its contents) to a conflict name
+    /// and uploads it under that name.
     func setAside(_ path: String) async throws {
         let now = SystemClock.wallSeconds()
         var attempt = 1
@@ -55,12 +70,13 @@ extension SyncClient {
             attempt += 1
             name = ConflictNaming.name(for: path, client: options.clientID, epochSeconds: now, attempt: attempt)
         }
+        let isDirectory = tree.entry(path)?.isDirectory ?? false
         try tree.move(from: path, to: name)
-        state.files[path] = nil
+        state.forget(path)
         conflictsSeen += 1
         options.log("sync: conflict on \(path): both changed; this client's version is kept as \(name)")
-        report(.up, .conflict, path, to: name)
-        try await push(name, ifMatch: nil)
+        report(.up, .conflict, path, to: name, isDirectory: isDirectory)
+        if isDirectory { try await pushPath(name) } else { try await push(name, ifMatch: nil) }
         saveState()
     }
 }

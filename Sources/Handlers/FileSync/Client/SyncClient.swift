@@ -60,6 +60,9 @@ public actor SyncClient {
     /// operation that did not fit what is on disk); done at the next chance.
     var needsFullCompare = false
     var conflictsSeen = 0
+    /// The seq of this client's latest upload of a path not yet caught up with: an older
+    /// operation on that path (a delete our change won over) must not undo it.
+    var uploadedAt: [String: Int] = [:]
     // Realtime mode.
     var events: AsyncStream<RealtimeConnection.Event>.Continuation?
     var connection: RealtimeConnection?
@@ -105,7 +108,10 @@ public actor SyncClient {
         let progress = options.progress
         progress.begin(steps: plan.filter(\.movesSomething).count)
         var summary = Summary()
+        var setAsideDirectories: [String] = []  // moved away whole: what the plan says about their contents no longer applies
         for action in plan {
+            if setAsideDirectories.contains(where: { action.path.hasPrefix($0 + "/") }) { continue }
+            if case .typeClash(let p) = action, local[p]?.isDirectory == true { setAsideDirectories.append(p) }
             do {
                 try await execute(action, local: local, summary: &summary)
             } catch let e as SyncClientError where e.status != nil || isLocal(e) {
@@ -175,7 +181,8 @@ public actor SyncClient {
         case .forget(let p):
             state.files[p] = nil
         case .typeClash(let p):
-            options.log("sync: \(p) is a file on one side and a directory on the other; left alone")
+            try await resolveTypeClash(p, serverHasDirectory: local[p]?.isDirectory != true)
+            summary.conflicts += 1
         }
     }
 
@@ -189,7 +196,7 @@ public actor SyncClient {
         case .makeLocalDirectory(let p): "mkdir \(p)"
         case .makeRemoteDirectory(let p): "mkdir \(p) on the server"
         case .remember(let p), .forget(let p): p
-        case .typeClash(let p): "skip \(p) (file here, directory there)"
+        case .typeClash(let p): "conflict \(p) (a file on one side, a directory on the other; both kept)"
         }
     }
 }

@@ -15,7 +15,8 @@ public enum SyncAction: Sendable, Equatable {
     case remember(String)
     /// Gone on both sides: forget it.
     case forget(String)
-    /// A file on one side and a directory on the other: left alone and reported.
+    /// A file on one side and a directory on the other: a conflict — the server's keeps the
+    /// name, the local one is set aside under a conflict name.
     case typeClash(String)
 
     public var path: String {

@@ -72,16 +72,17 @@ public struct SyncRemote: Sendable {
     }
 
     /// Uploads a whole file. With `ifMatch` the server only replaces a file that still has that
-    /// hash (412 otherwise: someone else changed it since this client last synced).
+    /// hash (412 otherwise: someone else changed it since this client last synced). Returns
+    /// what the server has now and the seq it logged the upload under.
     @discardableResult
-    public func upload(_ path: String, file: String, ifMatch: String?) async throws -> FileMetadata {
+    public func upload(_ path: String, file: String, ifMatch: String?) async throws -> (metadata: FileMetadata, seq: Int?) {
         var headers: [(String, String)] = [("Content-Type", "application/octet-stream")]
         if let ifMatch { headers.append(("If-Match", "\"\(ifMatch)\"")) }
         let body: RequestBody
         do { body = try RequestBody(contentsOfFile: file) } catch { throw SyncClientError.local("cannot read \(path): \(error)") }
         let doc = try await json("PUT", endpoint.apiTarget("upload/" + PathCodec.escapePath(path)), body: body, headers: headers)
         guard let meta = doc["metadata"].flatMap(FileMetadata.init(json:)) else { throw SyncClientError.badResponse("upload without metadata") }
-        return meta
+        return (meta, doc["seq"]?.intValue)
     }
 
     /// Deletes a file (guarded by `ifMatch`) or a directory with its contents.
