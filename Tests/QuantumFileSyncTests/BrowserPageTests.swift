@@ -26,9 +26,13 @@ final class BrowserPageTests: XCTestCase {
         }
         let s = try await SyncServer.start()
         let script = Self.repo.appendingPathComponent("scripts/file_sync_browser.py").path
-        let result = runProcess(python, [script, "--url", "http://127.0.0.1:\(s.port)/"], timeout: 180)
+        // Screenshots stay in the temporary folder (CI keeps it as an artifact).
+        let screenshots = NSTemporaryDirectory() + "quantum-sync-page-screenshots"
+        let result = runProcess(python, [script, "--url", "http://127.0.0.1:\(s.port)/", "--root", s.root, "--screenshots", screenshots],
+                                timeout: 240)
         XCTAssertEqual(result.status, 0, result.output)
-        XCTAssertTrue(result.output.contains("4 passed, 0 failed"), result.output)
+        XCTAssertTrue(result.output.contains("9 passed, 0 failed"), result.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: screenshots + "/folder.png"), "screenshots in \(screenshots)")
         await s.stop()
     }
 }

@@ -35,7 +35,13 @@ final class BrowseTests: FileServerTestCase {
         }
         XCTAssertTrue(r.text.contains("href=\"../\""), "a way up")
         XCTAssertFalse(r.text.contains(".secret"), "hidden entries are not listed")
-        XCTAssertFalse(r.text.contains("<script"), "works without JavaScript")
+        // Everything is in the HTML; the script only adds the filter box and local times.
+        XCTAssertTrue(r.text.contains("<div class=\"tools\" id=\"tools\" hidden>"), "no filter box without scripts")
+        XCTAssertTrue(r.text.contains("<time datetime=\""), "times a script can make local")
+        XCTAssertTrue(r.text.contains("<use href=\"#i-folder\"/>") && r.text.contains("<symbol id=\"i-file\""), "SVG icons")
+        XCTAssertFalse(r.text.unicodeScalars.contains { $0.properties.isEmojiPresentation }, "no emoji (boxes where no emoji font is installed)")
+        XCTAssertFalse(r.text.contains("http://") || r.text.contains("https://"), "nothing loaded from elsewhere")
+        XCTAssertTrue(r.text.contains("<nav class=\"crumbs\""), "breadcrumbs")
     }
 
     func testNamesAreEscaped() async throws {

@@ -51,53 +51,72 @@ struct DirectoryListing {
         return "[" + entries.joined(separator: ",") + "]"
     }
 
+    /// The listing page: breadcrumbs, a filter box and local times when scripts run (the page
+    /// works without them), icons from `PageLook`.
     func html() -> String {
         let title = HTML.escape(path)
         var rows = ""
-        if path != "/" { rows += "<tr><td class=\"name\"><a href=\"../\">⬑ Up</a></td><td></td><td></td></tr>\n" }
+        if path != "/" {
+            rows += "<tr class=\"up\"><td class=\"name\">\(PageLook.icon(.up))<a href=\"../\">Up</a></td><td class=\"size\"></td><td class=\"time\"></td></tr>\n"
+        }
         for item in items {
             let name = item.name + (item.isDirectory ? "/" : "")
             let href = "./" + PathCodec.escapePath(item.name) + (item.isDirectory ? "/" : "")
-            let icon = item.isDirectory ? "📁" : (item.isSymlink ? "🔗" : "📄")
-            rows += "<tr><td class=\"name\"><a href=\"\(HTML.escape(href))\">\(icon) \(HTML.escape(name))</a></td>"
+            let icon = PageLook.icon(item.isDirectory ? .folder : (item.isSymlink ? .link : .file))
+            rows += "<tr class=\"\(item.isDirectory ? "dir" : "file")\" data-name=\"\(HTML.escape(item.name.lowercased()))\">"
+                + "<td class=\"name\">\(icon)<a href=\"\(HTML.escape(href))\">\(HTML.escape(name))</a></td>"
                 + "<td class=\"size\">\(item.isDirectory ? "—" : Self.humanSize(item.size))</td>"
                 + "<td class=\"time\"><time datetime=\"\(RFC3339.format(epochSeconds: item.mtimeSeconds))\">"
                 + "\(HTTPDate.format(epochSeconds: item.mtimeSeconds))</time></td></tr>\n"
         }
-        func header(_ label: String, _ key: String) -> String {
+        func header(_ label: String, _ key: String, _ cls: String) -> String {
             let next = sortBy == key && ascending ? "desc" : "asc"
             let mark = sortBy == key ? (ascending ? " ▲" : " ▼") : ""
-            return "<th><a href=\"?sort=\(key)&amp;order=\(next)\">\(label)\(mark)</a></th>"
+            let sort = sortBy == key ? " aria-sort=\"\(ascending ? "ascending" : "descending")\"" : ""
+            return "<th class=\"\(cls)\"\(sort)><a href=\"?sort=\(key)&amp;order=\(next)\">\(label)\(mark)</a></th>"
         }
         let dirs = items.filter(\.isDirectory).count
         return """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Index of \(title)</title>
-        <style>
-        :root{color-scheme:light dark;--fg:#1d1d1f;--muted:#6e6e73;--line:#e5e5ea;--link:#0066cc;--bg:#fff;--row:#f5f5f7}
-        @media (prefers-color-scheme:dark){:root{--fg:#f5f5f7;--muted:#a1a1a6;--line:#38383a;--link:#4da3ff;--bg:#1c1c1e;--row:#2c2c2e}}
-        body{margin:0;font:15px/1.5 system-ui,-apple-system,Segoe UI,sans-serif;color:var(--fg);background:var(--bg)}
-        main{max-width:60rem;margin:0 auto;padding:2rem 1rem}
-        h1{font-size:1.4rem;font-weight:600;word-break:break-all;margin:0 0 .25rem}
-        p.meta{color:var(--muted);margin:0 0 1.5rem}
-        table{width:100%;border-collapse:collapse}
-        th,td{text-align:left;padding:.45rem .6rem;border-bottom:1px solid var(--line)}
-        th a{color:var(--muted);text-decoration:none;font-weight:500}
-        tr:hover td{background:var(--row)}
-        td.name a{color:var(--link);text-decoration:none;word-break:break-all}
-        td.size,td.time{color:var(--muted);white-space:nowrap}
-        td.size,th:nth-child(2){text-align:right}
-        @media (max-width:600px){td.time,th:nth-child(3){display:none}}
-        </style></head>
-        <body><main>
-        <h1>Index of \(title)</h1>
+        <style>\(PageLook.css)</style></head>
+        <body>\(PageLook.sprite)
+        <main>
+        <nav class="crumbs" aria-label="Folders">\(breadcrumbs())</nav>
+        <div class="tools" id="tools" hidden><label for="filter" class="note">Filter</label>
+        <input type="search" id="filter" placeholder="Type to filter this folder" autocomplete="off"></div>
         <p class="meta">\(dirs) folder\(dirs == 1 ? "" : "s"), \(items.count - dirs) file\(items.count - dirs == 1 ? "" : "s")</p>
-        <table><thead><tr>\(header("Name", "name"))\(header("Size", "size"))\(header("Modified", "time"))</tr></thead>
-        <tbody>
+        <table><thead><tr>\(header("Name", "name", "name"))\(header("Size", "size", "size"))\(header("Modified", "time", "time"))</tr></thead>
+        <tbody id="rows">
         \(rows)</tbody></table>
-        </main></body></html>
+        </main>
+        <script>
+        "use strict";
+        for (const t of document.querySelectorAll("time[datetime]")) t.textContent = new Date(t.getAttribute("datetime")).toLocaleString();
+        const filter = document.getElementById("filter");
+        document.getElementById("tools").hidden = false;
+        filter.addEventListener("input", () => {
+          const q = filter.value.trim().toLowerCase();
+          for (const row of document.querySelectorAll("#rows tr[data-name]")) row.hidden = q !== "" && !row.dataset.name.includes(q);
+        });
+        </script>
+        </body></html>
         """
+    }
+
+    /// `/ › docs › 2026 ›` with a link on each folder above this one.
+    private func breadcrumbs() -> String {
+        let parts = path.split(separator: "/").map(String.init)
+        let home = parts.isEmpty ? "./" : String(repeating: "../", count: parts.count)
+        var out = "<a href=\"\(home)\">\(PageLook.icon(.folder)) Home</a>"
+        for (i, part) in parts.enumerated() {
+            let up = parts.count - i - 1
+            out += "<span class=\"sep\" aria-hidden=\"true\">›</span>"
+            out += up == 0 ? "<span aria-current=\"page\">\(HTML.escape(part))</span>"
+                : "<a href=\"\(String(repeating: "../", count: up))\">\(HTML.escape(part))</a>"
+        }
+        return out
     }
 
     static func humanSize(_ n: Int) -> String {
