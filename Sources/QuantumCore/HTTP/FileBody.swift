@@ -6,9 +6,12 @@ final class FileBodySource: Sendable {
     let length: Int
     private let fd: Int32
     private let offset = Mutex(0)
+    /// Told the bytes handed out so far, after each piece.
+    private let progress: (@Sendable (Int) -> Void)?
     static let chunkBytes = 256 * 1024
 
-    init(path: String) throws {
+    init(path: String, progress: (@Sendable (Int) -> Void)? = nil) throws {
+        self.progress = progress
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SystemError.last("open \(path)") }
         var st = stat()
@@ -34,6 +37,7 @@ final class FileBodySource: Sendable {
             return buffer
         }
         offset.withLock { $0 = start + chunk.count }
+        progress?(start + chunk.count)
         return chunk
     }
 }
@@ -41,7 +45,9 @@ final class FileBodySource: Sendable {
 extension RequestBody {
     /// The contents of the file at `path`, read piece by piece while the request is sent
     /// (`Content-Length` is its size when opened).
-    public init(contentsOfFile path: String) throws {
-        self.init(file: try FileBodySource(path: path))
+    /// `progress` is told the bytes read so far after each piece (about what was sent: a
+    /// piece is read when the connection can take it).
+    public init(contentsOfFile path: String, progress: (@Sendable (Int) -> Void)? = nil) throws {
+        self.init(file: try FileBodySource(path: path, progress: progress))
     }
 }

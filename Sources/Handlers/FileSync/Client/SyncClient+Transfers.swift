@@ -9,8 +9,15 @@ extension SyncClient {
     @discardableResult
     func fetch(_ path: String) async throws -> LocalEntry {
         let download = try tree.beginDownload()
+        let progress = options.progress
+        progress.beginTransfer(path)
+        var received = 0
         do {
-            _ = try await remote.download(path) { try download.write($0) }
+            _ = try await remote.download(path) { chunk in
+                try download.write(chunk)
+                received += chunk.count
+                progress.transferred(received)
+            }
         } catch {
             download.discard()
             throw error
@@ -31,7 +38,9 @@ extension SyncClient {
     /// next compare hashes it again and sends the newer version.
     func push(_ path: String, ifMatch: String?) async throws {
         guard let before = tree.entry(path), !before.isDirectory else { throw SyncClientError.local("cannot read \(path)") }
-        let (sent, seq) = try await remote.upload(path, file: tree.absolute(path), ifMatch: ifMatch)
+        let progress = options.progress
+        progress.beginTransfer(path, size: before.size)
+        let (sent, seq) = try await remote.upload(path, file: tree.absolute(path), ifMatch: ifMatch) { progress.transferred($0) }
         if let seq { uploadedAt[path] = seq }
         let existed = state.files[path] != nil
         state.files[path] = sent.hash == before.hash ? before

@@ -1,4 +1,5 @@
 import Glibc
+import QuantumCore
 
 /// Reports a full sync's progress: a bar redrawn in place on a terminal, one plain line per
 /// step otherwise (logs and pipes should not fill with carriage returns).
@@ -13,6 +14,10 @@ public final class SyncProgress: @unchecked Sendable {
     private var total = 0
     private var done = 0
     private var bytes = 0
+    // The transfer under way: its name, size when known, when the bar was last drawn.
+    private var transferName = ""
+    private var transferSize: Int?
+    private var drawnAt: UInt64 = 0
 
     /// `write` gets text without a trailing newline for the bar, whole lines otherwise.
     public init(style: Style, write: @escaping @Sendable (String) -> Void) {
@@ -54,6 +59,26 @@ public final class SyncProgress: @unchecked Sendable {
             if name.count > 40 { name = "…" + name.suffix(39) }
             write("\r\u{1B}[K[\(bar)] \(done)/\(total) \(Self.format(bytes: bytes)) \(name)")
         }
+    }
+
+    /// A download or upload starts (`size` when known beforehand).
+    func beginTransfer(_ name: String, size: Int? = nil) {
+        guard style == .bar, total > 0 else { return }
+        transferName = name
+        transferSize = size
+    }
+
+    /// `count` bytes of the transfer under way have moved: on a terminal the bar shows them,
+    /// redrawn at most ten times a second (a large file shows it is moving).
+    func transferred(_ count: Int) {
+        guard style == .bar, total > 0 else { return }
+        let now = SystemClock.monotonicNanos()
+        guard now &- drawnAt >= 100_000_000 else { return }
+        drawnAt = now
+        var name = transferName
+        if name.count > 30 { name = "…" + name.suffix(29) }
+        let of = transferSize.map { " of " + Self.format(bytes: $0) } ?? ""
+        write("\r\u{1B}[K[\(done)/\(total)] \(name): \(Self.format(bytes: count))\(of)")
     }
 
     func finish(_ summary: String) {

@@ -75,11 +75,12 @@ public struct SyncRemote: Sendable {
     /// hash (412 otherwise: someone else changed it since this client last synced). Returns
     /// what the server has now and the seq it logged the upload under.
     @discardableResult
-    public func upload(_ path: String, file: String, ifMatch: String?) async throws -> (metadata: FileMetadata, seq: Int?) {
+    public func upload(_ path: String, file: String, ifMatch: String?,
+                       progress: (@Sendable (Int) -> Void)? = nil) async throws -> (metadata: FileMetadata, seq: Int?) {
         var headers: [(String, String)] = [("Content-Type", "application/octet-stream")]
         if let ifMatch { headers.append(("If-Match", "\"\(ifMatch)\"")) }
         let body: RequestBody
-        do { body = try RequestBody(contentsOfFile: file) } catch { throw SyncClientError.local("cannot read \(path): \(error)") }
+        do { body = try RequestBody(contentsOfFile: file, progress: progress) } catch { throw SyncClientError.local("cannot read \(path): \(error)") }
         let doc = try await json("PUT", endpoint.apiTarget("upload/" + PathCodec.escapePath(path)), body: body, headers: headers)
         guard let meta = doc["metadata"].flatMap(FileMetadata.init(json:)) else { throw SyncClientError.badResponse("upload without metadata") }
         return (meta, doc["seq"]?.intValue)
