@@ -8,8 +8,11 @@ import QuantumCore
 public struct DefaultSites: Sendable {
     /// The hosts both sites listen on (IP literals or names, no port).
     public let hosts: [String]
+    /// Where `public` and `sync-data` are looked for (the directory `quantum run` started in).
     public let workingDirectory: String
+    /// The files site's port (8080; tests choose free ones).
     public let filesPort: Int
+    /// The sync site's port (8081).
     public let syncPort: Int
     /// The sync site's token: only when listening beyond loopback.
     public let token: SyncToken?

@@ -4,6 +4,7 @@ import QuantumCore
 /// The built-in sync site's token when it listens beyond loopback: made at the first such start,
 /// kept owner-only (0600) in the data directory, the same on every later start.
 public struct SyncToken: Sendable {
+    /// The token itself: what the page sends as `Authorization: Bearer`.
     public let value: String
     /// Where it is kept.
     public let path: String

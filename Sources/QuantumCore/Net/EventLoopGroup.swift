@@ -36,6 +36,7 @@ package final class HTTPListenerSet: Sendable {
                             exclusive: Bool = false) async throws -> HTTPListenerSet {
         var bound = address
         var listeners: [Listener] = []
+        if !exclusive && address.port != 0 { try Sockets.ensureFree(address) }
         do {
             for loop in exclusive ? [group.loops[0]] : group.loops {
                 let fd = try Sockets.listen(bound, exclusive: exclusive)

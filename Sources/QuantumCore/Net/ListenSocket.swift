@@ -5,18 +5,34 @@ import Glibc
 package enum Sockets {
     /// `exclusive`: without `SO_REUSEPORT`, so a second process cannot bind it too (the admin endpoint).
     package static func listen(_ address: SocketAddress, backlog: Int32 = 1024, exclusive: Bool = false) throws -> Int32 {
+        let fd = try boundSocket(address, nonBlocking: true, reusePort: !exclusive)
+        guard Glibc.listen(fd, backlog) == 0 else { let e = SystemError.last("listen \(address)"); close(fd); throw e }
+        return fd
+    }
+
+    /// Fails with `EADDRINUSE` when another socket holds `address`. The loops' sockets share a
+    /// port through `SO_REUSEPORT`, which would just as well let a second process (another
+    /// Quantum started by mistake) bind it and silently take half the connections; a probe
+    /// bound without it cannot share, so it finds any holder first (as Caddy refuses to start).
+    package static func ensureFree(_ address: SocketAddress) throws {
+        close(try boundSocket(address, nonBlocking: false, reusePort: false))
+    }
+
+    private static func boundSocket(_ address: SocketAddress, nonBlocking: Bool, reusePort: Bool) throws -> Int32 {
         let domain = address.family == .v4 ? AF_INET : AF_INET6
-        let fd = socket(domain, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(domain, Int32(SOCK_STREAM.rawValue) | (nonBlocking ? Int32(SOCK_NONBLOCK.rawValue) : 0) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw SystemError.last("socket") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        if !exclusive { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        if reusePort { setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, socklen_t(MemoryLayout<Int32>.size)) }
         if address.family == .v6 && !IPAddress.isV4Mapped(address.bytes) && address.bytes != [UInt8](repeating: 0, count: 16) {
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &one, socklen_t(MemoryLayout<Int32>.size))
         }
-        let rc = address.withSockaddr { bind(fd, $0, $1) }
-        guard rc == 0 else { let e = SystemError.last("bind \(address)"); close(fd); throw e }
-        guard Glibc.listen(fd, backlog) == 0 else { let e = SystemError.last("listen \(address)"); close(fd); throw e }
+        guard address.withSockaddr({ bind(fd, $0, $1) }) == 0 else {
+            let code = errno
+            close(fd)
+            throw SystemError(operation: code == EADDRINUSE ? "bind \(address) (something else is listening there)" : "bind \(address)", code: code)
+        }
         return fd
     }
 
