@@ -166,10 +166,6 @@ public struct FileServer: HandlerModule, SynchronousHandler {
             if canonical && request.rawPath.hasSuffix("/") && request.rawPath != "/" {
                 return redirect(request, to: String(request.rawPath.dropLast()))
             }
-            if canonical, let last = clean.split(separator: "/").last, (indexNames ?? ["index.html", "index.txt"]).contains(String(last)) {
-                // From the decoded path: the raw one may spell the name with escapes (`%69ndex.html`).
-                return redirect(request, to: PathCodec.escapePath(String(clean.dropLast(last.utf8.count))))
-            }
             return serve(info, request, context, known)
         }
     }

@@ -10,7 +10,7 @@ public enum Placeholders {
             let key = String(name.dropFirst(10))
             if let v = c.vars[key] { return v }
             if key == "client_ip" { return r.connection.remoteHost }
-            return nil
+            return ""  // as Caddy: variables are dynamic, so an unset one is known and empty
         }
         if name.hasPrefix("http.response.header."), let response { return response.headers[String(name.dropFirst(21))] ?? "" }
         if name == "http.response.status" || name == "http.response.status_code", let response { return String(response.status) }
