@@ -2,8 +2,10 @@ import QuantumCore
 
 /// `encode`: compresses responses (gzip, zstd, br) that the client accepts and whose content
 /// type is compressible, streaming bodies of unknown length. Like Caddy it never compresses
-/// twice, never 206/304/HEAD, drops `Content-Length`, marks the ETag with the encoding, and
-/// adds `Vary: Accept-Encoding`.
+/// twice, never 206/304, drops `Content-Length`, marks the ETag with the encoding, and adds
+/// `Vary: Accept-Encoding`. A HEAD gets the head its GET would: the same `Content-Encoding` and
+/// ETag, and the same `Content-Length` where the GET has one (a body held in memory, compressed
+/// to count it); a streamed body is never run for HEAD, so neither has a length then.
 public struct Encode: HandlerModule {
     public static let moduleID = "http.handlers.encode"
 
@@ -126,7 +128,7 @@ public struct Encode: HandlerModule {
     }
 
     private func shouldEncode(_ response: Response, _ request: Request) -> Bool {
-        if request.method == "HEAD" || response.upgrade != nil { return false }
+        if response.upgrade != nil { return false }
         let status = response.status
         if status < 200 || status == 204 || status == 206 || status == 304 { return false }
         if !statusCodes.isEmpty && !statusCodes.contains(where: { $0 < 10 ? status / 100 == $0 : status == $0 }) { return false }
