@@ -19,6 +19,24 @@ final class RouteSemanticsTests: XCTestCase {
         XCTAssertEqual(c.body, "fallback")
     }
 
+    /// The original Quantum's matcher form loads as Caddy's (with a warning naming Caddy's form).
+    func testTheOriginalMatcherFormLoadsAsCaddys() async throws {
+        let chain = try Config.chain(routes: """
+        [{"match": [{"matcher": "path", "paths": ["/api/*"]}], "handle": [{"handler": "static_response", "body": "api"}]},
+         {"handle": [{"handler": "static_response", "body": "other"}]}]
+        """)
+        let api = try await send(chain, request("/api/users"))
+        let other = try await send(chain, request("/about"))
+        XCTAssertEqual(api.body, "api")
+        XCTAssertEqual(other.body, "other")
+        XCTAssertThrowsError(try Config.chain(routes: #"[{"match": [{"matcher": "path", "paths": ["/a"], "hosts": ["x"]}], "handle": []}]"#)) { error in
+            XCTAssertTrue("\(error)".contains("takes one field besides \"matcher\"; write Caddy's {\"path\": ...} instead"), "\(error)")
+        }
+        XCTAssertThrowsError(try Config.chain(routes: #"[{"match": [{"matcher": "pth", "paths": ["/a"]}], "handle": []}]"#)) { error in
+            XCTAssertTrue("\(error)".contains("pth"), "\(error)")
+        }
+    }
+
     func testMatchingRoutesChainIntoLaterRoutes() async throws {
         // A headers route does not answer: its `next` continues into the following routes.
         let chain = try Config.chain(routes: """

@@ -9,6 +9,10 @@ public struct MatcherSet: Sendable, Decodable {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: NameKey.self)
         let registry = try decoder.provisionContext.registry
+        if let legacy = try Self.legacyForm(container, registry: registry) {
+            matchers = [legacy]
+            return
+        }
         var matchers: [any RequestMatcher] = []
         for key in container.allKeys {
             let sub = try container.superDecoder(forKey: key)
@@ -17,6 +21,26 @@ public struct MatcherSet: Sendable, Decodable {
             matchers.append(matcher)
         }
         self.matchers = matchers
+    }
+
+    /// The original Quantum's form, `{"matcher": "path", "paths": ["/api/*"]}`: one matcher
+    /// named by `matcher`, configured by the one other field. Loaded as Caddy's
+    /// `{"path": ["/api/*"]}`, with a warning that shows that form; nil for Caddy's own form.
+    private static func legacyForm(_ container: KeyedDecodingContainer<NameKey>, registry: ModuleRegistry) throws -> (any RequestMatcher)? {
+        guard let nameKey = container.allKeys.first(where: { $0.stringValue == "matcher" }),
+              let name = try? container.decode(String.self, forKey: nameKey) else { return nil }
+        let rest = container.allKeys.filter { $0.stringValue != "matcher" }
+        guard rest.count == 1, let field = rest.first else {
+            throw try container.superDecoder(forKey: nameKey).error(
+                "the {\"matcher\": \"\(name)\", ...} form takes one field besides \"matcher\"; write Caddy's {\"\(name)\": ...} instead")
+        }
+        let sub = try container.superDecoder(forKey: field)
+        let module = try registry.load(namespace: "http.matchers", name: name, kind: "matcher", from: sub, keyPath: sub.codingPath)
+        guard let matcher = module as? any RequestMatcher else { throw sub.error("\(name) is not a matcher") }
+        let at = ConfigPath.format(container.codingPath)
+        ProcessLog.write(nil, .warn, logger: "config",
+                         "\(at): {\"matcher\": \"\(name)\", \"\(field.stringValue)\": ...} is the original Quantum form; Caddy's is {\"\(name)\": ...}")
+        return matcher
     }
 
     /// True when every matcher matches; matchers before a failing one may have written to `context`.
