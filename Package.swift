@@ -18,7 +18,8 @@ let package = Package(
         .executable(name: "quantum", targets: ["quantum"]),
     ],
     targets: [
-        .target(name: "CQuantumLinux", path: "Sources/CQuantumLinux"),
+        // libcrypt (libxcrypt, from libc6-dev) for bcrypt: basic auth's password hashes.
+        .target(name: "CQuantumLinux", path: "Sources/CQuantumLinux", linkerSettings: [.linkedLibrary("crypt")]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CNGHTTP2", path: "Sources/CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),

@@ -8,6 +8,9 @@
 #include <sys/syscall.h>
 #include <spawn.h>
 #include <linux/openat2.h>
+#include <crypt.h>
+#include <stdlib.h>
+#include <string.h>
 #include "CQuantumLinux.h"
 
 int cq_available_cpus(void) {
@@ -69,4 +72,19 @@ int cq_spawn_detached(const char *path, char *const argv[], char *const envp[], 
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     return rc;
+}
+
+int cq_crypt(const char *phrase, const char *setting, char *out, unsigned long outsize) {
+    struct crypt_data *data = calloc(1, sizeof *data);  /* ~32 KiB: not on a small thread stack */
+    if (!data) return -1;
+    const char *hash = crypt_r(phrase, setting, data);
+    int ok = hash && hash[0] != '*' && strlen(hash) < outsize;
+    if (ok) strcpy(out, hash);
+    explicit_bzero(data, sizeof *data);
+    free(data);
+    return ok ? 0 : -1;
+}
+
+int cq_bcrypt_salt(unsigned long cost, char *out, unsigned long outsize) {
+    return crypt_gensalt_rn("$2a$", cost, NULL, 0, out, (int)outsize) ? 0 : -1;
 }

@@ -47,6 +47,10 @@ public struct QuantumCommand {
                                       line per change (--quiet: none; --json: one JSON object per
                                       change, no progress). For an https server, --ca FILE trusts
                                       FILE's roots (default: the system's).
+      hash-password [--plaintext P] [--algorithm bcrypt|scrypt] [--salt S]
+                                      Print a password hash for an http_basic account (as caddy
+                                      hash-password; the password is read from standard input when
+                                      --plaintext is not given).
       trust [--print] [--config FILE] [--ca ID]
                                       Print the local CA's root certificate (path and PEM) and, as
                                       root, install it into the system store (Debian's
@@ -135,6 +139,8 @@ public struct QuantumCommand {
                 let opts = try parse(rest, flags: ["--server": true, "--local-path": true, "--initial-sync": false, "--realtime": false,
                                                    "--token": true, "--client-id": true, "--ca": true, "--quiet": false, "--json": false])
                 return try await SyncCommand(name: name, out: out, err: err).run(opts)
+            case "hash-password":
+                return try HashPasswordCommand(out: out).run(try parse(rest, flags: ["--plaintext": true, "--algorithm": true, "--salt": true]))
             case "trust":
                 let opts = try parse(rest, flags: ["--print": false, "--config": true, "--ca": true])
                 let id = opts["--ca"] ?? "local"

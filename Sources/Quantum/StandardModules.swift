@@ -18,6 +18,7 @@ public enum StandardModules {
         r.register(Vars.self)
         r.register(MetricsHandler.self)
         r.register(RequestBodyLimit.self)
+        r.register(Authentication.self)
         r.register(WebSocketEcho.self)
         r.register(FileServer.self)
         r.register(FileMatcher.self)

@@ -152,6 +152,23 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// `hash-password` prints what `caddy hash-password` prints: scrypt keys byte for byte (same
+    /// salt), bcrypt hashes in the same `$2a$14$` form that both verify.
+    func testHashPasswordAgreesWithCaddy() async throws {
+        let scrypt = await Self.quantum(["hash-password", "--plaintext", "hunter2", "--algorithm", "scrypt", "--salt", "pepper"])
+        XCTAssertEqual(scrypt.status, 0, scrypt.err)
+        let bcrypt = await Self.quantum(["hash-password", "--plaintext", "hunter2"])
+        XCTAssertTrue(bcrypt.out.hasPrefix("$2a$14$") && bcrypt.out.count == 60, bcrypt.out)
+        XCTAssertTrue(PasswordHash.bcrypt.matches("hunter2", hash: Array(bcrypt.out.utf8)))
+        XCTAssertFalse(PasswordHash.bcrypt.matches("hunter3", hash: Array(bcrypt.out.utf8)))
+        let refused = await Self.quantum(["hash-password", "--plaintext", "x", "--algorithm", "md5"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.err.contains("unknown --algorithm \"md5\""), refused.err)
+        try XCTSkipUnless(DebianCaddy.installed, "Debian's caddy is not installed")
+        let theirs = runProcess(DebianCaddy.path, ["hash-password", "--plaintext", "hunter2", "--algorithm", "scrypt", "--salt", "pepper"])
+        XCTAssertEqual(scrypt.out, theirs.output.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     func testDefaultConfigIsValid() throws {
         let directory = NSTemporaryDirectory() + "quantum-default-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

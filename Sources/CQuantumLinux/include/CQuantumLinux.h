@@ -35,6 +35,14 @@ unsigned long long cq_fast_random(void);
 /// and may not leave it (EXDEV), even through symlinks. ENOSYS where the kernel lacks openat2.
 int cq_open_beneath(int dirfd, const char *path, int flags, unsigned int mode);
 
+/// crypt_r(3) (libxcrypt) for `phrase` with `setting` (a bcrypt hash or salt, `$2a$14$...`):
+/// the hash into `out`; 0 on success, -1 when the setting is not one libcrypt knows.
+int cq_crypt(const char *phrase, const char *setting, char *out, unsigned long outsize);
+
+/// A new bcrypt setting (`$2a$COST$` and 22 salt characters from the OS's randomness) into `out`;
+/// 0 on success.
+int cq_bcrypt_salt(unsigned long cost, char *out, unsigned long outsize);
+
 /// O_PATH, which Glibc's Swift module does not export (it needs _GNU_SOURCE).
 extern const int cq_O_PATH;
 

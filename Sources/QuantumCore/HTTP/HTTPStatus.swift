@@ -59,6 +59,10 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// Placeholders the failing handler offers to error routes (`http.reverse_proxy.*`).
     public var placeholders: [String: String]
+    /// Header fields the failing handler sets on the answer (`WWW-Authenticate` on a 401), as a
+    /// Caddy handler sets them on the writer before returning its error: the error answer and
+    /// what error routes answer carry them.
+    public var headers = HTTPFields()
     /// `message` and `placeholders` are optional: `throw HTTPError(404)` is enough.
     public init(_ status: Int, _ message: String = "", placeholders: [String: String] = [:]) {
         self.status = status

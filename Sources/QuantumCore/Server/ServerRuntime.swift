@@ -152,13 +152,13 @@ package final class ServerRuntime: Sendable {
             do {
                 var response = try await errorProgram.entry(original, ctx)
                 if response.status == 200 && ErrorPlaceholders.isDefault(response) { response.status = httpError.status }
-                return response
+                return ErrorPlaceholders.carryingHeaders(of: httpError, response)
             } catch {
                 let second = error as? HTTPError ?? HTTPError(500, "\(error)")
-                return Response(status: second.status)
+                return ErrorPlaceholders.carryingHeaders(of: httpError, Response(status: second.status))
             }
         }
-        return Response(status: httpError.status)
+        return ErrorPlaceholders.carryingHeaders(of: httpError, Response(status: httpError.status))
     }
 }
 
@@ -172,6 +172,14 @@ enum ErrorPlaceholders {
         ctx.placeholders["http.error.trace"] = ""
         ctx.placeholders["http.error.id"] = id
         for (name, value) in e.placeholders { ctx.placeholders[name] = value }
+    }
+
+    /// The failing handler's header fields on the error answer (those the answer sets itself win).
+    static func carryingHeaders(of error: HTTPError, _ response: Response) -> Response {
+        guard !error.headers.isEmpty else { return response }
+        var response = response
+        for field in error.headers where !response.headers.contains(field.name) { response.headers.add(field.name, field.value) }
+        return response
     }
 
     static func splitURI(_ uri: String) -> (String, String) {

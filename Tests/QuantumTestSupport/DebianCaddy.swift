@@ -1,14 +1,13 @@
 import Foundation
-import QuantumTestSupport
 
 /// Debian's `caddy` 2.6.2, run as the oracle a test compares Quantum with.
-enum DebianCaddy {
-    static let path = "/usr/bin/caddy"
-    static var installed: Bool { FileManager.default.isExecutableFile(atPath: path) }
+public enum DebianCaddy {
+    public static let path = "/usr/bin/caddy"
+    public static var installed: Bool { FileManager.default.isExecutableFile(atPath: path) }
 
     /// Starts caddy on `json` (whose admin listens on `admin`), with its folders in `scratch`;
     /// returns once its admin answers. The caller terminates the process.
-    static func start(_ json: String, admin: Int, scratch: String) throws -> Process {
+    public static func start(_ json: String, admin: Int, scratch: String) throws -> Process {
         let file = scratch + "/caddy-\(UUID().uuidString).json"
         try json.write(toFile: file, atomically: true, encoding: .utf8)
         let process = Process()
