@@ -3,7 +3,7 @@
 # Python virtualenv with Selenium that the browser test drives headless Chromium with.
 # Idempotent and quiet when everything is present. Runs apt-get through sudo when not root.
 set -euo pipefail
-packages=(curl openssl python3 python3-venv caddy zlib1g-dev libzstd-dev libbrotli-dev libssl-dev libnghttp2-dev nghttp2-client gzip zstd brotli python3-websockets prometheus
+packages=(curl openssl python3 python3-venv caddy zlib1g-dev libzstd-dev libbrotli-dev libssl-dev libcrypt-dev libnghttp2-dev nghttp2-client gzip zstd brotli python3-websockets prometheus
           chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
