@@ -19,6 +19,7 @@ public enum StandardModules {
         r.register(MetricsHandler.self)
         r.register(RequestBodyLimit.self)
         r.register(Authentication.self)
+        r.register(MapHandler.self)
         r.register(WebSocketEcho.self)
         r.register(FileServer.self)
         r.register(FileMatcher.self)

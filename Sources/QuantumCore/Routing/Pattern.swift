@@ -49,6 +49,13 @@ package struct Pattern: @unchecked Sendable, Decodable, CustomStringConvertible 
         return out
     }
 
+    /// `template` with `$1`/`${name}` filled from the first match in `text`, as Go's
+    /// `Regexp.ExpandString` (only the expansion, not the text around it); nil when nothing matches.
+    package func expanded(_ template: String, firstMatchIn text: String) -> String? {
+        guard let groups = match(text) else { return nil }
+        return expand(template, groups)
+    }
+
     func expand(_ template: String, _ groups: [String?]) -> String {
         var out = ""
         var chars = template[...]
