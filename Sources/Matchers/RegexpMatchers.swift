@@ -51,3 +51,22 @@ public struct HeaderRegexpMatcher: MatcherModule {
         return true
     }
 }
+
+/// `vars_regexp`: a regular expression on variables (`{"who": {...}}`) or placeholders
+/// (`{"{http.request.host}": {...}}`); one match is enough. As Caddy 2.6.2: the variable's
+/// value is tried (an unset one reads as `<nil>`, Go's `%v` of nothing), then the key rendered
+/// as a placeholder.
+public struct VarsRegexpMatcher: MatcherModule {
+    public static let moduleID = "http.matchers.vars_regexp"
+    public var fields: [String: NamedPattern]
+
+    public init(from decoder: any Decoder) throws { fields = try decoder.singleValueContainer().decode([String: NamedPattern].self) }
+
+    public func matches(_ request: Request, context: inout Context) -> Bool {
+        for (key, pattern) in fields.sorted(by: { $0.key < $1.key }) {
+            if pattern.match(Template(context.vars[key] ?? "<nil>").render(request, context), context: &context) { return true }
+            if pattern.match(Template(key).render(request, context), context: &context) { return true }
+        }
+        return false
+    }
+}

@@ -38,6 +38,7 @@ public enum StandardModules {
         r.register(ClientIPMatcher.self)
         r.register(NotMatcher.self)
         r.register(VarsMatcher.self)
+        r.register(VarsRegexpMatcher.self)
         r.register(adminRoute: ReverseProxy.upstreamsAdminRoute)
         return r
     }
