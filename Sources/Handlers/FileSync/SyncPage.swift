@@ -6,46 +6,35 @@ import QuantumStaticFiles
 /// the SVG icons are `PageLook`'s, as on the `browse` listing; keyboard and screen readers
 /// work (real links and buttons, labels, a live status). No external resources.
 enum SyncPage {
-    static let html = """
-    <!doctype html>
-    <html lang="en">
-    <head>
-    <meta charset="utf-8">
-    <meta name="viewport" content="width=device-width, initial-scale=1">
-    <title>Quantum file sync</title>
-    <style>\(PageLook.css)
-    #status{font-size:.8rem;padding:.15rem .6rem;border-radius:999px;background:#b42318;color:#fff}
-    #status.online{background:#067647}
-    #drop{border:2px dashed var(--line);border-radius:10px;padding:1rem;text-align:center;color:var(--muted);margin:0 0 .9rem}
-    #drop.over{border-color:var(--accent);color:var(--accent)}
-    #transfer{margin:0 0 .9rem}
-    #transfer progress{width:100%;height:.6rem}
-    .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-    </style>
-    </head>
-    <body>\(PageLook.sprite)
-    <header class="bar"><h1>Quantum file sync</h1><span id="status" role="status" aria-live="polite">offline</span></header>
-    <main>
-      <nav class="crumbs" id="crumbs" aria-label="Folders"></nav>
-      <div class="tools">
-        <label for="filter" class="visually-hidden">Filter this folder</label>
-        <input type="search" id="filter" placeholder="Filter this folder" autocomplete="off">
-        <button type="button" id="mkdir">\(PageLook.icon(.newFolder)) New folder</button>
-        <label class="button" for="picker">\(PageLook.icon(.upload)) Upload</label>
-        <input type="file" id="picker" multiple class="visually-hidden">
-      </div>
-      <div id="drop">Drop files here to upload them into this folder</div>
-      <div id="transfer" hidden><div id="transfer-text" aria-live="polite"></div><progress id="transfer-bar" max="1" value="0"></progress></div>
-      <table>
-        <thead><tr><th class="name">Name</th><th class="size">Size</th><th class="time">Modified</th><th class="actions"><span class="visually-hidden">Actions</span></th></tr></thead>
-        <tbody id="files"></tbody>
-      </table>
-      <p id="log" class="note" role="status" aria-live="polite"></p>
-    </main>
-    <script>\(script)</script>
-    </body>
-    </html>
-    """
+    static let html = PageLook.page(title: "Quantum file sync", style: """
+        #status{font-size:.8rem;padding:.15rem .6rem;border-radius:999px;background:#b42318;color:#fff}
+        #status.online{background:#067647}
+        #drop{border:2px dashed var(--line);border-radius:10px;padding:1rem;text-align:center;color:var(--muted);margin:0 0 .9rem}
+        #drop.over{border-color:var(--accent);color:var(--accent)}
+        #transfer{margin:0 0 .9rem}
+        #transfer progress{width:100%;height:.6rem}
+        .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+        """, body: """
+        <header class="bar"><h1>Quantum file sync</h1><span id="status" role="status" aria-live="polite">offline</span></header>
+        <main>
+          <nav class="crumbs" id="crumbs" aria-label="Folders"></nav>
+          <div class="tools">
+            <label for="filter" class="visually-hidden">Filter this folder</label>
+            <input type="search" id="filter" placeholder="Filter this folder" autocomplete="off">
+            <button type="button" id="mkdir">\(PageLook.icon(.newFolder)) New folder</button>
+            <label class="button" for="picker">\(PageLook.icon(.upload)) Upload</label>
+            <input type="file" id="picker" multiple class="visually-hidden">
+          </div>
+          <div id="drop">Drop files here to upload them into this folder</div>
+          <div id="transfer" hidden><div id="transfer-text" aria-live="polite"></div><progress id="transfer-bar" max="1" value="0"></progress></div>
+          <table>
+            <thead><tr><th class="name">Name</th><th class="size">Size</th><th class="time">Modified</th><th class="actions"><span class="visually-hidden">Actions</span></th></tr></thead>
+            <tbody id="files"></tbody>
+          </table>
+          <p id="log" class="note" role="status" aria-live="polite"></p>
+        </main>
+        <script>\(script)</script>
+        """)
 
     static let script = #"""
     "use strict";

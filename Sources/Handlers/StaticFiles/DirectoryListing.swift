@@ -54,7 +54,6 @@ struct DirectoryListing {
     /// The listing page: breadcrumbs, a filter box and local times when scripts run (the page
     /// works without them), icons from `PageLook`.
     func html() -> String {
-        let title = HTML.escape(path)
         var rows = ""
         if path != "/" {
             rows += "<tr class=\"up\"><td class=\"name\">\(PageLook.icon(.up))<a href=\"../\">Up</a></td><td class=\"size\"></td><td class=\"time\"></td></tr>\n"
@@ -76,12 +75,7 @@ struct DirectoryListing {
             return "<th class=\"\(cls)\"\(sort)><a href=\"?sort=\(key)&amp;order=\(next)\">\(label)\(mark)</a></th>"
         }
         let dirs = items.filter(\.isDirectory).count
-        return """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>Index of \(title)</title>
-        <style>\(PageLook.css)</style></head>
-        <body>\(PageLook.sprite)
+        return PageLook.page(title: "Index of \(path)", body: """
         <main>
         <nav class="crumbs" aria-label="Folders">\(breadcrumbs())</nav>
         <div class="tools" id="tools" hidden><label for="filter" class="note">Filter</label>
@@ -101,8 +95,7 @@ struct DirectoryListing {
           for (const row of document.querySelectorAll("#rows tr[data-name]")) row.hidden = q !== "" && !row.dataset.name.includes(q);
         });
         </script>
-        </body></html>
-        """
+        """)
     }
 
     /// `/ › docs › 2026 ›` with a link on each folder above this one.

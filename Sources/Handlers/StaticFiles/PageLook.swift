@@ -1,3 +1,5 @@
+import QuantumCore
+
 /// The look the server's own pages share — the `browse` listing and `file_sync`'s page: one
 /// style sheet (light and dark) and icons drawn as inline SVG (no emoji that depend on fonts,
 /// no external fonts or files, nothing from a CDN).
@@ -11,6 +13,26 @@ package enum PageLook {
     /// text beside it says what it is).
     package static func icon(_ icon: Icon) -> String {
         "<svg class=\"icon\" aria-hidden=\"true\" focusable=\"false\"><use href=\"#i-\(icon.rawValue)\"/></svg>"
+    }
+
+    /// A whole page in this look: `title` (escaped here), the shared style sheet plus `style`,
+    /// the icon sprite, then `body` (HTML, as given).
+    package static func page(title: String, style: String = "", body: String) -> String {
+        """
+        <!doctype html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(HTML.escape(title))</title>
+        <style>\(css)\(style)</style>
+        </head>
+        <body>\(sprite)
+        \(body)
+        </body>
+        </html>
+
+        """
     }
 
     /// Every icon as a hidden SVG sprite, to put once at the start of `<body>`.
