@@ -115,7 +115,7 @@ public struct FileSync: HandlerModule {
         if let auth = request.headers["authorization"], auth.count > 7, auth.prefix(7).equalsIgnoringASCIICase("bearer ") {
             presented = String(auth.dropFirst(7).trimmingOWS())
         }
-        guard let presented, tokens.contains(where: { Self.constantTimeEqual($0, presented) }) else {
+        guard let presented, tokens.contains(where: { ConstantTime.equal($0, presented) }) else {
             var e = HTTPError(401, "a valid Bearer token is required")
             e.placeholders["http.file_sync.auth"] = "failed"
             throw e
@@ -131,13 +131,5 @@ public struct FileSync: HandlerModule {
         if allowedOrigins?.contains(origin) == true || allowedOrigins?.contains("*") == true { return }
         let ownHost = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init)
         guard ownHost == request.host else { throw HTTPError(403, "origin \(origin) is not allowed") }
-    }
-
-    private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var diff: UInt8 = 0
-        for i in 0..<x.count { diff |= x[i] ^ y[i] }
-        return diff == 0
     }
 }

@@ -17,10 +17,10 @@ package enum PasswordHash: Sendable, Equatable {
         switch self {
         case .bcrypt:
             guard let computed = Self.crypt(plaintext, setting: String(decoding: hash, as: UTF8.self)) else { return false }
-            return Self.constantTimeEqual(Array(computed.utf8), hash)
+            return ConstantTime.equal(Array(computed.utf8), hash)
         case .scrypt:
             guard let computed = scrypt(plaintext, salt: salt) else { return false }
-            return Self.constantTimeEqual(computed, hash)
+            return ConstantTime.equal(computed, hash)
         }
     }
 
@@ -48,12 +48,5 @@ package enum PasswordHash: Sendable, Equatable {
         var out = [CChar](repeating: 0, count: 256)
         guard cq_crypt(plaintext, setting, &out, UInt(out.count)) == 0 else { return nil }
         return String(decoding: out.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    package static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
-        return difference == 0
     }
 }
