@@ -51,19 +51,31 @@ public struct DefaultSites: Sendable {
             files = #"{"handler": "static_response", "headers": {"Content-Type": ["text/html; charset=utf-8"]}, "body": \#(JSONValue.quote(welcomePage))}"#
         }
         let tokens = token.map { ", \"tokens\": [\(JSONValue.quote($0.value))]" } ?? ""
+        let sync = #"{"handler": "file_sync", "root": \#(JSONValue.quote(syncRoot)), "enable_upload": true, "ignore": [".git/"]\#(tokens)}"#
         return """
         {"apps": {"http": {"servers": {
           "default": {
             "listen": \(listen(filesPort)),
             "automatic_https": {"disable": true},
-            "routes": [{"handle": [\(files)]}]
+            "routes": \(routes(files))
           },
           "sync": {
             "listen": \(listen(syncPort)),
             "automatic_https": {"disable": true},
-            "routes": [{"handle": [{"handler": "file_sync", "root": \(JSONValue.quote(syncRoot)), "enable_upload": true, "ignore": [".git/"]\(tokens)}]}]
+            "routes": \(routes(sync))
           }
         }}}}
+        """
+    }
+
+    /// On loopback, a site answers only requests for a loopback name: a web page whose name
+    /// its owner points at 127.0.0.1 (DNS rebinding) gets 421, not the folder. Listening
+    /// beyond loopback, the sync site has its token instead.
+    private func routes(_ handler: String) -> String {
+        guard hosts.allSatisfy(Self.isLoopback) else { return "[{\"handle\": [\(handler)]}]" }
+        return """
+        [{"match": [{"host": ["localhost", "127.0.0.1", "::1"]}], "handle": [\(handler)], "terminal": true},
+         {"handle": [{"handler": "static_response", "status_code": 421, "body": "This server answers for localhost only.\\n"}]}]
         """
     }
 

@@ -81,6 +81,15 @@ final class ChangesWhileDownTests: XCTestCase {
         s = try await SyncServer.start(root: root)
         XCTAssertEqual(try operations(s, since: seq + ops.count), [])
         await s.stop(removing: false)
+
+        // A file dated past 2262 (its stamp overflows nanoseconds) and an ignore glob added while
+        // down: the server starts, and ignored files are not reported as deleted.
+        try write("far", root + "/future.txt")
+        var far = [timespec(tv_sec: 10_000_000_000, tv_nsec: 0), timespec(tv_sec: 10_000_000_000, tv_nsec: 0)]
+        XCTAssertEqual(utimensat(AT_FDCWD, root + "/future.txt", &far, 0), 0)
+        s = try await SyncServer.start(#""enable_upload": true, "ignore": ["new/"]"#, root: root)
+        XCTAssertEqual(try operations(s, since: seq + ops.count), ["Create future.txt"])
+        await s.stop(removing: false)
     }
 
     func testTheSavedIndexRoundTrips() throws {

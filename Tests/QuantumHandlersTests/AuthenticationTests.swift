@@ -110,6 +110,8 @@ final class AuthenticationTests: XCTestCase {
             .contains("accounts[1].username: \"a\" is listed twice"))
         XCTAssertTrue(load(#"{"hash": {"algorithm": "argon2id"}}"#).contains("unknown hash algorithm \"argon2id\""))
         XCTAssertTrue(load(#"{"acounts": []}"#).contains("acounts"))
+        XCTAssertTrue(load(#"{"hash": {"algorithm": "scrypt", "N": 3}}"#).contains("scrypt needs N a power of two"))
+        XCTAssertTrue(load(#"{"hash": {"algorithm": "scrypt", "N": 1048576, "r": 64}}"#).contains("at most 1 GiB"))
         XCTAssertEqual(load(#"{"accounts": [{"username": "a", "password": "$2a$04$abcdefghijklmnopqrstuu"}]}"#), "")
     }
 }

@@ -50,6 +50,11 @@ final class DefaultSitesTests: XCTestCase {
         if sites.hosts.contains("::1") {
             XCTAssertEqual(get("http://[::1]:\(sites.filesPort)/").status, 200)
         }
+        // DNS rebinding: a page whose name was pointed at 127.0.0.1 does not reach the folders.
+        for port in [sites.filesPort, sites.syncPort] {
+            XCTAssertEqual(get("http://127.0.0.1:\(port)/api/list", ["Host: rebound.example"]).status, 421)
+            XCTAssertEqual(get("http://127.0.0.1:\(port)/", ["Host: localhost:\(port)"]).status, 200)
+        }
         if let outside = Self.nonLoopbackAddress() {
             XCTAssertEqual(get("http://\(outside):\(sites.filesPort)/").status, 0, "\(outside) must not reach the default sites")
             XCTAssertEqual(get("http://\(outside):\(sites.syncPort)/api/list").status, 0)

@@ -33,6 +33,13 @@ final class PortInUseTests: XCTestCase {
         // A reload of the first onto the same port keeps it (its own sockets are taken over).
         try await first.reload(try config(port, body: "reloaded"))
         XCTAssertEqual(runProcess("curl", ["-s", "--max-time", "5", "http://127.0.0.1:\(port)/"]).output, "reloaded")
+        // And onto the same port in another form (the wildcard while the old set still holds 127.0.0.1).
+        let wildcard = try ConfigLoader.load(json: Array("""
+        {"admin": {"disabled": true}, "apps": {"http": {"servers": {"s": {"listen": ["0.0.0.0:\(port)"], "automatic_https": {"disable": true},
+          "routes": [{"handle": [{"handler": "static_response", "body": "wildcard"}]}]}}}}}
+        """.utf8), registry: StandardModules.registry)
+        try await first.reload(wildcard)
+        XCTAssertEqual(runProcess("curl", ["-s", "--max-time", "5", "http://127.0.0.1:\(port)/"]).output, "wildcard")
         await first.stop(graceNanos: 0)
         first.group.shutdown()
     }

@@ -12,8 +12,9 @@ struct FileStamp: Sendable, Equatable {
 
     init(_ st: stat) {
         size = Int(st.st_size)
-        modifiedNanos = Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec)
-        changedNanos = Int(st.st_ctim.tv_sec) * 1_000_000_000 + Int(st.st_ctim.tv_nsec)
+        // Wrapping: a stamp is only compared, and a time past 2262 must not trap.
+        modifiedNanos = Int(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int(st.st_mtim.tv_nsec)
+        changedNanos = Int(st.st_ctim.tv_sec) &* 1_000_000_000 &+ Int(st.st_ctim.tv_nsec)
         inode = UInt64(st.st_ino)
     }
 

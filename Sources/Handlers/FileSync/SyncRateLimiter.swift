@@ -48,7 +48,7 @@ final class SyncRateLimiter: Sendable {
 
     init(_ limit: SyncRateLimit, now: @escaping @Sendable () -> UInt64 = SystemClock.monotonicNanos) {
         messageRate = limit.messagesPerSecond
-        messageBurst = Double(limit.burst ?? max(1, Int(((limit.messagesPerSecond ?? 1) * 2).rounded(.up))))
+        messageBurst = limit.burst.map(Double.init) ?? max(1, ((limit.messagesPerSecond ?? 1) * 2).rounded(.up))
         byteRate = limit.uploadBytesPerSecond.map { Double($0.bytes) }
         self.now = now
     }
@@ -58,14 +58,14 @@ final class SyncRateLimiter: Sendable {
         guard let rate = messageRate else { return nil }
         return update(address) { b in
             guard b.messages < 1 else { b.messages -= 1; return nil }
-            return .nanoseconds(Int64((1 - b.messages) / rate * 1e9))
+            return Self.duration(seconds: (1 - b.messages) / rate)
         }
     }
 
     /// Whether `address` may start an upload: nil when it may, else how long until it may.
     func admitUpload(from address: String) -> Duration? {
         guard let rate = byteRate else { return nil }
-        return update(address) { b in b.bytes > 0 ? nil : .nanoseconds(Int64((1 - b.bytes) / rate * 1e9)) }
+        return update(address) { b in b.bytes > 0 ? nil : Self.duration(seconds: (1 - b.bytes) / rate) }
     }
 
     /// Counts `count` uploaded bytes; returns how long the upload should pause to keep the rate (nil: none).
@@ -73,8 +73,13 @@ final class SyncRateLimiter: Sendable {
         guard let rate = byteRate else { return nil }
         return update(address) { b in
             b.bytes -= Double(count)
-            return b.bytes >= 0 ? nil : .nanoseconds(Int64(-b.bytes / rate * 1e9))
+            return b.bytes >= 0 ? nil : Self.duration(seconds: -b.bytes / rate)
         }
+    }
+
+    /// Whole nanoseconds, at most a day (tiny rates must not overflow the conversion).
+    private static func duration(seconds: Double) -> Duration {
+        .nanoseconds(Int64(min(max(seconds, 0), 86_400) * 1e9))
     }
 
     private func update(_ address: String, _ body: (inout Buckets) -> Duration?) -> Duration? {

@@ -10,7 +10,8 @@ extension SyncStore {
     /// the index, and returns what changed since the index was saved: the operations the disk
     /// watcher would have reported. Nothing on the first start (no saved index).
     func resume() -> [SyncOperation] {
-        let saved = SavedIndex.read(from: savedIndexPath)
+        // Paths ignored now (a glob added since) are not "deleted": they are out of the sync.
+        let saved = SavedIndex.read(from: savedIndexPath)?.filter { SyncPath($0.key).map { !ignore.ignores($0) } ?? false }
         let found = walkAll(previous: saved ?? [:])
         changeIndex { $0 = found }
         if found == saved { savedVersion.store(indexVersion.load(ordering: .relaxed), ordering: .relaxed) } else { saveIndex() }

@@ -89,7 +89,13 @@ public struct HTTPBasicAuth: Decodable, Sendable {
         case "bcrypt": hasher = .bcrypt
         case "scrypt":
             guard case .scrypt(let n, let r, let p, let length) = PasswordHash.defaultScrypt else { preconditionFailure() }
-            hasher = .scrypt(n: hash?.n ?? n, r: hash?.r ?? r, p: hash?.p ?? p, keyLength: hash?.keyLength ?? length)
+            let (N, R, P, key) = (hash?.n ?? n, hash?.r ?? r, hash?.p ?? p, hash?.keyLength ?? length)
+            let memory = N.multipliedReportingOverflow(by: R).partialValue.multipliedReportingOverflow(by: 128)
+            guard N > 1, N & (N - 1) == 0, R >= 1, P >= 1, P <= 1 << 16, (1...1024).contains(key),
+                  !N.multipliedReportingOverflow(by: R).overflow, !memory.overflow, memory.partialValue <= 1 << 30 else {
+                throw ConfigError(path: "providers.http_basic.hash", "scrypt needs N a power of two above 1, r and p at least 1, key_length 1 to 1024, and at most 1 GiB of memory (N·r·128)")
+            }
+            hasher = .scrypt(n: N, r: R, p: P, keyLength: key)
         case let other:
             throw ConfigError(path: "providers.http_basic.hash.algorithm", "unknown hash algorithm \"\(other)\" (bcrypt or scrypt)")
         }

@@ -1,9 +1,14 @@
 import CQuantumLinux
 import Glibc
+import Synchronization
 
 /// The server's event loops: one per core by default.
 package final class EventLoopGroup: Sendable {
     public let loops: [EventLoop]
+    /// TCP ports this group's own listener sets hold (how many each): a reload may bind one of
+    /// them again in another form (`:8080` after `127.0.0.1:8080`) while the old set still has
+    /// it, which the probe for other holders would take for a stranger.
+    let heldPorts = Mutex<[Int: Int]>([:])
 
     /// Cores this process may run on (respects CPU affinity).
     public static var coreCount: Int { Int(cq_available_cpus()) }
@@ -36,7 +41,7 @@ package final class HTTPListenerSet: Sendable {
                             exclusive: Bool = false) async throws -> HTTPListenerSet {
         var bound = address
         var listeners: [Listener] = []
-        if !exclusive && address.port != 0 { try Sockets.ensureFree(address) }
+        if !exclusive && address.port != 0 && group.heldPorts.withLock({ $0[address.port] == nil }) { try Sockets.ensureFree(address) }
         do {
             for loop in exclusive ? [group.loops[0]] : group.loops {
                 let fd = try Sockets.listen(bound, exclusive: exclusive)
@@ -51,7 +56,8 @@ package final class HTTPListenerSet: Sendable {
             let dealer = ConnectionDealer(listeners)
             for l in listeners { await l.loop.submit { l.dealer = dealer } }
         }
-        return HTTPListenerSet(address: bound, requested: address, listeners: listeners)
+        group.heldPorts.withLock { $0[bound.port, default: 0] += 1 }
+        return HTTPListenerSet(address: bound, requested: address, listeners: listeners, group: group)
     }
 
     /// Binds a Unix socket at `path` on the group's first loop (the admin endpoint's form).
@@ -78,11 +84,16 @@ package final class HTTPListenerSet: Sendable {
         return listener
     }
 
-    private init(address: SocketAddress, requested: SocketAddress, listeners: [Listener], unixPath: String? = nil) {
+    /// The group whose `heldPorts` counts this set (TCP sets only), released at shutdown.
+    private let group: EventLoopGroup?
+    private let released = Atomic<Bool>(false)
+
+    private init(address: SocketAddress, requested: SocketAddress, listeners: [Listener], unixPath: String? = nil, group: EventLoopGroup? = nil) {
         self.address = address
         self.requested = requested
         self.listeners = listeners
         self.unixPath = unixPath
+        self.group = group
     }
 
     public var port: Int { address.port }
@@ -112,6 +123,12 @@ package final class HTTPListenerSet: Sendable {
             }
         }
         if let unixPath { unlink(unixPath) }
+        if let group, !released.exchange(true, ordering: .relaxed) {
+            group.heldPorts.withLock { held in
+                held[address.port, default: 1] -= 1
+                if held[address.port] == 0 { held[address.port] = nil }
+            }
+        }
         let deadline = graceNanos.map { SystemClock.monotonicNanos() &+ $0 }
         while await connectionCount() > 0 {
             if let deadline, SystemClock.monotonicNanos() >= deadline { break }

@@ -8,7 +8,12 @@ import QuantumCore
 extension SyncClient {
     func applyRemote(_ op: LoggedOperation) async {
         guard op.seq > state.lastSeq else { return }  // already seen (catch-up and live overlap)
-        let superseded = op.operation.paths.contains { uploadedAt[$0].map { op.seq < $0 } ?? false }
+        // This client uploaded the path (or something under it) after this operation was logged:
+        // applying it would undo that. A folder's delete or move with such a file inside is
+        // left to a full compare, which sorts the rest of the folder out.
+        let newer = uploadedAt.filter { $0.value > op.seq }.keys
+        let superseded = op.operation.paths.contains { path in newer.contains { $0 == path || $0.hasPrefix(path + "/") } }
+        if superseded && op.operation.paths.contains(where: { path in newer.contains { $0.hasPrefix(path + "/") } }) { needsFullCompare = true }
         if op.sourceClient != options.clientID && !superseded {
             do {
                 try await applyRemoteOperation(op.operation)
