@@ -66,9 +66,10 @@ final class ResourceExhaustionTests: XCTestCase {
         clients.removeAll()
         XCTAssertEqual(CLITests.firstBody("http://127.0.0.1:\(port)/"), "ok", "accepts again once descriptors are free")
         let log = stopCleanly(process, stderr: stderr)
-        // Once an episode: the hold is one, the backlog drained after it may make another.
+        // Once an episode per loop's listener: the hold is one, the backlog drained after it may
+        // make a couple more on each loop — a handful, where warning per accept would be hundreds.
         let warnings = log.components(separatedBy: "pausing accepts").count - 1
-        XCTAssertTrue((1...4).contains(warnings), "\(warnings) warnings: \(log)")
+        XCTAssertTrue((1...8).contains(warnings), "\(warnings) warnings: \(log)")
     }
 
     /// HTTP/2 rapid reset across connections (`scripts/h2_flood.py`): connections that each send

@@ -7,7 +7,7 @@ import XCTest
 /// of those Caddy 2.6.2 accepts, how many Quantum loads. A ratchet: the count may only grow (raise
 /// `floor` as modules land); the message lists what still refuses and why. Skipped, with a
 /// message, where the conformance data is absent (a clone of this repository alone).
-final class CaddyAdaptCorpusTests: XCTestCase {
+final class CaddyAdaptConformanceTests: XCTestCase {
     static let corpus = CLITests.repo.deletingLastPathComponent().appendingPathComponent("shared/conformance/caddy")
     /// Loaded at the last count (2026-12-07: 77 of 112; the rest need ACME, the expression
     /// matcher, FastCGI, reverse_proxy's rewrite/handle_response, placeholder and unix upstreams,
