@@ -15,7 +15,7 @@ final class AccessEntryTests: XCTestCase {
         let request = Request(method: "PO\"ST", rawPath: "/a/<b>", query: "x=1&token=secret&y", proto: tls ? "HTTP/2.0" : "HTTP/1.1",
                               headers: fields, host: "example.com:8443", connection: connection)
         return AccessEntry(request: request, level: status >= 400 ? .error : .info, wallNanos: 1_796_654_315_413_953_000,
-                           credentials: credentials, duration: 31_298, size: 1234, status: status,
+                           credentials: credentials, userID: tls ? "bob \"the\" <admin>" : "", duration: 31_298, size: 1234, status: status,
                            headers: HTTPFields([("Content-Type", "text/plain"), ("set-cookie", "s=1"), ("Set-Cookie", "t=2")]), server: server)
     }
 
@@ -42,6 +42,7 @@ final class AccessEntryTests: XCTestCase {
                     XCTAssertEqual(response["Set-Cookie"], credentials ? ["s=1", "t=2"] : [])
                     XCTAssertEqual(response["Server"], server.map { [$0] })
                     XCTAssertEqual(json["level"] as? String, status >= 400 ? "error" : "info")
+                    XCTAssertEqual(json["user_id"] as? String, tls ? "bob \"the\" <admin>" : "")
                 }
             }
         }

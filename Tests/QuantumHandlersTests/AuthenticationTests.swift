@@ -95,6 +95,29 @@ final class AuthenticationTests: XCTestCase {
         XCTAssertEqual(basic.challenge, #"Basic realm="a \"b\" \\ c""#)
     }
 
+    /// The access log's `user_id` is the user the handler let through, as Caddy logs it.
+    func testTheAccessLogNamesTheUser() async throws {
+        let hash = try XCTUnwrap(PasswordHash.bcrypt("pw", cost: 4))
+        let log = scratch + "/access.log"
+        let port = freePort()
+        let server = try await TestServer.start("""
+        {"admin": {"disabled": true},
+         "logging": {"logs": {"default": {"exclude": ["http.log.access"]},
+                              "acc": {"writer": {"output": "file", "filename": "\(log)"}, "include": ["http.log.access"]}}},
+         "apps": {"http": {"servers": {"s": {"listen": ["127.0.0.1:\(port)"], "automatic_https": {"disable": true}, "logs": {},
+           "routes": [{"handle": [{"handler": "authentication", "providers": {"http_basic": {"accounts": [{"username": "bob", "password": "\(hash)"}]}}},
+                                  {"handler": "static_response", "body": "ok"}]}]}}}}}
+        """)
+        XCTAssertEqual(runProcess("curl", ["-s", "-u", "bob:pw", "http://127.0.0.1:\(port)/"]).output, "ok")
+        XCTAssertEqual(runProcess("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/"]).output, "401")
+        await server.stop()
+        let entries = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { line in
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        XCTAssertEqual(entries.map { $0["user_id"] as? String }, ["bob", ""])
+        XCTAssertEqual(entries.map { $0["status"] as? Int }, [200, 401])
+    }
+
     func testConfigErrorsNameTheField() {
         func load(_ basic: String) -> String {
             do {

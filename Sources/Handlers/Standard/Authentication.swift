@@ -37,7 +37,9 @@ public struct Authentication: HandlerModule {
         }
         var context = context
         context.placeholders["http.auth.user.id"] = user
-        return try await next(request, context)
+        var response = try await next(request, context)
+        if response.authenticatedUser == nil { response.authenticatedUser = user }
+        return response
     }
 }
 

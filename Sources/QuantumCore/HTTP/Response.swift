@@ -82,6 +82,9 @@ public struct Response: Sendable {
     /// The instrumented handlers this response came through (metrics-enabled servers): their
     /// histograms are observed once the connection has sent it.
     package var metricsTrail: MetricsTrail?
+    /// The user an `authentication` handler let through (`{http.auth.user.id}`): the access
+    /// log's `user_id`.
+    package var authenticatedUser: String?
 
     /// Defaults to an empty 200 with no headers, what Caddy answers when nothing handles a request.
     public init(status: Int = 200, headers: HTTPFields = HTTPFields(), body: ResponseBody = .empty) {

@@ -7,6 +7,8 @@ struct AccessEntry {
     let level: LogLevel
     let wallNanos: UInt64
     let credentials: Bool
+    /// `{http.auth.user.id}`: who an `authentication` handler let through ("" for nobody).
+    let userID: String
     let duration: UInt64
     let size: Int
     let status: Int
@@ -57,7 +59,9 @@ struct AccessEntry {
             bytes.append(",\"proto_mutual\":true,\"server_name\":")
             bytes.appendQuoted(tls.serverName)
         }
-        bytes.append("}},\"user_id\":\"\",\"duration\":")
+        bytes.append("}},\"user_id\":\"")
+        bytes.appendEscaped(userID)
+        bytes.append("\",\"duration\":")
         bytes.append(seconds: duration)
         bytes.append(",\"size\":")
         bytes.append(decimal: size)
@@ -102,7 +106,7 @@ struct AccessEntry {
     func append(_ encoder: LogEncoderConfig, logger: String, to bytes: consuming LogBuffer) -> LogBuffer {
         var line = LogLine(encoder, level: level, logger: logger, message: "handled request", wallNanos: wallNanos, buffer: bytes)
         AccessLog.describe(request, credentials: credentials, into: &line)
-        line.field("user_id", string: "")
+        line.field("user_id", string: userID)
         line.field("duration", seconds: duration)
         line.field("size", int: size)
         line.field("status", int: status)

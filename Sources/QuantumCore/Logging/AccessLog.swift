@@ -33,12 +33,12 @@ package final class AccessLog: Sendable {
 
 
     /// Records one answered request (on its connection's loop; entries leave at the tick's end).
-    func record(_ request: Request, status: Int, size: Int, headers: HTTPFields, startedNanos: UInt64, loop: EventLoop?) {
+    func record(_ request: Request, status: Int, size: Int, headers: HTTPFields, userID: String, startedNanos: UInt64, loop: EventLoop?) {
         guard let logger = only ?? loggerName(for: request.host).flatMap({ loggers[$0] }) else { return }
         let level: LogLevel = status >= 400 ? .error : .info
         let targets = logger.outputs
         guard targets.contains(where: { level >= $0.level }) else { return }
-        let entry = AccessEntry(request: request, level: level, wallNanos: SystemClock.wallNanos(), credentials: config.shouldLogCredentials,
+        let entry = AccessEntry(request: request, level: level, wallNanos: SystemClock.wallNanos(), credentials: config.shouldLogCredentials, userID: userID,
                                 duration: SystemClock.monotonicNanos() &- startedNanos, size: size, status: status,
                                 headers: headers, server: headers.contains("server") ? nil : "Quantum")
         for output in targets where output.admits(level, "handled request") {

@@ -65,7 +65,7 @@ package final class ServerRuntime: Sendable {
             headers = all
         }
         accessLog.record(request(), status: response.unhandled ? 0 : response.status, size: response.unhandled ? 0 : size,
-                         headers: headers, startedNanos: started, loop: loop)
+                         headers: headers, userID: response.authenticatedUser ?? "", startedNanos: started, loop: loop)
     }
 
     /// Caddy's strict host check: a client must not present one name in the handshake (passing
