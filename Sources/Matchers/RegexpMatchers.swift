@@ -59,13 +59,18 @@ public struct HeaderRegexpMatcher: MatcherModule {
 public struct VarsRegexpMatcher: MatcherModule {
     public static let moduleID = "http.matchers.vars_regexp"
     public var fields: [String: NamedPattern]
+    /// The fields in order, each key also as a placeholder template (parsed once).
+    private let ordered: [(key: String, asPlaceholder: Template, pattern: NamedPattern)]
 
-    public init(from decoder: any Decoder) throws { fields = try decoder.singleValueContainer().decode([String: NamedPattern].self) }
+    public init(from decoder: any Decoder) throws {
+        fields = try decoder.singleValueContainer().decode([String: NamedPattern].self)
+        ordered = fields.sorted { $0.key < $1.key }.map { ($0.key, Template($0.key), $0.value) }
+    }
 
     public func matches(_ request: Request, context: inout Context) -> Bool {
-        for (key, pattern) in fields.sorted(by: { $0.key < $1.key }) {
-            if pattern.match(Template(context.vars[key] ?? "<nil>").render(request, context), context: &context) { return true }
-            if pattern.match(Template(key).render(request, context), context: &context) { return true }
+        for field in ordered {
+            if field.pattern.match(Template(context.vars[field.key] ?? "<nil>").render(request, context), context: &context) { return true }
+            if field.pattern.match(field.asPlaceholder.render(request, context), context: &context) { return true }
         }
         return false
     }

@@ -28,10 +28,18 @@ public struct MapHandler: HandlerModule {
     private var names: [String] = []
     /// Each mapping's `input_regexp`, compiled.
     private var patterns: [Pattern?] = []
+    /// Each mapping's outputs as text (nil: `null`), and as templates for exact inputs; the
+    /// defaults as templates — parsed once, not per request.
+    private var texts: [[String?]] = []
+    private var templates: [[Template?]] = []
+    private var defaultTemplates: [Template] = []
     private var sourceTemplate = Template("")
 
     public mutating func provision(_ context: ProvisionContext) throws {
         sourceTemplate = Template(source ?? "")
+        texts = (mappings ?? []).map { ($0.outputs ?? []).map(Self.text) }
+        templates = zip(mappings ?? [], texts).map { m, outputs in outputs.map { text in m.inputRegexp == nil ? text.map(Template.init) : nil } }
+        defaultTemplates = (defaults ?? []).map(Template.init)
         patterns = try (mappings ?? []).enumerated().map { i, m in
             do { return try m.inputRegexp.map(Pattern.init) } catch let e as ConfigError {
                 throw ConfigError(path: "mappings[\(i)].input_regexp", e.message)
@@ -78,16 +86,15 @@ public struct MapHandler: HandlerModule {
     /// Destination `index`'s value for `input`: the first mapping with an output for it that
     /// matches, else the default (nil: none).
     private func value(for index: Int, input: String, _ request: Request, _ context: Context) -> String? {
-        for (m, pattern) in zip(mappings ?? [], patterns) {
-            guard let output = m.outputs?[index], let text = Self.text(output) else { continue }
-            if let regex = pattern {
+        for (i, m) in (mappings ?? []).enumerated() {
+            guard let text = texts[i][index] else { continue }
+            if let regex = patterns[i] {
                 if let expanded = regex.expanded(text, firstMatchIn: input) { return expanded }
-            } else if input == (m.input ?? "") {
-                return Template(text).render(request, context)
+            } else if input == (m.input ?? ""), let template = templates[i][index] {
+                return template.render(request, context)
             }
         }
-        if let defaults, index < defaults.count { return Template(defaults[index]).render(request, context) }
-        return nil
+        return index < defaultTemplates.count ? defaultTemplates[index].render(request, context) : nil
     }
 
     /// An output as Caddy's `ToString` writes it (nil for `null`).
