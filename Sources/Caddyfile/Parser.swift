@@ -1,0 +1,269 @@
+import Foundation
+
+/// One block of a Caddyfile: its keys (site addresses; none for the global options block) and its
+/// segments, each a directive line with the block it opens.
+public struct ServerBlock: Sendable {
+    public var keys: [String] = []
+    /// The tokens the keys were read from, for error positions.
+    public var keyTokens: [Token] = []
+    public var segments: [[Token]] = []
+    /// Whether the block was written with braces (a braceless block can hold only one site).
+    public var hasBraces = false
+}
+
+/// Groups a Caddyfile's tokens into server blocks, expanding snippets and imports, as Caddy's
+/// parser does; no directive is interpreted here.
+public struct CaddyfileParser {
+    /// Parses `text` read from `file` (relative imports resolve beside it).
+    /// Relative file names (and so imports) resolve against `directory` (default: the working directory).
+    public static func parse(_ text: String, file: String, directory: String? = nil,
+                             environment: @escaping (String) -> String? = { ProcessInfo.processInfo.environment[$0] }) throws -> [ServerBlock] {
+        var parser = CaddyfileParser(tokens: try tokens(text, file: file, environment: environment), environment: environment,
+                                     directory: directory ?? FileManager.default.currentDirectoryPath)
+        return try parser.parseAll()
+    }
+
+    static func tokens(_ text: String, file: String, environment: (String) -> String?) throws -> [Token] {
+        do {
+            return try Lexer.tokenize(EnvironmentVariables.expand(text, lookup: environment), file: file)
+        } catch let error as Lexer.LexError {
+            throw CaddyfileError("\(file):\(error.line) - Error during parsing: \(error.message)")
+        }
+    }
+
+    private var d: Dispenser
+    private let environment: (String) -> String?
+    private var block = ServerBlock()
+    private var atEOF = false
+    private var snippets: [String: [Token]] = [:]
+    private var nesting = 0
+    /// Who imports whom (files by absolute path, snippets by name), to refuse cycles.
+    private var importGraph: [String: Set<String>] = [:]
+    private var importCount = 0
+
+    private let directory: String
+
+    private init(tokens: [Token], environment: @escaping (String) -> String?, directory: String) {
+        d = Dispenser(tokens)
+        self.environment = environment
+        self.directory = directory
+    }
+
+    private mutating func parseAll() throws -> [ServerBlock] {
+        var blocks: [ServerBlock] = []
+        while d.next() {
+            block = ServerBlock()
+            try begin()
+            if !block.keys.isEmpty || !block.segments.isEmpty { blocks.append(block) }
+            if nesting > 0 { throw d.eofErr() }
+        }
+        return blocks
+    }
+
+    private mutating func begin() throws {
+        if d.tokens.isEmpty { return }
+        try addresses()
+        if atEOF { return }
+        if block.keys.count == 1, block.keys[0].hasPrefix("("), block.keys[0].hasSuffix(")") {
+            let name = String(block.keys[0].dropFirst().dropLast())
+            if snippets[name] != nil { throw d.err("redeclaration of previously declared snippet \(name)") }
+            var tokens = try snippetTokens()
+            for i in tokens.indices { tokens[i].snippetName = name }
+            snippets[name] = tokens
+            block.keys = []
+            block.keyTokens = []
+            return
+        }
+        try blockContents()
+    }
+
+    private mutating func addresses() throws {
+        var expectingAnother = false
+        while true {
+            var text = d.val
+            if text == "import" && d.isNewLine {
+                try doImport()
+                continue
+            }
+            if text == "{" {
+                if expectingAnother { throw d.err("Expected another address but had '\(text)' - check for extra comma") }
+                block.hasBraces = true
+                break
+            }
+            if text.count > 1 && text.hasSuffix("{") {
+                throw d.err("Site addresses cannot end with a curly brace: '\(text)' - put a space between the token and the brace")
+            }
+            if !text.isEmpty {
+                if text.hasSuffix(",") {
+                    text.removeLast()
+                    expectingAnother = true
+                } else {
+                    expectingAnother = false
+                }
+                if text.contains(",") {
+                    throw d.err("Site addresses cannot contain a comma ',': '\(text)' - put a space after the comma to separate site addresses")
+                }
+                block.keys.append(text)
+                block.keyTokens.append(d.token)
+            }
+            let hasNext = d.next()
+            if expectingAnother && !hasNext { throw d.eofErr() }
+            if !hasNext { atEOF = true; break }
+            if !expectingAnother && d.isNewLine { break }
+        }
+    }
+
+    private mutating func blockContents() throws {
+        let opened = d.val == "{"
+        if !opened { d.cursor -= 1 }
+        try directives()
+        if opened && d.val != "}" { throw d.syntaxErr("}") }
+    }
+
+    private mutating func directives() throws {
+        while d.next() {
+            if d.val == "}" { break }
+            if d.val == "import" {
+                try doImport()
+                d.cursor -= 1
+                continue
+            }
+            try directive()
+        }
+    }
+
+    private mutating func directive() throws {
+        var segment = [d.token]
+        while d.next() {
+            if d.val == "{" {
+                nesting += 1
+            } else if d.isNewLine && nesting == 0 {
+                d.cursor -= 1
+                break
+            } else if d.val == "}" && nesting > 0 {
+                nesting -= 1
+            } else if d.val == "}" && nesting == 0 {
+                throw d.err("Unexpected '}' because no matching opening brace")
+            } else if d.val == "import" && d.isNewLine {
+                try doImport()
+                d.cursor -= 1
+                continue
+            }
+            segment.append(d.token)
+        }
+        block.segments.append(segment)
+        if nesting > 0 { throw d.eofErr() }
+    }
+
+    private mutating func snippetTokens() throws -> [Token] {
+        guard d.val == "{" else { throw d.syntaxErr("{") }
+        var depth = 1
+        var tokens: [Token] = []
+        while d.next() {
+            if d.val == "}" {
+                depth -= 1
+                if depth == 0 { break }
+            }
+            if d.val == "{" { depth += 1 }
+            tokens.append(d.token)
+        }
+        if depth != 0 { throw d.syntaxErr("}") }
+        return tokens
+    }
+
+    /// Replaces `import PATTERN [ARGS...]` with the snippet's or files' tokens, `{args.N}` filled in
+    /// (Caddy 2.6.2's placeholder form). Leaves the cursor before the first imported token.
+    private mutating func doImport() throws {
+        let importToken = d.token
+        guard d.nextArg() else { throw d.argErr() }
+        let pattern = d.val
+        if pattern.isEmpty { throw d.err("Import requires a non-empty filepath") }
+        let args = d.remainingArgs()
+        let before = Array(d.tokens[..<(d.cursor - 1 - args.count)])
+        let after = Array(d.tokens[(d.cursor + 1)...])
+        let importer = importToken.snippetName.map { "snippet:" + $0 } ?? "file:" + absolute(importToken.file)
+
+        var imported: [Token] = []
+        if let snippet = snippets[pattern] {
+            try addImportEdge(from: importer, to: "snippet:" + pattern)
+            imported = snippet
+        } else {
+            let base = URL(fileURLWithPath: absolute(d.file)).deletingLastPathComponent().path
+            let glob = pattern.hasPrefix("/") ? pattern : base + "/" + pattern
+            if glob.filter({ $0 == "*" }).count > 1 || glob.filter({ $0 == "?" }).count > 1 || (glob.contains("[") && glob.contains("]")) {
+                throw d.err("Glob pattern may only contain one wildcard (*), but has others: \(glob)")
+            }
+            let matches = Self.glob(glob)
+            if matches.isEmpty && !glob.contains(where: { "*?[]".contains($0) }) {
+                throw d.err("File to import not found: \(pattern)")
+            }
+            for path in matches {
+                try addImportEdge(from: importer, to: "file:" + path)
+                imported += try singleImport(path)
+            }
+        }
+        importCount += 1
+        if importCount > 10_000 { throw d.err("too many imports (\(importCount)); is there a cycle?") }
+        for i in imported.indices {
+            for (n, arg) in args.enumerated() {
+                imported[i].text = imported[i].text.replacingOccurrences(of: "{args.\(n)}", with: arg)
+            }
+        }
+        d.tokens = before + imported + after
+        d.cursor -= args.count + 1
+    }
+
+    private mutating func addImportEdge(from: String, to: String) throws {
+        if from == to || reaches(from: to, target: from) {
+            throw d.err("a cycle of imports exists between \(Self.nodeName(from)) and \(Self.nodeName(to))")
+        }
+        importGraph[from, default: []].insert(to)
+    }
+
+    private func reaches(from start: String, target: String) -> Bool {
+        var seen: Set<String> = [start], stack = [start]
+        while let node = stack.popLast() {
+            for next in importGraph[node] ?? [] {
+                if next == target { return true }
+                if seen.insert(next).inserted { stack.append(next) }
+            }
+        }
+        return false
+    }
+
+    private static func nodeName(_ node: String) -> String {
+        String(node.drop(while: { $0 != ":" }).dropFirst())
+    }
+
+    private func singleImport(_ path: String) throws -> [Token] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw d.err("Could not import \(path): no such file or directory")
+        }
+        if isDirectory.boolValue { throw d.err("Could not import \(path): is a directory") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw d.err("Could not import \(path): permission denied")
+        }
+        do {
+            return try Self.tokens(String(decoding: data, as: UTF8.self), file: path, environment: environment)
+        } catch let error as CaddyfileError {
+            throw d.err("Could not read tokens while importing \(path): \(error.message)")
+        }
+    }
+
+    private func absolute(_ file: String) -> String {
+        file.hasPrefix("/") ? file : directory + "/" + file
+    }
+
+    /// Paths matching a pattern with at most one wildcard in its last component, sorted.
+    static func glob(_ pattern: String) -> [String] {
+        let url = URL(fileURLWithPath: pattern)
+        let directory = url.deletingLastPathComponent().path
+        let name = url.lastPathComponent
+        if !name.contains(where: { "*?[]".contains($0) }) {
+            return FileManager.default.fileExists(atPath: pattern) ? [url.standardizedFileURL.path] : []
+        }
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        return entries.filter { fnmatch(name, $0, 0) == 0 }.sorted().map { directory + "/" + $0 }
+    }
+}
