@@ -145,8 +145,10 @@ public struct Dispenser {
         if cursor < 1 { return true }
         if cursor > tokens.count - 1 { return false }
         let previous = tokens[cursor - 1], current = tokens[cursor]
-        if previous.file != current.file { return true }
-        return previous.line + previous.lineBreaks < current.line
+        // Tokens from another file or snippet, or from an earlier line (a second import of the
+        // same text), start a new line.
+        if previous.file != current.file || previous.snippetName != current.snippetName { return true }
+        return previous.line + previous.lineBreaks != current.line
     }
 
     var isNextOnNewLine: Bool {

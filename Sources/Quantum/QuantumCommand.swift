@@ -1,4 +1,5 @@
 import Glibc
+import QuantumCaddyfile
 import Synchronization
 
 /// The `quantum` command line: `run`, `trust`, `validate`, `list-modules`, `version`, `help`.
@@ -12,8 +13,10 @@ public struct QuantumCommand {
     Usage: \(name) <command> [options]
 
     Commands:
-      run [--config FILE] [--watch] [--resume] [--listen HOST]
-                                      Serve a Caddy v2 JSON config. Without one, on loopback only:
+      run [--config FILE] [--adapter caddyfile] [--watch] [--resume] [--listen HOST]
+                                      Serve a Caddy v2 JSON config or a Caddyfile (a file named
+                                      Caddyfile, Caddyfile.* or *.caddyfile, or --adapter caddyfile).
+                                      Without --config, ./Caddyfile if there is one; else, on loopback only:
                                       the files of ./public (else a welcome page) on :8080 and the
                                       synced folder ./sync-data on :8081. --listen HOST (0.0.0.0, ::,
                                       an address) opens both to the network; the sync site then
@@ -22,10 +25,10 @@ public struct QuantumCommand {
                                       --resume starts from the last config loaded (autosave.json).
                                       The admin API listens on localhost:2019 unless the config's
                                       `admin` says otherwise ($CADDY_ADMIN changes the default).
-      start [--config FILE] [--watch] [--resume] [--listen HOST]
+      start [--config FILE] [--adapter caddyfile] [--watch] [--resume] [--listen HOST]
                                       Like run, in the background: returns once the server serves
                                       (status 0), or when it failed to start (status 1).
-      reload --config FILE [--address ADDR] [--force]
+      reload --config FILE [--adapter caddyfile] [--address ADDR] [--force]
                                       Load FILE into a running instance through its admin API
                                       (ADDR: the config's admin.listen, else localhost:2019).
       stop [--address ADDR] [--config FILE]
@@ -59,7 +62,13 @@ public struct QuantumCommand {
                                       $XDG_DATA_HOME/quantum or ~/.local/share/quantum, or where the
                                       config's storage says; it is made if missing.
       untrust [--ca ID]               Remove the root that `trust` installed.
-      validate --config FILE          Load and provision a config without serving it.
+      validate --config FILE [--adapter caddyfile]
+                                      Load and provision a config without serving it.
+      adapt --config FILE [--adapter caddyfile] [--pretty] [--validate]
+                                      Print the JSON a Caddyfile stands for (as caddy adapt);
+                                      --validate also provisions it.
+      fmt [--overwrite] [--diff] FILE Format a Caddyfile as caddy fmt does: print it, write it
+                                      back, or show the changes (--diff exits 1 when there are some).
       list-modules                    Print the module IDs this build knows.
       version                         Print the version.
       help                            Print this help.
@@ -94,7 +103,7 @@ public struct QuantumCommand {
 
     struct UsageError: Error { let message: String }
     /// The options of `run` and `start`.
-    static let runFlags = ["--config": true, "--watch": false, "--resume": false, "--listen": true]
+    static let runFlags = ["--config": true, "--adapter": true, "--watch": false, "--resume": false, "--listen": true]
 
     /// A problem with a file the command was given (exit status 1, no usage text).
     struct FileError: Error, CustomStringConvertible { let description: String }
@@ -111,17 +120,17 @@ public struct QuantumCommand {
                 _ = try parse(rest, flags: Self.runFlags)  // checked here, not in the child
                 return try StartCommand(name: name, out: out, err: err).start(runArguments: rest)
             case "reload":
-                let opts = try parse(rest, flags: ["--config": true, "--address": true, "--force": false])
+                let opts = try parse(rest, flags: ["--config": true, "--adapter": true, "--address": true, "--force": false])
                 guard let path = opts["--config"] else { throw UsageError(message: "reload needs --config FILE") }
                 return try AdminCommand(name: name, out: out, err: err)
-                    .reload(config: try readConfig(path), address: opts["--address"], force: opts["--force"] != nil)
+                    .reload(config: try readConfig(path, adapter: opts["--adapter"]), address: opts["--address"], force: opts["--force"] != nil)
             case "environ":
                 _ = try parse(rest, flags: [:])
                 for line in Self.environment() { out(line) }
                 return 0
             case "stop":
                 let opts = try parse(rest, flags: ["--address": true, "--config": true])
-                return try AdminCommand(name: name, out: out, err: err).stop(config: try opts["--config"].map(readConfig), address: opts["--address"])
+                return try AdminCommand(name: name, out: out, err: err).stop(config: try opts["--config"].map { try readConfig($0) }, address: opts["--address"])
             case "file-server":
                 let opts = try parse(rest, flags: ["--root": true, "--listen": true, "--browse": false, "--precompressed": false])
                 let json = DefaultConfig.fileServer(root: opts["--root"] ?? ".", listen: opts["--listen"] ?? ":8080",
@@ -150,11 +159,26 @@ public struct QuantumCommand {
                 let opts = try parse(rest, flags: ["--ca": true])
                 return TrustCommand(name: name, out: out, err: err).untrust(ca: opts["--ca"] ?? "local")
             case "validate":
-                let opts = try parse(rest, flags: ["--config": true])
+                let opts = try parse(rest, flags: ["--config": true, "--adapter": true])
                 guard let path = opts["--config"] else { throw UsageError(message: "validate needs --config FILE") }
-                _ = try load(path)
+                let loaded = try load(path, adapter: opts["--adapter"])
+                loaded.context.cleanup()
                 out("Valid configuration: \(path)")
                 return 0
+            case "adapt":
+                let opts = try parse(rest, flags: ["--config": true, "--adapter": true, "--pretty": false, "--validate": false])
+                guard let path = opts["--config"] else { throw UsageError(message: "adapt needs --config FILE") }
+                let validate: (([UInt8]) throws -> Void)? = opts["--validate"] == nil ? nil : { json in
+                    try self.provision(json, from: path).context.cleanup()
+                }
+                return try AdaptCommand(out: out, err: err).adapt(path: path, adapter: opts["--adapter"], pretty: opts["--pretty"] != nil, validate: validate)
+            case "fmt":
+                var files: [String] = []
+                var flags: [String] = []
+                for arg in rest { if arg.hasPrefix("--") { flags.append(arg) } else { files.append(arg) } }
+                let opts = try parse(flags, flags: ["--overwrite": false, "--diff": false])
+                guard files.count == 1 else { throw UsageError(message: "fmt needs exactly one FILE") }
+                return try AdaptCommand(out: out, err: err).fmt(path: files[0], overwrite: opts["--overwrite"] != nil, diff: opts["--diff"] != nil)
             case "list-modules":
                 _ = try parse(rest, flags: [:])
                 for id in registry.moduleIDs { out(id) }
@@ -223,8 +247,8 @@ public struct QuantumCommand {
         return result
     }
 
-    func load(_ path: String) throws -> LoadedConfig {
-        try provision(try readConfig(path), from: path)
+    func load(_ path: String, adapter: String? = nil) throws -> LoadedConfig {
+        try provision(try readConfig(path, adapter: adapter), from: path)
     }
 
     /// `environ`'s lines: Quantum's own folders and version, then every environment variable.
@@ -243,8 +267,15 @@ public struct QuantumCommand {
         return lines
     }
 
-    func readConfig(_ path: String) throws -> [UInt8] {
-        do { return try FileIO.readAll(path) } catch { throw FileError(description: "cannot read config \(path): \(error)") }
+    /// A config file as JSON: a Caddyfile (by `adapter` or by its name) is adapted.
+    func readConfig(_ path: String, adapter: String? = nil) throws -> [UInt8] {
+        let bytes: [UInt8]
+        do { bytes = try FileIO.readAll(path) } catch { throw FileError(description: "cannot read config \(path): \(error)") }
+        do {
+            return try ConfigSource.json(bytes, path: path, adapter: try ConfigSource.adapter(for: path, explicit: adapter))
+        } catch let error as CaddyfileError {
+            throw FileError(description: "adapting config using caddyfile: \(error)")
+        }
     }
 
     /// Parses and provisions `json` (read from `path`, if a file), naming its source in errors.
@@ -283,6 +314,11 @@ public struct QuantumCommand {
 
     private func runServer(_ opts: [String: String], generated: String? = nil) async throws -> Int32 {
         var path = opts["--config"]
+        let adapter = opts["--adapter"]
+        // As Caddy: with no config named, a Caddyfile in the working directory is the config.
+        if path == nil && generated == nil && opts["--resume"] == nil && opts["--listen"] == nil && FileIO.exists("Caddyfile") {
+            path = "Caddyfile"
+        }
         if opts["--watch"] != nil && path == nil { throw UsageError(message: "--watch needs --config FILE") }
         if opts["--listen"] != nil && path != nil {
             throw UsageError(message: "--listen rebinds the built-in default sites; a config says its own addresses in \"listen\"")
@@ -304,8 +340,10 @@ public struct QuantumCommand {
             }
             path = nil
         } else if let path {
-            json = try readConfig(path)
-            ProcessLog.write(nil, .info, "using provided configuration", ["config_file": .string(path), "config_adapter": .string("")])
+            json = try readConfig(path, adapter: adapter)
+            let adapterName = try ConfigSource.adapter(for: path, explicit: adapter) ?? ""
+            ProcessLog.write(nil, .info, opts["--config"] == nil ? "using adjacent Caddyfile" : "using provided configuration",
+                             ["config_file": .string(path), "config_adapter": .string(adapterName)])
         } else if let generated {
             json = Array(generated.utf8)
         } else {
@@ -338,7 +376,7 @@ public struct QuantumCommand {
             if event == SIGUSR1 || event == 0 {
                 guard let path else { continue }
                 do {
-                    try await controller.load(try readConfig(path), force: true)
+                    try await controller.load(try readConfig(path, adapter: adapter), force: true)
                 } catch {
                     ProcessLog.write(await controller.logs, .error, "reloading the config failed; still serving the previous one",
                                      ["config_file": .string(path), "error": .string("\(error)")])
@@ -375,7 +413,9 @@ public struct QuantumCommand {
             },
             autosavePath: ConfigController.autosavePath(),
             defaultAdminListen: DataDirectory.environment("CADDY_ADMIN") ?? AdminConfig.defaultListen,
-            adminRoutes: registry.adminRoutes, onStop: onStop)
+            adminRoutes: registry.adminRoutes,
+            adapters: ["caddyfile": { bytes in Array(try ConfigSource.adaptCaddyfile(bytes, file: "Caddyfile").utf8) }],
+            onStop: onStop)
         do {
             try await controller.start(loaded, json: json)
         } catch {

@@ -33,12 +33,14 @@ enum Directives {
         r["map"] = handler(MapSyntax.parse)
         r["basicauth"] = handler(BasicAuthSyntax.parse)
         r["reverse_proxy"] = handler { h in try ReverseProxySyntax.parse(&h) }
+        r["copy_response"] = handler(CopyResponseSyntax.copyResponse)
+        r["copy_response_headers"] = handler(CopyResponseSyntax.copyResponseHeaders)
         r["php_fastcgi"] = PHPFastCGISyntax.parse
         r["forward_auth"] = ForwardAuthSyntax.parse
         r["metrics"] = handler(parseMetrics)
         r["push"] = handler(parsePush)
         r["templates"] = handler(parseTemplates)
-        r["acme_server"] = handler(AcmeServerSyntax.parse)
+        r["acme_server"] = AcmeServerSyntax.parse
         r["tracing"] = handler(parseTracing)
         r["file_sync"] = handler(QuantumDirectives.fileSync)
         r["websocket_echo"] = handler(QuantumDirectives.websocketEcho)
@@ -58,9 +60,11 @@ enum Directives {
         }
     }
 
+    /// `bind HOST...`: every argument on the directive's lines (Caddy 2.6.2 reads a block's lines too).
     static func parseBind(_ h: inout Helper) throws -> [ConfigValue] {
-        h.d.next()
-        return [ConfigValue("bind", .strings(h.d.remainingArgs()))]
+        var hosts: [String] = []
+        while h.d.next() { hosts += h.d.remainingArgs() }
+        return [ConfigValue("bind", .strings(hosts))]
     }
 
     static func parseRoot(_ h: inout Helper) throws -> [ConfigValue] {
@@ -111,15 +115,17 @@ enum Directives {
         return .object([("handler", .string("static_response")), ("abort", .bool(true))])
     }
 
+    /// `route { ... }`: the handlers in the order written, neither sorted nor grouped.
     static func parseRoute(_ h: inout Helper) throws -> JSONValue {
-        let values = try h.parseSegmentAsConfig()
-        for v in values {
+        var subroute = Subroute()
+        for v in try h.parseSegmentAsConfig() {
             switch v.value {
-            case .route, .routes: continue
+            case .route(let r): subroute.routes.append(r)
+            case .routes(let rs): subroute.routes += rs
             default: throw h.d.err("\(v.directive) directive returned something other than an HTTP route or subroute (only handler directives can be used in routes)")
             }
         }
-        return try RouteBuilder.buildSubroute(values, state: h.state, sort: false).handlerJSON
+        return subroute.handlerJSON
     }
 
     static func parseHandlePath(_ h: inout Helper) throws -> [ConfigValue] {

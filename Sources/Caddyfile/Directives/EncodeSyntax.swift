@@ -33,14 +33,17 @@ enum EncodeSyntax {
                     sub.next()
                     match = try ResponseMatcherSyntax.parse(&sub)
                 case "gzip":
+                    var seg = Dispenser(d.nextSegment())
                     var level: Int?
-                    if d.nextArg() {
-                        guard let n = Int(d.val) else { throw d.err("strconv.Atoi: parsing \"\(d.val)\": invalid syntax") }
+                    while seg.next() {
+                        guard seg.nextArg() else { continue }
+                        guard let n = Int(seg.val) else { throw seg.err("strconv.Atoi: parsing \"\(seg.val)\": invalid syntax") }
                         level = n
                     }
                     add("gzip", .object([("level", level.map(JSONValue.int))]))
                     prefer.append("gzip")
                 case "zstd":
+                    _ = d.nextSegment()  // Caddy 2.6.2's zstd has no options; its block is read and ignored
                     add("zstd", .object([]))
                     prefer.append("zstd")
                 default:

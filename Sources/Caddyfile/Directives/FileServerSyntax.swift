@@ -37,7 +37,7 @@ enum FileServerSyntax {
                         }
                         order.append(h.d.val)
                     }
-                    precompressed = order
+                    precompressed = order.isEmpty ? nil : order
                 case "status":
                     status = try h.d.arg()
                 case "disable_canonical_uris":
@@ -102,11 +102,10 @@ enum MapSyntax {
                 var outputs: [JSONValue] = []
                 while h.d.nextArg() {
                     let t = h.d.token
-                    outputs.append(t.text == "-" && !t.wasQuoted ? .null : VarsSyntax.scalar(t))
+                    outputs.append(t.text == "-" ? .null : VarsSyntax.scalar(t))
                 }
-                if outputs.count != destinations.count {
-                    throw h.d.err("\(outputs.count) outputs != \(destinations.count) destinations")
-                }
+                if outputs.count > destinations.count { throw h.d.err("too many outputs") }
+                while outputs.count < destinations.count { outputs.append(.null) }
                 mappings.append(.object([(regex ? "input_regexp" : "input", .string(key)), ("outputs", .array(outputs))]))
             }
         }

@@ -5,8 +5,10 @@ enum HeaderSyntax {
     static func header(_ h: inout Helper) throws -> [ConfigValue] {
         guard h.d.next() else { throw h.d.argErr() }
         let matcher = try h.extractMatcherSet()
-        h.d.next()
         var plain: JSONValue = .object([]), withRequire: JSONValue = .object([])
+        // Caddy 2.6.2 reads every line of the segment this way: a line's first token is skipped,
+        // the rest are field, value and replacement; a block holds one header per line.
+        while h.d.next() {
         var hasArgs = false
         if h.d.nextArg() {
             hasArgs = true
@@ -30,6 +32,7 @@ enum HeaderSyntax {
             } else {
                 try applyOp(&plain, field: field, value: value, replacement: replacement, response: true)
             }
+        }
         }
         var values: [ConfigValue] = []
         for ops in [plain, withRequire] where !ops.objectMembers.isEmpty {

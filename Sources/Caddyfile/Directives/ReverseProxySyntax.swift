@@ -59,17 +59,27 @@ enum ReverseProxySyntax {
         return u
     }
 
-    static func parse(_ h: inout Helper) throws -> JSONValue {
+    /// What a shortcut built on `reverse_proxy` (`php_fastcgi`, `forward_auth`) sets before the
+    /// user's own subdirectives are read.
+    struct Presets {
+        var transport: JSONValue?
+        var requestOps: JSONValue?
+        var rewrite: [(String, JSONValue?)] = []
+        var handleResponse: [JSONValue] = []
+    }
+
+    static func parse(_ h: inout Helper, presets: Presets = Presets()) throws -> JSONValue {
         var upstreams: [JSONValue] = []
         var commonScheme: String?
         var lb: [(String, JSONValue?)] = [], active: [(String, JSONValue?)] = [], passive: [(String, JSONValue?)] = []
         var fields: [String: JSONValue] = [:]
-        var requestOps: JSONValue?, responseOps: JSONValue?
-        var rewrite: [(String, JSONValue?)] = []
+        var requestOps: JSONValue? = presets.requestOps, responseOps: JSONValue?
+        var rewrite: [(String, JSONValue?)] = presets.rewrite
         var transport: JSONValue?, transportName: String?
+        let presetTransport = presets.transport
         var responseMatchers: [String: JSONValue] = [:]
         var handleResponseSegments: [[Token]] = []
-        var handleResponse: [JSONValue] = []
+        var handleResponse: [JSONValue] = presets.handleResponse
 
         func addUpstream(_ address: String, _ d: Dispenser) throws {
             let u: Upstream
@@ -206,14 +216,18 @@ enum ReverseProxySyntax {
                 case "header_down":
                     try headerOp(false, h.d.remainingArgs())
                 case "method":
-                    rewrite.append(("method", .string(try h.d.arg())))
+                    let method = try h.d.arg()
+                    rewrite.removeAll { $0.0 == "method" }
+                    rewrite.insert(("method", .string(method)), at: 0)
                     if h.d.nextArg() { throw h.d.argErr() }
                 case "rewrite":
-                    rewrite.append(("uri", .string(try h.d.arg())))
+                    let uri = try h.d.arg()
+                    rewrite.removeAll { $0.0 == "uri" }
+                    rewrite.append(("uri", .string(uri)))
                     if h.d.nextArg() { throw h.d.argErr() }
                 case "transport":
                     let name = try h.d.arg()
-                    if transport != nil { throw h.d.err("transport already specified") }
+                    if transport != nil || presetTransport != nil { throw h.d.err("transport already specified") }
                     transportName = name
                     transport = try TransportSyntax.parse(name, &h.d)
                 case "handle_response":
@@ -266,7 +280,7 @@ enum ReverseProxySyntax {
                 guard let m = responseMatchers[name] else { throw d.err("no named response matcher defined with name '\(name.dropFirst())'") }
                 match = m
             }
-            var sub = Helper(d: Dispenser(segment), state: h.state, matcherDefs: h.matcherDefs, parentBlock: h.parentBlock)
+            var sub = Helper(d: Dispenser(d.nextSegment()), state: h.state, matcherDefs: h.matcherDefs, parentBlock: h.parentBlock)
             let subroute = try sub.parseSegmentAsSubroute()
             handleResponse.append(.object([("match", match), ("routes", subroute.routes.isEmpty ? nil : .array(subroute.routes.map(\.json)))]))
         }
@@ -275,6 +289,7 @@ enum ReverseProxySyntax {
         var headers: [(String, JSONValue?)] = []
         if let requestOps { headers.append(("request", requestOps)) }
         if let responseOps { headers.append(("response", responseOps)) }
+        if let presetTransport { transport = presetTransport }
         let health = JSONValue.object([("active", active.isEmpty ? nil : .object(active)), ("passive", passive.isEmpty ? nil : .object(passive))])
         return .object([
             ("handler", .string("reverse_proxy")),
@@ -321,3 +336,39 @@ enum ReverseProxySyntax {
 }
 
 import Foundation
+
+/// `copy_response` and `copy_response_headers`, for use inside `handle_response`.
+enum CopyResponseSyntax {
+    static func copyResponse(_ h: inout Helper) throws -> JSONValue {
+        var status: String?
+        while h.d.next() {
+            if h.d.nextArg() { status = h.d.val }
+            if h.d.nextArg() { throw h.d.argErr() }
+            while h.d.nextBlock(0) {
+                switch h.d.val {
+                case "status":
+                    status = try h.d.arg()
+                    if h.d.nextArg() { throw h.d.argErr() }
+                default: throw h.d.err("unrecognized subdirective '\(h.d.val)'")
+                }
+            }
+        }
+        return .object([("handler", .string("copy_response")), ("status_code", status.map(StaticResponseSyntax.weakString))])
+    }
+
+    static func copyResponseHeaders(_ h: inout Helper) throws -> JSONValue {
+        var include: [String] = [], exclude: [String] = []
+        while h.d.next() {
+            if h.d.nextArg() { throw h.d.argErr() }
+            while h.d.nextBlock(0) {
+                switch h.d.val {
+                case "include": include += h.d.remainingArgs()
+                case "exclude": exclude += h.d.remainingArgs()
+                default: throw h.d.err("unrecognized subdirective '\(h.d.val)'")
+                }
+            }
+        }
+        return .object([("handler", .string("copy_response_headers")), ("include", include.isEmpty ? nil : .strings(include)),
+                        ("exclude", exclude.isEmpty ? nil : .strings(exclude))])
+    }
+}

@@ -15,6 +15,7 @@ enum TLSDirective {
         var issuers: [JSONValue] = []
         var keyType: String?, onDemand = false
         var ciphers: [String] = [], curveList: [String] = []
+        var managers: [JSONValue] = []
         func setACME(_ key: String, _ value: JSONValue) {
             var a = acme ?? []
             a.removeAll { $0.0 == key }
@@ -90,7 +91,17 @@ enum TLSDirective {
                     issuers.append(try IssuerSyntax.parse(name, &h.d))
                 case "get_certificate":
                     let name = try h.d.arg()
-                    throw h.d.err("getting module named 'tls.get_certificate.\(name)': certificate managers are not available in this build")
+                    switch name {
+                    case "http":
+                        let url = try h.d.arg()
+                        if h.d.nextArg() { throw h.d.argErr() }
+                        managers.append(.object([("via", .string("http")), ("url", .string(url))]))
+                    case "tailscale":
+                        if h.d.nextArg() { throw h.d.argErr() }
+                        managers.append(.object([("via", .string("tailscale"))]))
+                    default:
+                        throw h.d.err("getting module named 'tls.get_certificate.\(name)': module not registered: tls.get_certificate.\(name)")
+                    }
                 case "dns":
                     let provider = try h.d.arg()
                     throw h.d.err("getting DNS provider module named '\(provider)': module not registered: dns.providers.\(provider)")
@@ -134,6 +145,7 @@ enum TLSDirective {
         }
         if let keyType { values.append(ConfigValue("tls.key_type", .json(.string(keyType)))) }
         if onDemand { values.append(ConfigValue("tls.on_demand", .flag)) }
+        values += managers.map { ConfigValue("tls.cert_manager", .json($0)) }
         if !tags.isEmpty { policy.insert(("certificate_selection", .object([("any_tag", .strings(tags))])), at: 0) }
         if !ciphers.isEmpty { policy.append(("cipher_suites", .strings(ciphers))) }
         if !curveList.isEmpty { policy.append(("curves", .strings(curveList))) }

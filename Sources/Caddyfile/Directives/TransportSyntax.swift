@@ -1,10 +1,11 @@
 import QuantumCore
 
-/// `transport http { ... }` of `reverse_proxy` (the `fastcgi` transport is not in this adapter yet).
+/// `transport http { ... }` and `transport fastcgi { ... }` of `reverse_proxy`.
 enum TransportSyntax {
     static func parse(_ name: String, _ d: inout Dispenser) throws -> JSONValue {
+        if name == "fastcgi" { return try fastCGI(&d) }
         guard name == "http" else {
-            throw d.err("getting module named 'http.reverse_proxy.transport.\(name)': the \(name) transport is not supported by this adapter yet")
+            throw d.err("getting module named 'http.reverse_proxy.transport.\(name)': module not registered: http.reverse_proxy.transport.\(name)")
         }
         var fields: [(String, JSONValue?)] = [("protocol", .string("http"))]
         var tls: [(String, JSONValue?)]?, keepAlive: [(String, JSONValue?)]?
@@ -95,26 +96,38 @@ enum TransportSyntax {
         if let keepAlive { fields.append(("keep_alive", .object(keepAlive))) }
         return .object(fields)
     }
-}
 
-/// Directives whose Caddyfile form this adapter does not produce yet: named with a clear error
-/// rather than silently dropped (the issue note lists them).
-enum PHPFastCGISyntax {
-    static func parse(_ h: inout Helper) throws -> [ConfigValue] {
-        h.d.next()
-        throw h.d.err("php_fastcgi is not supported by this adapter yet (it needs the fastcgi transport)")
-    }
-}
-
-enum ForwardAuthSyntax {
-    static func parse(_ h: inout Helper) throws -> [ConfigValue] {
-        h.d.next()
-        throw h.d.err("forward_auth is not supported by this adapter yet")
-    }
-}
-
-enum AcmeServerSyntax {
-    static func parse(_ h: inout Helper) throws -> JSONValue {
-        throw h.d.err("acme_server is not supported by this adapter yet")
+    static func fastCGI(_ d: inout Dispenser) throws -> JSONValue {
+        var fields: [String: JSONValue] = [:]
+        var env: [(String, JSONValue)] = []
+        func duration(_ d: inout Dispenser) throws -> JSONValue {
+            let v = try d.arg()
+            guard let n = CaddyDuration.parse(v) else { throw d.err("bad timeout value \(v): time: invalid duration \"\(v)\"") }
+            return .number(String(n))
+        }
+        let level = d.nesting
+        while d.nextBlock(level) {
+            let sub = d.val
+            switch sub {
+            case "root": fields["root"] = .string(try d.arg())
+            case "split":
+                let list = d.remainingArgs()
+                if list.isEmpty { throw d.argErr() }
+                fields["split_path"] = .strings(list)
+            case "env":
+                let args = d.remainingArgs()
+                if args.count != 2 { throw d.argErr() }
+                env.removeAll { $0.0 == args[0] }
+                env.append((args[0], .string(args[1])))
+            case "resolve_root_symlink", "capture_stderr":
+                if d.nextArg() { throw d.argErr() }
+                fields[sub] = .bool(true)
+            case "dial_timeout", "read_timeout", "write_timeout": fields[sub] = try duration(&d)
+            default: throw d.err("unrecognized subdirective \(sub)")
+            }
+        }
+        if !env.isEmpty { fields["env"] = .object(env.sorted { $0.0 < $1.0 }) }
+        let order = ["root", "split_path", "env", "resolve_root_symlink", "dial_timeout", "read_timeout", "write_timeout", "capture_stderr"]
+        return .object([("protocol", .string("fastcgi"))] + order.compactMap { k in fields[k].map { (k, $0) } })
     }
 }

@@ -79,27 +79,18 @@ struct PKIAppBuilder {
     let state: AdapterState
 
     func build(_ pairings: [Pairing]) throws -> JSONValue? {
-        var cas = state.options.pki
         let skipTrust = state.options.skipInstallTrust
+        var cas = state.options.pki
+        if skipTrust { for i in cas.indices { cas[i].1.set("install_trust", .bool(false)) } }
         for pair in pairings {
             for site in pair.blocks {
                 for v in site.pile["pki.ca"] ?? [] {
-                    guard let ca = v.json, let id = ca["id"]?.stringValue else { continue }
-                    if !cas.contains(where: { $0.0 == id }) {
-                        var body = ca
-                        body.set("id", nil)
-                        cas.append((id, body))
-                    }
+                    guard let id = v.json?["id"]?.stringValue, !cas.contains(where: { $0.0 == id }) else { continue }
+                    cas.append((id, skipTrust ? .object([("install_trust", .bool(false))]) : .object([])))
                 }
             }
         }
-        if skipTrust {
-            if let i = cas.firstIndex(where: { $0.0 == "local" }) {
-                cas[i].1.set("install_trust", .bool(false))
-            } else {
-                cas.append(("local", .object([("install_trust", .bool(false))])))
-            }
-        }
+        if cas.isEmpty && skipTrust { cas.append(("local", .object([("install_trust", .bool(false))]))) }
         guard !cas.isEmpty else { return nil }
         return .object([("certificate_authorities", .object(cas.sorted { $0.0 < $1.0 }))])
     }

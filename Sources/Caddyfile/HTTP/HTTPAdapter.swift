@@ -15,6 +15,9 @@ public enum CaddyfileAdapter {
                              environment: @escaping (String) -> String? = { ProcessInfo.processInfo.environment[$0] }) throws -> Result {
         let blocks = try CaddyfileParser.parse(text, file: file, directory: directory, environment: environment)
         let state = AdapterState()
+        if let line = CaddyfileFormatter.firstUnformattedLine(text) {
+            state.warnings.append(CaddyfileWarning(file: file, line: line, message: "Caddyfile input is not formatted; run the 'quantum fmt' command to fix inconsistencies"))
+        }
         let config = try HTTPConfigBuilder(state: state).build(blocks)
         return Result(config: config, warnings: state.warnings)
     }
@@ -79,7 +82,12 @@ struct HTTPConfigBuilder {
             sites.append(site)
         }
         let listenerMap = try mapAddressesToSites(sites)
-        let pairings = consolidate(listenerMap)
+        // Most specific site first in each server; the TLS app sees the same order.
+        let pairings = consolidate(listenerMap).map { pairing in
+            var p = pairing
+            p.blocks = ServerBuilder.sortedBySpecificity(p.blocks)
+            return p
+        }
         let servers = try ServerBuilder(state: state).servers(from: pairings)
         return try ConfigAssembler(state: state).assemble(servers: servers, pairings: pairings)
     }
@@ -133,8 +141,14 @@ struct HTTPConfigBuilder {
         if hosts.isEmpty { hosts = state.options.defaultBind ?? [""] }
         var listeners: Set<String> = []
         for host in hosts {
-            if let network = NetworkAddress.network(of: host), network.hasPrefix("unix") {
-                listeners.insert(host)
+            if let network = NetworkAddress.network(of: host) {
+                if network.hasPrefix("unix") {
+                    listeners.insert(host)
+                } else {
+                    var h = String(host.dropFirst(network.count + 1))
+                    if h.contains(":") && !h.hasPrefix("[") { h = "[\(h)]" }
+                    listeners.insert("\(network)/\(h):\(port)")
+                }
             } else {
                 listeners.insert(SiteAddress.joinHostPort(host, port))
             }

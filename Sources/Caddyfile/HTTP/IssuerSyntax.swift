@@ -46,7 +46,7 @@ enum IssuerSyntax {
     /// An ACME issuer's fields in Caddy's JSON order.
     static func acmeFields(_ d: inout Dispenser, readCA: Bool = true) throws -> [(String, JSONValue)] {
         var ca: String?, testCA: String?, email: String?, timeout: Int64?, eab: JSONValue?, roots: [String]?, chains: JSONValue?
-        var httpChallenge: [(String, JSONValue)] = [], alpnChallenge: [(String, JSONValue)] = []
+        var httpChallenge: [(String, JSONValue)] = [], alpnChallenge: [(String, JSONValue)] = [], dnsChallenge: [(String, JSONValue)] = []
         if readCA && d.nextArg() {
             ca = d.val
             if d.nextArg() { throw d.argErr() }
@@ -82,8 +82,21 @@ enum IssuerSyntax {
             case "dns":
                 let provider = try d.arg()
                 _ = try ModuleSyntax.generic(provider, &d)
-            case "propagation_delay", "propagation_timeout", "resolvers", "dns_ttl", "dns_challenge_override_domain":
-                throw d.err("\(d.val) requires a DNS provider (the dns subdirective), which this build does not have")
+            case "propagation_delay", "propagation_timeout", "dns_ttl":
+                let key = d.val == "dns_ttl" ? "ttl" : d.val
+                let v = try d.arg()
+                if key == "propagation_timeout" && v == "-1" {
+                    dnsChallenge.append((key, .int(-1)))
+                } else {
+                    guard let n = CaddyDuration.parse(v) else { throw d.err("time: invalid duration \"\(v)\"") }
+                    dnsChallenge.append((key, .number(String(n))))
+                }
+            case "resolvers":
+                let list = d.remainingArgs()
+                if list.isEmpty { throw d.argErr() }
+                dnsChallenge.append(("resolvers", .strings(list)))
+            case "dns_challenge_override_domain":
+                dnsChallenge.append(("override_domain", .string(try d.arg())))
             default:
                 throw d.err("unrecognized ACME issuer property: \(d.val)")
             }
@@ -91,6 +104,7 @@ enum IssuerSyntax {
         var challenges: [(String, JSONValue)] = []
         if !httpChallenge.isEmpty { challenges.append(("http", .object(httpChallenge))) }
         if !alpnChallenge.isEmpty { challenges.append(("tls-alpn", .object(alpnChallenge))) }
+        if !dnsChallenge.isEmpty { challenges.append(("dns", .object(dnsChallenge))) }
         return JSONValue.object([
             ("ca", ca.map(JSONValue.string)), ("test_ca", testCA.map(JSONValue.string)), ("email", email.map(JSONValue.string)),
             ("external_account", eab), ("acme_timeout", timeout.map { .number(String($0)) }),

@@ -114,10 +114,13 @@ enum MatcherModules {
         case "expression":
             var expr = ""
             while d.next() {
-                if d.countRemainingArgs() == 0 {
-                    expr = d.val
-                } else {
-                    expr = d.remainingArgs().joined(separator: " ")
+                switch d.countRemainingArgs() {
+                case 0: expr = d.val
+                case 1: expr = try d.arg()
+                default:
+                    var raw: [String] = []
+                    while d.nextArg() { raw.append(d.valRaw) }
+                    expr = raw.joined(separator: " ")
                 }
             }
             return .string(expr)

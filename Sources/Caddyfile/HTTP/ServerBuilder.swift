@@ -38,7 +38,7 @@ struct ServerBuilder {
         let autoHTTPS = options.autoHTTPS ?? "on"
         var servers: [Server] = []
 
-        for (i, var pairing) in pairings.enumerated() {
+        for (i, pairing) in pairings.enumerated() {
             for (j, a) in pairing.blocks.enumerated() {
                 for key in a.block.keys {
                     for (k, b) in pairing.blocks.enumerated() where k != j && b.block.keys.contains(key) {
@@ -56,7 +56,6 @@ struct ServerBuilder {
             default: break
             }
             var skip: [String] = []
-            pairing.blocks = Self.sortedBySpecificity(pairing.blocks)
 
             var hasCatchAllPolicy = false, qualifiesForTLS = false
             var autoHTTPSWillAddPolicy = autoHTTPS != "off"
@@ -131,7 +130,7 @@ struct ServerBuilder {
                 server.logs = .object([
                     ("default_logger_name", logDefault.map(JSONValue.string)),
                     ("logger_names", loggerNames.isEmpty ? nil : .object(loggerNames.map { ($0.0, .string($0.1)) }.sorted { $0.0 < $1.0 })),
-                    ("skip_hosts", skipHosts.isEmpty ? nil : .strings(skipHosts.sorted())),
+                    ("skip_hosts", skipHosts.isEmpty ? nil : .strings(skipHosts)),
                     ("skip_unmapped_hosts", skipUnmapped ? .bool(true) : nil),
                 ])
             }
@@ -164,7 +163,10 @@ struct ServerBuilder {
     /// one terminal route (host matchers, a subroute) so only the first matching site runs.
     static func append(_ subroute: Subroute, matchers: [JSONValue], to list: [Route], soleSite: Bool) -> [Route] {
         if matchers.isEmpty && subroute.routes.isEmpty && subroute.errors == nil { return list }
-        if matchers.isEmpty && soleSite { return list + subroute.routes }
+        // Bare routes for a lone catch-all site, unless a route matches on host: auto-HTTPS would
+        // take that host for a site name, so then the routes go in a subroute that hides it.
+        let hasHostMatcher = subroute.routes.contains { $0.match.contains { $0["host"] != nil } }
+        if matchers.isEmpty && soleSite && !hasHostMatcher { return list + subroute.routes }
         var route = Route(terminal: true)
         route.match = matchers
         if !subroute.routes.isEmpty || subroute.errors != nil { route.handle = [subroute.handlerJSON] }

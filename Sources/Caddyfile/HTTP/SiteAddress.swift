@@ -34,6 +34,12 @@ struct SiteAddress: Equatable {
         } else {
             host = hostPart
         }
+        switch scheme {
+        case "", "http", "https": break
+        case "wss": throw CaddyfileError("the scheme wss:// is only supported in browsers; use https:// instead")
+        case "ws": throw CaddyfileError("the scheme ws:// is only supported in browsers; use http:// instead")
+        default: throw CaddyfileError("unsupported URL scheme \(scheme)://")
+        }
         if !port.isEmpty {
             guard let n = Int(port) else {
                 throw CaddyfileError("invalid port '\(port)': strconv.Atoi: parsing \"\(port)\": invalid syntax")

@@ -14,12 +14,15 @@ struct TLSAppBuilder {
         var onDemand = false
         var ocsp: JSONValue?
         var explicitIssuers = false
+        /// `get_certificate` managers; not compared when merging policies (as Caddy 2.6.2).
+        var managers: [JSONValue] = []
 
         var json: JSONValue {
             var members: [(String, JSONValue?)] = [
                 ("subjects", subjects.isEmpty ? nil : .strings(subjects)),
                 ("issuers", issuers.isEmpty ? nil : .array(issuers)),
                 ("key_type", keyType.map(JSONValue.string)),
+                ("get_certificate", managers.isEmpty ? nil : .array(managers)),
                 ("on_demand", onDemand ? .bool(true) : nil),
             ]
             for (k, v) in ocsp?.objectMembers ?? [] { members.append((k, v)) }
@@ -30,9 +33,11 @@ struct TLSAppBuilder {
             issuers.map(\.canonical) == o.issuers.map(\.canonical) && keyType == o.keyType && onDemand == o.onDemand && ocsp?.canonical == o.ocsp?.canonical
         }
 
-        var isEmptyIgnoringSubjects: Bool { issuers.isEmpty && keyType == nil && !onDemand && ocsp == nil }
+        var isEmptyIgnoringSubjects: Bool { issuers.isEmpty && keyType == nil && !onDemand && ocsp == nil && managers.isEmpty }
 
-        static func == (a: Policy, b: Policy) -> Bool { a.subjects == b.subjects && a.sameSettings(b) }
+        static func == (a: Policy, b: Policy) -> Bool {
+            a.subjects == b.subjects && a.sameSettings(b) && a.managers.map(\.canonical) == b.managers.map(\.canonical)
+        }
     }
 
     func build(_ pairings: [Pairing]) throws -> JSONValue? {
@@ -42,15 +47,18 @@ struct TLSAppBuilder {
         var certificates: [(String, JSONValue)] = []
         var automation: [(String, JSONValue?)] = []
 
+        // Names that share a site block with a host-less key are not in any route's host matcher,
+        // so they are listed for certificates explicitly; and blocks with an HTTPS host-less key are counted.
         var sharedWithHostless: Set<String> = []
-        if autoHTTPS != "off" {
-            for pair in pairings {
-                for site in pair.blocks where site.addresses.contains(where: { $0.host.isEmpty }) {
-                    for other in pair.blocks {
-                        for a in other.addresses where !a.host.isEmpty && a.scheme != "http" && a.port != httpPort {
-                            sharedWithHostless.insert(a.host)
-                        }
-                    }
+        var hostlessTLSBlocks = 0
+        let httpsPort = String(options.httpsPort ?? 443)
+        for pair in pairings {
+            for site in pair.blocks {
+                guard let hostless = site.addresses.first(where: { $0.host.isEmpty }) else { continue }
+                if hostless.scheme == "https" || hostless.port == httpsPort { hostlessTLSBlocks += 1 }
+                guard autoHTTPS != "off" else { continue }
+                for a in site.addresses where a.original != hostless.original && !a.host.isEmpty && a.scheme != "http" && a.port != httpPort {
+                    sharedWithHostless.insert(a.host)
                 }
             }
         }
@@ -62,12 +70,6 @@ struct TLSAppBuilder {
             catchAllIndex = 0
         }
         var fileLoaders: [JSONValue] = [], folderLoaders: [JSONValue] = [], pemLoaders: [JSONValue] = []
-        var hostlessTLSBlocks = 0
-        for pair in pairings where ServerBuilder.listenersUseAnyPort(pair.addresses, otherThan: httpPort) {
-            for site in pair.blocks where !site.addresses.allSatisfy({ $0.scheme == "http" }) && site.hosts(loggerMode: false).isEmpty {
-                hostlessTLSBlocks += 1
-            }
-        }
         for pair in pairings where ServerBuilder.listenersUseAnyPort(pair.addresses, otherThan: httpPort) {
             for site in pair.blocks {
                 if site.addresses.allSatisfy({ $0.scheme == "http" }) { continue }
@@ -77,6 +79,7 @@ struct TLSAppBuilder {
                 if hosts.isEmpty, let c = catchAllIndex { policy = policies[c]; isCatchAll = true }
                 if site.pile["tls.on_demand"] != nil { policy.onDemand = true }
                 if let keyType = site.pile["tls.key_type"]?.first?.json?.stringValue { policy.keyType = keyType }
+                if let managers = site.pile["tls.cert_manager"] { policy.managers = managers.compactMap(\.json) }
                 if let issuerValues = site.pile["tls.cert_issuer"] {
                     let issuers = issuerValues.compactMap(\.json)
                     if isCatchAll && policy.issuers.map(\.canonical) != issuers.map(\.canonical) {
@@ -216,7 +219,7 @@ struct TLSAppBuilder {
     /// certmagic's SubjectQualifiesForCert.
     static func qualifiesForCert(_ s: String) -> Bool {
         let t = s.trimmingCharacters(in: .whitespaces)
-        return !t.isEmpty && !t.hasPrefix(".") && !t.hasSuffix(".") && !t.contains("..") && !t.contains("://") && !t.contains("/")
+        return !t.isEmpty && !s.hasPrefix(".") && !s.hasSuffix(".") && !s.contains(where: { "()[]{}<> \t\n\"\\!@#$%^&|;'+=".contains($0) })
     }
 
     /// Public CAs issue for it: not localhost, not an IP, not .local/.internal/.home.arpa, at most one wildcard label.

@@ -78,12 +78,14 @@ struct AdminAPI: Handler {
 
     private nonisolated(nonsending) func load(_ request: Request) async throws -> Response {
         guard request.method == "POST" else { throw AdminError(405, "method not allowed") }
-        let body = try await request.body.collect(upTo: Self.maxBody)
+        var body = try await request.body.collect(upTo: Self.maxBody)
         if let type = request.headers["content-type"], !type.isEmpty {
             let media = type.split(separator: ";", maxSplits: 1)[0].trimmingOWS().asciiLowercased()
             if !media.hasSuffix("/json") {
                 guard let slash = media.firstIndex(of: "/") else { throw AdminError(400, "malformed Content-Type") }
-                throw AdminError(400, "unrecognized config adapter '\(media[media.index(after: slash)...])'")
+                let name = String(media[media.index(after: slash)...])
+                guard let adapter = controller.adapters[name] else { throw AdminError(400, "unrecognized config adapter '\(name)'") }
+                do { body = try adapter(body) } catch { throw AdminError(400, "adapting config using \(name): \(error)") }
             }
         }
         try await controller.load(body, force: Self.forced(request))

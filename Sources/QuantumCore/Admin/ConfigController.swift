@@ -8,6 +8,8 @@ import Glibc
 package actor ConfigController {
     /// Parses and provisions a config (the CLI's registry, working directory and adapters).
     public typealias Loader = @Sendable (_ json: [UInt8]) throws -> LoadedConfig
+    /// Turns a config in another format into JSON (`/load` with `Content-Type: text/<name>`).
+    public typealias Adapter = @Sendable (_ input: [UInt8]) throws -> [UInt8]
 
     public nonisolated let instance: Instance
     private let loader: Loader
@@ -19,6 +21,8 @@ package actor ConfigController {
     private let onStop: @Sendable () -> Void
     /// Endpoints modules add to the API (`ModuleRegistry.adminRoutes`).
     nonisolated let adminRoutes: [AdminRoute]
+    /// Config adapters by name (`caddyfile`), for `/load` bodies that are not JSON.
+    nonisolated let adapters: [String: Adapter]
     public private(set) var document = ConfigDocument()
     private var endpoint: AdminEndpoint?
     private var loadedOnce = false
@@ -26,8 +30,9 @@ package actor ConfigController {
     public private(set) var logs: Logs?
 
     public init(instance: Instance, loader: @escaping Loader, autosavePath: String?, defaultAdminListen: String = AdminConfig.defaultListen,
-                adminRoutes: [AdminRoute] = [], onStop: @escaping @Sendable () -> Void) {
+                adminRoutes: [AdminRoute] = [], adapters: [String: Adapter] = [:], onStop: @escaping @Sendable () -> Void) {
         self.adminRoutes = adminRoutes
+        self.adapters = adapters
         self.instance = instance
         self.loader = loader
         self.autosavePath = autosavePath
