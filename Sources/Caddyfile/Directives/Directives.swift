@@ -97,7 +97,8 @@ enum Directives {
         default:
             if !code.hasPrefix("{") {
                 guard let n = Int(code) else { throw h.d.err("Not a supported redir code type or not valid integer: '\(code)'") }
-                if n < 300 || n > 399 { throw h.d.err("Redir code not in the 3xx range: '\(n)'") }
+                // 401 with a Location: for XHR clients that would follow a 3xx silently.
+                if (n < 300 || n > 399) && n != 401 { throw h.d.err("Redir code not in the 3xx range or 401: '\(n)'") }
             }
         }
         return .object([

@@ -140,11 +140,11 @@ enum BasicAuthSyntax {
         let hash: JSONValue
         switch algorithm {
         case "bcrypt": hash = .object([("algorithm", .string("bcrypt"))])
-        case "scrypt": hash = .object([("algorithm", .string("scrypt")), ("N", .int(32768)), ("r", .int(8)), ("p", .int(1)), ("key_length", .int(32))])
+        case "scrypt": hash = .object([("algorithm", .string("scrypt"))])
         default: throw h.d.err("unrecognized hash algorithm: \(algorithm)")
         }
         return .object([("handler", .string("authentication")), ("providers", .object([("http_basic", .object([
-            ("accounts", .array(accounts)), ("hash", hash), ("realm", realm.map(JSONValue.string)),
+            ("accounts", .array(accounts)), ("hash", hash), ("hash_cache", .object([])), ("realm", realm.map(JSONValue.string)),
         ]))]))])
     }
 }

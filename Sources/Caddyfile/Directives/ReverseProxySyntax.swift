@@ -88,15 +88,8 @@ enum ReverseProxySyntax {
                 throw d.err("for now, all proxy upstreams must use the same scheme (transport protocol); expecting '\(common)://' but got '\(u.scheme)://'")
             }
             commonScheme = u.scheme
-            if u.port.contains("{") && u.port.contains("}") || u.network.hasPrefix("unix") || !u.port.contains("-") {
-                upstreams.append(.object([("dial", .string(u.dial))]))
-                return
-            }
-            let parts = u.port.split(separator: "-")
-            guard parts.count == 2, let start = Int(parts[0]), let end = Int(parts[1]), start <= end else {
-                throw d.err("invalid port range: \(u.port)")
-            }
-            for p in start...end { upstreams.append(.object([("dial", .string(SiteAddress.joinHostPort(u.host, String(p))))])) }
+            // Caddy 2.6.2 keeps a port range as written (`host:8000-8002` is one dial address).
+            upstreams.append(.object([("dial", .string(u.dial))]))
         }
         func duration(_ d: inout Dispenser) throws -> JSONValue {
             let v = try d.arg()

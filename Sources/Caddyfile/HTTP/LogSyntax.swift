@@ -187,9 +187,7 @@ enum LogFilterSyntax {
             return .object([("filter", .string("replace")), ("value", value.map(JSONValue.string))])
         case "ip_mask":
             var v4: Int?, v6: Int?
-            let args = d.remainingArgs()
-            if let a = args.first { v4 = Int(a) }
-            if args.count > 1 { v6 = Int(args[1]) }
+            _ = d.remainingArgs()  // Caddy 2.6.2 reads the masks from the block only
             let level = d.nesting
             while d.nextBlock(level) {
                 switch d.val {
