@@ -204,12 +204,7 @@ public struct CaddyfileParser {
         }
         importCount += 1
         if importCount > 10_000 { throw d.err("too many imports (\(importCount)); is there a cycle?") }
-        for i in imported.indices {
-            for (n, arg) in args.enumerated() {
-                imported[i].text = imported[i].text.replacingOccurrences(of: "{args.\(n)}", with: arg)
-            }
-        }
-        d.tokens = before + imported + after
+        d.tokens = before + ImportArguments.substitute(args, into: imported) + after
         d.cursor -= args.count + 1
     }
 
