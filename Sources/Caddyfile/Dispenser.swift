@@ -1,28 +1,28 @@
 /// A cursor over tokens that knows lines and blocks: how every directive reads its arguments and
 /// its `{ ... }` block (Caddy's `caddyfile.Dispenser`, with the same method semantics).
-public struct Dispenser {
+package struct Dispenser {
     var tokens: [Token]
     var cursor = -1
     var nesting = 0
 
-    public init(_ tokens: [Token]) { self.tokens = tokens }
+    package init(_ tokens: [Token]) { self.tokens = tokens }
 
     /// Loads the next token; false when all are consumed.
     @discardableResult
-    public mutating func next() -> Bool {
+    package mutating func next() -> Bool {
         if cursor < tokens.count - 1 { cursor += 1; return true }
         return false
     }
 
     /// Steps back one token (to -1 at most, so `next()` starts over).
     @discardableResult
-    public mutating func prev() -> Bool {
+    package mutating func prev() -> Bool {
         if cursor > -1 { cursor -= 1; return cursor > -1 }
         return false
     }
 
     /// Loads the next token if it is on the same line and does not open a block.
-    public mutating func nextArg() -> Bool {
+    package mutating func nextArg() -> Bool {
         guard nextOnSameLine() else { return false }
         if val == "{" { cursor -= 1; return false }
         return true
@@ -40,7 +40,7 @@ public struct Dispenser {
     }
 
     /// Loads the next token only if it starts a new line.
-    public mutating func nextLine() -> Bool {
+    package mutating func nextLine() -> Bool {
         if cursor < 0 { cursor += 1; return true }
         if cursor >= tokens.count - 1 { return false }
         let current = tokens[cursor], following = tokens[cursor + 1]
@@ -53,7 +53,7 @@ public struct Dispenser {
 
     /// Loop condition walking every token of the block that opens on this line (or the block
     /// already entered), until its closing brace; the outer braces are consumed, not returned.
-    public mutating func nextBlock(_ initialNesting: Int) -> Bool {
+    package mutating func nextBlock(_ initialNesting: Int) -> Bool {
         if nesting > initialNesting {
             guard next() else { return false }
             if val == "}" && !nextOnSameLine() {
@@ -72,30 +72,30 @@ public struct Dispenser {
     }
 
     /// Text of the current token ("" when none is loaded).
-    public var val: String { cursor >= 0 && cursor < tokens.count ? tokens[cursor].text : "" }
+    package var val: String { cursor >= 0 && cursor < tokens.count ? tokens[cursor].text : "" }
 
     /// The current token (an empty one when none is loaded).
-    public var token: Token { cursor >= 0 && cursor < tokens.count ? tokens[cursor] : Token(text: "", file: "", line: 0) }
+    package var token: Token { cursor >= 0 && cursor < tokens.count ? tokens[cursor] : Token(text: "", file: "", line: 0) }
 
     /// The current token's text with its quotes, as written.
-    public var valRaw: String {
+    package var valRaw: String {
         let t = token
         if let q = t.quote, q != "<" { return "\(q)\(t.text)\(q)" }
         return t.text
     }
 
-    public var line: Int { token.line }
-    public var file: String { token.file }
+    package var line: Int { token.line }
+    package var file: String { token.file }
 
     /// The remaining arguments on this line.
-    public mutating func remainingArgs() -> [String] {
+    package mutating func remainingArgs() -> [String] {
         var args: [String] = []
         while nextArg() { args.append(val) }
         return args
     }
 
     /// How many arguments remain on this line, without consuming them.
-    public mutating func countRemainingArgs() -> Int {
+    package mutating func countRemainingArgs() -> Int {
         var count = 0
         while nextArg() { count += 1 }
         for _ in 0..<count { prev() }
@@ -103,13 +103,13 @@ public struct Dispenser {
     }
 
     /// Loads exactly one more argument, or throws Caddy's argument error.
-    public mutating func arg() throws -> String {
+    package mutating func arg() throws -> String {
         guard nextArg() else { throw argErr() }
         return val
     }
 
     /// The tokens from the current one to the end of its line or of the block that line opens.
-    public mutating func nextSegment() -> [Token] {
+    package mutating func nextSegment() -> [Token] {
         var segment = [token]
         while nextArg() { segment.append(token) }
         var opened = false
@@ -128,7 +128,7 @@ public struct Dispenser {
     }
 
     /// Moves back to the start, as a new dispenser.
-    public mutating func reset() {
+    package mutating func reset() {
         cursor = -1
         nesting = 0
     }
@@ -161,19 +161,19 @@ public struct Dispenser {
 
     // MARK: Errors worded as Caddy's
 
-    public func argErr() -> CaddyfileError {
+    package func argErr() -> CaddyfileError {
         if val == "{" { return err("Unexpected token '{', expecting argument") }
         return err("Wrong argument count or unexpected line ending after '\(val)'")
     }
 
-    public func syntaxErr(_ expected: String) -> CaddyfileError {
+    package func syntaxErr(_ expected: String) -> CaddyfileError {
         CaddyfileError("\(file):\(line) - Syntax error: Unexpected token '\(val)', expecting '\(expected)'")
     }
 
-    public func eofErr() -> CaddyfileError { err("Unexpected EOF") }
+    package func eofErr() -> CaddyfileError { err("Unexpected EOF") }
 
     /// A parse-time error at the current token.
-    public func err(_ message: String) -> CaddyfileError {
+    package func err(_ message: String) -> CaddyfileError {
         CaddyfileError("\(file):\(line) - Error during parsing: \(message)")
     }
 }

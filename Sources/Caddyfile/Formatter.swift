@@ -1,6 +1,7 @@
 /// `caddy fmt`: one directive per line, blocks indented with tabs, one space between tokens, at
 /// most one blank line, a blank line between top-level blocks; comments, quotes and escapes kept.
 public enum CaddyfileFormatter {
+    /// The formatted text (always ending in one newline).
     public static func format(_ text: String) -> String {
         let input = Array(text.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines).unicodeScalars)
         var out = String.UnicodeScalarView()

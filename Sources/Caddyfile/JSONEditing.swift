@@ -48,7 +48,7 @@ extension JSONValue {
     }
 
     /// The same value with every object's keys sorted, as Go encodes maps; for comparing as data.
-    public var canonical: JSONValue {
+    package var canonical: JSONValue {
         switch self {
         case .array(let a): .array(a.map(\.canonical))
         case .object(let o): .object(o.map { ($0.0, $0.1.canonical) }.sorted { $0.0 < $1.0 })
@@ -57,7 +57,7 @@ extension JSONValue {
     }
 
     /// Indented JSON text (tabs, as `caddy adapt --pretty` writes).
-    public var pretty: String {
+    package var pretty: String {
         var out = ""
         writePretty(into: &out, indent: "")
         return out

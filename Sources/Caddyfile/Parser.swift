@@ -2,21 +2,23 @@ import Foundation
 
 /// One block of a Caddyfile: its keys (site addresses; none for the global options block) and its
 /// segments, each a directive line with the block it opens.
-public struct ServerBlock: Sendable {
-    public var keys: [String] = []
+package struct ServerBlock: Sendable {
+    package var keys: [String] = []
     /// The tokens the keys were read from, for error positions.
-    public var keyTokens: [Token] = []
-    public var segments: [[Token]] = []
+    package var keyTokens: [Token] = []
+    package var segments: [[Token]] = []
     /// Whether the block was written with braces (a braceless block can hold only one site).
-    public var hasBraces = false
+    package var hasBraces = false
+    /// A named route, `&(name) { ... }` (current Caddy): one segment, the name then the braced block.
+    package var isNamedRoute = false
 }
 
 /// Groups a Caddyfile's tokens into server blocks, expanding snippets and imports, as Caddy's
 /// parser does; no directive is interpreted here.
-public struct CaddyfileParser {
+package struct CaddyfileParser {
     /// Parses `text` read from `file` (relative imports resolve beside it).
     /// Relative file names (and so imports) resolve against `directory` (default: the working directory).
-    public static func parse(_ text: String, file: String, directory: String? = nil,
+    package static func parse(_ text: String, file: String, directory: String? = nil,
                              environment: @escaping (String) -> String? = { ProcessInfo.processInfo.environment[$0] }) throws -> [ServerBlock] {
         var parser = CaddyfileParser(tokens: try tokens(text, file: file, environment: environment), environment: environment,
                                      directory: directory ?? FileManager.default.currentDirectoryPath)
@@ -36,6 +38,7 @@ public struct CaddyfileParser {
     private var block = ServerBlock()
     private var atEOF = false
     private var snippets: [String: [Token]] = [:]
+    private var namedRoutes: Set<String> = []
     private var nesting = 0
     /// Who imports whom (files by absolute path, snippets by name), to refuse cycles.
     private var importGraph: [String: Set<String>] = [:]
@@ -72,6 +75,17 @@ public struct CaddyfileParser {
             snippets[name] = tokens
             block.keys = []
             block.keyTokens = []
+            return
+        }
+        if block.keys.count == 1, block.keys[0].hasPrefix("&("), block.keys[0].hasSuffix(")") {
+            let name = String(block.keys[0].dropFirst(2).dropLast())
+            if !namedRoutes.insert(name).inserted { throw d.err("redeclaration of previously declared named route \(name)") }
+            var nameToken = block.keyTokens[0]
+            nameToken.text = name
+            let open = d.token
+            let tokens = try snippetTokens()
+            block.segments = [[nameToken, open] + tokens + [d.token]]
+            block.isNamedRoute = true
             return
         }
         try blockContents()

@@ -1,17 +1,17 @@
 /// One lexical token of a Caddyfile, with where it came from so errors can name the file and line.
-public struct Token: Sendable, Equatable {
+package struct Token: Sendable, Equatable {
     /// The token's text with quotes removed.
-    public var text: String
+    package var text: String
     /// The file the token was read from (as named to the parser, or the absolute path of an import).
-    public var file: String
+    package var file: String
     /// The line the token starts on (1-based).
-    public var line: Int
+    package var line: Int
     /// The quote that delimited the token: `"`, `` ` ``, `<` for a heredoc, or nil when bare.
-    public var quote: Character?
+    package var quote: Character?
     /// Set on tokens that came from a snippet, so import cycles through snippets can be told apart.
     var snippetName: String?
 
-    public init(text: String, file: String, line: Int, quote: Character? = nil) {
+    package init(text: String, file: String, line: Int, quote: Character? = nil) {
         self.text = text
         self.file = file
         self.line = line
@@ -19,7 +19,7 @@ public struct Token: Sendable, Equatable {
     }
 
     /// True when the token was quoted (a quoted `{` is text, not a block).
-    public var wasQuoted: Bool { quote != nil }
+    package var wasQuoted: Bool { quote != nil }
 
     /// How many line breaks the token's own text spans (a quoted token may span several lines).
     var lineBreaks: Int {

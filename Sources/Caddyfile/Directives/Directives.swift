@@ -16,6 +16,7 @@ enum Directives {
         r["abort"] = handler(parseAbort)
         r["error"] = handler { h in try StaticResponseSyntax.error(&h.d) }
         r["route"] = handler(parseRoute)
+        r["invoke"] = handler(parseInvoke)
         r["handle"] = handler { h in try h.parseSegmentAsSubroute().handlerJSON }
         r["handle_path"] = parseHandlePath
         r["handle_errors"] = parseHandleErrors
@@ -61,6 +62,15 @@ enum Directives {
     }
 
     /// `bind HOST...`: every argument on the directive's lines (Caddy 2.6.2 reads a block's lines too).
+    /// `invoke NAME`: runs a named route (`&(NAME) { ... }`); the server gets that route.
+    static func parseInvoke(_ h: inout Helper) throws -> JSONValue {
+        h.d.next()
+        let name = try h.d.arg()
+        if h.d.nextArg() { throw h.d.argErr() }
+        if !h.state.invoked.contains(name) { h.state.invoked.append(name) }
+        return .object([("handler", .string("invoke")), ("name", .string(name))])
+    }
+
     static func parseBind(_ h: inout Helper) throws -> [ConfigValue] {
         var hosts: [String] = []
         while h.d.next() { hosts += h.d.remainingArgs() }

@@ -9,7 +9,7 @@ enum DirectiveOrder {
         "redir",
         "method", "rewrite", "uri", "try_files",
         "basicauth", "forward_auth", "request_header", "encode", "push", "templates",
-        "handle", "handle_path", "route",
+        "invoke", "handle", "handle_path", "route",
         "abort", "error", "copy_response", "respond", "metrics", "reverse_proxy", "php_fastcgi",
         "file_sync", "websocket_echo",
         "file_server", "acme_server",

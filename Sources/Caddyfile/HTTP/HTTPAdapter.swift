@@ -6,7 +6,9 @@ import QuantumCore
 public enum CaddyfileAdapter {
     /// The result: the config, and warnings to print.
     public struct Result {
+        /// The Caddy JSON config.
         public var config: JSONValue
+        /// What to tell the user (an unformatted file, a deprecated subdirective...).
         public var warnings: [CaddyfileWarning]
     }
 
@@ -43,6 +45,8 @@ struct HTTPConfigBuilder {
             try GlobalOptionsParser.evaluate(first, state: state)
             blocks.removeFirst()
         }
+        try NamedRoutes.extract(blocks.filter(\.isNamedRoute), into: state)
+        blocks.removeAll(where: \.isNamedRoute)
         var sites: [SiteBlock] = []
         for (index, var block) in blocks.enumerated() {
             for s in block.segments.indices {
@@ -79,6 +83,8 @@ struct HTTPConfigBuilder {
                     site.pile[v.cls, default: []].append(v)
                 }
             }
+            for name in state.invoked { site.pile["named_route", default: []].append(ConfigValue("named_route", .strings([name]))) }
+            state.invoked = []
             sites.append(site)
         }
         let listenerMap = try mapAddressesToSites(sites)

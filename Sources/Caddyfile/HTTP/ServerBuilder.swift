@@ -15,6 +15,7 @@ struct ServerBuilder {
         var autoHTTPS: JSONValue?
         var logs: JSONValue?
         var listenerWrappers: [JSONValue] = []
+        var namedRoutes: [(String, JSONValue)] = []
         var extra: [(String, JSONValue)] = []
 
         var json: JSONValue {
@@ -25,6 +26,7 @@ struct ServerBuilder {
             members.append(("tls_connection_policies", tlsPolicies.isEmpty ? nil : .array(tlsPolicies)))
             members.append(("automatic_https", autoHTTPS))
             members.append(("logs", logs))
+            members.append(("named_routes", namedRoutes.isEmpty ? nil : .object(namedRoutes.sorted { $0.0 < $1.0 })))
             var object = JSONValue.object(members)
             for (k, v) in extra { object.set(k, v) }
             return object
@@ -108,6 +110,15 @@ struct ServerBuilder {
                         }
                     }
                     server.errorRoutes = errors
+                }
+
+                for value in site.pile["named_route"] ?? [] {
+                    guard case .strings(let names) = value.value else { continue }
+                    for name in names {
+                        for (n, route) in try NamedRoutes.closure(of: name, state: state) where !server.namedRoutes.contains(where: { $0.0 == n }) {
+                            server.namedRoutes.append((n, route.json))
+                        }
+                    }
                 }
 
                 let logHosts = site.hosts(loggerMode: true)
