@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import QuantumTestSupport
 import XCTest
 
 @testable import QuantumCaddyfile
@@ -7,18 +8,6 @@ import XCTest
 /// Random byte mutations of Caddyfiles, adapted one after another under a deadline: the adapter
 /// must return (a config or an error) for every one, without crashing or hanging.
 enum CaddyfileFuzzer {
-    /// A small deterministic generator, so a failure can be replayed from its seed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let structural: [[UInt8]] = ["{", "}", "\"", "`", "\\", "\n", "#", " ", "<<EOF\n", "EOF", "@m", "import ", "(s)", "{$X}",
                                         "{args[0]}", "*", "/", ":", ",", "\t"].map { Array($0.utf8) }
 

@@ -5,18 +5,6 @@ import XCTest
 /// Hostile bytes on a TLS port: nothing crashes, every bad connection ends, and the server keeps
 /// serving real clients.
 final class TLSGarbageTests: XCTestCase {
-    /// A deterministic generator, so a failing case can be replayed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// A TLS 1.2-style ClientHello record around `extensions`.
     static func clientHello(extensions: [(UInt16, [UInt8])], recordLength: Int? = nil, handshakeLength: Int? = nil) -> [UInt8] {
         func u16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xff), UInt8(v & 0xff)] }

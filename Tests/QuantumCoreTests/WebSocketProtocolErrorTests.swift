@@ -1,4 +1,5 @@
 import QuantumCore
+import QuantumTestSupport
 import XCTest
 
 /// Protocol violations from a peer and the close code each one must get (RFC 6455 §7.4.1):
@@ -211,15 +212,3 @@ final class WebSocketProtocolErrorTests: XCTestCase {
     }
 }
 
-/// A tiny deterministic generator, so a failing fuzz round can be replayed.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

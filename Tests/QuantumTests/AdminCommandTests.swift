@@ -29,17 +29,7 @@ final class AdminCommandTests: XCTestCase {
 
     /// `quantum run ARGS` with its autosave in this test's scratch folder.
     func launch(_ arguments: [String]) throws -> (Process, Pipe) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        var environment = testEnvironment()
-        environment["XDG_CONFIG_HOME"] = scratch + "/config-home"
-        process.environment = environment
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return (process, stderr)
+        try CLITests.launch(binary, arguments, environment: ["XDG_CONFIG_HOME": scratch + "/config-home"])
     }
 
     func waitForExit(_ process: Process, seconds: Double = 15) -> Bool {

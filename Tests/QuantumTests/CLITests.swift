@@ -193,12 +193,15 @@ final class CLITests: XCTestCase {
         return ""
     }
 
-    /// Starts the built binary with its standard error captured.
-    static func launch(_ binary: String, _ arguments: [String]) throws -> (Process, Pipe) {
+    /// Starts the built binary with its standard error captured, in `directory` if given, with
+    /// `environment` added to the tests' own.
+    static func launch(_ binary: String, _ arguments: [String], directory: String? = nil,
+                       environment: [String: String] = [:]) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
-        process.environment = testEnvironment()
+        process.environment = testEnvironment().merging(environment) { $1 }
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let stderr = Pipe()
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice

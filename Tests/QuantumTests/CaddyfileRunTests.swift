@@ -40,25 +40,12 @@ final class CaddyfileRunTests: XCTestCase {
 
     func launch(_ arguments: [String], in directory: String) throws -> (Process, Pipe) {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary), "no built binary at \(binary)")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        var environment = testEnvironment()
-        environment["XDG_CONFIG_HOME"] = scratch + "/config-home"
-        environment["XDG_DATA_HOME"] = scratch + "/data-home"
-        process.environment = environment
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        return (process, stderr)
+        return try CLITests.launch(binary, arguments, directory: directory,
+                                   environment: ["XDG_CONFIG_HOME": scratch + "/config-home", "XDG_DATA_HOME": scratch + "/data-home"])
     }
 
-    func stop(_ process: Process, _ stderr: Pipe) -> String {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        process.waitUntilExit()
-        return String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    func stop(_ process: Process, _ stderr: Pipe, file: StaticString = #filePath, line: UInt = #line) -> String {
+        stopCleanly(process, stderr: stderr, file: file, line: line)
     }
 
     func testRunBesideACaddyfileServesItAndHidesIt() throws {

@@ -265,20 +265,7 @@ enum Directives {
     }
 }
 
-/// HTML escaping as Go's `html.EscapeString`.
+/// HTML escaping as Go's `html.EscapeString` writes it (`&#34;` for a double quote).
 enum HTMLEscape {
-    static func escape(_ s: String) -> String {
-        var out = ""
-        for c in s {
-            switch c {
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "&": out += "&amp;"
-            case "'": out += "&#39;"
-            case "\"": out += "&#34;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    static func escape(_ s: String) -> String { HTML.escape(s).replacingOccurrences(of: "&quot;", with: "&#34;") }
 }

@@ -91,16 +91,6 @@ enum ReverseProxySyntax {
             // Caddy 2.6.2 keeps a port range as written (`host:8000-8002` is one dial address).
             upstreams.append(.object([("dial", .string(u.dial))]))
         }
-        func duration(_ d: inout Dispenser) throws -> JSONValue {
-            let v = try d.arg()
-            guard let n = CaddyDuration.parse(v) else { throw d.err("bad duration value '\(v)': time: invalid duration \"\(v)\"") }
-            return .number(String(n))
-        }
-        func int(_ d: inout Dispenser, _ what: String) throws -> JSONValue {
-            let v = try d.arg()
-            guard let n = Int(v) else { throw d.err("bad \(what) '\(v)': strconv.Atoi: parsing \"\(v)\": invalid syntax") }
-            return .int(n)
-        }
         func status(_ s: String, _ d: Dispenser) throws -> JSONValue {
             let code = s.count == 3 && s.hasSuffix("xx") ? String(s.prefix(1)) : s
             guard let n = Int(code) else { throw d.err("bad status value '\(s)': strconv.Atoi: parsing \"\(code)\": invalid syntax") }
@@ -134,9 +124,9 @@ enum ReverseProxySyntax {
                     let name = try h.d.arg()
                     if lb.contains(where: { $0.0 == "selection_policy" }) { throw h.d.err("load balancing selection policy already specified") }
                     lb.append(("selection_policy", try selectionPolicy(name, &h.d)))
-                case "lb_retries": lb.append(("retries", try int(&h.d, "lb_retries number")))
-                case "lb_try_duration": lb.append(("try_duration", try duration(&h.d)))
-                case "lb_try_interval": lb.append(("try_interval", try duration(&h.d)))
+                case "lb_retries": lb.append(("retries", try h.d.intArg("lb_retries number")))
+                case "lb_try_duration": lb.append(("try_duration", try h.d.durationArg()))
+                case "lb_try_interval": lb.append(("try_interval", try h.d.durationArg()))
                 case "lb_retry_match":
                     var set: [(String, JSONValue)] = []
                     for (name, tokens) in try MatcherDefinitions.collectMatcherTokens(&h.d) {
@@ -149,7 +139,7 @@ enum ReverseProxySyntax {
                 case "health_path":
                     active.append(("path", .string(try h.d.arg())))
                     h.warn("the 'health_path' subdirective is deprecated, please use 'health_uri' instead!")
-                case "health_port": active.append(("port", try int(&h.d, "port number")))
+                case "health_port": active.append(("port", try h.d.intArg("port number")))
                 case "health_headers":
                     var headers: [(String, JSONValue)] = []
                     let inner = h.d.nesting
@@ -161,18 +151,18 @@ enum ReverseProxySyntax {
                         headers.append((key, .strings(values)))
                     }
                     active.append(("headers", .object(headers)))
-                case "health_interval": active.append(("interval", try duration(&h.d)))
-                case "health_timeout": active.append(("timeout", try duration(&h.d)))
+                case "health_interval": active.append(("interval", try h.d.durationArg()))
+                case "health_timeout": active.append(("timeout", try h.d.durationArg()))
                 case "health_status": active.append(("expect_status", try status(try h.d.arg(), h.d)))
                 case "health_body": active.append(("expect_body", .string(try h.d.arg())))
-                case "max_fails": passive.append(("max_fails", try int(&h.d, "maximum fails count")))
-                case "fail_duration": passive.append(("fail_duration", try duration(&h.d)))
-                case "unhealthy_request_count": passive.append(("unhealthy_request_count", try int(&h.d, "maximum connection count")))
+                case "max_fails": passive.append(("max_fails", try h.d.intArg("maximum fails count")))
+                case "fail_duration": passive.append(("fail_duration", try h.d.durationArg()))
+                case "unhealthy_request_count": passive.append(("unhealthy_request_count", try h.d.intArg("maximum connection count")))
                 case "unhealthy_status":
                     let args = h.d.remainingArgs()
                     if args.isEmpty { throw h.d.argErr() }
                     passive.append(("unhealthy_status", .array(try args.map { try status($0, h.d) })))
-                case "unhealthy_latency": passive.append(("unhealthy_latency", try duration(&h.d)))
+                case "unhealthy_latency": passive.append(("unhealthy_latency", try h.d.durationArg()))
                 case "flush_interval":
                     let v = try h.d.arg()
                     if let n = Int(v) { fields["flush_interval"] = .int(n) } else {

@@ -2,22 +2,20 @@ import QuantumCore
 
 /// `rewrite`, `method`, `uri` and `try_files`: Caddy's rewrite handler in its Caddyfile forms.
 enum RewriteSyntax {
-    static func rewrite(_ h: inout Helper) throws -> JSONValue {
-        var uri = ""
-        while h.d.next() {
-            uri = try h.d.arg()
-            if h.d.nextArg() { throw h.d.argErr() }
-        }
-        return .object([("handler", .string("rewrite")), ("uri", .string(uri))])
-    }
+    /// `rewrite [MATCHER] URI`.
+    static func rewrite(_ h: inout Helper) throws -> JSONValue { try single(&h, field: "uri") }
 
-    static func method(_ h: inout Helper) throws -> JSONValue {
-        var method = ""
+    /// `method [MATCHER] METHOD`.
+    static func method(_ h: inout Helper) throws -> JSONValue { try single(&h, field: "method") }
+
+    /// A rewrite handler setting one field from the directive's one argument.
+    private static func single(_ h: inout Helper, field: String) throws -> JSONValue {
+        var value = ""
         while h.d.next() {
-            method = try h.d.arg()
+            value = try h.d.arg()
             if h.d.nextArg() { throw h.d.argErr() }
         }
-        return .object([("handler", .string("rewrite")), ("method", .string(method))])
+        return .object([("handler", .string("rewrite")), (field, .string(value))])
     }
 
     static func uri(_ h: inout Helper) throws -> JSONValue {

@@ -11,11 +11,6 @@ enum PHPFastCGISyntax {
         var transport: [(String, JSONValue?)] = [("protocol", .string("fastcgi"))]
         var env: [(String, JSONValue)] = []
         var extensions = [".php"], indexFile = "index.php", tryFiles: [String] = []
-        func duration(_ d: inout Dispenser) throws -> JSONValue {
-            guard d.nextArg() else { throw d.argErr() }
-            guard let n = CaddyDuration.parse(d.val) else { throw d.err("bad timeout value \(d.val): time: invalid duration \"\(d.val)\"") }
-            return .number(String(n))
-        }
         func dropLine(_ d: inout Dispenser, _ args: Int) { for _ in 0...args { d.delete() } }
         while d.next() {
             while d.nextBlock(0) {
@@ -51,7 +46,7 @@ enum PHPFastCGISyntax {
                     transport.append(("resolve_root_symlink", .bool(true)))
                 case "dial_timeout", "read_timeout", "write_timeout":
                     let key = d.val
-                    transport.append((key, try duration(&d)))
+                    transport.append((key, try d.durationArg()))
                     dropLine(&d, 1)
                 case "capture_stderr":
                     let args = d.remainingArgs()

@@ -10,54 +10,50 @@ enum StaticResponseSyntax {
 
     private static func isStatus(_ s: String) -> Bool { s.count == 3 && (Int(s) ?? 0) > 0 }
 
+    /// `respond [STATUS|BODY [STATUS]] { body TEXT; close }`.
     static func respond(_ d: inout Dispenser) throws -> JSONValue {
-        var status: String?, body: String?, close = false
-        while d.next() {
-            let args = d.remainingArgs()
-            switch args.count {
-            case 0: break
-            case 1: if isStatus(args[0]) { status = args[0] } else { body = args[0] }
-            case 2: body = args[0]; status = args[1]
-            default: throw d.argErr()
-            }
-            while d.nextBlock(0) {
-                switch d.val {
-                case "body":
-                    if body != nil && body != "" { throw d.err("body already specified") }
-                    body = try d.arg()
-                    if d.nextArg() { throw d.argErr() }
-                case "close":
-                    if close { throw d.err("close already specified") }
-                    close = true
-                default: throw d.err("unrecognized subdirective '\(d.val)'")
-                }
-            }
+        var close = false
+        let (status, body) = try statusAndText(&d, textKey: "body") { d in
+            guard d.val == "close" else { return false }
+            if close { throw d.err("close already specified") }
+            close = true
+            return true
         }
         return .object([("handler", .string("static_response")), ("status_code", status.map(weakString)),
-                        ("body", body.flatMap { $0.isEmpty ? nil : .string($0) }), ("close", close ? .bool(true) : nil)])
+                        ("body", body.map(JSONValue.string)), ("close", close ? .bool(true) : nil)])
     }
 
+    /// `error [MESSAGE|STATUS [STATUS]] { message TEXT }`.
     static func error(_ d: inout Dispenser) throws -> JSONValue {
-        var status: String?, message: String?
+        let (status, message) = try statusAndText(&d, textKey: "message", requireArgument: true) { _ in false }
+        return .object([("handler", .string("error")), ("error", message.map(JSONValue.string)), ("status_code", status.map(weakString))])
+    }
+
+    /// The shared syntax: one argument is a status when it looks like one (three digits), else
+    /// the text; two are text then status; the block may give the text (`textKey`) or, through
+    /// `other`, more subdirectives.
+    private static func statusAndText(_ d: inout Dispenser, textKey: String, requireArgument: Bool = false,
+                                      other: (inout Dispenser) throws -> Bool) throws -> (status: String?, text: String?) {
+        var status: String?, text: String?
         while d.next() {
             let args = d.remainingArgs()
             switch args.count {
-            case 1: if isStatus(args[0]) { status = args[0] } else { message = args[0] }
-            case 2: message = args[0]; status = args[1]
+            case 0 where !requireArgument: break
+            case 1: if isStatus(args[0]) { status = args[0] } else { text = args[0] }
+            case 2: text = args[0]; status = args[1]
             default: throw d.argErr()
             }
             while d.nextBlock(0) {
-                switch d.val {
-                case "message":
-                    if message != nil && message != "" { throw d.err("message already specified") }
-                    message = try d.arg()
+                if d.val == textKey {
+                    if let text, !text.isEmpty { throw d.err("\(textKey) already specified") }
+                    text = try d.arg()
                     if d.nextArg() { throw d.argErr() }
-                default: throw d.err("unrecognized subdirective '\(d.val)'")
+                } else if try !other(&d) {
+                    throw d.err("unrecognized subdirective '\(d.val)'")
                 }
             }
         }
-        return .object([("handler", .string("error")), ("error", message.flatMap { $0.isEmpty ? nil : .string($0) }),
-                        ("status_code", status.map(weakString))])
+        return (status, text.flatMap { $0.isEmpty ? nil : $0 })
     }
 }
 

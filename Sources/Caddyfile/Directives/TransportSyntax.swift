@@ -9,28 +9,18 @@ enum TransportSyntax {
         }
         var fields: [(String, JSONValue?)] = [("protocol", .string("http"))]
         var tls: [(String, JSONValue?)]?, keepAlive: [(String, JSONValue?)]?
-        func duration(_ d: inout Dispenser) throws -> JSONValue {
-            let v = try d.arg()
-            guard let n = CaddyDuration.parse(v) else { throw d.err("parsing duration: time: invalid duration \"\(v)\"") }
-            return .number(String(n))
-        }
-        func size(_ d: inout Dispenser) throws -> JSONValue {
-            let v = try d.arg()
-            guard let n = ByteSize.parse(v) else { throw d.err("invalid size: \(v)") }
-            return .number(String(n))
-        }
         let level = d.nesting
         while d.nextBlock(level) {
             let sub = d.val
             switch sub {
-            case "read_buffer": fields.append(("read_buffer_size", try size(&d)))
-            case "write_buffer": fields.append(("write_buffer_size", try size(&d)))
-            case "max_response_header": fields.append(("max_response_header_size", try size(&d)))
+            case "read_buffer": fields.append(("read_buffer_size", try d.sizeArg()))
+            case "write_buffer": fields.append(("write_buffer_size", try d.sizeArg()))
+            case "max_response_header": fields.append(("max_response_header_size", try d.sizeArg()))
             case "proxy_protocol": fields.append(("proxy_protocol", .string(try d.arg())))
-            case "dial_timeout": fields.append(("dial_timeout", try duration(&d)))
-            case "dial_fallback_delay": fields.append(("dial_fallback_delay", try duration(&d)))
-            case "response_header_timeout": fields.append(("response_header_timeout", try duration(&d)))
-            case "expect_continue_timeout": fields.append(("expect_continue_timeout", try duration(&d)))
+            case "dial_timeout": fields.append(("dial_timeout", try d.durationArg()))
+            case "dial_fallback_delay": fields.append(("dial_fallback_delay", try d.durationArg()))
+            case "response_header_timeout": fields.append(("response_header_timeout", try d.durationArg()))
+            case "expect_continue_timeout": fields.append(("expect_continue_timeout", try d.durationArg()))
             case "resolvers":
                 let list = d.remainingArgs()
                 if list.isEmpty { throw d.argErr() }
@@ -51,7 +41,7 @@ enum TransportSyntax {
             case "tls_insecure_skip_verify":
                 if d.nextArg() { throw d.argErr() }
                 tls = (tls ?? []) + [("insecure_skip_verify", .bool(true))]
-            case "tls_timeout": tls = (tls ?? []) + [("handshake_timeout", try duration(&d))]
+            case "tls_timeout": tls = (tls ?? []) + [("handshake_timeout", try d.durationArg())]
             case "tls_trusted_ca_certs":
                 let list = d.remainingArgs()
                 if list.isEmpty { throw d.argErr() }
@@ -68,15 +58,11 @@ enum TransportSyntax {
                     guard let n = CaddyDuration.parse(v) else { throw d.err("parsing duration: \(v)") }
                     keepAlive = (keepAlive ?? []) + [("idle_timeout", .number(String(n)))]
                 }
-            case "keepalive_interval": keepAlive = (keepAlive ?? []) + [("probe_interval", try duration(&d))]
+            case "keepalive_interval": keepAlive = (keepAlive ?? []) + [("probe_interval", try d.durationArg())]
             case "keepalive_idle_conns":
-                let v = try d.arg()
-                guard let n = Int(v) else { throw d.err("bad integer value '\(v)'") }
-                keepAlive = (keepAlive ?? []) + [("max_idle_conns", .int(n))]
+                keepAlive = (keepAlive ?? []) + [("max_idle_conns", try d.intArg("integer value"))]
             case "keepalive_idle_conns_per_host":
-                let v = try d.arg()
-                guard let n = Int(v) else { throw d.err("bad integer value '\(v)'") }
-                keepAlive = (keepAlive ?? []) + [("max_idle_conns_per_host", .int(n))]
+                keepAlive = (keepAlive ?? []) + [("max_idle_conns_per_host", try d.intArg("integer value"))]
             case "versions":
                 let list = d.remainingArgs()
                 if list.isEmpty { throw d.argErr() }
@@ -85,9 +71,7 @@ enum TransportSyntax {
                 let v = try d.arg()
                 if v == "off" { fields.append(("compression", .bool(false))) }
             case "max_conns_per_host":
-                let v = try d.arg()
-                guard let n = Int(v) else { throw d.err("bad integer value '\(v)'") }
-                fields.append(("max_conns_per_host", .int(n)))
+                fields.append(("max_conns_per_host", try d.intArg("integer value")))
             default:
                 throw d.err("unrecognized subdirective \(sub)")
             }
@@ -100,11 +84,6 @@ enum TransportSyntax {
     static func fastCGI(_ d: inout Dispenser) throws -> JSONValue {
         var fields: [String: JSONValue] = [:]
         var env: [(String, JSONValue)] = []
-        func duration(_ d: inout Dispenser) throws -> JSONValue {
-            let v = try d.arg()
-            guard let n = CaddyDuration.parse(v) else { throw d.err("bad timeout value \(v): time: invalid duration \"\(v)\"") }
-            return .number(String(n))
-        }
         let level = d.nesting
         while d.nextBlock(level) {
             let sub = d.val
@@ -122,7 +101,7 @@ enum TransportSyntax {
             case "resolve_root_symlink", "capture_stderr":
                 if d.nextArg() { throw d.argErr() }
                 fields[sub] = .bool(true)
-            case "dial_timeout", "read_timeout", "write_timeout": fields[sub] = try duration(&d)
+            case "dial_timeout", "read_timeout", "write_timeout": fields[sub] = try d.durationArg()
             default: throw d.err("unrecognized subdirective \(sub)")
             }
         }

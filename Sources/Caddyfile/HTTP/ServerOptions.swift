@@ -12,11 +12,6 @@ enum ServerOptionsParser {
     static func parse(_ d: inout Dispenser) throws -> ServerOptions {
         var opts = ServerOptions()
         var values: [String: JSONValue] = [:]
-        func duration(_ d: inout Dispenser) throws -> JSONValue {
-            let v = try d.arg()
-            guard let n = CaddyDuration.parse(v) else { throw d.err("parsing duration: time: invalid duration \"\(v)\"") }
-            return .number(String(n))
-        }
         while d.next() {
             if d.nextArg() {
                 opts.listenerAddress = d.val
@@ -40,14 +35,14 @@ enum ServerOptionsParser {
                     let inner = d.nesting
                     while d.nextBlock(inner) {
                         switch d.val {
-                        case "read_body": values["read_timeout"] = try duration(&d)
-                        case "read_header": values["read_header_timeout"] = try duration(&d)
-                        case "write": values["write_timeout"] = try duration(&d)
-                        case "idle": values["idle_timeout"] = try duration(&d)
+                        case "read_body": values["read_timeout"] = try d.durationArg()
+                        case "read_header": values["read_header_timeout"] = try d.durationArg()
+                        case "write": values["write_timeout"] = try d.durationArg()
+                        case "idle": values["idle_timeout"] = try d.durationArg()
                         default: throw d.err("unrecognized timeouts option '\(d.val)'")
                         }
                     }
-                case "keepalive_interval": values["keepalive_interval"] = try duration(&d)
+                case "keepalive_interval": values["keepalive_interval"] = try d.durationArg()
                 case "max_header_size":
                     let v = try d.arg()
                     if d.nextArg() { throw d.argErr() }
