@@ -44,6 +44,13 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(blocks[0].segments.map { $0.map(\.text) }, [["header", "X-Site", "one"]])
     }
 
+    func testImportArgumentsInBothSpellingsAndRanges() throws {
+        let text = "(s) {\n\trespond \"{args.0} {args[1]} ({args[:]})\"\n\tbind {args[1:]}\n}\n\na.com {\n\timport s one two three\n}\n"
+        let segments = try parse(text)[0].segments.map { $0.map(\.text) }
+        XCTAssertEqual(segments, [["respond", "one two (one two three)"], ["bind", "two", "three"]],
+                       "a range alone becomes one token per argument; inside text, the arguments joined by spaces")
+    }
+
     func testFilesAreImportedRelativeToTheCaddyfile() throws {
         let dir = NSTemporaryDirectory() + "caddyfile-import-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir + "/sites", withIntermediateDirectories: true)

@@ -132,6 +132,14 @@ final class CaddyfileRunTests: XCTestCase {
         let valid = await CLITests.quantum(["validate", "--config", path])
         XCTAssertEqual(valid.status, 0, valid.err)
         XCTAssertTrue(valid.out.contains("Valid configuration"), valid.out)
+        // Any name, with --adapter; without it such a file is read as JSON.
+        let conf = scratch + "/site.conf"
+        try FileManager.default.copyItem(atPath: path, toPath: conf)
+        let named = await CLITests.quantum(["validate", "--config", conf, "--adapter", "caddyfile"])
+        XCTAssertEqual(named.status, 0, named.err)
+        let asJSON = await CLITests.quantum(["validate", "--config", conf])
+        XCTAssertEqual(asJSON.status, 1)
+        XCTAssertTrue(asJSON.err.contains("invalid JSON"), asJSON.err)
 
         // A directive Caddy knows whose module this build lacks: adapted, then named by --validate.
         try "example.com {\n\ttemplates\n}\n".write(toFile: path, atomically: true, encoding: .utf8)
