@@ -13,6 +13,7 @@ public enum StandardModules {
         r.register(StaticResponse.self)
         r.register(StaticError.self)
         r.register(Subroute.self)
+        r.register(Invoke.self)
         r.register(Headers.self)
         r.register(Rewrite.self)
         r.register(Vars.self)

@@ -1,5 +1,6 @@
 import Foundation
 import Quantum
+import QuantumCaddyfile
 import QuantumTestSupport
 import XCTest
 
@@ -174,5 +175,28 @@ final class CaddyfileRunTests: XCTestCase {
         let run = await CLITests.quantum(["validate", "--config", path])
         XCTAssertEqual(run.status, 1)
         XCTAssertTrue(run.err.contains("adapting config using caddyfile: \(path):4: unrecognized directive: fle_server"), run.err)
+    }
+
+    func testNamedRoutesRunWhereInvoked() async throws {
+        let port = try freeTCPPort()
+        let text = """
+        &(greet) {
+        \t@loud query loud=1
+        \theader @loud X-Loud yes
+        \trespond "hello from a named route"
+        }
+
+        http://127.0.0.1:\(port) {
+        \tbind 127.0.0.1
+        \tinvoke greet
+        }
+
+        """
+        let config = try CaddyfileAdapter.adapt(text, environment: { _ in nil }).config
+        let server = try await TestServer.start(config.serialized)
+        let result = runProcess("curl", ["-s", "-i", "http://127.0.0.1:\(port)/?loud=1"])
+        XCTAssertTrue(result.output.hasSuffix("hello from a named route"), result.output)
+        XCTAssertTrue(result.output.lowercased().contains("x-loud: yes"), result.output)
+        await server.stop()
     }
 }

@@ -5,14 +5,14 @@ import XCTest
 /// A bad config does not load, and the one message names the JSON path and the reason.
 final class ConfigErrorTests: XCTestCase {
     static let serverFields = "automatic_https, client_ip_headers, enable_full_duplex, errors, idle_timeout, keepalive_count, "
-        + "keepalive_idle, keepalive_interval, listen, listener_wrappers, logs, max_header_bytes, metrics, protocols, "
+        + "keepalive_idle, keepalive_interval, listen, listener_wrappers, logs, max_header_bytes, metrics, named_routes, protocols, "
         + "read_header_timeout, read_timeout, routes, strict_sni_host, tls_connection_policies, trusted_proxies, trusted_proxies_strict, write_timeout"
     /// The known names the messages list: every standard module, sorted.
     static let handlers = StandardModules.registry.names(in: "http.handlers").joined(separator: ", ")
     static let matchers = StandardModules.registry.names(in: "http.matchers").joined(separator: ", ")
 
     func testKnownNamesAreTheStandardModules() {
-        XCTAssertEqual(Self.handlers, "authentication, encode, error, file_server, file_sync, headers, map, metrics, request_body, reverse_proxy, rewrite, static_response, subroute, vars, websocket_echo")
+        XCTAssertEqual(Self.handlers, "authentication, encode, error, file_server, file_sync, headers, invoke, map, metrics, request_body, reverse_proxy, rewrite, static_response, subroute, vars, websocket_echo")
         XCTAssertTrue(Self.matchers.hasPrefix("client_ip, file, header, header_regexp, host, method, not, path"), Self.matchers)
     }
 

@@ -49,6 +49,8 @@ package struct ServerConfig: Decodable, Sendable {
     public var enableFullDuplex: Bool?
     /// Metrics for this server (Caddy 2.6.2's form).
     public var metrics: MetricsConfig?
+    /// Routes `invoke` handlers run by name.
+    public var namedRoutes: NamedRoutes?
     /// The JSON path of this server, for errors found after decoding.
     public var path: [any CodingKey]
 
@@ -61,6 +63,7 @@ package struct ServerConfig: Decodable, Sendable {
         case listenerWrappers = "listener_wrappers", enableFullDuplex = "enable_full_duplex", metrics
         case keepaliveIdle = "keepalive_idle", keepaliveCount = "keepalive_count"
         case trustedProxiesStrict = "trusted_proxies_strict"
+        case namedRoutes = "named_routes"
     }
 
     /// A server made by the config itself (automatic HTTPS's redirect server), named by `path`.
@@ -74,8 +77,17 @@ package struct ServerConfig: Decodable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         path = decoder.codingPath
         listen = try c.decodeIfPresent([String].self, forKey: .listen) ?? []
+        // Named routes first, in a table of this server's own, so `invoke` handlers (in them
+        // too) find theirs whatever the key order.
+        let named = NamedRoutes()
+        if let scope = try? decoder.provisionContext.shared("http.named_routes.current", make: { NamedRouteScope() }) { scope.current = named }
+        if let definitions = try c.decodeIfPresent([String: Route].self, forKey: .namedRoutes) {
+            for (name, route) in definitions { named.define(name, route) }
+            namedRoutes = named
+        }
         routes = try c.decodeIfPresent(RouteList.self, forKey: .routes) ?? RouteList([])
         errors = try c.decodeIfPresent(ErrorRoutes.self, forKey: .errors)
+        try named.checkInvokedNamesExist()
         readTimeout = try c.decodeIfPresent(CaddyDuration.self, forKey: .readTimeout)
         readHeaderTimeout = try c.decodeIfPresent(CaddyDuration.self, forKey: .readHeaderTimeout)
         writeTimeout = try c.decodeIfPresent(CaddyDuration.self, forKey: .writeTimeout)
