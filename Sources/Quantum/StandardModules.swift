@@ -38,6 +38,7 @@ public enum StandardModules {
         r.register(RemoteIPMatcher.self)
         r.register(ClientIPMatcher.self)
         r.register(NotMatcher.self)
+        r.register(ExpressionMatcher.self)
         r.register(VarsMatcher.self)
         r.register(VarsRegexpMatcher.self)
         r.register(adminRoute: ReverseProxy.upstreamsAdminRoute)

@@ -230,4 +230,11 @@ extension Decoder {
 
     /// A config error at this decoder's path.
     public func error(_ message: String) -> ConfigError { ConfigError(codingPath: codingPath, message) }
+
+    /// `value` decoded as `T` with this decoder's context (registry, provisioning), as if it
+    /// were in the config here: for modules that build configuration of their own (the
+    /// `expression` matcher's matcher functions).
+    package func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws -> T {
+        try ValueDecoder.unbox(type, value, path: codingPath, userInfo: userInfo)
+    }
 }
