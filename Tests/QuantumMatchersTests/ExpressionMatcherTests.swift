@@ -25,11 +25,14 @@ final class ExpressionMatcherTests: XCTestCase {
         ], "matches and size")
     }
 
-    func testNumbersCompareWithPlaceholderText() throws {
-        try check(expr(#"int({http.request.header.X-Count}) + 1 >= 3 && {http.request.header.X-Count} != 7"#), [
+    func testPlaceholderTypesAreCaddys() throws {
+        try check(expr(#"int({http.request.header.X-Count}) + 1 >= 3 && {http.request.header.X-Count} != '7'"#), [
             (request("/", headers: [("X-Count", "2")]), true), (request("/", headers: [("X-Count", "1")]), false),
-            (request("/", headers: [("X-Count", "7")]), false), (request("/", headers: [("X-Count", "many")]), false),
-        ], "numbers")
+            (request("/", headers: [("X-Count", "7")]), false),
+        ], "text converted with int()")
+        try check(expr(#"{http.request.header.X-Count} == 2"#), [(request("/", headers: [("X-Count", "2")]), false)],
+                  "text is never equal to a number")
+        try check(expr(#"{http.request.port} == 8080"#), [(request("/", host: "example.com:8080"), true)], "the port is an integer")
     }
 
     func testCaddysMatcherFunctions() throws {
@@ -53,11 +56,18 @@ final class ExpressionMatcherTests: XCTestCase {
         XCTAssertTrue(matcherError(#"{"expression": "path({http.request.uri})"}"#)?.contains("literal arguments") == true)
         XCTAssertTrue(matcherError(#"{"expression": "{path}.matches('(')"}"#)?.contains("bad regular expression") == true)
         XCTAssertTrue(matcherError(#"{"expression": "host('a') &&& 1"}"#) != nil)
+        // Outside the subset: refused when the config loads, not discovered at a request.
+        XCTAssertTrue(matcherError(#"{"expression": "nope == 1"}"#)?.contains("undeclared reference to 'nope'") == true)
+        XCTAssertTrue(matcherError(#"{"expression": "timestamp('2020') == 1"}"#)?.contains("no function timestamp") == true)
+        XCTAssertTrue(matcherError(#"{"expression": "{http.request.uri.path}.split('/') == 1"}"#)?.contains("no function split") == true)
     }
 
-    func testRuntimeErrorsDoNotMatch() throws {
-        try check(expr(#"{http.request.uri.path} > 3 || nope == 1"#), [(request("/x"), false)], "type errors and unknown names")
-        try check(expr(#"1 / 0 == 1"#), [(request("/x"), false)], "division by zero")
+    func testEvaluationErrorsFailTheRequestAsInCaddy() throws {
+        for text in [#"{http.request.uri.path} > 3 || 1 == 1"#, "1 / 0 == 1", "int({http.request.header.X-None}) == 1", "'text'"] {
+            XCTAssertThrowsError(try expr(text).matches(request("/x")), text) { error in
+                XCTAssertEqual((error as? HTTPError)?.status, 500, "\(text): \(error)")
+            }
+        }
     }
 
     func testCaddysObjectForm() throws {

@@ -20,7 +20,10 @@ struct ExpressionEvaluator {
     mutating func evaluate(_ node: ExpressionNode) throws -> ExpressionValue {
         switch node {
         case .literal(let v): return v
-        case .placeholder(let name): return .string(Template("{\(name)}").render(request, context))
+        case .placeholder(let name):
+            let text = Template("{\(name)}").render(request, context)
+            if Self.integerPlaceholders.contains(name), let n = Int64(text) { return .int(n) }
+            return .string(text)
         case .identifier(let name): throw Failure(message: "undeclared reference to '\(name)'")
         case .list(let items): return .list(try items.map { try evaluate($0) })
         case .map(let entries): return .map(try entries.map { (try evaluate($0.0), try evaluate($0.1)) })
@@ -69,13 +72,18 @@ struct ExpressionEvaluator {
         }
     }
 
+    /// Placeholders whose values Caddy keeps as integers.
+    static let integerPlaceholders: Set<String> = ["http.request.port", "http.error.status_code", "http.reverse_proxy.status_code",
+                                                   "http.reverse_proxy.upstream.port", "http.reverse_proxy.upstream.requests",
+                                                   "http.reverse_proxy.upstream.max_requests", "http.reverse_proxy.upstream.fails"]
+
     private func binary(_ op: String, _ a: ExpressionValue, _ b: ExpressionValue) throws -> ExpressionValue {
         switch op {
         case "==": return .bool(a == b)
         case "!=": return .bool(a != b)
         case "<", "<=", ">", ">=":
             let order: Int
-            if case .string(let x) = a, case .string(let y) = b, Double(x) == nil || Double(y) == nil {
+            if case .string(let x) = a, case .string(let y) = b {
                 order = x < y ? -1 : (x == y ? 0 : 1)
             } else if let x = a.number, let y = b.number {
                 order = x < y ? -1 : (x == y ? 0 : 1)

@@ -5,8 +5,9 @@ import QuantumCore
 /// `int`/`string`/`double`/`size`, and Caddy's matcher functions `path()`, `host()`, `method()`,
 /// `header()`, `header_regexp()`, `path_regexp()`, `query()`, `remote_ip()`, `client_ip()`,
 /// `protocol()`, `file()`, `vars()`, `vars_regexp()`). Compiled once when the config loads; an
-/// expression that does not parse is a config error. At a request, an error (a type mismatch,
-/// a bad regular expression built from placeholders) does not match.
+/// expression that does not parse, or uses a name outside the subset, is a config error. At a
+/// request, an evaluation error (a type mismatch, such as `int()` of text that is not a number)
+/// fails the request with a 500, as in Caddy 2.6.2.
 public struct ExpressionMatcher: MatcherModule {
     public static let moduleID = "http.matchers.expression"
     /// The expression as written.
@@ -42,9 +43,17 @@ public struct ExpressionMatcher: MatcherModule {
 
     public func matches(_ request: Request, context: inout Context) throws -> Bool {
         var evaluator = ExpressionEvaluator(request: request, context: context, matchers: matchers, patterns: patterns)
-        let result = (try? evaluator.evaluate(root)) ?? .bool(false)
+        let result: ExpressionValue
+        do {
+            result = try evaluator.evaluate(root)
+        } catch let failure as ExpressionEvaluator.Failure {
+            throw HTTPError(500, "evaluating expression \(expression): \(failure.message)")
+        }
         context = evaluator.context
-        return result == .bool(true)
+        guard case .bool(let matched) = result else {
+            throw HTTPError(500, "expression \(expression) gave \(result.text), not a boolean")
+        }
+        return matched
     }
 }
 
@@ -59,9 +68,16 @@ struct ExpressionCompiler {
     static let matcherFunctions: Set<String> = ["path", "host", "method", "protocol", "remote_ip", "client_ip", "header", "query",
                                                 "vars", "file", "path_regexp", "header_regexp", "vars_regexp"]
 
+    /// Functions and member functions of the subset, with their argument counts.
+    static let functions: [String: Int] = ["size": 1, "int": 1, "double": 1, "string": 1]
+    static let memberFunctions: [String: Int] = ["startsWith": 1, "endsWith": 1, "contains": 1, "matches": 1, "size": 0,
+                                                 "lowerAscii": 0, "upperAscii": 0]
+
     mutating func compile(_ node: ExpressionNode) throws -> ExpressionNode {
         switch node {
-        case .literal, .placeholder, .identifier, .matcher: return node
+        case .identifier(let name):
+            throw decoder.error("expression \"\(expression)\": undeclared reference to '\(name)'")
+        case .literal, .placeholder, .matcher: return node
         case .list(let items): return .list(try items.map { try compile($0) })
         case .map(let entries): return .map(try entries.map { (try compile($0.0), try compile($0.1)) })
         case .unary(let op, let x): return .unary(op, try compile(x))
@@ -69,6 +85,9 @@ struct ExpressionCompiler {
         case .conditional(let c, let y, let n): return .conditional(try compile(c), try compile(y), try compile(n))
         case .index(let x, let k): return .index(try compile(x), try compile(k))
         case .method(let receiver, let name, let args):
+            guard Self.memberFunctions[name] == args.count else {
+                throw decoder.error("expression \"\(expression)\": no function \(name) with \(args.count) argument(s) in the supported subset")
+            }
             if name == "matches", args.count == 1, case .literal(.string(let source)) = args[0], patterns[source] == nil {
                 do { patterns[source] = try Pattern(source) } catch {
                     throw decoder.error("expression \"\(expression)\": bad regular expression \(source): \(error)")
@@ -76,7 +95,12 @@ struct ExpressionCompiler {
             }
             return .method(try compile(receiver), name, try args.map { try compile($0) })
         case .call(let name, let args):
-            guard Self.matcherFunctions.contains(name) else { return .call(name, try args.map { try compile($0) }) }
+            guard Self.matcherFunctions.contains(name) else {
+                guard Self.functions[name] == args.count else {
+                    throw decoder.error("expression \"\(expression)\": no function \(name) with \(args.count) argument(s) in the supported subset")
+                }
+                return .call(name, try args.map { try compile($0) })
+            }
             let config = try matcherConfig(name, args)
             let set = try decoder.decode(MatcherSet.self, from: .object([(name, config)]))
             matchers.append(set)

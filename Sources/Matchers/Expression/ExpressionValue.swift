@@ -1,8 +1,8 @@
 import QuantumCore
 
-/// A value while an expression is evaluated. Placeholders are text; text that reads as a number
-/// compares with numbers as one (Caddy's placeholders carry integers, such as
-/// `{http.error.status_code}`).
+/// A value while an expression is evaluated. Placeholders are text, except the few Caddy keeps
+/// as integers (`{http.request.port}`, `{http.error.status_code}`...); as in CEL, values of
+/// different types are never equal (`{http.request.header.X} == 2` is false even for "2").
 enum ExpressionValue: Equatable, Sendable {
     case null
     case bool(Bool)
@@ -26,12 +26,11 @@ enum ExpressionValue: Equatable, Sendable {
         }
     }
 
-    /// The value as a number, when it is one or is text that reads as one.
+    /// The value as a number, when it is one.
     var number: Double? {
         switch self {
         case .int(let n): Double(n)
         case .double(let d): d
-        case .string(let s): Int64(s).map(Double.init) ?? Double(s)
         default: nil
         }
     }
