@@ -1,5 +1,5 @@
 /// `caddy fmt`: one directive per line, blocks indented with tabs, one space between tokens, at
-/// most one blank line, a blank line between top-level blocks; comments, quotes and escapes kept.
+/// most one blank line; comments, quotes, escapes and heredoc bodies kept as written.
 public enum CaddyfileFormatter {
     /// The formatted text (always ending in one newline).
     public static func format(_ text: String) -> String {
@@ -20,7 +20,10 @@ public enum CaddyfileFormatter {
             beginningOfLine = true
         }
 
-        for ch in input {
+        var index = 0
+        while index < input.count {
+            let ch = input[index]
+            index += 1
             if comment {
                 if ch == "\n" {
                     comment = false
@@ -58,6 +61,18 @@ public enum CaddyfileFormatter {
             }
             let spacePrior = space
             space = false
+
+            // A heredoc is copied as written, from `<<MARKER` through its closing marker.
+            if spacePrior, !openBrace, ch == "<", let end = heredocEnd(input, from: index - 1) {
+                newLines = min(newLines, 2)
+                for _ in 0..<newLines { nextLine() }
+                newLines = 0
+                if beginningOfLine { indent() } else { write(" ") }
+                for c in input[(index - 1)..<end] { write(c) }
+                index = end
+                beginningOfLine = false
+                continue
+            }
 
             if ch == "#" { comment = true }
 
@@ -107,6 +122,31 @@ public enum CaddyfileFormatter {
         return String(out)
     }
 
+    /// The end of a heredoc starting at `start` (`<<MARKER`, a line break, lines, the marker on a
+    /// line of its own), or nil when the text there is not one.
+    private static func heredocEnd(_ s: [Unicode.Scalar], from start: Int) -> Int? {
+        guard start + 2 < s.count, s[start] == "<", s[start + 1] == "<" else { return nil }
+        var i = start + 2
+        var marker: [Unicode.Scalar] = []
+        while i < s.count, ("a"..."z").contains(s[i]) || ("A"..."Z").contains(s[i]) || ("0"..."9").contains(s[i]) || s[i] == "_" || s[i] == "-" {
+            marker.append(s[i])
+            i += 1
+        }
+        guard !marker.isEmpty, i < s.count, s[i] == "\n" else { return nil }
+        var lineStart = i + 1
+        while lineStart < s.count {
+            var j = lineStart
+            while j < s.count, s[j] == " " || s[j] == "\t" { j += 1 }
+            if j + marker.count <= s.count, Array(s[j..<(j + marker.count)]) == marker,
+               j + marker.count == s.count || s[j + marker.count].properties.isWhitespace {
+                return j + marker.count
+            }
+            guard let newline = s[lineStart...].firstIndex(of: "\n") else { return nil }
+            lineStart = newline + 1
+        }
+        return nil
+    }
+
     /// Where `text` first differs from its formatted form (1-based line), nil when formatted.
     public static func firstUnformattedLine(_ text: String) -> Int? {
         let normalized = Array(text.replacingOccurrences(of: "\r\n", with: "\n").utf8)
@@ -120,7 +160,8 @@ public enum CaddyfileFormatter {
         return line
     }
 
-    /// A line diff (`-` removed, `+` added) from `a` to `b`, empty when equal.
+    /// A line diff from `a` to `b` as `caddy fmt --diff` prints it (`- ` removed, `+ ` added,
+    /// two spaces kept), empty when equal.
     public static func diff(_ a: String, _ b: String) -> [String] {
         if a == b { return [] }
         let x = a.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -136,11 +177,11 @@ public enum CaddyfileFormatter {
         var i = 0, j = 0
         while i < x.count || j < y.count {
             if i < x.count && j < y.count && x[i] == y[j] {
-                out.append(" " + x[i]); i += 1; j += 1
+                out.append("  " + x[i]); i += 1; j += 1
             } else if i < x.count && (j == y.count || lcs[i + 1][j] >= lcs[i][j + 1]) {
-                out.append("-" + x[i]); i += 1
+                out.append("- " + x[i]); i += 1
             } else {
-                out.append("+" + y[j]); j += 1
+                out.append("+ " + y[j]); j += 1
             }
         }
         return out

@@ -44,7 +44,7 @@ enum ImportArguments {
             guard let close = after.firstIndex(of: "}") else { result += rest[open.lowerBound...]; return result }
             let inner = String(after[..<close])
             var replacement: String?
-            if inner.hasPrefix("."), let n = Int(inner.dropFirst()), n < args.count {
+            if inner.hasPrefix("."), let n = Int(inner.dropFirst()), n >= 0, n < args.count {
                 replacement = args[n]
             } else if inner.hasPrefix("["), inner.hasSuffix("]") {
                 let spec = String(inner.dropFirst().dropLast())

@@ -28,46 +28,49 @@ struct Lexer {
     }
 
     private mutating func next() throws -> Token? {
-        var value = String.UnicodeScalarView()
+        // An array, not a String view: counting and suffix checks stay O(1) per character.
+        var value: [Unicode.Scalar] = []
         var comment = false, quoted = false, backtick = false, escaped = false
-        var inHeredoc = false, heredocMarker = ""
+        var inHeredoc = false, heredocMarker = "", markerScalars: [Unicode.Scalar] = []
         var startLine = line
 
-        func token(_ quote: Character?) -> Token { Token(text: String(value), file: file, line: startLine, quote: quote) }
+        func token(_ quote: Character?) -> Token { Token(text: String(String.UnicodeScalarView(value)), file: file, line: startLine, quote: quote) }
 
         while index < scalars.count {
             let ch = scalars[index]
             index += 1
 
             // A heredoc opener: `<<MARKER` followed by a line break.
-            if !quoted, !backtick, !inHeredoc, value.count > 1, value.starts(with: "<<".unicodeScalars) {
+            if !quoted, !backtick, !inHeredoc, value.count > 1, value[0] == "<", value[1] == "<" {
                 if ch == " " { return token(nil) }
                 if ch == "\r" { continue }
                 if ch == "\n" {
-                    let marker = String(String.UnicodeScalarView(value.dropFirst(2)))
+                    let marker = String(String.UnicodeScalarView(value[2...]))
                     if marker.isEmpty {
                         throw LexError(line: line, message: "missing opening heredoc marker on line #\(line); must contain only alpha-numeric characters, dashes and underscores; got empty string")
                     }
                     if marker.hasPrefix("<") {
                         throw LexError(line: line, message: "too many '<' for heredoc on line #\(line); only use two, for example <<END")
                     }
-                    if !marker.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }) {
+                    if !marker.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-" }) {
                         throw LexError(line: line, message: "heredoc marker on line #\(line) must contain only alpha-numeric characters, dashes and underscores; got '\(marker)'")
                     }
                     heredocMarker = marker
+                    markerScalars = Array(marker.unicodeScalars)
                     inHeredoc = true
                     skippedLines += 1
-                    value = String.UnicodeScalarView()
+                    value = []
                     continue
                 }
                 value.append(ch)
                 continue
             }
             if inHeredoc {
+                if ch == "\r" { continue }  // as Caddy: line ends are LF in a heredoc's text
                 value.append(ch)
                 if ch == "\n" { skippedLines += 1 }
-                if String(value).hasSuffix(heredocMarker) {
-                    let finished = try finishHeredoc(String(value), marker: heredocMarker, openedOn: startLine)
+                if value.count >= markerScalars.count && value[(value.count - markerScalars.count)...].elementsEqual(markerScalars) {
+                    let finished = try finishHeredoc(String(String.UnicodeScalarView(value)), marker: heredocMarker, openedOn: startLine)
                     line += skippedLines
                     skippedLines = 0
                     return Token(text: finished, file: file, line: startLine, quote: "<")

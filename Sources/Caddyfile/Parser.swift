@@ -16,13 +16,20 @@ package struct ServerBlock: Sendable {
 /// Groups a Caddyfile's tokens into server blocks, expanding snippets and imports, as Caddy's
 /// parser does; no directive is interpreted here.
 package struct CaddyfileParser {
-    /// Parses `text` read from `file` (relative imports resolve beside it).
-    /// Relative file names (and so imports) resolve against `directory` (default: the working directory).
+    /// Parses `text` read from `file`; relative file names (and so imports) resolve against
+    /// `directory` (default: the working directory).
     package static func parse(_ text: String, file: String, directory: String? = nil,
                              environment: @escaping (String) -> String? = { ProcessInfo.processInfo.environment[$0] }) throws -> [ServerBlock] {
+        try parseWithWarnings(text, file: file, directory: directory, environment: environment).blocks
+    }
+
+    /// `parse`, with what to tell the user (an import glob that matched nothing).
+    package static func parseWithWarnings(_ text: String, file: String, directory: String? = nil,
+                                          environment: @escaping (String) -> String?) throws -> (blocks: [ServerBlock], warnings: [CaddyfileWarning]) {
         var parser = CaddyfileParser(tokens: try tokens(text, file: file, environment: environment), environment: environment,
                                      directory: directory ?? FileManager.default.currentDirectoryPath)
-        return try parser.parseAll()
+        let blocks = try parser.parseAll()
+        return (blocks, parser.warnings)
     }
 
     static func tokens(_ text: String, file: String, environment: (String) -> String?) throws -> [Token] {
@@ -39,10 +46,17 @@ package struct CaddyfileParser {
     private var atEOF = false
     private var snippets: [String: [Token]] = [:]
     private var namedRoutes: Set<String> = []
+    private var warnings: [CaddyfileWarning] = []
     private var nesting = 0
     /// Who imports whom (files by absolute path, snippets by name), to refuse cycles.
     private var importGraph: [String: Set<String>] = [:]
     private var importCount = 0
+
+    /// Limits on hostile input: block depth, imports, tokens after imports, an imported file's size.
+    static let maxNesting = 100
+    static let maxImports = 10_000
+    static let maxTokens = 2_000_000
+    static let maxImportBytes = 16 << 20
 
     private let directory: String
 
@@ -151,6 +165,10 @@ package struct CaddyfileParser {
         while d.next() {
             if d.val == "{" {
                 nesting += 1
+                if nesting > Self.maxNesting { throw d.err("blocks nested more than \(Self.maxNesting) deep") }
+                if !d.isNextOnNewLine && !d.token.wasQuoted { throw d.err("Unexpected next token after '{' on same line") }
+            } else if d.val == "{}" {
+                if d.isNextOnNewLine && !d.token.wasQuoted { throw d.err("Unexpected '{}' at end of line") }
             } else if d.isNewLine && nesting == 0 {
                 d.cursor -= 1
                 break
@@ -178,23 +196,26 @@ package struct CaddyfileParser {
                 depth -= 1
                 if depth == 0 { break }
             }
-            if d.val == "{" { depth += 1 }
+            if d.val == "{" {
+                depth += 1
+                if depth > Self.maxNesting { throw d.err("blocks nested more than \(Self.maxNesting) deep") }
+            }
             tokens.append(d.token)
         }
         if depth != 0 { throw d.syntaxErr("}") }
         return tokens
     }
 
-    /// Replaces `import PATTERN [ARGS...]` with the snippet's or files' tokens, `{args.N}` filled in
-    /// (Caddy 2.6.2's placeholder form). Leaves the cursor before the first imported token.
+    /// Replaces `import PATTERN [ARGS...]` with the snippet's or files' tokens, arguments filled in
+    /// (`ImportArguments`). Leaves the cursor on the first imported token (where `import` was);
+    /// callers step back one so their `next()` lands on it.
     private mutating func doImport() throws {
         let importToken = d.token
         guard d.nextArg() else { throw d.argErr() }
         let pattern = d.val
         if pattern.isEmpty { throw d.err("Import requires a non-empty filepath") }
         let args = d.remainingArgs()
-        let before = Array(d.tokens[..<(d.cursor - 1 - args.count)])
-        let after = Array(d.tokens[(d.cursor + 1)...])
+        let start = d.cursor - 1 - args.count
         let importer = importToken.snippetName.map { "snippet:" + $0 } ?? "file:" + absolute(importToken.file)
 
         var imported: [Token] = []
@@ -208,8 +229,9 @@ package struct CaddyfileParser {
                 throw d.err("Glob pattern may only contain one wildcard (*), but has others: \(glob)")
             }
             let matches = Self.glob(glob)
-            if matches.isEmpty && !glob.contains(where: { "*?[]".contains($0) }) {
-                throw d.err("File to import not found: \(pattern)")
+            if matches.isEmpty {
+                if !glob.contains(where: { "*?[]".contains($0) }) { throw d.err("File to import not found: \(pattern)") }
+                warnings.append(CaddyfileWarning(file: d.file, line: d.line, message: "No files matching import glob pattern: \(pattern)"))
             }
             for path in matches {
                 try addImportEdge(from: importer, to: "file:" + path)
@@ -217,9 +239,13 @@ package struct CaddyfileParser {
             }
         }
         importCount += 1
-        if importCount > 10_000 { throw d.err("too many imports (\(importCount)); is there a cycle?") }
-        d.tokens = before + ImportArguments.substitute(args, into: imported) + after
-        d.cursor -= args.count + 1
+        if importCount > Self.maxImports { throw d.err("too many imports (more than \(Self.maxImports))") }
+        let replacement = ImportArguments.substitute(args, into: imported)
+        if d.tokens.count - (d.cursor + 1 - start) + replacement.count > Self.maxTokens {
+            throw d.err("the Caddyfile grows past \(Self.maxTokens) tokens with its imports")
+        }
+        d.tokens.replaceSubrange(start...d.cursor, with: replacement)
+        d.cursor = start
     }
 
     private mutating func addImportEdge(from: String, to: String) throws {
@@ -245,13 +271,11 @@ package struct CaddyfileParser {
     }
 
     private func singleImport(_ path: String) throws -> [Token] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw d.err("Could not import \(path): no such file or directory")
-        }
-        if isDirectory.boolValue { throw d.err("Could not import \(path): is a directory") }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw d.err("Could not import \(path): permission denied")
+        let data: [UInt8]
+        do {
+            data = try RegularFile.read(path, limit: Self.maxImportBytes)
+        } catch let error as RegularFile.Failure {
+            throw d.err("Could not import \(path): \(error.message)")
         }
         do {
             return try Self.tokens(String(decoding: data, as: UTF8.self), file: path, environment: environment)
@@ -264,15 +288,24 @@ package struct CaddyfileParser {
         file.hasPrefix("/") ? file : directory + "/" + file
     }
 
-    /// Paths matching a pattern with at most one wildcard in its last component, sorted.
+    /// Paths matching a pattern (a wildcard may be in any component, as Go's `filepath.Glob`),
+    /// cleaned and sorted.
     static func glob(_ pattern: String) -> [String] {
-        let url = URL(fileURLWithPath: pattern)
-        let directory = url.deletingLastPathComponent().path
-        let name = url.lastPathComponent
-        if !name.contains(where: { "*?[]".contains($0) }) {
-            return FileManager.default.fileExists(atPath: pattern) ? [url.standardizedFileURL.path] : []
+        let absolute = URL(fileURLWithPath: pattern).standardizedFileURL.path
+        var candidates = [""]
+        for component in absolute.split(separator: "/").map(String.init) {
+            var next: [String] = []
+            for base in candidates {
+                let directory = base.isEmpty ? "/" : base
+                if component.contains(where: { "*?[]".contains($0) }) {
+                    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
+                    for entry in entries.sorted() where fnmatch(component, entry, FNM_PERIOD) == 0 { next.append(base + "/" + entry) }
+                } else {
+                    next.append(base + "/" + component)
+                }
+            }
+            candidates = next
         }
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
-        return entries.filter { fnmatch(name, $0, 0) == 0 }.sorted().map { directory + "/" + $0 }
+        return candidates.filter { FileManager.default.fileExists(atPath: $0) }
     }
 }

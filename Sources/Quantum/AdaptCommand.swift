@@ -1,3 +1,4 @@
+import Glibc
 import QuantumCaddyfile
 import QuantumCore
 
@@ -18,23 +19,26 @@ struct AdaptCommand {
         return 0
     }
 
-    /// Formats a Caddyfile: printed, written back (`overwrite`), or as a diff (`diff`). Like
-    /// `caddy fmt`, an unformatted file with `--diff` exits 1 so CI can use it.
+    /// Formats a Caddyfile: printed, written back (`overwrite`: the file keeps its mode, and an
+    /// already formatted one is not touched), or as a diff (`diff`, lines marked as `caddy fmt
+    /// --diff` marks them).
     func fmt(path: String, overwrite: Bool, diff: Bool) throws -> Int32 {
         let bytes: [UInt8]
         do { bytes = try FileIO.readAll(path) } catch { throw QuantumCommand.FileError(description: "reading input file: \(error)") }
         let input = String(decoding: bytes, as: UTF8.self)
         let formatted = CaddyfileFormatter.format(input)
         if overwrite {
-            do { try FileIO.writeAtomically(Array(formatted.utf8), to: path) } catch {
+            if formatted == input { return 0 }
+            var info = stat()
+            let mode = stat(path, &info) == 0 ? info.st_mode & 0o7777 : 0o644
+            do { try FileIO.writeAtomically(Array(formatted.utf8), to: path, mode: mode) } catch {
                 throw QuantumCommand.FileError(description: "overwriting formatted file: \(error)")
             }
             return 0
         }
         if diff {
-            let lines = CaddyfileFormatter.diff(input, formatted)
-            for line in lines { out(line) }
-            return lines.isEmpty ? 0 : 1
+            for line in CaddyfileFormatter.diff(input, formatted) { out(line) }
+            return 0
         }
         out(formatted.hasSuffix("\n") ? String(formatted.dropLast()) : formatted)
         return 0

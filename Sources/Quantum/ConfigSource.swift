@@ -2,8 +2,8 @@ import QuantumCaddyfile
 import QuantumCore
 
 /// A config file as the JSON Quantum runs: JSON as is, a Caddyfile adapted. Which one is
-/// `--adapter` (`caddyfile`, or `json`), else the file's name: `Caddyfile`, `Caddyfile.*` and
-/// `*.caddyfile` are Caddyfiles, as Caddy decides.
+/// `--adapter` (`caddyfile`, or `json`), else the file's name: `Caddyfile`, `Caddyfile.*` (not
+/// `*.json`) and `*.caddyfile` are Caddyfiles, as Caddy decides.
 enum ConfigSource {
     struct UnknownAdapter: Error, CustomStringConvertible {
         let name: String
@@ -20,6 +20,7 @@ enum ConfigSource {
             }
         }
         let base = path.split(separator: "/").last.map(String.init) ?? path
+        if base.hasSuffix(".json") { return nil }
         return base.hasPrefix("Caddyfile") || base.hasSuffix(".caddyfile") ? "caddyfile" : nil
     }
 

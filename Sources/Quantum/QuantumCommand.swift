@@ -68,7 +68,7 @@ public struct QuantumCommand {
                                       Print the JSON a Caddyfile stands for (as caddy adapt);
                                       --validate also provisions it.
       fmt [--overwrite] [--diff] FILE Format a Caddyfile as caddy fmt does: print it, write it
-                                      back, or show the changes (--diff exits 1 when there are some).
+                                      back (keeping its mode), or show the changes.
       list-modules                    Print the module IDs this build knows.
       version                         Print the version.
       help                            Print this help.

@@ -15,7 +15,7 @@ final class FormatterTests: XCTestCase {
     }
 
     func testDiffMarksChangedLines() {
-        XCTAssertEqual(CaddyfileFormatter.diff("a\nb\n", "a\nc\n"), [" a", "-b", "+c", " "])
+        XCTAssertEqual(CaddyfileFormatter.diff("a\nb\n", "a\nc\n"), ["  a", "- b", "+ c", "  "])
         XCTAssertEqual(CaddyfileFormatter.diff("same", "same"), [])
     }
 }

@@ -138,3 +138,18 @@ final class TrailerForwardingTests: XCTestCase {
         XCTAssertTrue(raw.hasSuffix("0\r\nX-Checksum: 42\r\n\r\n"), raw)
     }
 }
+
+/// `rewrite`: the upstream is asked for another method and URI (what `forward_auth` expands to),
+/// placeholders taken from the client's request.
+final class ProxyRewriteTests: XCTestCase {
+    func testMethodAndURIAreRewrittenForTheUpstream() async throws {
+        let upstream = try await TestServer.start(routes: #"[{"handle": [{"handler": "static_response", "body": "{http.request.method} {http.request.uri}"}]}]"#)
+        let proxy = try await startProxy(#"\#(upstreamsJSON([upstream])), "rewrite": {"method": "GET", "uri": "/auth?orig={http.request.uri}"}"#)
+        let response = try get(proxy.port, "/x?y=1", method: "POST", headers: [("Content-Length", "0")])
+        XCTAssertEqual(response.status, 200)
+        // As Caddy's rewrite: a placeholder in the query is query-escaped.
+        XCTAssertEqual(response.bodyText, "GET /auth?orig=%2Fx%3Fy%3D1")
+        await proxy.stop()
+        await upstream.stop()
+    }
+}

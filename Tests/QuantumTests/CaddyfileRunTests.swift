@@ -141,6 +141,11 @@ final class CaddyfileRunTests: XCTestCase {
         let asJSON = await CLITests.quantum(["validate", "--config", conf])
         XCTAssertEqual(asJSON.status, 1)
         XCTAssertTrue(asJSON.err.contains("invalid JSON"), asJSON.err)
+        // Caddyfile.json is JSON, as Caddy reads it.
+        let json = scratch + "/Caddyfile.json"
+        try #"{"apps": {"http": {"servers": {"s": {"listen": ["127.0.0.1:0"]}}}}}"#.write(toFile: json, atomically: true, encoding: .utf8)
+        let plainJSON = await CLITests.quantum(["validate", "--config", json])
+        XCTAssertEqual(plainJSON.status, 0, plainJSON.err)
 
         // A directive Caddy knows whose module this build lacks: adapted, then named by --validate.
         try "example.com {\n\ttemplates\n}\n".write(toFile: path, atomically: true, encoding: .utf8)
@@ -156,14 +161,18 @@ final class CaddyfileRunTests: XCTestCase {
         XCTAssertTrue(unknown.err.contains("unrecognized config adapter: yaml"), unknown.err)
 
         try "example.com{\nrespond   \"ok\"\n}".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)  // a Caddyfile holding secrets stays private
         let diff = await CLITests.quantum(["fmt", "--diff", path])
-        XCTAssertEqual(diff.status, 1, "an unformatted file")
-        XCTAssertTrue(diff.out.contains("-respond   \"ok\"") && diff.out.contains("+\trespond \"ok\""), diff.out)
+        XCTAssertEqual(diff.status, 0, "as caddy fmt --diff")
+        XCTAssertTrue(diff.out.contains("- respond   \"ok\"") && diff.out.contains("+ \trespond \"ok\""), diff.out)
         let overwrite = await CLITests.quantum(["fmt", "--overwrite", path])
         XCTAssertEqual(overwrite.status, 0)
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "example.com {\n\trespond \"ok\"\n}\n")
+        let mode = (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? 0
+        XCTAssertEqual(mode, 0o600, "the mode is kept")
         let clean = await CLITests.quantum(["fmt", "--diff", path])
         XCTAssertEqual(clean.status, 0)
+        XCTAssertEqual(clean.out, "", "nothing to change")
     }
 
     func testAdaptErrorsNameTheLine() async throws {

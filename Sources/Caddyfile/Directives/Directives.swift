@@ -166,7 +166,7 @@ enum Directives {
     }
 
     static func parseRequestBody(_ h: inout Helper) throws -> JSONValue {
-        var maxSize: Int64?
+        var maxSize: Int?
         while h.d.next() {
             if h.d.nextArg() { throw h.d.argErr() }
             while h.d.nextBlock(0) {
@@ -175,7 +175,7 @@ enum Directives {
                     let v = try h.d.arg()
                     guard let n = ByteSize.parse(v) else { throw h.d.err("parsing max_size: \(v)") }
                     maxSize = n
-                default: throw h.d.err("unrecognized servers option '\(h.d.val)'")
+                default: throw h.d.err("unrecognized request_body subdirective '\(h.d.val)'")
                 }
             }
         }

@@ -19,12 +19,9 @@ enum ReverseProxySyntax {
                 throw CaddyfileError("due to parsing difficulties, placeholders are not allowed when an upstream address contains a scheme")
             }
             u.scheme = String(address[..<schemeEnd.lowerBound])
-            var rest = String(address[schemeEnd.upperBound...])
-            if let cut = rest.firstIndex(where: { "/?#".contains($0) }) {
-                if rest[cut...] != "" && rest[cut...] != "/" || true {
-                    if !rest[cut...].isEmpty { throw CaddyfileError("for now, URLs for proxy upstreams only support scheme, host, and port components") }
-                }
-                rest = String(rest[..<cut])
+            let rest = String(address[schemeEnd.upperBound...])
+            if rest.contains(where: { "/?#".contains($0) }) {
+                throw CaddyfileError("for now, URLs for proxy upstreams only support scheme, host, and port components")
             }
             if let (h, p) = SiteAddress.splitHostPort(rest) { (u.host, u.port) = (h, p) } else { u.host = rest.trimmingCharacters(in: CharacterSet(charactersIn: "[]")) }
             if u.scheme == "http" && u.port == "443" { throw CaddyfileError("upstream address has conflicting scheme (http://) and port (:443, the HTTPS port)") }
@@ -171,7 +168,7 @@ enum ReverseProxySyntax {
                     }
                 case "request_buffers", "response_buffers":
                     let v = try h.d.arg()
-                    let size: Int64
+                    let size: Int
                     if v == "unlimited" { size = -1 } else {
                         guard let n = ByteSize.parse(v) else { throw h.d.err("invalid byte size '\(v)'") }
                         size = n

@@ -13,7 +13,7 @@ enum StaticResponseSyntax {
     /// `respond [STATUS|BODY [STATUS]] { body TEXT; close }`.
     static func respond(_ d: inout Dispenser) throws -> JSONValue {
         var close = false
-        let (status, body) = try statusAndText(&d, textKey: "body") { d in
+        let (status, body) = try statusAndText(&d, textKey: "body", requireArgument: true) { d in
             guard d.val == "close" else { return false }
             if close { throw d.err("close already specified") }
             close = true

@@ -169,8 +169,9 @@ enum TLSDirective {
                 if sub == "trusted_ca_cert" { caCerts.append(v) } else { leafCerts.append(v) }
             case "trusted_ca_cert_file", "trusted_leaf_cert_file":
                 let file = try d.arg()
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw d.err("reading \(sub) \(file): open \(file): no such file or directory")
+                let data: [UInt8]
+                do { data = try RegularFile.read(file, limit: 1 << 20) } catch let e as RegularFile.Failure {
+                    throw d.err("reading \(sub) \(file): \(e.message)")
                 }
                 guard let der = PEMBlock.firstCertificate(String(decoding: data, as: UTF8.self)) else {
                     throw d.err("no CERTIFICATE pem block found in \(file)")
@@ -190,6 +191,10 @@ enum PEMBlock {
     static func firstCertificate(_ pem: String) -> String? {
         guard let begin = pem.range(of: "-----BEGIN CERTIFICATE-----"),
               let end = pem.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<pem.endIndex) else { return nil }
-        return pem[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
+        let body = pem[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
+        // Base64 only, whole groups of four: anything else is not a PEM block.
+        guard !body.isEmpty, body.count % 4 == 0,
+              body.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "/" || $0 == "=") }) else { return nil }
+        return body
     }
 }

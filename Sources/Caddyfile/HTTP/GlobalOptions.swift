@@ -102,6 +102,7 @@ enum GlobalOptionsParser {
                 guard d.nextArg() else { throw d.argErr() }
                 other = d.val
             }
+            if d.nextArg() { throw d.argErr() }
             if Directives.registry[dir] == nil { throw d.err("\(dir) is not a registered directive") }
             if let other, !state.directiveOrder.contains(other) { throw d.err("directive '\(other)' not found") }
             try DirectiveOrder.apply(dir, position, other, to: &state.directiveOrder)

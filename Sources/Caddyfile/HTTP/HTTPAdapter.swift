@@ -15,8 +15,9 @@ public enum CaddyfileAdapter {
     /// Adapts Caddyfile `text`, read from `file` (imports resolve beside it).
     public static func adapt(_ text: String, file: String = "Caddyfile", directory: String? = nil,
                              environment: @escaping (String) -> String? = { ProcessInfo.processInfo.environment[$0] }) throws -> Result {
-        let blocks = try CaddyfileParser.parse(text, file: file, directory: directory, environment: environment)
+        let (blocks, parseWarnings) = try CaddyfileParser.parseWithWarnings(text, file: file, directory: directory, environment: environment)
         let state = AdapterState()
+        state.warnings += parseWarnings
         if let line = CaddyfileFormatter.firstUnformattedLine(text) {
             state.warnings.append(CaddyfileWarning(file: file, line: line, message: "Caddyfile input is not formatted; run the 'quantum fmt' command to fix inconsistencies"))
         }
@@ -147,17 +148,16 @@ struct HTTPConfigBuilder {
         if hosts.isEmpty { hosts = state.options.defaultBind ?? [""] }
         var listeners: Set<String> = []
         for host in hosts {
-            if let network = NetworkAddress.network(of: host) {
-                if network.hasPrefix("unix") {
-                    listeners.insert(host)
-                } else {
-                    var h = String(host.dropFirst(network.count + 1))
-                    if h.contains(":") && !h.hasPrefix("[") { h = "[\(h)]" }
-                    listeners.insert("\(network)/\(h):\(port)")
-                }
-            } else {
-                listeners.insert(SiteAddress.joinHostPort(host, port))
+            // As Caddy joins them: brackets only around an IPv6 host, the default `tcp` network left out.
+            let network = NetworkAddress.network(of: host)
+            if let network, network.hasPrefix("unix") {
+                listeners.insert(host)
+                continue
             }
+            var bare = network.map { String(host.dropFirst($0.count + 1)) } ?? host
+            if bare.hasPrefix("[") && bare.hasSuffix("]") { bare = String(bare.dropFirst().dropLast()) }
+            let joined = SiteAddress.joinHostPort(bare, port)
+            listeners.insert(network == nil || network == "tcp" ? joined : "\(network!)/\(joined)")
         }
         return listeners.sorted()
     }

@@ -191,8 +191,11 @@ enum LogFilterSyntax {
             let level = d.nesting
             while d.nextBlock(level) {
                 switch d.val {
-                case "ipv4": v4 = Int(try d.arg())
-                case "ipv6": v6 = Int(try d.arg())
+                case "ipv4", "ipv6":
+                    let which = d.val
+                    let text = try d.arg()
+                    guard let bits = Int(text) else { throw d.err("error parsing \(text): strconv.Atoi: parsing \"\(text)\": invalid syntax") }
+                    if which == "ipv4" { v4 = bits } else { v6 = bits }
                 default: throw d.err("unrecognized subdirective \(d.val)")
                 }
             }
@@ -217,29 +220,3 @@ enum LogFilterSyntax {
         }
     }
 }
-
-/// Sizes as humanize.ParseBytes reads them (`1MiB`, `100KB`, `1gb`).
-enum ByteSize {
-    static func parse(_ text: String) -> Int64? {
-        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        guard let numberEnd = t.firstIndex(where: { !($0.isNumber || $0 == ".") }) ?? Optional(t.endIndex),
-              let number = Double(t[..<numberEnd]) else { return nil }
-        let unit = t[numberEnd...].trimmingCharacters(in: .whitespaces)
-        let scale: Double
-        switch unit {
-        case "", "b": scale = 1
-        case "k", "kb": scale = 1e3
-        case "ki", "kib": scale = 1024
-        case "m", "mb": scale = 1e6
-        case "mi", "mib": scale = 1_048_576
-        case "g", "gb": scale = 1e9
-        case "gi", "gib": scale = 1_073_741_824
-        case "t", "tb": scale = 1e12
-        case "ti", "tib": scale = 1_099_511_627_776
-        default: return nil
-        }
-        return Int64(number * scale)
-    }
-}
-
-import Foundation

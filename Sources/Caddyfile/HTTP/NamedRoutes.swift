@@ -15,9 +15,10 @@ enum NamedRoutes {
             block.segments = [segment]
             var helper = Helper(d: Dispenser(segment), state: own, matcherDefs: [:], parentBlock: block)
             let subroute = try helper.parseSegmentAsSubroute()
-            // Like Caddy: one unmatched route is used as is, with its first handler only.
-            if subroute.routes.count == 1, subroute.routes[0].match.isEmpty, let first = subroute.routes[0].handle.first {
-                state.namedRoutes[name] = Route(handle: [first])
+            // One unmatched route is used as is. (Current Caddy keeps only its first handler there,
+            // dropping the rest; Quantum keeps them all: a deliberate difference.)
+            if subroute.routes.count == 1, subroute.routes[0].match.isEmpty {
+                state.namedRoutes[name] = Route(handle: subroute.routes[0].handle)
             } else {
                 state.namedRoutes[name] = Route(handle: [subroute.handlerJSON])
             }

@@ -49,8 +49,14 @@ extension ProxyEngine {
     func upstreamRequest(_ request: Request, to upstream: Upstream, _ context: Context) -> ClientRequest {
         let hasBody = request.body.knownLength != 0
         // RFC 8441: an extended CONNECT goes upstream as an HTTP/1.1 `GET` + `Upgrade`.
-        let method = request.connectProtocol == nil ? request.method : "GET"
-        var outgoing = ClientRequest(method: method, target: request.uri, body: hasBody ? request.body : nil)
+        var method = request.connectProtocol == nil ? request.method : "GET"
+        var target = request.uri
+        if let rewrite {
+            let rewritten = rewrite.rewrite(request, context)
+            method = rewritten.method
+            target = rewritten.uri
+        }
+        var outgoing = ClientRequest(method: method, target: target, body: hasBody ? request.body : nil)
         var fields = HTTPFields(capacity: request.headers.count + 5)
         ForwardedHeaders.upstreamHeaders(for: request, trusted: peerIsTrusted(request, context), upstreamHost: upstream.hostPort,
                                          into: &fields)

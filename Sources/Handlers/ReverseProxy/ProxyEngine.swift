@@ -12,10 +12,13 @@ final class ProxyEngine: Sendable {
     let headers: Headers?
     let trustedProxies: [CIDR]
     let streamTimeout: CaddyDuration?
+    /// `rewrite`: the method and URI the upstream is asked for, when not the client's.
+    let rewrite: Rewrite?
     let client: HTTPClient
 
     init(upstreams: [Upstream], loadBalancing: LoadBalancing, healthChecks: HealthChecks, transport: HTTPTransport, headers: Headers?,
-         trustedProxies: [CIDR], streamTimeout: CaddyDuration?) {
+         trustedProxies: [CIDR], streamTimeout: CaddyDuration?, rewrite: Rewrite? = nil) {
+        self.rewrite = rewrite
         self.upstreams = upstreams
         self.loadBalancing = loadBalancing
         policy = loadBalancing.selectionPolicy ?? SelectionPolicy(.random)

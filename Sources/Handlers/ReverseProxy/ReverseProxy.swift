@@ -18,6 +18,8 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
     package var trustedProxies: [CIDR] { engine.trustedProxies }
     /// Closes tunnelled upgrades after this long (`stream_timeout`).
     public var streamTimeout: CaddyDuration? { engine.streamTimeout }
+    /// The method and URI sent upstream instead of the client's (`rewrite`; `forward_auth` uses it).
+    public var rewrite: Rewrite? { engine.rewrite }
 
     /// The whole configuration and everything a request needs, behind one reference: the
     /// handler value is copied per request, so it holds nothing else.
@@ -39,7 +41,7 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        for key in [CodingKeys.dynamicUpstreams, .rewrite, .handleResponse, .requestBuffers, .responseBuffers, .circuitBreaker]
+        for key in [CodingKeys.dynamicUpstreams, .handleResponse, .requestBuffers, .responseBuffers, .circuitBreaker]
         where c.contains(key) {
             throw ConfigError(codingPath: decoder.codingPath + [key], "reverse_proxy field \"\(key.stringValue)\" is not supported yet")
         }
@@ -53,6 +55,7 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
         // Every write is flushed at once (Caddy's -1), which any positive interval allows too.
         _ = try c.decodeIfPresent(CaddyDuration.self, forKey: .flushInterval)
         let streamTimeout = try c.decodeIfPresent(CaddyDuration.self, forKey: .streamTimeout)
+        let rewrite = try c.decodeIfPresent(Rewrite.self, forKey: .rewrite)
         _ = try c.decodeIfPresent(Int.self, forKey: .streamBufferSize)
         _ = try c.decodeIfPresent(CaddyDuration.self, forKey: .streamCloseDelay)
         _ = try c.decodeIfPresent(Bool.self, forKey: .verboseLogs)
@@ -61,7 +64,7 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
                               "weighted_round_robin needs one weight per upstream (\(weights.count) weights, \(upstreams.count) upstreams)")
         }
         engine = ProxyEngine(upstreams: upstreams, loadBalancing: loadBalancing, healthChecks: healthChecks, transport: transport,
-                             headers: headers, trustedProxies: trustedProxies, streamTimeout: streamTimeout)
+                             headers: headers, trustedProxies: trustedProxies, streamTimeout: streamTimeout, rewrite: rewrite)
     }
 
     public mutating func provision(_ context: ProvisionContext) throws {

@@ -85,7 +85,11 @@ struct AdminAPI: Handler {
                 guard let slash = media.firstIndex(of: "/") else { throw AdminError(400, "malformed Content-Type") }
                 let name = String(media[media.index(after: slash)...])
                 guard let adapter = controller.adapters[name] else { throw AdminError(400, "unrecognized config adapter '\(name)'") }
-                do { body = try adapter(body) } catch { throw AdminError(400, "adapting config using \(name): \(error)") }
+                // Off the loops: adapting reads imported files and may take a while on a large input.
+                let input = body
+                do { body = try await BlockingPool.shared.run { try adapter(input) } } catch {
+                    throw AdminError(400, "adapting config using \(name): \(error)")
+                }
             }
         }
         try await controller.load(body, force: Self.forced(request))

@@ -113,13 +113,18 @@ public struct ByteSize: Decodable, Sendable, Equatable {
         switch unit {
         case "", "b": scale = 1
         case "k", "kb": scale = 1e3
-        case "kib": scale = 1024
+        case "ki", "kib": scale = 1024
         case "m", "mb": scale = 1e6
-        case "mib": scale = 1_048_576
+        case "mi", "mib": scale = 1_048_576
         case "g", "gb": scale = 1e9
-        case "gib": scale = 1_073_741_824
+        case "gi", "gib": scale = 1_073_741_824
+        case "t", "tb": scale = 1e12
+        case "ti", "tib": scale = 1_099_511_627_776
         default: return nil
         }
-        return Int(value * scale)
+        let bytes = value * scale
+        // Too large for an Int is unreadable too, not a trap.
+        guard bytes.isFinite, bytes < 9.2e18 else { return nil }
+        return Int(bytes)
     }
 }

@@ -5,7 +5,9 @@ extension FileIO {
     /// (or a crash) never sees half a certificate or key. `mode` applies to the new file.
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        // A fresh file: never through a link someone placed at the temporary name.
+        unlink(temporary)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw SystemError.last("open \(temporary)") }
         var offset = 0
         while offset < bytes.count {
