@@ -26,6 +26,8 @@ public enum StandardModules {
         r.register(FileMatcher.self)
         r.register(Encode.self)
         r.register(ReverseProxy.self)
+        r.register(CopyResponse.self)
+        r.register(CopyResponseHeaders.self)
         r.register(FileSync.self)
         r.register(HostMatcher.self)
         r.register(PathMatcher.self)

@@ -153,3 +153,60 @@ final class ProxyRewriteTests: XCTestCase {
         await upstream.stop()
     }
 }
+
+/// `handle_response`, `copy_response` and `copy_response_headers`: the upstream's answer
+/// decides what happens next, as Caddy's forward_auth and intercepting configs use it.
+final class ResponseHandlerTests: XCTestCase {
+    /// An auth service: 200 with `X-User` for the right token, 401 otherwise.
+    func authService() async throws -> TestServer {
+        try await TestServer.start(routes: """
+        [{"match": [{"header": {"Authorization": ["Bearer good"]}}], "handle": [{"handler": "static_response", "status_code": 200,
+            "headers": {"X-User": ["alice"], "X-Extra": ["1"]}, "body": "authorised"}], "terminal": true},
+         {"handle": [{"handler": "static_response", "status_code": 401, "body": "who are you?"}]}]
+        """)
+    }
+
+    func testMatchingRoutesRunThenTheChainGoesOn() async throws {
+        let auth = try await authService()
+        let proxy = try await TestServer.start(routes: """
+        [{"handle": [{"handler": "reverse_proxy", \(upstreamsJSON([auth])), "rewrite": {"method": "GET", "uri": "/verify"},
+            "handle_response": [{"match": {"status_code": [2]}, "routes": [{"handle": [{"handler": "headers",
+                "request": {"set": {"X-User": ["{http.reverse_proxy.header.X-User}"]}}}]}]}]},
+          {"handler": "static_response", "body": "hello {http.request.header.X-User}"}]}]
+        """, registry: proxyTestRegistry)
+        let allowed = try get(proxy.port, "/app", headers: [("Authorization", "Bearer good")])
+        XCTAssertEqual(allowed.status, 200)
+        XCTAssertEqual(allowed.bodyText, "hello alice", "the auth answer's header reached the request, then the next handler answered")
+        let refused = try get(proxy.port, "/app")
+        XCTAssertEqual(refused.status, 401, "an answer no handler matches is sent as it is")
+        XCTAssertEqual(refused.bodyText, "who are you?")
+        await proxy.stop()
+        await auth.stop()
+    }
+
+    func testReplaceStatusAndCopies() async throws {
+        let auth = try await authService()
+        let proxy = try await TestServer.start(routes: """
+        [{"match": [{"path": ["/replace"]}], "handle": [{"handler": "reverse_proxy", \(upstreamsJSON([auth])),
+            "handle_response": [{"match": {"status_code": [401]}, "status_code": 403}]}]},
+         {"match": [{"path": ["/copy"]}], "handle": [{"handler": "reverse_proxy", \(upstreamsJSON([auth])),
+            "handle_response": [{"routes": [{"handle": [{"handler": "copy_response", "status_code": 202}]}]}]}]},
+         {"match": [{"path": ["/headers"]}], "handle": [{"handler": "reverse_proxy", \(upstreamsJSON([auth])),
+            "handle_response": [{"match": {"headers": {"X-User": ["ali*"]}}, "routes": [{"handle": [
+                {"handler": "copy_response_headers", "include": ["X-User"]},
+                {"handler": "static_response", "body": "mine"}]}]}]}]}]
+        """, registry: proxyTestRegistry)
+        let replaced = try get(proxy.port, "/replace")
+        XCTAssertEqual(replaced.status, 403)
+        XCTAssertEqual(replaced.bodyText, "who are you?", "replace_status keeps the body")
+        let copied = try get(proxy.port, "/copy", headers: [("Authorization", "Bearer good")])
+        XCTAssertEqual(copied.status, 202)
+        XCTAssertEqual(copied.bodyText, "authorised")
+        let headers = try get(proxy.port, "/headers", headers: [("Authorization", "Bearer good")])
+        XCTAssertEqual(headers.bodyText, "mine")
+        XCTAssertEqual(headers.header("X-User"), "alice")
+        XCTAssertNil(headers.header("X-Extra"), "only the included field")
+        await proxy.stop()
+        await auth.stop()
+    }
+}

@@ -208,4 +208,32 @@ final class CaddyfileRunTests: XCTestCase {
         XCTAssertTrue(result.output.lowercased().contains("x-loud: yes"), result.output)
         await server.stop()
     }
+
+    func testForwardAuthFromACaddyfile() async throws {
+        let auth = try await TestServer.start(routes: """
+        [{"match": [{"path": ["/verify"]}, {"method": ["GET"]}], "handle": [{"handler": "subroute", "routes": [
+            {"match": [{"header": {"Authorization": ["Bearer good"]}}], "handle": [{"handler": "static_response",
+                "headers": {"X-User": ["alice"]}, "body": "ok"}], "terminal": true},
+            {"handle": [{"handler": "static_response", "status_code": 401, "body": "who are you?"}]}]}]}]
+        """)
+        let port = try freeTCPPort()
+        let text = """
+        http://127.0.0.1:\(port) {
+        \tbind 127.0.0.1
+        \tforward_auth 127.0.0.1:\(auth.port) {
+        \t\turi /verify
+        \t\tcopy_headers X-User
+        \t}
+        \trespond "hello {header.X-User}"
+        }
+
+        """
+        let server = try await TestServer.start(try CaddyfileAdapter.adapt(text, environment: { _ in nil }).config.serialized)
+        let allowed = runProcess("curl", ["-s", "-H", "Authorization: Bearer good", "-X", "POST", "http://127.0.0.1:\(port)/app"])
+        XCTAssertEqual(allowed.output, "hello alice")
+        let refused = runProcess("curl", ["-s", "-w", " %{http_code}", "http://127.0.0.1:\(port)/app"])
+        XCTAssertEqual(refused.output, "who are you? 401")
+        await server.stop()
+        await auth.stop()
+    }
 }

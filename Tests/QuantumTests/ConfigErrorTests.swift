@@ -12,7 +12,7 @@ final class ConfigErrorTests: XCTestCase {
     static let matchers = StandardModules.registry.names(in: "http.matchers").joined(separator: ", ")
 
     func testKnownNamesAreTheStandardModules() {
-        XCTAssertEqual(Self.handlers, "authentication, encode, error, file_server, file_sync, headers, invoke, map, metrics, request_body, reverse_proxy, rewrite, static_response, subroute, vars, websocket_echo")
+        XCTAssertEqual(Self.handlers, "authentication, copy_response, copy_response_headers, encode, error, file_server, file_sync, headers, invoke, map, metrics, request_body, reverse_proxy, rewrite, static_response, subroute, vars, websocket_echo")
         XCTAssertTrue(Self.matchers.hasPrefix("client_ip, expression, file, header, header_regexp, host, method, not, path"), Self.matchers)
     }
 

@@ -22,7 +22,7 @@ extension ProxyEngine {
     /// Whether a request can be proxied with no task at all: nothing per request needs more than
     /// the loop (no header ops and their placeholders, no passive checks timing the answer), and
     /// pooled connections exist to send it on.
-    var defersSimpleRequests: Bool { headers == nil && passive == nil && rewrite == nil && client.configuration.keepAlive }
+    var defersSimpleRequests: Bool { headers == nil && passive == nil && rewrite == nil && handleResponse.isEmpty && client.configuration.keepAlive }
 
     /// The synchronous attempt: when the connection offers a deferral and the request is a plain
     /// GET or HEAD, it goes out at once on an idle pooled connection and the upstream's answer

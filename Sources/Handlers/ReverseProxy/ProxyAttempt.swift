@@ -5,13 +5,13 @@ extension ProxyEngine {
     /// method, not a value holding the request: copying a request per attempt costs retains.)
     @inline(__always)
     nonisolated(nonsending) func attempt(_ choice: SelectionPolicy.Choice, _ request: Request, _ context: Context,
-                                         counted: UpstreamExchange? = nil) async throws -> Response {
+                                         counted: UpstreamExchange? = nil, next: Next? = nil) async throws -> Response {
         let upstream = choice.upstream
         // A handed-back request is already counted in flight (`counted`).
         let exchange = counted ?? UpstreamExchange(upstream.state)
         // Placeholders cost a dictionary per request: built only when header ops may use them.
         var context = context
-        let usesPlaceholders = self.headers != nil
+        let usesPlaceholders = self.headers != nil || !handleResponse.isEmpty
         if usesPlaceholders { for (name, value) in ProxyPlaceholders.upstream(upstream) { context.placeholders[name] = value } }
         let outgoing = upstreamRequest(request, to: upstream, context)
         // Latency is read only by passive health checks and placeholders.
@@ -42,6 +42,7 @@ extension ProxyEngine {
             let snapshot = context, before = result
             ops.ops.apply(to: &result.headers) { Template($0).render(request, snapshot, unknown: .keep, response: before) }
         }
+        if !handleResponse.isEmpty, let next { return try await applyResponseHandlers(result, request, context, next: next) }
         return result
     }
 

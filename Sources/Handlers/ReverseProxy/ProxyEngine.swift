@@ -14,11 +14,14 @@ final class ProxyEngine: Sendable {
     let streamTimeout: CaddyDuration?
     /// `rewrite`: the method and URI the upstream is asked for, when not the client's.
     let rewrite: Rewrite?
+    /// `handle_response`: what to do with answers that match, in order.
+    let handleResponse: [ResponseHandler]
     let client: HTTPClient
 
     init(upstreams: [Upstream], loadBalancing: LoadBalancing, healthChecks: HealthChecks, transport: HTTPTransport, headers: Headers?,
-         trustedProxies: [CIDR], streamTimeout: CaddyDuration?, rewrite: Rewrite? = nil) {
+         trustedProxies: [CIDR], streamTimeout: CaddyDuration?, rewrite: Rewrite? = nil, handleResponse: [ResponseHandler] = []) {
         self.rewrite = rewrite
+        self.handleResponse = handleResponse
         self.upstreams = upstreams
         self.loadBalancing = loadBalancing
         policy = loadBalancing.selectionPolicy ?? SelectionPolicy(.random)
@@ -39,7 +42,7 @@ final class ProxyEngine: Sendable {
     @inline(__always)
     /// A deferred attempt (`startDeferred`) that handed the request back (`handoff`) counts as
     /// the first.
-    nonisolated(nonsending) func handle(_ request: Request, _ context: Context, handoff: ProxyHandoff? = nil) async throws -> Response {
+    nonisolated(nonsending) func handle(_ request: Request, _ context: Context, handoff: ProxyHandoff? = nil, next: Next? = nil) async throws -> Response {
         // The loop's time of this tick: `try_duration` counts in milliseconds, a clock read costs.
         let start = handoff?.started ?? context.loop?.now ?? SystemClock.monotonicNanos()
         var attempts = 0
@@ -50,7 +53,7 @@ final class ProxyEngine: Sendable {
                 failure = failed  // (no passive checks to tell: they rule deferral out)
             } else if let choice = (attempts == 1 ? handoff?.choice : nil) ?? policy.select(upstreams, request, context, isAvailable: isAvailable) {
                 do {
-                    return try await attempt(choice, request, context, counted: attempts == 1 ? handoff?.exchange : nil)
+                    return try await attempt(choice, request, context, counted: attempts == 1 ? handoff?.exchange : nil, next: next)
                 } catch let f as ProxyFailure {
                     // The client left: no upstream's fault, nothing to try again for.
                     if f.error == .cancelled { throw f.httpError }

@@ -20,6 +20,8 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
     public var streamTimeout: CaddyDuration? { engine.streamTimeout }
     /// The method and URI sent upstream instead of the client's (`rewrite`; `forward_auth` uses it).
     public var rewrite: Rewrite? { engine.rewrite }
+    /// What to do with matching upstream answers (`handle_response`).
+    public var handleResponse: [ResponseHandler] { engine.handleResponse }
 
     /// The whole configuration and everything a request needs, behind one reference: the
     /// handler value is copied per request, so it holds nothing else.
@@ -41,7 +43,7 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        for key in [CodingKeys.dynamicUpstreams, .handleResponse, .requestBuffers, .responseBuffers, .circuitBreaker]
+        for key in [CodingKeys.dynamicUpstreams, .requestBuffers, .responseBuffers, .circuitBreaker]
         where c.contains(key) {
             throw ConfigError(codingPath: decoder.codingPath + [key], "reverse_proxy field \"\(key.stringValue)\" is not supported yet")
         }
@@ -56,6 +58,7 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
         _ = try c.decodeIfPresent(CaddyDuration.self, forKey: .flushInterval)
         let streamTimeout = try c.decodeIfPresent(CaddyDuration.self, forKey: .streamTimeout)
         let rewrite = try c.decodeIfPresent(Rewrite.self, forKey: .rewrite)
+        let handleResponse = try c.decodeIfPresent([ResponseHandler].self, forKey: .handleResponse) ?? []
         _ = try c.decodeIfPresent(Int.self, forKey: .streamBufferSize)
         _ = try c.decodeIfPresent(CaddyDuration.self, forKey: .streamCloseDelay)
         _ = try c.decodeIfPresent(Bool.self, forKey: .verboseLogs)
@@ -64,7 +67,8 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
                               "weighted_round_robin needs one weight per upstream (\(weights.count) weights, \(upstreams.count) upstreams)")
         }
         engine = ProxyEngine(upstreams: upstreams, loadBalancing: loadBalancing, healthChecks: healthChecks, transport: transport,
-                             headers: headers, trustedProxies: trustedProxies, streamTimeout: streamTimeout, rewrite: rewrite)
+                             headers: headers, trustedProxies: trustedProxies, streamTimeout: streamTimeout, rewrite: rewrite,
+                             handleResponse: handleResponse)
     }
 
     public mutating func provision(_ context: ProvisionContext) throws {
@@ -80,7 +84,7 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
     }
 
     public nonisolated(nonsending) func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
-        try await engine.handle(request, context)
+        try await engine.handle(request, context, next: next)
     }
 
     /// A request it can take goes out now and is answered later through the context's deferral
@@ -89,7 +93,8 @@ public struct ReverseProxy: HandlerModule, SynchronousHandler {
     public func respondSynchronously(_ request: Request, context: Context, next: SyncNext) throws -> SyncResult {
         let slot = engine.startDeferred(request, context)
         let engine = self.engine
-        return .suspended(Resumption { try await engine.handle(request, context, handoff: slot?.handoff) })
+        let rest = next.async
+        return .suspended(Resumption { try await engine.handle(request, context, handoff: slot?.handoff, next: rest) })
     }
 }
 
