@@ -63,7 +63,7 @@ final class ExpressionMatcherTests: XCTestCase {
     }
 
     func testEvaluationErrorsFailTheRequestAsInCaddy() throws {
-        for text in [#"{http.request.uri.path} > 3 || 1 == 1"#, "1 / 0 == 1", "int({http.request.header.X-None}) == 1", "'text'"] {
+        for text in [#"{http.request.uri.path} > 3 || 1 == 2"#, "1 / 0 == 1", "int({http.request.header.X-None}) == 1", "'text'"] {
             XCTAssertThrowsError(try expr(text).matches(request("/x")), text) { error in
                 XCTAssertEqual((error as? HTTPError)?.status, 500, "\(text): \(error)")
             }
@@ -73,5 +73,35 @@ final class ExpressionMatcherTests: XCTestCase {
     func testCaddysObjectForm() throws {
         try check(try matcherSet(#"{"expression": {"expr": "{http.request.method} == 'GET'", "name": "get"}}"#),
                   [(request("/"), true), (request("/", method: "PUT"), false)], "object form")
+    }
+}
+
+/// What review found: limits, byte comparisons, CEL's logic past errors, escapes.
+final class ExpressionEdgeTests: XCTestCase {
+    func expr(_ text: String) throws -> MatcherSet {
+        try matcherSet(#"{"expression": \#(JSONValue.quote(text))}"#)
+    }
+
+    func testLongExpressionsAndDynamicPatternsAreRefusedAtLoad() {
+        let long = Array(repeating: "true", count: 2000).joined(separator: " && ")
+        XCTAssertTrue(matcherError(#"{"expression": "\#(long)"}"#)?.contains("too long") == true)
+        XCTAssertTrue(matcherError(#"{"expression": "{http.request.uri.path}.matches({http.request.header.X-Re})"}"#)?
+            .contains("literal pattern") == true)
+    }
+
+    func testStringsCompareAsBytes() throws {
+        // "/admin/" followed by a combining mark still starts with "/admin/" (Swift's grapheme
+        // comparison would say no, and a deny rule would be bypassed).
+        try check(expr(#"{http.request.uri.path}.startsWith('/admin/')"#), [(request("/admin/%CC%81secret"), true)], "bytes")
+        try check(expr(#"'e\u0301' == '\u00e9'"#), [(request("/"), false)], "no normalisation")
+        try check(expr(#"{http.request.uri.path}.contains('\u0301')"#), [(request("/a%CC%81"), true)], "contains bytes")
+    }
+
+    func testIntegersAndLogicAsCEL() throws {
+        try check(expr("9007199254740993 == 9007199254740992"), [(request("/"), false)], "exact integers")
+        try check(expr("int({http.request.header.X-None}) == 1 || true"), [(request("/"), true)], "true decides past an error")
+        try check(expr("false && int({http.request.header.X-None}) == 1"), [(request("/"), false)], "false decides")
+        try check(expr(#"['a', 'b',].size() == 2 && {'k': 1,}.size() == 1"#), [(request("/"), true)], "trailing commas")
+        XCTAssertTrue(matcherError(#"{"expression": "'\\q' == 'q'"}"#)?.contains("unknown escape") == true)
     }
 }

@@ -123,7 +123,9 @@ final class ForwardingTests: XCTestCase {
         XCTAssertTrue(loadError(#""upstreams": [{"dial": "a:1"}], "transport": {"protocol": "http", "tls": {"client_certificate_file": "c.pem"}}"#).contains("\"client_certificate_file\" is not supported yet"))
         XCTAssertTrue(loadError(#""upstreams": [{"dial": "a:1"}], "transport": {"protocol": "http", "tls": {"root_ca_pem_files": ["a", "b"]}}"#).contains("one root CA file"))
         XCTAssertEqual(loadError(#""upstreams": [{"dial": "a:1"}], "transport": {"protocol": "http", "tls": {"insecure_skip_verify": true, "server_name": "x"}}"#), "")
-        XCTAssertTrue(loadError(#""upstreams": [{"dial": "a:1"}], "handle_response": []"#).contains("not supported yet"))
+        XCTAssertTrue(loadError(#""upstreams": [{"dial": "a:1"}], "request_buffers": 4096"#).contains("not supported yet"))
+        XCTAssertTrue(loadError(#""upstreams": [{"dial": "a:1"}], "handle_response": [{"status_code": 200, "routes": []}]"#)
+            .contains("either replaces the status"))
         XCTAssertTrue(loadError(#""upstreams": [{"dial": "a:1"}], "colour": "red""#).contains("unknown field \"colour\""))
         XCTAssertEqual(loadError(#""upstreams": [{"dial": "a:1", "max_requests": 5}], "transport": {"protocol": "http", "dial_timeout": "2s", "response_header_timeout": 5000000000, "keep_alive": {"enabled": true, "max_idle_conns_per_host": 8, "idle_timeout": "30s"}, "max_response_header_size": 65536}, "flush_interval": -1"#), "")
     }
@@ -181,6 +183,27 @@ final class ResponseHandlerTests: XCTestCase {
         XCTAssertEqual(refused.status, 401, "an answer no handler matches is sent as it is")
         XCTAssertEqual(refused.bodyText, "who are you?")
         await proxy.stop()
+        await auth.stop()
+    }
+
+    func testTheBodyStaysForTheAppAndHeaderNamesAreCanonical() async throws {
+        // The auth service answers with a lower-case field name; the app echoes the body it got.
+        let auth = try await TestServer.start(routes: #"[{"handle": [{"handler": "static_response", "headers": {"x-user": ["bob"]}, "body": "{http.request.method}"}]}]"#)
+        let app = try await TestServer.start(routes: #"[{"handle": [{"handler": "static_response", "body": "{http.request.header.X-User} {http.request.header.Content-Length}"}]}]"#)
+        let proxy = try await TestServer.start(routes: """
+        [{"handle": [{"handler": "reverse_proxy", \(upstreamsJSON([auth])), "rewrite": {"method": "GET", "uri": "/verify"},
+            "headers": {"response": {"delete": ["X-User"]}},
+            "handle_response": [{"match": {"headers": {"X-User": ["*"]}}, "routes": [{"handle": [{"handler": "headers",
+                "request": {"set": {"X-User": ["{http.reverse_proxy.header.X-User}"]}}}]}]}]},
+          {"handler": "reverse_proxy", \(upstreamsJSON([app]))}]}]
+        """, registry: proxyTestRegistry)
+        let body = String(repeating: "b", count: 100_000)
+        let response = try get(proxy.port, "/upload", method: "POST", headers: [("Content-Length", "\(body.count)")], body: body)
+        XCTAssertEqual(response.status, 200)
+        XCTAssertEqual(response.bodyText, "bob 100000",
+                       "matched before the header ops removed the field; the app got the whole body, the auth service none")
+        await proxy.stop()
+        await app.stop()
         await auth.stop()
     }
 

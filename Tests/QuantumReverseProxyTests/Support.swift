@@ -105,12 +105,12 @@ func upstreamsJSON(_ servers: [TestServer]) -> String {
 }
 
 /// One request on its own connection; the response or a failed assertion.
-func get(_ port: Int, _ target: String = "/", method: String = "GET", headers: [(String, String)] = [],
+func get(_ port: Int, _ target: String = "/", method: String = "GET", headers: [(String, String)] = [], body: String = "",
          file: StaticString = #filePath, line: UInt = #line) throws -> HTTPTestResponse {
     let client = try RawClient(port: port)
     var text = "\(method) \(target) HTTP/1.1\r\nHost: site.test\r\nConnection: close\r\n"
     for (n, v) in headers { text += "\(n): \(v)\r\n" }
-    client.send(text + "\r\n")
+    client.send(text + "\r\n" + body)
     return try XCTUnwrap(client.readResponse(isHead: method == "HEAD"), "no response", file: file, line: line)
 }
 

@@ -38,25 +38,33 @@ extension ProxyEngine {
             }
         }
         var result = try downstreamResponse(response, headers: consume headers, exchange, choice, ProxiedRequest(request, context))
+        // Response handlers see the upstream's answer as it came (Caddy matches before its
+        // `header_down` ops); routes that answer give their own response, untouched by the ops.
+        if !handleResponse.isEmpty, let next, let routed = try await applyResponseHandlers(&result, request, context, next: next) {
+            return routed
+        }
         if let ops = self.headers?.response, ops.require?.matches(result) ?? true {
             let snapshot = context, before = result
             ops.ops.apply(to: &result.headers) { Template($0).render(request, snapshot, unknown: .keep, response: before) }
         }
-        if !handleResponse.isEmpty, let next { return try await applyResponseHandlers(result, request, context, next: next) }
         return result
     }
 
     /// The request as it goes to `upstream`: forwarding headers, then the `headers.request` ops.
     func upstreamRequest(_ request: Request, to upstream: Upstream, _ context: Context) -> ClientRequest {
-        let hasBody = request.body.knownLength != 0
-        // RFC 8441: an extended CONNECT goes upstream as an HTTP/1.1 `GET` + `Upgrade`.
-        var method = request.connectProtocol == nil ? request.method : "GET"
+        var hasBody = request.body.knownLength != 0
+        var method = request.method
         var target = request.uri
         if let rewrite {
             let rewritten = rewrite.rewrite(request, context)
+            // As Caddy: rewritten to GET or HEAD, the request goes without its body, which stays
+            // for the handlers after the proxy (`forward_auth` asks first, then the app reads it).
+            if rewritten.method != method && (rewritten.method == "GET" || rewritten.method == "HEAD") { hasBody = false }
             method = rewritten.method
             target = rewritten.uri
         }
+        // RFC 8441: an extended CONNECT goes upstream as an HTTP/1.1 `GET` + `Upgrade`.
+        if request.connectProtocol != nil && method == request.method { method = "GET" }
         var outgoing = ClientRequest(method: method, target: target, body: hasBody ? request.body : nil)
         var fields = HTTPFields(capacity: request.headers.count + 5)
         ForwardedHeaders.upstreamHeaders(for: request, trusted: peerIsTrusted(request, context), upstreamHost: upstream.hostPort,

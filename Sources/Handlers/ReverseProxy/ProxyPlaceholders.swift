@@ -22,7 +22,12 @@ enum ProxyPlaceholders {
             "http.reverse_proxy.upstream.latency": "\(Double(latencyNanos) / 1e9)s",
             "http.reverse_proxy.upstream.latency_ms": String(Double(latencyNanos) / 1e6),
         ]
-        for field in headers { values["http.reverse_proxy.header.\(field.name)"] = field.value }
+        // Canonical names and repeated fields joined with commas, as Caddy sets them from Go's
+        // header map: `{http.reverse_proxy.header.X-User}` finds `x-user` from any upstream.
+        for field in headers {
+            let key = "http.reverse_proxy.header.\(HTTPFields.canonicalName(field.name))"
+            if let existing = values[key] { values[key] = existing + "," + field.value } else { values[key] = field.value }
+        }
         return values
     }
 }

@@ -21,7 +21,10 @@ public struct ResponseHandler: Decodable, Sendable {
         match = try c.decodeIfPresent(ResponseCondition.self, forKey: .match)
         statusCode = try c.decodeIfPresent(WeakString.self, forKey: .statusCode).map { Template($0.value) }
         routes = try c.decodeIfPresent(RouteList.self, forKey: .routes)
-        embedded = routes.map { EmbeddedRoutes(routes: $0) }
+        if statusCode != nil && routes != nil {
+            throw decoder.error("a response handler either replaces the status (status_code) or runs routes, not both")
+        }
+        embedded = statusCode == nil ? EmbeddedRoutes(routes: routes ?? RouteList([])) : nil
     }
 }
 
@@ -29,22 +32,24 @@ public struct ResponseHandler: Decodable, Sendable {
 package enum UpstreamAnswer: ContextKey { public typealias Value = Response }
 
 extension ProxyEngine {
-    /// The first matching response handler's outcome, or `result` when none matches.
-    nonisolated(nonsending) func applyResponseHandlers(_ result: Response, _ request: Request, _ context: Context, next: Next) async throws -> Response {
+    /// The first matching response handler's answer when it runs routes; nil when the upstream's
+    /// answer goes on (none matched, or its status was replaced in `result`).
+    nonisolated(nonsending) func applyResponseHandlers(_ result: inout Response, _ request: Request, _ context: Context,
+                                                       next: Next) async throws -> Response? {
         for handler in handleResponse where handler.match?.matches(result) ?? true {
             if let status = handler.statusCode {
-                var replaced = result
                 let text = status.render(request, context)
                 guard let code = Int(text), (100...999).contains(code) else { throw HTTPError(500, "replace_status: bad status code \(text)") }
-                replaced.status = code
-                return replaced
+                result.status = code
+                return nil
             }
-            guard let routes = handler.embedded else { return result }
+            // No routes: Caddy runs the empty list, which goes straight on down the chain.
+            guard let routes = handler.embedded else { return nil }
             var inner = context
             inner[UpstreamAnswer.self] = result
             return try await routes.run(request, context: inner, next: next)
         }
-        return result
+        return nil
     }
 }
 

@@ -1,7 +1,7 @@
 import QuantumCore
 
 /// Evaluates a compiled expression against one request. Errors are type errors and the like;
-/// the matcher turns any of them into "no match".
+/// the matcher turns them into a 500 for the request, as Caddy 2.6.2 does.
 struct ExpressionEvaluator {
     struct Failure: Error { let message: String }
 
@@ -9,19 +9,21 @@ struct ExpressionEvaluator {
     var context: Context
     let matchers: [MatcherSet]
     let patterns: [String: Pattern]
+    let templates: [String: Template]
 
-    init(request: Request, context: Context, matchers: [MatcherSet], patterns: [String: Pattern]) {
+    init(request: Request, context: Context, matchers: [MatcherSet], patterns: [String: Pattern], templates: [String: Template]) {
         self.request = request
         self.context = context
         self.matchers = matchers
         self.patterns = patterns
+        self.templates = templates
     }
 
     mutating func evaluate(_ node: ExpressionNode) throws -> ExpressionValue {
         switch node {
         case .literal(let v): return v
         case .placeholder(let name):
-            let text = Template("{\(name)}").render(request, context)
+            let text = (templates[name] ?? Template("{\(name)}")).render(request, context)
             if Self.integerPlaceholders.contains(name), let n = Int64(text) { return .int(n) }
             return .string(text)
         case .identifier(let name): throw Failure(message: "undeclared reference to '\(name)'")
@@ -39,16 +41,20 @@ struct ExpressionEvaluator {
         case .conditional(let c, let yes, let no):
             guard case .bool(let b) = try evaluate(c) else { throw Failure(message: "a condition must be a bool") }
             return try evaluate(b ? yes : no)
-        case .binary("&&", let x, let y):
-            guard case .bool(let a) = try evaluate(x) else { throw Failure(message: "&& needs bools") }
-            if !a { return .bool(false) }
-            guard case .bool(let b) = try evaluate(y) else { throw Failure(message: "&& needs bools") }
-            return .bool(b)
-        case .binary("||", let x, let y):
-            guard case .bool(let a) = try evaluate(x) else { throw Failure(message: "|| needs bools") }
-            if a { return .bool(true) }
-            guard case .bool(let b) = try evaluate(y) else { throw Failure(message: "|| needs bools") }
-            return .bool(b)
+        case .binary(let op, let x, let y) where op == "&&" || op == "||":
+            // CEL's logic: the side that decides wins even when the other side is an error.
+            let decisive = op == "||"
+            var firstError: (any Error)?
+            do {
+                guard case .bool(let a) = try evaluate(x) else { throw Failure(message: "\(op) needs bools") }
+                if a == decisive { return .bool(decisive) }
+            } catch {
+                firstError = error
+            }
+            guard case .bool(let b) = try evaluate(y) else { throw Failure(message: "\(op) needs bools") }
+            if b == decisive { return .bool(decisive) }
+            if let firstError { throw firstError }
+            return .bool(!decisive)
         case .binary(let op, let x, let y):
             return try binary(op, try evaluate(x), try evaluate(y))
         case .index(let x, let k):
@@ -84,6 +90,8 @@ struct ExpressionEvaluator {
         case "<", "<=", ">", ">=":
             let order: Int
             if case .string(let x) = a, case .string(let y) = b {
+                order = x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : (x.utf8.elementsEqual(y.utf8) ? 0 : 1)
+            } else if case .int(let x) = a, case .int(let y) = b {
                 order = x < y ? -1 : (x == y ? 0 : 1)
             } else if let x = a.number, let y = b.number {
                 order = x < y ? -1 : (x == y ? 0 : 1)
@@ -155,11 +163,10 @@ struct ExpressionEvaluator {
 
     private func method(_ target: ExpressionValue, _ name: String, _ args: [ExpressionValue]) throws -> ExpressionValue {
         switch (target, name, args.count) {
-        case (.string(let s), "startsWith", 1): return .bool(s.hasPrefix(try string(args[0])))
-        case (.string(let s), "endsWith", 1): return .bool(s.hasSuffix(try string(args[0])))
-        case (.string(let s), "contains", 1):
-            let needle = try string(args[0])
-            return .bool(needle.isEmpty || s.contains(needle))
+        // Byte comparisons, as Go's strings package: "/admin/" + a combining mark still starts with "/admin/".
+        case (.string(let s), "startsWith", 1): return .bool(s.utf8.starts(with: try string(args[0]).utf8))
+        case (.string(let s), "endsWith", 1): return .bool(s.utf8.reversed().starts(with: try string(args[0]).utf8.reversed()))
+        case (.string(let s), "contains", 1): return .bool(Self.bytes(Array(s.utf8), contain: Array(try string(args[0]).utf8)))
         case (.string(let s), "matches", 1):
             let source = try string(args[0])
             let pattern: Pattern
@@ -170,10 +177,20 @@ struct ExpressionEvaluator {
         case (.string(let s), "size", 0): return .int(Int64(s.unicodeScalars.count))
         case (.list(let l), "size", 0): return .int(Int64(l.count))
         case (.map(let m), "size", 0): return .int(Int64(m.count))
-        case (.string(let s), "lowerAscii", 0): return .string(s.lowercased())
-        case (.string(let s), "upperAscii", 0): return .string(s.uppercased())
+        case (.string(let s), "lowerAscii", 0): return .string(s.asciiLowercased())
+        case (.string(let s), "upperAscii", 0):
+            return .string(String(decoding: s.utf8.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 }, as: UTF8.self))
         default: throw Failure(message: "no such function \(name) on \(target.text)")
         }
+    }
+
+    static func bytes(_ haystack: [UInt8], contain needle: [UInt8]) -> Bool {
+        if needle.isEmpty { return true }
+        guard needle.count <= haystack.count else { return false }
+        for start in 0...(haystack.count - needle.count) where haystack[start] == needle[0] {
+            if haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
+        }
+        return false
     }
 
     private func string(_ v: ExpressionValue) throws -> String {

@@ -67,13 +67,24 @@ struct ExpressionLexer {
                     if d == c { closed = true; j += 1; break }
                     if d == "\\" && c != "`", j + 1 < s.count {
                         let e = s[j + 1]
+                        j += 2
                         switch e {
                         case "n": value.append("\n")
                         case "t": value.append("\t")
                         case "r": value.append("\r")
-                        default: value.append(e)
+                        case "a": value.append("\u{07}")
+                        case "b": value.append("\u{08}")
+                        case "f": value.append("\u{0C}")
+                        case "v": value.append("\u{0B}")
+                        case "\\", "\"", "'", "`", "?": value.append(e)
+                        case "x", "u", "U":
+                            let digits = e == "x" ? 2 : e == "u" ? 4 : 8
+                            guard j + digits <= s.count, let code = UInt32(String(String.UnicodeScalarView(s[j..<(j + digits)])), radix: 16),
+                                  let scalar = Unicode.Scalar(code) else { throw Failure(message: "bad \\\(e) escape") }
+                            value.append(scalar)
+                            j += digits
+                        default: throw Failure(message: "unknown escape \\\(e)")
                         }
-                        j += 2
                         continue
                     }
                     value.append(d)

@@ -15,6 +15,7 @@ public struct ExpressionMatcher: MatcherModule {
     private let root: ExpressionNode
     private let matchers: [MatcherSet]
     private let patterns: [String: Pattern]
+    private let templates: [String: Template]
 
     enum CodingKeys: String, CodingKey, CaseIterable { case expr, name }
 
@@ -39,10 +40,11 @@ public struct ExpressionMatcher: MatcherModule {
         root = try compiler.compile(parsed)
         matchers = compiler.matchers
         patterns = compiler.patterns
+        templates = compiler.templates
     }
 
     public func matches(_ request: Request, context: inout Context) throws -> Bool {
-        var evaluator = ExpressionEvaluator(request: request, context: context, matchers: matchers, patterns: patterns)
+        var evaluator = ExpressionEvaluator(request: request, context: context, matchers: matchers, patterns: patterns, templates: templates)
         let result: ExpressionValue
         do {
             result = try evaluator.evaluate(root)
@@ -64,6 +66,7 @@ struct ExpressionCompiler {
     let expression: String
     var matchers: [MatcherSet] = []
     var patterns: [String: Pattern] = [:]
+    var templates: [String: Template] = [:]
 
     static let matcherFunctions: Set<String> = ["path", "host", "method", "protocol", "remote_ip", "client_ip", "header", "query",
                                                 "vars", "file", "path_regexp", "header_regexp", "vars_regexp"]
@@ -77,7 +80,10 @@ struct ExpressionCompiler {
         switch node {
         case .identifier(let name):
             throw decoder.error("expression \"\(expression)\": undeclared reference to '\(name)'")
-        case .literal, .placeholder, .matcher: return node
+        case .placeholder(let name):
+            if templates[name] == nil { templates[name] = Template("{\(name)}") }
+            return node
+        case .literal, .matcher: return node
         case .list(let items): return .list(try items.map { try compile($0) })
         case .map(let entries): return .map(try entries.map { (try compile($0.0), try compile($0.1)) })
         case .unary(let op, let x): return .unary(op, try compile(x))
@@ -88,9 +94,16 @@ struct ExpressionCompiler {
             guard Self.memberFunctions[name] == args.count else {
                 throw decoder.error("expression \"\(expression)\": no function \(name) with \(args.count) argument(s) in the supported subset")
             }
-            if name == "matches", args.count == 1, case .literal(.string(let source)) = args[0], patterns[source] == nil {
-                do { patterns[source] = try Pattern(source) } catch {
-                    throw decoder.error("expression \"\(expression)\": bad regular expression \(source): \(error)")
+            if name == "matches" {
+                // A pattern from request data would be compiled per request and could be made to
+                // backtrack for long: only literal patterns, compiled now.
+                guard case .literal(.string(let source)) = args[0] else {
+                    throw decoder.error("expression \"\(expression)\": matches() takes a literal pattern")
+                }
+                if patterns[source] == nil {
+                    do { patterns[source] = try Pattern(source) } catch {
+                        throw decoder.error("expression \"\(expression)\": bad regular expression \(source): \(error)")
+                    }
                 }
             }
             return .method(try compile(receiver), name, try args.map { try compile($0) })

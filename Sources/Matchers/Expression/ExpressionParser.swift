@@ -26,8 +26,14 @@ struct ExpressionParser {
     private var i = 0
     private var depth = 0
 
+    /// An expression longer than this is refused: operator chains make trees as deep as they
+    /// are long, and Caddy's configs write a few dozen tokens at most.
+    static let maxTokens = 1000
+
     static func parse(_ text: String) throws -> ExpressionNode {
-        var p = ExpressionParser(tokens: try ExpressionLexer.tokenize(text))
+        let tokens = try ExpressionLexer.tokenize(text)
+        if tokens.count > maxTokens { throw Failure(message: "expression too long (more than \(maxTokens) tokens)") }
+        var p = ExpressionParser(tokens: tokens)
         let node = try p.conditional()
         guard p.i == p.tokens.count else { throw Failure(message: "unexpected \(p.describe(p.tokens[p.i])) after the expression") }
         return node
@@ -155,7 +161,10 @@ struct ExpressionParser {
     private mutating func arguments(closing: String) throws -> [ExpressionNode] {
         var args: [ExpressionNode] = []
         if take(closing) { return args }
-        repeat { args.append(try conditional()) } while take(",")
+        repeat {
+            if peek(closing) { break }  // a trailing comma, as CEL allows
+            args.append(try conditional())
+        } while take(",")
         try expect(closing)
         return args
     }
@@ -188,6 +197,7 @@ struct ExpressionParser {
             var entries: [(ExpressionNode, ExpressionNode)] = []
             if take("}") { return .map(entries) }
             repeat {
+                if peek("}") { break }
                 let key = try conditional()
                 try expect(":")
                 entries.append((key, try conditional()))

@@ -16,7 +16,9 @@ enum ExpressionValue: Equatable, Sendable {
         switch (a, b) {
         case (.null, .null): return true
         case (.bool(let x), .bool(let y)): return x == y
-        case (.string(let x), .string(let y)): return x == y
+        // Bytes, as Go compares: no Unicode normalisation can make two paths equal.
+        case (.string(let x), .string(let y)): return x.utf8.elementsEqual(y.utf8)
+        case (.int(let x), .int(let y)): return x == y
         case (.list(let x), .list(let y)): return x == y
         case (.map(let x), .map(let y)):
             return x.count == y.count && x.allSatisfy { entry in y.contains { $0.0 == entry.0 && $0.1 == entry.1 } }

@@ -88,6 +88,8 @@ package struct ServerConfig: Decodable, Sendable {
         routes = try c.decodeIfPresent(RouteList.self, forKey: .routes) ?? RouteList([])
         errors = try c.decodeIfPresent(ErrorRoutes.self, forKey: .errors)
         try named.checkInvokedNamesExist()
+        // An `invoke` decoded after this server (outside any server) finds no table to use.
+        if let scope = try? decoder.provisionContext.shared("http.named_routes.current", make: { NamedRouteScope() }) { scope.current = NamedRoutes(closed: true) }
         readTimeout = try c.decodeIfPresent(CaddyDuration.self, forKey: .readTimeout)
         readHeaderTimeout = try c.decodeIfPresent(CaddyDuration.self, forKey: .readHeaderTimeout)
         writeTimeout = try c.decodeIfPresent(CaddyDuration.self, forKey: .writeTimeout)

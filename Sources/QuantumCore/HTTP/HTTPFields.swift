@@ -154,3 +154,8 @@ package enum ASCII {
         return true
     }
 }
+
+extension HTTPFields {
+    /// Go's canonical form of a field name (`x-user` → `X-User`), as Caddy keys its header maps.
+    package static func canonicalName(_ name: String) -> String { LogLine.canonical(name) }
+}

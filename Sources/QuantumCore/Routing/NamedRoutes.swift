@@ -6,13 +6,19 @@ public final class NamedRoutes: @unchecked Sendable {
     /// The names invoked while decoding, with where, to refuse an undefined one at load.
     private var invoked: [(name: String, path: [any CodingKey])] = []
 
-    init() {}
+    /// A closed table takes no names: there is no server whose routes these are.
+    let closed: Bool
+
+    init(closed: Bool = false) { self.closed = closed }
 
     /// The route called `name`, as a route list that continues into the invoker's `next`.
     public subscript(name: String) -> EmbeddedRoutes? { routes[name] }
 
     /// Notes that the handler decoding at `path` will invoke `name`.
-    public func expect(_ name: String, at path: [any CodingKey]) { invoked.append((name, path)) }
+    public func expect(_ name: String, at path: [any CodingKey]) throws {
+        if closed { throw ConfigError(codingPath: path, "invoke can only run named routes from a server's own routes") }
+        invoked.append((name, path))
+    }
 
     func define(_ name: String, _ route: Route) { routes[name] = EmbeddedRoutes(routes: RouteList([route])) }
 
