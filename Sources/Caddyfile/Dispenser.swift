@@ -39,18 +39,6 @@ package struct Dispenser {
         return false
     }
 
-    /// Loads the next token only if it starts a new line.
-    package mutating func nextLine() -> Bool {
-        if cursor < 0 { cursor += 1; return true }
-        if cursor >= tokens.count - 1 { return false }
-        let current = tokens[cursor], following = tokens[cursor + 1]
-        if current.file != following.file || current.line + current.lineBreaks < following.line {
-            cursor += 1
-            return true
-        }
-        return false
-    }
-
     /// Loop condition walking every token of the block that opens on this line (or the block
     /// already entered), until its closing brace; the outer braces are consumed, not returned.
     package mutating func nextBlock(_ initialNesting: Int) -> Bool {

@@ -71,5 +71,4 @@ struct NamedLog {
     var name: String
     var log: JSONValue
     var hostnames: [String] = []
-    var noHostname = false
 }

@@ -13,7 +13,6 @@ struct TLSAppBuilder {
         var keyType: String?
         var onDemand = false
         var ocsp: JSONValue?
-        var explicitIssuers = false
         /// `get_certificate` managers; not compared when merging policies (as Caddy 2.6.2).
         var managers: [JSONValue] = []
 
@@ -86,7 +85,6 @@ struct TLSAppBuilder {
                         throw CaddyfileError("automation policy from site block is also default/catch-all policy because of key without hostname, and the two are in conflict")
                     }
                     policy.issuers = issuers
-                    policy.explicitIssuers = true
                 }
                 for bind in site.pile["bind"] ?? [] {
                     guard case .strings(let hostsToBind) = bind.value, let host = hostsToBind.first else { continue }
