@@ -31,11 +31,6 @@ extension JSONValue {
         return []
     }
 
-    var stringValue: String? {
-        if case .string(let s) = self { return s }
-        return nil
-    }
-
     var isEmptyValue: Bool {
         switch self {
         case .null: true

@@ -46,7 +46,7 @@ final class CaddyAdaptOracleTests: XCTestCase {
             let expected = try JSONParser.parse(oracle.output)
             let actual = try CaddyfileAdapter.adapt(text, file: "Caddyfile", directory: oracle.directory, environment: { _ in nil }).config
             XCTAssertTrue(actual.canonical == expected.canonical,
-                          "\(name): \(CaddyfileCorpusConformanceTests.firstDifference(actual.canonical, expected.canonical, at: ""))")
+                          "\(name): \(JSONDifference.first(actual.canonical, expected.canonical, at: ""))")
         }
     }
 

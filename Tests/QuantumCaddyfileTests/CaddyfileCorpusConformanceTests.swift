@@ -44,7 +44,7 @@ final class CaddyfileCorpusConformanceTests: XCTestCase {
                 if actual.canonical == expected.canonical {
                     outcome.matched.append(name)
                 } else {
-                    outcome.differing.append((name, Self.firstDifference(actual.canonical, expected.canonical, at: "")))
+                    outcome.differing.append((name, JSONDifference.first(actual.canonical, expected.canonical, at: "")))
                 }
             } catch {
                 outcome.differing.append((name, "\(error)"))
@@ -74,22 +74,6 @@ final class CaddyfileCorpusConformanceTests: XCTestCase {
         ],
     ]
 
-    /// Where two JSON values first differ, as a path with both sides.
-    static func firstDifference(_ a: JSONValue, _ b: JSONValue, at path: String) -> String {
-        switch (a, b) {
-        case (.object(let x), .object(let y)):
-            let keys = Set(x.map(\.0)).union(y.map(\.0)).sorted()
-            for k in keys {
-                guard let l = a[k] else { return "\(path)/\(k): missing, expected \(b[k]!.serialized.prefix(200))" }
-                guard let r = b[k] else { return "\(path)/\(k): unexpected \(l.serialized.prefix(200))" }
-                if l != r { return firstDifference(l, r, at: path + "/" + k) }
-            }
-        case (.array(let x), .array(let y)) where x.count == y.count:
-            for (i, (l, r)) in zip(x, y).enumerated() where l != r { return firstDifference(l, r, at: "\(path)[\(i)]") }
-        default: break
-        }
-        return "\(path): got \(a.serialized.prefix(300)), expected \(b.serialized.prefix(300))"
-    }
 
     /// Current Caddy keeps only the first handler of a named route made of one unmatched route
     /// (`&(a) { invoke b; respond "a" }` loses its `respond`); Quantum keeps them all, on purpose.
@@ -132,7 +116,7 @@ final class CaddyfileCorpusConformanceTests: XCTestCase {
             var expected = try JSONParser.parse(String(contentsOfFile: Self.corpus + "/../caddy-adapt/\(name).json", encoding: .utf8))
             if name == "invoke_nested_named_routes" { expected = Self.keepingNamedRouteHandlers(expected) }
             let actual = try Self.adapt(name)
-            XCTAssertTrue(actual.canonical == expected.canonical, "\(name): \(Self.firstDifference(actual.canonical, expected.canonical, at: ""))")
+            XCTAssertTrue(actual.canonical == expected.canonical, "\(name): \(JSONDifference.first(actual.canonical, expected.canonical, at: ""))")
         }
     }
 

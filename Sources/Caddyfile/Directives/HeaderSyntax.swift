@@ -62,7 +62,7 @@ enum HeaderSyntax {
     static func applyOp(_ ops: inout JSONValue, field: String, value: String, replacement: String, response: Bool?) throws {
         func addTo(_ key: String, _ name: String, _ v: String, append: Bool) {
             var map = ops[key] ?? .object([])
-            let canonical = HeaderName.canonical(name)
+            let canonical = HTTPFields.canonicalName(name)
             let existing = append ? (map[canonical]?.arrayValues ?? []) : []
             map.set(canonical, .array(existing + [.string(v)]))
             ops.set(key, map)

@@ -183,7 +183,7 @@ enum ReverseProxySyntax {
                     fields["response_buffers"] = .int(-1)
                 case "trusted_proxies":
                     var ranges = fields["trusted_proxies"]?.arrayValues.compactMap(\.stringValue) ?? []
-                    while h.d.nextArg() { if h.d.val == "private_ranges" { ranges += MatcherModules.privateRanges } else { ranges.append(h.d.val) } }
+                    while h.d.nextArg() { if h.d.val == "private_ranges" { ranges += CIDR.privateRanges } else { ranges.append(h.d.val) } }
                     fields["trusted_proxies"] = .strings(ranges)
                 case "header_up":
                     let args = h.d.remainingArgs()

@@ -132,9 +132,9 @@ enum ForwardAuthSyntax {
         guard let uri, !uri.isEmpty else { throw d.err("the 'uri' subdirective is required") }
         var set: [(String, JSONValue)] = []
         for (from, to) in copies {
-            let name = HeaderName.canonical(to)
+            let name = HTTPFields.canonicalName(to)
             set.removeAll { $0.0 == name }
-            set.append((name, .strings(["{http.reverse_proxy.header.\(HeaderName.canonical(from))}"])))
+            set.append((name, .strings(["{http.reverse_proxy.header.\(HTTPFields.canonicalName(from))}"])))
         }
         let copyRoute = Route(handle: [.object([("handler", .string("headers")), ("request", .object([("set", .object(set.sorted { $0.0 < $1.0 }))]))])])
         let good = JSONValue.object([("match", .object([("status_code", .array([.int(2)]))])), ("routes", .array([copyRoute.json]))])

@@ -45,7 +45,7 @@ enum MatcherModules {
                     if d.nextArg() { throw d.err("malformed header matcher: null matching headers cannot have a field value") }
                 } else {
                     guard d.nextArg() else { throw d.err("malformed header matcher: expected both field and value") }
-                    fields.add(HeaderName.canonical(field), d.val)
+                    fields.add(HTTPFields.canonicalName(field), d.val)
                 }
                 if d.nextBlock(0) { throw d.err("malformed header matcher: blocks are not supported") }
             }
@@ -93,7 +93,7 @@ enum MatcherModules {
                         if !ranges.isEmpty { throw d.err("if used, 'forwarded' must be first argument") }
                         forwarded = true
                     } else if d.val == "private_ranges" {
-                        ranges += privateRanges
+                        ranges += CIDR.privateRanges
                     } else {
                         ranges.append(d.val)
                     }
@@ -160,8 +160,6 @@ enum MatcherModules {
         }
     }
 
-    /// Caddy's `private_ranges` shorthand.
-    static let privateRanges = ["192.168.0.0/16", "172.16.0.0/12", "10.0.0.0/8", "127.0.0.1/8", "fd00::/8", "::1"]
 }
 
 /// Field → values, in first-seen order (a `null` field matches absence).
@@ -184,27 +182,4 @@ struct OrderedFields {
 
     var isEmpty: Bool { members.isEmpty }
     var json: JSONValue { .object(members) }
-}
-
-/// Go's `http.CanonicalHeaderKey`: each dash-separated word capitalised (left alone if it has
-/// characters a token cannot).
-enum HeaderName {
-    static func canonical(_ name: String) -> String {
-        let bytes = Array(name.utf8)
-        for b in bytes where !(isTokenByte(b)) { return name }
-        var out: [UInt8] = []
-        var upper = true
-        for b in bytes {
-            var c = b
-            if upper && c >= 97 && c <= 122 { c -= 32 } else if !upper && c >= 65 && c <= 90 { c += 32 }
-            out.append(c)
-            upper = c == 45
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    private static func isTokenByte(_ b: UInt8) -> Bool {
-        if b >= 48 && b <= 57 || b >= 65 && b <= 90 || b >= 97 && b <= 122 { return true }
-        return "!#$%&'*+-.^_`|~".utf8.contains(b)
-    }
 }

@@ -100,7 +100,7 @@ enum TrustedProxies {
         }
         var ranges: [String] = []
         for arg in d.remainingArgs() {
-            if arg == "private_ranges" { ranges += MatcherModules.privateRanges } else { ranges.append(arg) }
+            if arg == "private_ranges" { ranges += CIDR.privateRanges } else { ranges.append(arg) }
         }
         return .object([("source", .string("static")), ("ranges", ranges.isEmpty ? nil : .strings(ranges))])
     }

@@ -131,7 +131,7 @@ struct ExpressionCompiler {
             values.append(v)
         }
         func strings() throws -> [JSONValue] {
-            for v in values where Self.text(v) == nil { throw decoder.error("expression \"\(expression)\": \(name)() takes strings") }
+            for v in values where v.stringValue == nil { throw decoder.error("expression \"\(expression)\": \(name)() takes strings") }
             return values
         }
         func mapOfLists() throws -> JSONValue {
@@ -145,7 +145,7 @@ struct ExpressionCompiler {
             })
         }
         func regexp(fieldFirst: Bool) throws -> JSONValue {
-            let s = try strings().compactMap(Self.text)
+            let s = try strings().compactMap(\.stringValue)
             switch (fieldFirst, s.count) {
             case (false, 1): return .object([("pattern", .string(s[0]))])
             case (false, 2): return .object([("name", .string(s[0])), ("pattern", .string(s[1]))])
@@ -161,10 +161,7 @@ struct ExpressionCompiler {
             guard s.count == 1 else { throw decoder.error("expression \"\(expression)\": protocol() takes one protocol") }
             return s[0]
         case "remote_ip", "client_ip":
-            let ranges = try strings().flatMap { v -> [JSONValue] in
-                Self.text(v) == "private_ranges" ? Self.privateRanges.map(JSONValue.string) : [v]
-            }
-            return .object([("ranges", .array(ranges))])
+            return .object([("ranges", .array(try strings()))])  // the matchers expand `private_ranges`
         case "header", "query", "vars": return try mapOfLists()
         case "file":
             if values.isEmpty { return .object([]) }
@@ -175,12 +172,6 @@ struct ExpressionCompiler {
         }
     }
 
-    static func text(_ v: JSONValue) -> String? {
-        if case .string(let s) = v { return s }
-        return nil
-    }
-
-    static let privateRanges = ["192.168.0.0/16", "172.16.0.0/12", "10.0.0.0/8", "127.0.0.1/8", "fd00::/8", "::1"]
 
     /// A literal value (nested lists and maps of literals), or nil.
     static func literal(_ node: ExpressionNode) -> ExpressionValue? {

@@ -25,6 +25,12 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// The text of a string value; nil for any other kind.
+    package var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
     var kindName: String {
         switch self {
         case .null: "null"

@@ -156,6 +156,20 @@ package enum ASCII {
 }
 
 extension HTTPFields {
-    /// Go's canonical form of a field name (`x-user` → `X-User`), as Caddy keys its header maps.
-    package static func canonicalName(_ name: String) -> String { LogLine.canonical(name) }
+    /// Go's `CanonicalHeaderKey` (`x-user` → `X-User`), as Caddy keys its header maps: each
+    /// dash-separated word capitalised; a name with a byte no token may hold is left as it is.
+    package static func canonicalName(_ name: String) -> String {
+        let bytes = Array(name.utf8)
+        func isToken(_ b: UInt8) -> Bool {
+            (b >= 48 && b <= 57) || (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || "!#$%&'*+-.^_`|~".utf8.contains(b)
+        }
+        guard bytes.allSatisfy(isToken) else { return name }
+        var upper = true
+        return String(decoding: bytes.map { b -> UInt8 in
+            var c = b
+            if upper && c >= 97 && c <= 122 { c -= 32 } else if !upper && c >= 65 && c <= 90 { c += 32 }
+            upper = c == 45
+            return c
+        }, as: UTF8.self)
+    }
 }
